@@ -1,0 +1,6 @@
+namespace PgAutoFailover.Contracts;
+
+/// <summary>Monitor → operator answer to <see cref="GetSettings"/>.</summary>
+/// <param name="Formation">Formation.</param>
+/// <param name="Settings">Rows in the order of spec §4.5.</param>
+public sealed record FormationSettings(string Formation, IReadOnlyList<NodeSetting> Settings);

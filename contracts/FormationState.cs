@@ -1,0 +1,8 @@
+namespace PgAutoFailover.Contracts;
+
+/// <summary>Monitor → operator: every node of a formation with the columns of spec §4.2.</summary>
+/// <param name="Formation">Formation.</param>
+/// <param name="DatabaseName">Application database name.</param>
+/// <param name="NumberSyncStandbys">Formation's number_sync_standbys.</param>
+/// <param name="Nodes">Nodes ordered by node id.</param>
+public sealed record FormationState(string Formation, string DatabaseName, int NumberSyncStandbys, IReadOnlyList<NodeSnapshot> Nodes);

@@ -1,0 +1,26 @@
+namespace PgAutoFailover.Contracts;
+
+/// <summary>Monitor → keeper reply to <see cref="ReportNodeState"/>: what the node must become.</summary>
+/// <param name="Formation">Formation of the node.</param>
+/// <param name="GroupId">Group of the node.</param>
+/// <param name="NodeId">Node the goal is for.</param>
+/// <param name="GoalState">Assigned state.</param>
+/// <param name="CandidatePriority">Candidate priority the monitor holds for the node.</param>
+/// <param name="ReplicationQuorum">Replication quorum flag the monitor holds for the node.</param>
+/// <param name="SynchronousStandbyNames">Value of synchronous_standby_names a primary must apply; empty for none.</param>
+/// <param name="Primary">Current primary of the group, for standbys to follow; null when none.</param>
+/// <param name="Lease">Write lease for a node with a writable goal; null otherwise.</param>
+/// <param name="UpstreamNode">For fast_forward: the standby to fetch missing WAL from.</param>
+/// <param name="TargetLsn">For fast_forward: the LSN to reach before promotion (0 when none).</param>
+public sealed record NodeGoal(
+    string Formation,
+    int GroupId,
+    long NodeId,
+    NodeState GoalState,
+    int CandidatePriority,
+    bool ReplicationQuorum,
+    string SynchronousStandbyNames,
+    NodeAddress? Primary,
+    PrimaryLease? Lease,
+    NodeAddress? UpstreamNode,
+    ulong TargetLsn);

@@ -1,0 +1,16 @@
+namespace PgAutoFailover.Contracts;
+
+/// <summary>One node inside a <see cref="FormationTopologyChanged"/> snapshot or a <see cref="FormationState"/> answer (columns of spec §4.2).</summary>
+/// <param name="Node">Identity and address.</param>
+/// <param name="ReportedState">State last reported by the keeper.</param>
+/// <param name="GoalState">State assigned by the monitor.</param>
+/// <param name="Health">Monitor's verdict on the node's health.</param>
+/// <param name="Timeline">Last reported timeline.</param>
+/// <param name="Lsn">Last reported LSN.</param>
+/// <param name="CandidatePriority">Candidate priority.</param>
+/// <param name="ReplicationQuorum">Replication quorum flag.</param>
+/// <param name="PgIsRunning">Keeper's last "PostgreSQL is running" flag.</param>
+/// <param name="LastReportAt">Monitor time of the last keeper report; null if none yet.</param>
+public sealed record NodeSnapshot(
+    NodeAddress Node, NodeState ReportedState, NodeState GoalState, NodeHealth Health, int Timeline, ulong Lsn,
+    int CandidatePriority, bool ReplicationQuorum, bool PgIsRunning, DateTimeOffset? LastReportAt);

@@ -1,0 +1,10 @@
+namespace PgAutoFailover.Contracts;
+
+/// <summary>
+/// The write lease a primary holds (design.md §4.3). The keeper measures it from the moment
+/// it sent the report that earned it, on its monotonic clock, so its expiry is never later
+/// than the monitor's.
+/// </summary>
+/// <param name="Duration">Length of the lease from the moment the report was sent.</param>
+/// <param name="ReportSequence">Sequence number of the report this lease answers.</param>
+public sealed record PrimaryLease(TimeSpan Duration, long ReportSequence);

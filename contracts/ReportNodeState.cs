@@ -1,0 +1,29 @@
+namespace PgAutoFailover.Contracts;
+
+/// <summary>
+/// Keeper → monitor request sent every keeper cycle and on every local change (spec §3.2).
+/// Answered by <see cref="NodeGoal"/>.
+/// </summary>
+/// <param name="Formation">Formation of the node.</param>
+/// <param name="GroupId">Group of the node.</param>
+/// <param name="NodeId">Node id assigned at registration.</param>
+/// <param name="CurrentState">State the keeper last reached and persisted.</param>
+/// <param name="PgIsRunning">Whether PostgreSQL accepts connections on its port.</param>
+/// <param name="Timeline">Timeline id; 0 when unknown (ignored by the monitor).</param>
+/// <param name="Lsn">Primary: flush LSN; standby: received (else replayed) LSN; 0 when unknown (ignored).</param>
+/// <param name="ReplicationState">Primary: best sync_state among its standbys (sync, quorum, potential, async) or empty.</param>
+/// <param name="SyncStandbyReplyAge">Primary: time since the freshest reply of a synchronous standby, if any.</param>
+/// <param name="Sequence">Keeper-local, strictly increasing report number: lets the monitor drop duplicates and stale reports.</param>
+/// <param name="SentAt">Wall-clock time the keeper sent the report (informational).</param>
+public sealed record ReportNodeState(
+    string Formation,
+    int GroupId,
+    long NodeId,
+    NodeState CurrentState,
+    bool PgIsRunning,
+    int Timeline,
+    ulong Lsn,
+    string ReplicationState,
+    TimeSpan? SyncStandbyReplyAge,
+    long Sequence,
+    DateTimeOffset SentAt);

@@ -1,0 +1,3 @@
+namespace PgAutoFailover.Monitor.Core;
+
+internal static class Placeholder;
