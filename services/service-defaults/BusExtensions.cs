@@ -1,0 +1,44 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace PgAutoFailover.ServiceDefaults;
+
+public static class BusExtensions
+{
+    /// <summary>
+    /// MassTransit over RabbitMQ with kebab-case endpoint names. The caller registers its
+    /// consumers and request clients in <paramref name="configure"/>.
+    /// </summary>
+    public static IHostApplicationBuilder AddPgAutoFailoverBus(
+        this IHostApplicationBuilder builder,
+        Action<IBusRegistrationConfigurator> configure)
+    {
+        var options = ReadBusOptions(builder.Configuration);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddMassTransit(bus =>
+        {
+            bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(options.QueuePrefix, false));
+            configure(bus);
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                rabbit.Host(new Uri(options.Url));
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
+        return builder;
+    }
+
+    public static BusOptions ReadBusOptions(IConfiguration configuration)
+    {
+        var options = new BusOptions();
+        configuration.GetSection(BusOptions.Section).Bind(options);
+        var fromEnvironment = configuration["RABBITMQ_URL"];
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        {
+            options.Url = fromEnvironment;
+        }
+        return options;
+    }
+}

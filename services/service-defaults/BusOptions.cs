@@ -1,0 +1,13 @@
+namespace PgAutoFailover.ServiceDefaults;
+
+/// <summary>Where the RabbitMQ broker is. Bound from the "Bus" section; RABBITMQ_URL overrides <see cref="Url"/>.</summary>
+public sealed class BusOptions
+{
+    public const string Section = "Bus";
+
+    /// <summary>AMQP URI with credentials and virtual host. Default: the local broker's guest account.</summary>
+    public string Url { get; set; } = "amqp://guest:guest@127.0.0.1:5672/";
+
+    /// <summary>Prefix for queue names, so that several deployments can share one virtual host.</summary>
+    public string QueuePrefix { get; set; } = "";
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test against real components: installs RabbitMQ and PostgreSQL 15 when missing,
+# starts the broker, builds in Release and runs the whole suite. Tests create their own
+# PostgreSQL clusters on loopback ports. Ends with one line: "N passed, N failed, N skipped".
+# Usage: ./test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Skeleton]
+cd "$(dirname "$0")"
+source scripts/common.sh
+
+ensure_packages
+ensure_rabbitmq
+if [ "${CI:-}" = "true" ] && [ "$PGAF_STARTED_RABBITMQ" = 1 ]; then
+  trap 'rabbitmqctl -q shutdown >/dev/null 2>&1 || true' EXIT
+fi
+export RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/}
+
+say "restore and build"
+dotnet build PgAutoFailover.sln -c Release -v q -nologo -clp:ErrorsOnly
+results=$(mktemp -d)
+say "test"
+rc=0
+dotnet test PgAutoFailover.sln --no-build -c Release --logger trx --results-directory "$results" \
+  --blame-hang-timeout 10m "$@" || rc=$?
+say "tests finished (exit $rc)"
+
+# CI reads this plain line, not the runner's own summary.
+counters=$(cat "$results"/*.trx 2>/dev/null | grep -h '<Counters' || true)
+count() { grep -o " $1=\"[0-9]*\"" <<<"$counters" | grep -o '[0-9]*' | awk '{s+=$1} END {print s+0}'; }
+passed=$(count passed)
+failed=$(( $(count failed) + $(count error) + $(count timeout) + $(count aborted) ))
+skipped=$(count notExecuted)
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi   # a crash or build failure leaves no counters
+rm -rf "$results"
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$rc"
