@@ -1,7 +1,7 @@
 using PgAutoFailover.HealthChecker;
 using PgAutoFailover.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = ServiceHostBuilder.Create(args);
 builder.AddServiceDefaults(HealthCheckerService.Telemetry);
 builder.AddHealthChecker();
 

@@ -1,7 +1,7 @@
 using PgAutoFailover.Monitor;
 using PgAutoFailover.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = ServiceHostBuilder.Create(args);
 builder.AddServiceDefaults(MonitorService.Telemetry);
 builder.AddMonitor();
 

@@ -1,7 +1,7 @@
 using PgAutoFailover.ServiceDefaults;
 using PgAutoFailover.UriService;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = ServiceHostBuilder.Create(args);
 builder.AddServiceDefaults(UriServiceHost.Telemetry);
 builder.AddUriService();
 

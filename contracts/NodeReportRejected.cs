@@ -1,0 +1,13 @@
+namespace PgAutoFailover.Contracts;
+
+/// <summary>
+/// Monitor → keeper answer to <see cref="ReportNodeState"/> when the report cannot be taken: the node is
+/// unknown to the monitor (dropped, or registered with another monitor), or it reported a state it cannot
+/// be in. The keeper keeps its PostgreSQL as it is, logs the reason and does not act on any goal.
+/// </summary>
+/// <param name="Formation">Formation named in the report.</param>
+/// <param name="GroupId">Group named in the report.</param>
+/// <param name="NodeId">Node named in the report.</param>
+/// <param name="NodeUnknown">True when the monitor has no such node (the keeper may have been dropped).</param>
+/// <param name="Reason">One line saying why.</param>
+public sealed record NodeReportRejected(string Formation, int GroupId, long NodeId, bool NodeUnknown, string Reason);
