@@ -1,0 +1,98 @@
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core.Events;
+using PgAutoFailover.Monitor.Core.Model;
+
+namespace PgAutoFailover.Monitor.Core;
+
+/// <summary>
+/// Folds domain events into <see cref="GroupState"/>. The decision core uses this same function on its
+/// working copy while it decides, so a state rebuilt from the stored events is exactly the state it decided
+/// from.
+/// </summary>
+public static class GroupProjection
+{
+    /// <summary>Rebuilds a group from its stream; the first event must be <see cref="GroupCreated"/>.</summary>
+    public static GroupState Rebuild(IEnumerable<IGroupEvent> events)
+    {
+        GroupState? state = null;
+        foreach (var e in events)
+        {
+            state = state is null
+                ? e is GroupCreated created
+                    ? GroupState.Empty(created.Settings, created.At)
+                    : throw new ArgumentException("a group stream starts with GroupCreated", nameof(events))
+                : Apply(state, e);
+        }
+        return state ?? throw new ArgumentException("empty group stream", nameof(events));
+    }
+
+    /// <summary>Applies one event. Events about unknown nodes are ignored (they cannot be produced by the core).</summary>
+    public static GroupState Apply(GroupState state, IGroupEvent e) => e switch
+    {
+        GroupCreated c => GroupState.Empty(c.Settings, c.At),
+        NodeJoined j => state with
+        {
+            AllNodes = state.AllNodes.SetItem(j.NodeId, new MonitorNode
+            {
+                NodeId = j.NodeId,
+                Name = j.Name,
+                Host = j.Host,
+                Port = j.Port,
+                SystemIdentifier = j.SystemIdentifier,
+                CandidatePriority = j.CandidatePriority,
+                ReplicationQuorum = j.ReplicationQuorum,
+                ReportedState = j.InitialReportedState,
+                GoalState = NodeState.Init,
+                StateChangedAt = j.At,
+            }),
+        },
+        NodeReported r => Update(state, r.NodeId, n => ApplyReport(n, r)),
+        ProbeRecorded p => Update(state, p.NodeId, n => n with
+        {
+            HealthCheckAt = p.At,
+            ConsecutiveProbeFailures = p.ConsecutiveFailures,
+            LastProbeError = p.Succeeded ? null : p.Error,
+        }),
+        NodeHealthMarked h => Update(state, h.NodeId, n => n with { Health = h.Health, HealthCheckAt = h.At }),
+        GoalAssigned g => Update(state, g.NodeId, n => n with { GoalState = g.Goal, StateChangedAt = g.At }),
+        LeaseGranted l => Update(state, l.NodeId, n => n with
+        {
+            LeaseExpiresAt = n.LeaseExpiresAt is { } old && old > l.ExpiresAt ? old : l.ExpiresAt,
+        }),
+        CandidatePriorityChanged c => Update(state, c.NodeId, n => n with { CandidatePriority = c.CandidatePriority }),
+        ReplicationQuorumChanged q => Update(state, q.NodeId, n => n with { ReplicationQuorum = q.ReplicationQuorum }),
+        NumberSyncStandbysChanged s => state with { Settings = state.Settings with { NumberSyncStandbys = s.NumberSyncStandbys } },
+        DatabaseNameAdopted d => state with { Settings = state.Settings with { DatabaseName = d.DatabaseName } },
+        NodeRemoved r => state with { AllNodes = state.AllNodes.Remove(r.NodeId) },
+        FailoverBegan f => state with { Failover = new FailoverInProgress(f.FailoverId, f.OldPrimaryId, f.Reason, f.Planned, f.At) },
+        FailoverEnded => state with { Failover = null },
+        _ => state,
+    };
+
+    private static GroupState Update(GroupState state, long nodeId, Func<MonitorNode, MonitorNode> change) =>
+        state.AllNodes.TryGetValue(nodeId, out var node)
+            ? state with { AllNodes = state.AllNodes.SetItem(nodeId, change(node)) }
+            : state;
+
+    private static MonitorNode ApplyReport(MonitorNode n, NodeReported r)
+    {
+        var primaryState = r.ReportedState is NodeState.Primary or NodeState.ApplySettings or NodeState.JoinPrimary;
+        var stalled = primaryState && string.IsNullOrEmpty(r.ReplicationState);
+        return n with
+        {
+            ReportedState = r.ReportedState,
+            StateChangedAt = r.ReportedState != n.ReportedState ? r.At : n.StateChangedAt,
+            PgIsRunning = r.PgIsRunning,
+            // Spec §0.2: a TLI of 0 and an LSN of 0/0 do not overwrite the stored values.
+            Timeline = r.Timeline != 0 ? r.Timeline : n.Timeline,
+            Lsn = r.Lsn != 0 ? r.Lsn : n.Lsn,
+            ReplicationState = r.ReplicationState,
+            SyncStandbyReplyAge = r.SyncStandbyReplyAge,
+            LastReportAt = r.At,
+            LastReportSequence = r.Sequence,
+            ReplicationStallSince = stalled ? n.ReplicationStallSince ?? r.At : null,
+            // A node leaving a streaming state may have streamed until this very report.
+            StreamingUntil = States.IsStreaming(r.ReportedState) || States.IsStreaming(n.ReportedState) ? r.At : n.StreamingUntil,
+        };
+    }
+}

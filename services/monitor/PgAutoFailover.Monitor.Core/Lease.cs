@@ -1,0 +1,69 @@
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core.Events;
+using PgAutoFailover.Monitor.Core.Model;
+
+namespace PgAutoFailover.Monitor.Core;
+
+/// <summary>
+/// The primary's write lease (design.md §4.3).
+/// <para>Granting: every accepted report from a node whose goal is writable earns a lease of
+/// <see cref="MonitorOptions.PrimaryLease"/>, recorded as <see cref="LeaseGranted"/> with the monitor's
+/// receive time + L as expiry (the keeper counts from its earlier send time, so its expiry is never later).
+/// A primary that a failover is moving away from gets no new lease.</para>
+/// <para>Fencing: a node that last reported a writable state may accept writes until
+/// max(lease expiry, last moment any other node may have streamed from it + L) + margin, because its keeper
+/// keeps serving while a synchronous standby replied within L. A node that reported a non-writable state
+/// has confirmed it stopped (the keeper records a state only after its transition succeeded).</para>
+/// </summary>
+public static class Lease
+{
+    /// <summary>
+    /// The instant after which <paramref name="y"/> is provably not accepting writes, or null when it already
+    /// confirmed it is not a writer.
+    /// </summary>
+    public static DateTimeOffset? FencedAt(GroupState g, MonitorNode y, MonitorOptions o)
+    {
+        if (!States.IsWritable(y.ReportedState)) return null;
+        var until = y.LeaseExpiresAt ?? DateTimeOffset.MinValue;
+        foreach (var x in g.AllNodes.Values)
+        {
+            if (x.NodeId != y.NodeId && x.StreamingUntil is { } s && s + o.PrimaryLease > until)
+                until = s + o.PrimaryLease;
+        }
+        return until == DateTimeOffset.MinValue ? g.MonitorStartedAt + o.LeaseSafetyMargin : until + o.LeaseSafetyMargin;
+    }
+
+    /// <summary>Latest instant some node other than <paramref name="candidate"/> may accept writes, or null if none may now.</summary>
+    public static DateTimeOffset? OtherWriterUntil(GroupState g, MonitorNode candidate, MonitorOptions o, DateTimeOffset now)
+    {
+        DateTimeOffset? latest = null;
+        foreach (var y in g.AllNodes.Values)
+        {
+            if (y.NodeId == candidate.NodeId) continue;
+            if (FencedAt(g, y, o) is { } at && at > now && (latest is null || at > latest)) latest = at;
+        }
+        return latest;
+    }
+
+    internal static DateTimeOffset? OtherWriterUntil(DecisionContext ctx, MonitorNode candidate) =>
+        OtherWriterUntil(ctx.State, candidate, ctx.Options, ctx.Now);
+
+    /// <summary>True when <paramref name="candidate"/> may be given a writable goal now; otherwise notes why not.</summary>
+    internal static bool CandidateMayTakeWrites(DecisionContext ctx, MonitorNode candidate)
+    {
+        if (OtherWriterUntil(ctx, candidate) is not { } until) return true;
+        ctx.Note($"{candidate.Label} waits until {until:O}: the old primary's lease may still be valid");
+        return false;
+    }
+
+    /// <summary>Grants a lease to the reporting node when its goal is writable (called after the rules ran).</summary>
+    internal static LeaseGranted? Grant(DecisionContext ctx, long nodeId, long reportSequence)
+    {
+        var node = ctx.Node(nodeId);
+        if (!States.IsWritable(node.GoalState)) return null;
+        if (ctx.State.Failover is { OldPrimaryId: { } old } && old == nodeId) return null;
+        var granted = new LeaseGranted(nodeId, reportSequence, ctx.Options.PrimaryLease, ctx.Now + ctx.Options.PrimaryLease, ctx.Now);
+        ctx.Emit(granted);
+        return granted;
+    }
+}

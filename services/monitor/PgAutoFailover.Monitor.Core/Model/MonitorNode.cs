@@ -1,0 +1,78 @@
+using PgAutoFailover.Contracts;
+
+namespace PgAutoFailover.Monitor.Core.Model;
+
+/// <summary>
+/// One node as the monitor sees it (spec §0.2): identity, the reported and goal states, the two health
+/// signals (probes and keeper reports), replication position and the lease bookkeeping. Immutable; changed
+/// only by <see cref="GroupProjection.Apply"/>.
+/// </summary>
+public sealed record MonitorNode
+{
+    /// <summary>Node id, unique in the monitor.</summary>
+    public required long NodeId { get; init; }
+    /// <summary>Node name, unique in the formation.</summary>
+    public required string Name { get; init; }
+    /// <summary>Host of the node's PostgreSQL.</summary>
+    public required string Host { get; init; }
+    /// <summary>Port of the node's PostgreSQL.</summary>
+    public required int Port { get; init; }
+    /// <summary>PostgreSQL system identifier; null while unknown.</summary>
+    public ulong? SystemIdentifier { get; init; }
+
+    /// <summary>State the keeper last reported it reached.</summary>
+    public NodeState ReportedState { get; init; } = NodeState.Init;
+    /// <summary>State the monitor assigned.</summary>
+    public NodeState GoalState { get; init; } = NodeState.Init;
+    /// <summary>Last goal assignment or reported-state change (spec statechangetime).</summary>
+    public required DateTimeOffset StateChangedAt { get; init; }
+
+    /// <summary>Keeper's last "PostgreSQL is running" flag.</summary>
+    public bool PgIsRunning { get; init; } = true;
+    /// <summary>Primary's best pg_stat_replication sync_state, or empty.</summary>
+    public string ReplicationState { get; init; } = "";
+    /// <summary>Last reported timeline (a reported 0 does not overwrite it).</summary>
+    public int Timeline { get; init; } = 1;
+    /// <summary>Last reported LSN (a reported 0 does not overwrite it).</summary>
+    public ulong Lsn { get; init; }
+    /// <summary>Candidate priority; 0 never promoted, &gt;100 or &lt;0 while perform_promotion/perform_failover adjust it.</summary>
+    public int CandidatePriority { get; init; } = 50;
+    /// <summary>Takes part in synchronous_standby_names.</summary>
+    public bool ReplicationQuorum { get; init; } = true;
+
+    /// <summary>Monitor time of the last keeper report; null before the first.</summary>
+    public DateTimeOffset? LastReportAt { get; init; }
+    /// <summary>Sequence of the last accepted keeper report (duplicates and stale reports are refused).</summary>
+    public long LastReportSequence { get; init; } = -1;
+    /// <summary>Primary: time since the freshest sync standby reply, as last reported.</summary>
+    public TimeSpan? SyncStandbyReplyAge { get; init; }
+    /// <summary>[main] replication_stall_since: first report of a primary with an empty sync state.</summary>
+    public DateTimeOffset? ReplicationStallSince { get; init; }
+
+    /// <summary>Verdict of the probes.</summary>
+    public NodeHealth Health { get; init; } = NodeHealth.Unknown;
+    /// <summary>Time of the last probe result.</summary>
+    public DateTimeOffset? HealthCheckAt { get; init; }
+    /// <summary>Failed probes in a row.</summary>
+    public int ConsecutiveProbeFailures { get; init; }
+    /// <summary>Error of the last failed probe.</summary>
+    public string? LastProbeError { get; init; }
+
+    /// <summary>
+    /// Latest instant at which this node may still be accepting writes under a lease the monitor granted
+    /// (monitor clock; design.md §4.3). Null when never granted.
+    /// </summary>
+    public DateTimeOffset? LeaseExpiresAt { get; init; }
+    /// <summary>
+    /// Latest instant this node may have been replicating from the primary (and so acknowledging its commits,
+    /// which keeps a lease-expired primary alive): the time of its last report in, or its first report out of,
+    /// a streaming state. Null when it never streamed.
+    /// </summary>
+    public DateTimeOffset? StreamingUntil { get; init; }
+
+    /// <summary>Converged in <paramref name="state"/>: reported == goal == state (spec IsCurrentState).</summary>
+    public bool IsConverged(NodeState state) => ReportedState == state && GoalState == state;
+
+    /// <summary>"node 2 "node_2" (localhost:5502)", the format operators grep for (spec §3.6).</summary>
+    public string Label => $"node {NodeId} \"{Name}\" ({Host}:{Port})";
+}

@@ -1,0 +1,151 @@
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core.Events;
+using PgAutoFailover.Monitor.Core.Model;
+using PgAutoFailover.Monitor.Core.Rules;
+
+namespace PgAutoFailover.Monitor.Core;
+
+/// <summary>
+/// The monitor's pure decision function: <c>(group, trigger, now) → decision</c>. No I/O, no clock: the
+/// service passes <c>now</c>, appends <see cref="Decision.Events"/> to the group's stream, folds them into
+/// its state with <see cref="GroupProjection.Apply"/>, replies and publishes. Never throws: bad input and
+/// internal errors come back as a <see cref="Refusal"/>.
+/// </summary>
+public sealed class MonitorCore(MonitorOptions? options = null)
+{
+    /// <summary>Options in force.</summary>
+    public MonitorOptions Options { get; } = options ?? MonitorOptions.Default;
+
+    /// <summary>Decides what a trigger changes in a group.</summary>
+    public Decision Decide(GroupState group, Trigger trigger, DateTimeOffset now)
+    {
+        try
+        {
+            var ctx = new DecisionContext(group, Options, now);
+            return trigger switch
+            {
+                RegisterTrigger r => RegistrationRules.Register(ctx, r),
+                ReportTrigger r => Report(ctx, r),
+                ProbeTrigger p => Probe(ctx, p),
+                TimerTrigger => Timer(ctx),
+                OperatorTrigger o => OperatorRules.Execute(ctx, o),
+                _ => Decision.Refused(new Refusal(RefusalKind.InternalError, $"unknown trigger {trigger.GetType().Name}")),
+            };
+        }
+        catch (Exception e) // the contract: nothing escapes the core; a refused decision changes nothing
+        {
+            return Decision.Refused(new Refusal(RefusalKind.InternalError, $"{e.GetType().Name}: {e.Message}"));
+        }
+    }
+
+    /// <summary>
+    /// The reply to a keeper (spec §3.2 / <see cref="NodeGoal"/>) from the state after the decision was
+    /// applied: goal, priority, quorum, synchronous_standby_names for a writable goal, the primary to
+    /// follow, the fast_forward source, and the lease granted by this decision (if any).
+    /// </summary>
+    public static NodeGoal? GoalFor(GroupState group, long nodeId, Decision? decision = null)
+    {
+        if (group.Find(nodeId) is not { } node) return null;
+        var lease = decision?.Events.OfType<LeaseGranted>().LastOrDefault(l => l.NodeId == nodeId);
+        var primary = group.Nodes.FirstOrDefault(n => States.IsWritable(n.GoalState) && n.NodeId != nodeId);
+        MonitorNode? upstream = null;
+        if (node.GoalState == NodeState.FastForward)
+            upstream = group.Nodes.Where(n => n.NodeId != nodeId && n.ReportedState == NodeState.ReportLsn)
+                .OrderByDescending(n => n.Lsn).ThenBy(n => n.Health == NodeHealth.Good ? 0 : 1).FirstOrDefault();
+        return new NodeGoal(
+            group.Settings.Formation, group.Settings.GroupId, nodeId, node.GoalState, node.CandidatePriority, node.ReplicationQuorum,
+            States.IsWritable(node.GoalState) ? SyncStandbyNames.Compute(group) : "",
+            primary is null ? null : Address(group, primary),
+            lease is null ? null : new PrimaryLease(lease.Duration, lease.ReportSequence),
+            upstream is null ? null : Address(group, upstream),
+            upstream?.Lsn ?? 0);
+    }
+
+    /// <summary>Rows for show state / topology snapshots (spec §4.2), ordered by node id.</summary>
+    public static IReadOnlyList<NodeSnapshot> Snapshot(GroupState group) =>
+    [
+        .. group.AllNodes.Values.Select(n => new NodeSnapshot(
+            Address(group, n), n.ReportedState, n.GoalState, n.Health, n.Timeline, n.Lsn,
+            n.CandidatePriority, n.ReplicationQuorum, n.PgIsRunning, n.LastReportAt)),
+    ];
+
+    /// <summary>Contract address of a node.</summary>
+    public static NodeAddress Address(GroupState group, MonitorNode n) =>
+        new(group.Settings.Formation, group.Settings.GroupId, n.NodeId, n.Name, n.Host, n.Port);
+
+    /// <summary>Ids of every rule the core implements, in table order, for documentation and tests.</summary>
+    public static IReadOnlyList<string> RuleIds =>
+    [
+        .. RegistrationRules.RuleIds,
+        .. GroupStateMachineRules.Table.Select(r => r.Id),
+        .. PrimaryRules.Table.Select(r => r.Id),
+        .. Election.StepIds,
+        .. OperatorRules.RuleIds,
+    ];
+
+    // ---- keeper report (spec §3.2) ----------------------------------------------------------------
+
+    private static Decision Report(DecisionContext ctx, ReportTrigger r)
+    {
+        if (ctx.State.Find(r.NodeId) is not { } node)
+            return Refuse(RefusalKind.UnknownNode, $"node {r.NodeId} is not registered in this group (it may have been removed)");
+        if (r.Sequence <= node.LastReportSequence)
+            return Refuse(RefusalKind.StaleReport, $"report #{r.Sequence} from {node.Label} is a duplicate or out of order (last accepted #{node.LastReportSequence})");
+        if (ImpossibleReport(node, r.CurrentState) is { } why)
+            return Refuse(RefusalKind.ImpossibleState, $"{node.Label} reported {DecisionContext.Display(r.CurrentState)}: {why}");
+
+        var changed = r.CurrentState != node.ReportedState || r.PgIsRunning != node.PgIsRunning;
+        ctx.Emit(new NodeReported(r.NodeId, r.CurrentState, r.PgIsRunning, r.Timeline, r.Lsn, r.ReplicationState,
+            r.SyncStandbyReplyAge, r.Sequence, changed, ctx.Now));
+
+        new RuleContext(ctx, r.NodeId).Run(GroupStateMachineRules.Table);
+
+        if (ctx.State.Find(r.NodeId) is not null) Lease.Grant(ctx, r.NodeId, r.Sequence);
+        return ctx.ToDecision();
+    }
+
+    /// <summary>
+    /// Reported states a keeper cannot be in: it never reports unknown, never goes back to init, reports
+    /// dropped only when told, and never promotes itself (design.md §4.1): a writable state is only
+    /// reachable when the goal, or the previous report, is writable.
+    /// </summary>
+    private static string? ImpossibleReport(MonitorNode node, NodeState reported)
+    {
+        if (reported == NodeState.Unknown) return "unknown is not a keeper state";
+        if (reported == NodeState.Init && node.ReportedState != NodeState.Init) return "a registered node cannot return to init";
+        if (reported == NodeState.Dropped && node.GoalState != NodeState.Dropped) return "it was not asked to drop";
+        if (States.IsWritable(reported) && !States.IsWritable(node.GoalState) && !States.IsWritable(node.ReportedState))
+            return $"its goal is {DecisionContext.Display(node.GoalState)}; a keeper never promotes itself";
+        return null;
+    }
+
+    // ---- probes (spec §2.2.1): they record health, they never run the state machine -----------------
+
+    private Decision Probe(DecisionContext ctx, ProbeTrigger p)
+    {
+        if (ctx.State.Find(p.NodeId) is not { } node)
+            return Refuse(RefusalKind.UnknownNode, $"probe of node {p.NodeId}, which is not registered in this group");
+        var failures = p.Succeeded ? 0 : node.ConsecutiveProbeFailures + 1;
+        ctx.Emit(new ProbeRecorded(p.NodeId, p.Succeeded, p.Error, failures, ctx.Now));
+        if (p.Succeeded && node.Health != NodeHealth.Good)
+            ctx.Emit(new NodeHealthMarked(p.NodeId, NodeHealth.Good, $"{node.Label} is marked as healthy by the monitor", ctx.Now));
+        else if (!p.Succeeded && failures >= Options.ProbeFailuresBeforeUnhealthy && node.Health != NodeHealth.Bad)
+            ctx.Emit(new NodeHealthMarked(p.NodeId, NodeHealth.Bad,
+                $"{node.Label} is marked as unhealthy by the monitor after {failures} failed probes: {p.Error}", ctx.Now));
+        return ctx.ToDecision();
+    }
+
+    // ---- timer: re-run the state machine for reporting nodes so timeouts act promptly ---------------
+
+    private static Decision Timer(DecisionContext ctx)
+    {
+        foreach (var node in ctx.State.AllNodes.Values.ToList())
+        {
+            if (ctx.State.Find(node.NodeId) is { } current && ctx.Reporting(current))
+                new RuleContext(ctx, node.NodeId).Run(GroupStateMachineRules.Table);
+        }
+        return ctx.ToDecision();
+    }
+
+    private static Decision Refuse(RefusalKind kind, string reason) => Decision.Refused(new Refusal(kind, reason));
+}

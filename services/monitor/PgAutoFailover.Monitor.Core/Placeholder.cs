@@ -1,3 +1,0 @@
-namespace PgAutoFailover.Monitor.Core;
-
-internal static class Placeholder;

@@ -1,0 +1,183 @@
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core.Events;
+using PgAutoFailover.Monitor.Core.Model;
+using static PgAutoFailover.Contracts.NodeState;
+
+namespace PgAutoFailover.Monitor.Core.Rules;
+
+/// <summary>
+/// Spec §2.7: election with several standbys, run from GSM-8c and GSM-12. The steps are evaluated in order;
+/// a step that returns true ends the election (with or without an assignment).
+/// </summary>
+internal static class Election
+{
+    private sealed class Ballot(RuleContext rc)
+    {
+        public RuleContext Rc { get; } = rc;
+        public DecisionContext Ctx => Rc.Ctx;
+        public List<MonitorNode> Candidates { get; } = [];
+        public int Missing { get; set; }
+        public int QuorumCandidates { get; set; }
+        public ulong MostAdvancedLsn { get; set; }
+        public List<MonitorNode> MostAdvanced { get; set; } = [];
+        public MonitorNode? Selected { get; set; }
+    }
+
+    private sealed record Step(string Id, string Summary, Func<Ballot, bool> Run);
+
+    private static readonly Step[] Steps =
+    [
+        new("EL-1", "continue an election already decided (non-elected report_lsn nodes join_secondary)", ContinueDecided),
+        new("EL-2", "collect candidates; send streaming standbys and a returned old primary to report_lsn", Collect),
+        new("EL-3", "data-loss guard: wait for every quorum standby to report its LSN", b =>
+        {
+            if (b.Missing == 0 || !b.Ctx.GuardDataLoss) return false;
+            b.Ctx.Note($"failover still in progress: waiting for {b.Missing} node(s) to report their LSN");
+            return true;
+        }),
+        new("EL-4", "no candidate: no decision", b =>
+        {
+            if (b.Candidates.Count > 0) return false;
+            b.Ctx.Note("failover still in progress: no candidate has reported report_lsn");
+            return true;
+        }),
+        new("EL-5", "data-loss guard: at least number_sync_standbys + 1 quorum candidates", b =>
+        {
+            var needed = b.Ctx.State.Settings.NumberSyncStandbys + 1;
+            if (b.QuorumCandidates >= needed || !b.Ctx.GuardDataLoss) return false;
+            b.Ctx.Note($"failover still in progress: {b.QuorumCandidates} quorum candidate(s) reported, {needed} needed");
+            return true;
+        }),
+        new("EL-6", "most advanced: highest (timeline, LSN) among non-primary nodes", MostAdvanced),
+        new("EL-7", "select the best candidate by priority, then LSN", Select),
+        new("EL-8", "promote: prepare_promotion if most advanced, else fast_forward", Promote),
+    ];
+
+    /// <summary>Ids of the steps, in order (for documentation and tests).</summary>
+    public static IEnumerable<string> StepIds => Steps.Select(s => s.Id);
+
+    public static void Run(RuleContext rc)
+    {
+        var ballot = new Ballot(rc);
+        foreach (var step in Steps)
+        {
+            if (step.Run(ballot)) return;
+        }
+    }
+
+    private static bool ContinueDecided(Ballot b)
+    {
+        var ctx = b.Ctx;
+        var a = b.Rc.A;
+        foreach (var c in ctx.Nodes.Where(DecisionContext.BeingPromoted))
+        {
+            if (c.NodeId == a.NodeId || c.ReportedState is ReportLsn or PreparePromotion || ctx.Healthy(c))
+            {
+                if (a.IsConverged(ReportLsn) && c.NodeId != a.NodeId && DecisionContext.ReadyToStreamWal(c))
+                    ctx.Assign(a.NodeId, JoinSecondary, "EL-1", $"{c.Label} was elected and can stream WAL");
+                return true;
+            }
+        }
+        return false; // the promoted node failed in a later state: new election
+    }
+
+    private static bool Collect(Ballot b)
+    {
+        var ctx = b.Ctx;
+        var nss = ctx.State.Settings.NumberSyncStandbys;
+        foreach (var x in ctx.Nodes.ToList())
+        {
+            var oldOrNewPrimary = DecisionContext.InPrimaryState(x) || DecisionContext.BeingDemotedPrimary(x) || DecisionContext.DemotedPrimary(x);
+            if (oldOrNewPrimary && !x.IsConverged(Draining) && !x.IsConverged(Demoted)) continue;
+
+            if (ctx.Unhealthy(x) && !ctx.Reporting(x))
+            {
+                if (x.ReplicationQuorum && x.ReportedState != ReportLsn) b.Missing++;
+                continue;
+            }
+
+            if (x.IsConverged(ReportLsn))
+            {
+                b.Candidates.Add(x);
+                if (x.ReplicationQuorum || nss == 0) b.QuorumCandidates++;
+            }
+            else if (x.GoalState == ReportLsn)
+            {
+                b.Missing++;
+            }
+            else if ((x.ReportedState is Secondary or CatchingUp && x.GoalState is Secondary or CatchingUp)
+                     || (x.ReportedState == Maintenance && x.GoalState == CatchingUp)
+                     || x.IsConverged(Draining) || x.IsConverged(Demoted)
+                     || (x.ReportedState == Demoted && x.GoalState == CatchingUp))
+            {
+                ctx.Assign(x.NodeId, ReportLsn, "EL-2", "failover in progress: report your LSN");
+                b.Missing++;
+            }
+        }
+        return false;
+    }
+
+    private static bool MostAdvanced(Ballot b)
+    {
+        var pool = b.Ctx.Nodes.Where(n => !States.IsPrimaryBelonging(n.ReportedState)).ToList();
+        var best = pool.OrderByDescending(n => n.Timeline).ThenByDescending(n => n.Lsn).FirstOrDefault();
+        b.MostAdvancedLsn = best?.Lsn ?? 0;
+        b.MostAdvanced = [.. pool.Where(n => best is not null && n.Lsn == best.Lsn)];
+        return false;
+    }
+
+    private static bool Select(Ballot b)
+    {
+        var ctx = b.Ctx;
+        var p = b.Rc.P;
+        var mostAdvanced = b.MostAdvanced.FirstOrDefault();
+        if (p is not null && !HealthPredicates.WalDifferenceWithin(mostAdvanced, p, ctx.Options.PromoteWalThreshold))
+        {
+            ctx.Note($"cannot elect: the most advanced standby is more than {ctx.Options.PromoteWalThreshold} bytes behind {p.Label}; " +
+                     "revive the primary or raise the promote WAL threshold");
+            return true;
+        }
+
+        MonitorNode? selected = null;
+        foreach (var c in b.Candidates.Where(c => c.CandidatePriority > 0)
+                     .OrderByDescending(c => c.CandidatePriority).ThenByDescending(c => c.Lsn).ThenBy(c => c.NodeId))
+        {
+            if (ctx.Unhealthy(c)) continue;
+            if (selected is null) { selected = c; continue; }
+            if (c.CandidatePriority < selected.CandidatePriority) break;
+            if (c.Lsn > selected.Lsn) selected = c;
+        }
+
+        if (selected is null)
+        {
+            ctx.Note("failover still in progress: no healthy candidate with candidate priority above 0");
+            return true;
+        }
+        if (selected.Lsn < b.MostAdvancedLsn && !b.MostAdvanced.Any(ctx.Healthy))
+        {
+            ctx.Note($"cannot elect {selected.Label}: it misses WAL and no most advanced node is healthy to fetch it from");
+            return true;
+        }
+        b.Selected = selected;
+        return false;
+    }
+
+    private static bool Promote(Ballot b)
+    {
+        var ctx = b.Ctx;
+        var selected = b.Selected!;
+        if (selected.CandidatePriority > 100)
+            ctx.Emit(new CandidatePriorityChanged(selected.NodeId, selected.CandidatePriority - 101,
+                $"{selected.Label} was elected: undo the perform promotion boost", ctx.Now));
+        foreach (var c in b.Candidates.Where(c => ctx.Node(c.NodeId).CandidatePriority < 0))
+            ctx.Emit(new CandidatePriorityChanged(c.NodeId, ctx.Node(c.NodeId).CandidatePriority + 101,
+                $"{c.Label}: undo the perform failover penalty", ctx.Now));
+
+        ctx.BeginFailover(b.Rc.P, "election", planned: false);
+        if (selected.Lsn >= b.MostAdvancedLsn)
+            ctx.Assign(selected.NodeId, PreparePromotion, "EL-8", "elected: it has the most advanced LSN");
+        else
+            ctx.Assign(selected.NodeId, FastForward, "EL-8", "elected: it fetches the missing WAL from the most advanced standby first");
+        return true;
+    }
+}

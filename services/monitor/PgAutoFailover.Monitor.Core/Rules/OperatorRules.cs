@@ -1,0 +1,291 @@
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core.Events;
+using PgAutoFailover.Monitor.Core.Model;
+using static PgAutoFailover.Contracts.NodeState;
+using static PgAutoFailover.Monitor.Core.Rules.RuleContext;
+
+namespace PgAutoFailover.Monitor.Core.Rules;
+
+/// <summary>
+/// Spec §2.11: API-triggered rules. Each command checks its preconditions in order and refuses with the
+/// reason of the first that fails; a refusal changes nothing (the decision's events are discarded).
+/// </summary>
+internal static class OperatorRules
+{
+    public static readonly string[] RuleIds =
+    [
+        "API-FAILOVER", "API-FAILOVER-ALLOW-DATA-LOSS", "API-PROMOTION", "API-START-MAINTENANCE", "API-STOP-MAINTENANCE",
+        "API-SET-CANDIDATE-PRIORITY", "API-SET-REPLICATION-QUORUM", "API-SET-NUMBER-SYNC-STANDBYS", "API-REMOVE-NODE",
+    ];
+
+    public static Decision Execute(DecisionContext ctx, OperatorTrigger command) => command switch
+    {
+        FailoverCommand f => Failover(ctx, f.AllowDataLoss, f.Switchover ? "operator switchover" : "operator failover"),
+        PromotionCommand p => Promotion(ctx, p.NodeId),
+        EnableMaintenanceCommand m => StartMaintenance(ctx, m.NodeId, m.AllowFailover),
+        DisableMaintenanceCommand m => StopMaintenance(ctx, m.NodeId),
+        SetCandidatePriorityCommand s => SetCandidatePriority(ctx, s.NodeId, s.CandidatePriority),
+        SetReplicationQuorumCommand q => SetReplicationQuorum(ctx, q.NodeId, q.ReplicationQuorum),
+        SetNumberSyncStandbysCommand n => SetNumberSyncStandbys(ctx, n.NumberSyncStandbys),
+        DropNodeCommand d => RemoveNode(ctx, d.NodeId, d.Force),
+        _ => Refuse($"unknown command {command.GetType().Name}"),
+    };
+
+    // ---- perform_failover / perform_switchover ---------------------------------------------------
+
+    private static Decision Failover(DecisionContext ctx, bool allowDataLoss, string reason)
+    {
+        if (ctx.N < 2) return Refuse("cannot fail over: at least 2 nodes are required");
+        var primary = ctx.Nodes.FirstOrDefault(n => Conv(n, NodeState.Single, Primary, JoinPrimary));
+        if (primary is null)
+        {
+            // [main] --allow-data-loss: an election stuck on the data-loss guard is decided now, guard off.
+            if (allowDataLoss && ctx.Nodes.FirstOrDefault(n => n.IsConverged(ReportLsn)) is { } voter)
+            {
+                ctx.GuardDataLoss = false;
+                ctx.Note("API-FAILOVER-ALLOW-DATA-LOSS: election run with guard_data_loss off");
+                var before = ctx.Assignments.Count;
+                new RuleContext(ctx, voter.NodeId).Run(GroupStateMachineRules.Table);
+                return ctx.Assignments.Count > before
+                    ? ctx.ToDecision()
+                    : Refuse("cannot fail over: even without the data-loss guard no candidate can be elected");
+            }
+            return Refuse("cannot fail over: couldn't find the primary node (a wait_primary primary cannot be failed over from)");
+        }
+
+        var others = ctx.Others(primary).ToList();
+        if (!others.Any(o => o.CandidatePriority > 0))
+            return Refuse(others.Count == 1
+                ? $"cannot fail over: node {others[0].NodeId} has candidate priority 0"
+                : "cannot fail over: every other node has candidate priority 0");
+        if (!ctx.HealthyCandidates(others).Any())
+            return Refuse("cannot fail over: no candidate node is healthy");
+
+        if (ctx.N == 2)
+        {
+            var standby = others[0];
+            if (standby.GoalState != Secondary)
+                return Refuse($"cannot fail over: {standby.Label} is in state {DecisionContext.Display(standby.GoalState)}, expected secondary");
+            if (!Conv(primary, Primary) || !Conv(standby, Secondary))
+                return Refuse("cannot fail over: primary node is not in a stable state");
+            ctx.BeginFailover(primary, reason, planned: true);
+            ctx.Assign(primary.NodeId, Draining, "API-FAILOVER", reason);
+            ctx.Assign(standby.NodeId, PreparePromotion, "API-FAILOVER", reason);
+            return ctx.ToDecision();
+        }
+
+        ctx.BeginFailover(primary, reason, planned: true);
+        ctx.Assign(primary.NodeId, Draining, "API-FAILOVER", reason);
+        ctx.Emit(new CandidatePriorityChanged(primary.NodeId, ctx.Node(primary.NodeId).CandidatePriority - 101,
+            $"{primary.Label} must not win the election it started", ctx.Now));
+        if (allowDataLoss) ctx.GuardDataLoss = false;
+        new RuleContext(ctx, ctx.Others(primary).First().NodeId).Run(GroupStateMachineRules.Table);
+        return ctx.ToDecision();
+    }
+
+    // ---- perform_promotion ------------------------------------------------------------------------
+
+    private static Decision Promotion(DecisionContext ctx, long nodeId)
+    {
+        if (ctx.State.Find(nodeId) is not { } node || node.GoalState == Dropped) return Unknown(nodeId);
+        if (Conv(node, NodeState.Single, Primary))
+        {
+            ctx.Note($"{node.Label} is already a primary");
+            return ctx.ToDecision();
+        }
+        if (!Conv(node, Secondary, ReportLsn))
+            return Refuse($"cannot promote {node.Label}: it is in state {DecisionContext.Display(node.ReportedState)}, expected secondary");
+        if (node.CandidatePriority <= 0)
+            return Refuse($"cannot promote: node {node.NodeId} has candidate priority 0");
+        if (!ctx.Healthy(node))
+            return Refuse($"cannot promote {node.Label}: it is not healthy");
+        if (ctx.N > 2)
+            ctx.Emit(new CandidatePriorityChanged(nodeId, node.CandidatePriority + 101, $"perform promotion of {node.Label}", ctx.Now));
+        return Failover(ctx, allowDataLoss: false, $"operator promotion of node {nodeId}");
+    }
+
+    // ---- start_maintenance / stop_maintenance ------------------------------------------------------
+
+    private static Decision StartMaintenance(DecisionContext ctx, long nodeId, bool allowFailover)
+    {
+        if (ctx.State.Find(nodeId) is not { } node || node.GoalState == Dropped) return Unknown(nodeId);
+        if (node.ReportedState == Maintenance || node.GoalState == Maintenance) return ctx.ToDecision();
+
+        if (Conv(node, Primary))
+        {
+            if (!allowFailover)
+                return Refuse($"cannot start maintenance on {node.Label}: it is the primary; use --allow-failover");
+            var candidates = ctx.HealthyCandidates(ctx.Others(node)).Count();
+            if (candidates == 0)
+                return Refuse($"cannot start maintenance on {node.Label}: not currently possible with 0 candidate nodes");
+            ctx.BeginFailover(node, $"maintenance of {node.Label}", planned: true);
+            ctx.Assign(nodeId, PrepareMaintenance, "API-START-MAINTENANCE", "operator enabled maintenance");
+            if (ctx.N == 2)
+                ctx.Assign(ctx.Others(node).First().NodeId, PreparePromotion, "API-START-MAINTENANCE", $"{node.Label} goes to maintenance");
+            else
+                new RuleContext(ctx, ctx.Others(node).First().NodeId).Run(GroupStateMachineRules.Table);
+            return ctx.ToDecision();
+        }
+
+        if (node.ReportedState is Secondary or CatchingUp && ctx.Primary is { } p && Conv(p, Primary))
+        {
+            var syncStandbys = ctx.HealthySyncStandbys(ctx.Others(p)).ToList();
+            if (ctx.State.Settings.NumberSyncStandbys > 0 && syncStandbys.Any(s => s.NodeId == nodeId)
+                && syncStandbys.Count <= ctx.State.Settings.NumberSyncStandbys)
+                ctx.Note($"warning: writes will block while {node.Label} is in maintenance (number_sync_standbys = {ctx.State.Settings.NumberSyncStandbys})");
+            if (ctx.State.Settings.NumberSyncStandbys == 0 && syncStandbys.Count == 1 && syncStandbys[0].NodeId == nodeId)
+            {
+                ctx.Assign(p.NodeId, WaitPrimary, "API-START-MAINTENANCE", $"{node.Label}, the last sync standby, goes to maintenance");
+                ctx.Assign(nodeId, WaitMaintenance, "API-START-MAINTENANCE", "operator enabled maintenance");
+            }
+            else
+            {
+                ctx.Assign(nodeId, Maintenance, "API-START-MAINTENANCE", "operator enabled maintenance");
+            }
+            return ctx.ToDecision();
+        }
+        return Refuse($"cannot start maintenance on {node.Label}: it is in state {DecisionContext.Display(node.ReportedState)}; " +
+                      "expected a converged primary, or a secondary or catchingup standby of a converged primary");
+    }
+
+    private static Decision StopMaintenance(DecisionContext ctx, long nodeId)
+    {
+        if (ctx.State.Find(nodeId) is not { } node || node.GoalState == Dropped) return Unknown(nodeId);
+        if (!Conv(node, Maintenance) && !(ctx.N > 2 && Conv(node, PrepareMaintenance)))
+            return Refuse($"cannot stop maintenance on {node.Label}: it is in state {DecisionContext.Display(node.ReportedState)}, not maintenance");
+        if (ctx.N == 1)
+        {
+            new RuleContext(ctx, nodeId).Run(SingleNodeTable);
+            return ctx.ToDecision();
+        }
+        if (ctx.Primary is null)
+        {
+            if (ctx.N == 2) return Refuse($"cannot stop maintenance on {node.Label}: the group has no primary");
+            ctx.Assign(nodeId, ReportLsn, "API-STOP-MAINTENANCE", "no primary: join the election");
+        }
+        else if (ctx.FailoverInProgress)
+        {
+            ctx.Assign(nodeId, ReportLsn, "API-STOP-MAINTENANCE", "a failover is in progress: join the election");
+        }
+        else
+        {
+            ctx.Assign(nodeId, CatchingUp, "API-STOP-MAINTENANCE", $"rejoin {ctx.Primary.Label}");
+        }
+        return ctx.ToDecision();
+    }
+
+    /// <summary>stop_maintenance with N = 1 runs the state machine, which leaves a converged maintenance node alone (GSM-3): skip GSM-3.</summary>
+    private static readonly Rule[] SingleNodeTable = [.. GroupStateMachineRules.Table.Where(r => r.Id != "GSM-3")];
+
+    // ---- settings -----------------------------------------------------------------------------------
+
+    private static Decision SetCandidatePriority(DecisionContext ctx, long nodeId, int priority)
+    {
+        if (ctx.State.Find(nodeId) is not { } node || node.GoalState == Dropped) return Unknown(nodeId);
+        if (priority is < 0 or > 100) return Refuse($"candidate priority must be between 0 and 100, not {priority}");
+        if (ApplySettingsBlocked(ctx) is { } blocked) return Refuse($"cannot set candidate priority of {node.Label}: {blocked}");
+        if (priority == 0 && ctx.Others(node).All(o => o.CandidatePriority <= 0))
+            ctx.Note("setting candidate priority 0 on every node prevents automated failover");
+        ctx.Emit(new CandidatePriorityChanged(nodeId, priority, "operator", ctx.Now));
+        RefreshPrimarySettings(ctx, "API-SET-CANDIDATE-PRIORITY", $"candidate priority of {node.Label} changed");
+        return ctx.ToDecision();
+    }
+
+    private static Decision SetReplicationQuorum(DecisionContext ctx, long nodeId, bool quorum)
+    {
+        if (ctx.State.Find(nodeId) is not { } node || node.GoalState == Dropped) return Unknown(nodeId);
+        if (ApplySettingsBlocked(ctx) is { } blocked) return Refuse($"cannot set replication quorum of {node.Label}: {blocked}");
+        if (!quorum)
+        {
+            var primary = ctx.Primary;
+            if (primary is null) return Refuse("can't set replication quorum to false: the group has no primary");
+            var nss = ctx.State.Settings.NumberSyncStandbys;
+            var remaining = ctx.Others(primary).Count(o => o.ReplicationQuorum && o.NodeId != nodeId);
+            if (nss > 0 && nss + 1 > remaining)
+                return Refuse($"can't set replication quorum to false: number_sync_standbys = {nss} needs {nss + 1} quorum standbys, {remaining} would remain");
+        }
+        ctx.Emit(new ReplicationQuorumChanged(nodeId, quorum, ctx.Now));
+        RefreshPrimarySettings(ctx, "API-SET-REPLICATION-QUORUM", $"replication quorum of {node.Label} changed");
+        return ctx.ToDecision();
+    }
+
+    private static Decision SetNumberSyncStandbys(DecisionContext ctx, int n)
+    {
+        if (n < 0) return Refuse("number_sync_standbys must be 0 or more");
+        var primary = ctx.Primary;
+        if (primary is null || !Conv(primary, Primary, WaitPrimary))
+            return Refuse("cannot set number_sync_standbys: the primary must be in state primary or wait_primary");
+        var quorum = ctx.Others(primary).Count(o => o.ReplicationQuorum);
+        if (n > 0 && n + 1 > quorum)
+            return Refuse($"cannot set number_sync_standbys to {n}: at least {n + 1} quorum standbys are required, the group has {quorum}");
+        ctx.Emit(new NumberSyncStandbysChanged(n, "operator", ctx.Now));
+        ctx.Assign(primary.NodeId, ApplySettings, "API-SET-NUMBER-SYNC-STANDBYS", $"number_sync_standbys is now {n}");
+        return ctx.ToDecision();
+    }
+
+    private static string? ApplySettingsBlocked(DecisionContext ctx) =>
+        ctx.N > 1 && ctx.Nodes.FirstOrDefault(n => States.IsWritable(n.GoalState)) is { } p && Conv(p, ApplySettings)
+            ? "current state for primary is apply_settings; retry in a moment"
+            : null;
+
+    /// <summary>A node with a writable goal re-reads synchronous_standby_names (apply_settings) when it can.</summary>
+    private static void RefreshPrimarySettings(DecisionContext ctx, string rule, string reason)
+    {
+        if (ctx.N <= 1) return;
+        if (ctx.Nodes.FirstOrDefault(n => States.IsWritable(n.GoalState)) is not { } p) return;
+        // apply_settings has keeper edges only from primary and wait_primary.
+        if (p.ReportedState is Primary or WaitPrimary && p.GoalState is Primary or WaitPrimary)
+            ctx.Assign(p.NodeId, ApplySettings, rule, reason);
+    }
+
+    // ---- remove_node -------------------------------------------------------------------------------
+
+    private static Decision RemoveNode(DecisionContext ctx, long nodeId, bool force)
+    {
+        if (ctx.State.Find(nodeId) is not { } node) return Unknown(nodeId);
+        if (node.IsConverged(Dropped) || force)
+        {
+            if (force && Lease.FencedAt(ctx.State, node, ctx.Options) is { } fenced && fenced > ctx.Now)
+                return Refuse($"cannot force the removal of {node.Label}: it may still accept writes until {fenced:O}; retry then");
+            ctx.Emit(new NodeRemoved(nodeId, $"Removing {node.Label}{(force ? " (forced)" : "")}", ctx.Now));
+            return ctx.ToDecision();
+        }
+        if (node.GoalState == Dropped) return ctx.ToDecision();
+
+        var wasPrimary = States.IsWritable(node.GoalState);
+        if (wasPrimary)
+        {
+            ctx.BeginFailover(node, $"{node.Label} removed", planned: true);
+            foreach (var o in ctx.Others(node).Where(o => !DecisionContext.InMaintenance(o)).ToList())
+                ctx.Assign(o.NodeId, ReportLsn, "API-REMOVE-NODE", $"the primary {node.Label} is being removed");
+        }
+        ctx.Assign(nodeId, Dropped, "API-REMOVE-NODE", "operator dropped the node");
+
+        var nss = ctx.State.Settings.NumberSyncStandbys;
+        var c = ctx.Nodes.Count(o => o.ReplicationQuorum) - 1;
+        if (c < nss + 1)
+        {
+            var newNss = Math.Max(0, c - 1);
+            if (newNss != nss) ctx.Emit(new NumberSyncStandbysChanged(newNss, $"{node.Label} removed", ctx.Now));
+        }
+
+        if (ctx.N == 0) return ctx.ToDecision();
+        if (wasPrimary)
+        {
+            new RuleContext(ctx, ctx.Nodes[0].NodeId).Run(GroupStateMachineRules.Table);
+        }
+        else if (ctx.Primary is { } p && States.IsWritable(p.GoalState))
+        {
+            var before = p.GoalState;
+            new RuleContext(ctx, p.NodeId).Run(GroupStateMachineRules.Table);
+            if (ctx.Node(p.NodeId).GoalState == before && before != ApplySettings)
+                RefreshPrimarySettings(ctx, "API-REMOVE-NODE", $"{node.Label} removed: refresh synchronous_standby_names");
+        }
+        return ctx.ToDecision();
+    }
+
+    private static Decision Unknown(long nodeId) =>
+        Decision.Refused(new Refusal(RefusalKind.UnknownNode, $"node {nodeId} is not registered in this group"));
+
+    private static Decision Refuse(string reason) => Decision.Refused(new Refusal(RefusalKind.CommandRefused, reason));
+}

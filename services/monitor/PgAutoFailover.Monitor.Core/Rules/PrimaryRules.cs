@@ -1,0 +1,77 @@
+using PgAutoFailover.Contracts;
+using static PgAutoFailover.Contracts.NodeState;
+using static PgAutoFailover.Monitor.Core.Rules.RuleContext;
+
+namespace PgAutoFailover.Monitor.Core.Rules;
+
+/// <summary>Spec §2.6: rules for A in a primary state (run from GSM-6 and GSM-31). Ordered, first match wins.</summary>
+internal static class PrimaryRules
+{
+    public static readonly Rule[] Table =
+    [
+        new("PRI-1", "A converged single and a node converged wait_standby: wait_primary",
+            c => Conv(c.A, NodeState.Single) && c.Ctx.Others(c.A).Any(o => Conv(o, WaitStandby)),
+            c => c.Assign(c.A, WaitPrimary, "PRI-1", "a standby is joining") || true),
+
+        new("MAIN-REPLICATION-STALL", "A converged primary, healthy, no standby connected for replication_stall_timeout: wait_primary (only with number_sync_standbys = 0)",
+            c => Conv(c.A, Primary) && c.Ctx.Healthy(c.A) && c.NumberSyncStandbys == 0
+                 && c.A.ReplicationStallSince is { } since && c.Ctx.Now - since >= c.Options.ReplicationStallTimeout,
+            c => c.Assign(c.A, WaitPrimary, "MAIN-REPLICATION-STALL",
+                $"no standby has been connected for {c.Options.ReplicationStallTimeout.TotalSeconds:0.#} s; commits stop waiting") || true),
+
+        new("PRI-2", "A converged primary, wait_primary or apply_settings: demote unhealthy secondaries, then PRI-2a..d",
+            c => Conv(c.A, Primary, WaitPrimary, ApplySettings),
+            Pri2),
+
+        new("PRI-3", "A converged join_primary: primary",
+            c => Conv(c.A, JoinPrimary),
+            c => c.Assign(c.A, Primary, "PRI-3", "join_primary is kept for compatibility only") || true),
+    ];
+
+    private static bool Pri2(RuleContext c)
+    {
+        // Secondary demotion fan-out, always first.
+        foreach (var o in c.Ctx.Others(c.A).ToList())
+        {
+            if (o.GoalState == Secondary && o.ReportedState is not (ReportLsn or JoinSecondary) && c.Ctx.Unhealthy(o))
+                c.Assign(o, CatchingUp, "PRI-2", $"{o.Label} is unhealthy: no longer a candidate nor counted for sync");
+        }
+
+        var others = c.Ctx.Others(c.A).ToList();
+        var quorumCount = others.Count(o => o.ReplicationQuorum);
+        var secondaryCount = others.Count(o => o.IsConverged(Secondary));
+        var secondaryQuorumCount = others.Count(o => o.IsConverged(Secondary) && o.ReplicationQuorum);
+
+        if (quorumCount == 0)
+        {
+            var target = secondaryCount == 0 ? WaitPrimary : Primary;
+            c.Assign(c.A, target, "PRI-2a", secondaryCount == 0 ? "no secondary" : "every standby is async");
+            return true;
+        }
+
+        if (!Conv(c.A, WaitPrimary) && secondaryQuorumCount == 0)
+        {
+            var target = c.NumberSyncStandbys == 0 ? WaitPrimary : Primary;
+            if (c.A.GoalState != target)
+            {
+                c.Assign(c.A, target, "PRI-2b", target == WaitPrimary
+                    ? "no quorum secondary left: disable synchronous replication so writes continue"
+                    : "no quorum secondary left: number_sync_standbys > 0, writes wait for a standby");
+                return true;
+            }
+        }
+
+        if (Conv(c.A, WaitPrimary) && secondaryQuorumCount > 0)
+        {
+            c.Assign(c.A, Primary, "PRI-2c", "a quorum secondary is ready: enable synchronous replication");
+            return true;
+        }
+
+        if (Conv(c.A, ApplySettings))
+        {
+            var target = c.NumberSyncStandbys == 0 && secondaryQuorumCount == 0 ? WaitPrimary : Primary;
+            c.Assign(c.A, target, "PRI-2d", "settings applied");
+        }
+        return true;
+    }
+}

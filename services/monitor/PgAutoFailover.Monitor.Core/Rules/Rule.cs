@@ -1,0 +1,44 @@
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core.Model;
+
+namespace PgAutoFailover.Monitor.Core.Rules;
+
+/// <summary>
+/// One entry of a rule table, named after the spec rule it implements. Tables are evaluated in order and
+/// the first rule whose <see cref="When"/> holds runs <see cref="Then"/>; evaluation stops unless
+/// <see cref="Then"/> returns false ("continue", as GSM-8c does when the election decided nothing).
+/// </summary>
+internal sealed record Rule(string Id, string Summary, Func<RuleContext, bool> When, Func<RuleContext, bool> Then);
+
+/// <summary>Rule evaluation for an active node A (the node that reported, or that an API call runs the state machine for).</summary>
+internal sealed class RuleContext(DecisionContext ctx, long activeNodeId)
+{
+    public DecisionContext Ctx { get; } = ctx;
+    public long ActiveNodeId { get; } = activeNodeId;
+
+    /// <summary>A, re-read from the current state (earlier rules may have changed it).</summary>
+    public MonitorNode A => Ctx.Node(ActiveNodeId);
+    /// <summary>P = Primary(G).</summary>
+    public MonitorNode? P => Ctx.Primary;
+    /// <summary>N = number of nodes in the group.</summary>
+    public int N => Ctx.N;
+    public MonitorOptions Options => Ctx.Options;
+    public int NumberSyncStandbys => Ctx.State.Settings.NumberSyncStandbys;
+
+    public static bool Conv(MonitorNode? x, params NodeState[] states) =>
+        x is not null && x.ReportedState == x.GoalState && states.Contains(x.GoalState);
+
+    public bool Assign(MonitorNode node, NodeState goal, string rule, string reason) =>
+        Ctx.Assign(node.NodeId, goal, rule, reason);
+
+    /// <summary>Runs a table for this context; returns the id of the rule that stopped evaluation, or null.</summary>
+    public string? Run(IReadOnlyList<Rule> table)
+    {
+        foreach (var rule in table)
+        {
+            if (!Ctx.State.AllNodes.ContainsKey(ActiveNodeId)) return null; // A was removed (GSM-1)
+            if (rule.When(this) && rule.Then(this)) return rule.Id;
+        }
+        return null;
+    }
+}
