@@ -1,7 +1,12 @@
-using Marten;
 using JasperFx;
 using JasperFx.Events;
+using Marten;
+using Npgsql;
+using PgAutoFailover.Monitor.Core;
+using PgAutoFailover.Monitor.Core.Events;
+using PgAutoFailover.Monitor.Groups;
 using PgAutoFailover.Monitor.Messaging;
+using PgAutoFailover.Monitor.Store;
 using PgAutoFailover.ServiceDefaults;
 
 namespace PgAutoFailover.Monitor;
@@ -15,20 +20,47 @@ public static class MonitorService
     {
         var connectionString = builder.Configuration.GetConnectionString("MonitorStore")
             ?? throw new InvalidOperationException("ConnectionStrings:MonitorStore is not set: the monitor needs its PostgreSQL store");
+        var options = new MonitorServiceOptions();
+        builder.Configuration.GetSection(MonitorServiceOptions.Section).Bind(options);
+        options.Core = builder.Configuration.GetSection($"{MonitorServiceOptions.Section}:Core").Get<MonitorOptions>() ?? MonitorOptions.Default;
+        builder.Services.AddSingleton(options);
 
-        builder.Services.AddMarten(options =>
+        builder.Services.AddMarten(marten =>
             {
-                options.Connection(connectionString);
-                options.DatabaseSchemaName = "pgaf_monitor";
-                options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                marten.Connection(connectionString);
+                marten.DatabaseSchemaName = "pgaf_monitor";
+                marten.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                marten.UseSystemTextJsonForSerialization();
                 // Streams are named "<formation>/<group>": readable in the store and stable across restarts.
-                options.Events.StreamIdentity = StreamIdentity.AsString;
+                marten.Events.StreamIdentity = StreamIdentity.AsString;
+                // Every domain event type is known up front, so a fresh process can read old streams.
+                marten.Events.AddEventTypes(typeof(IGroupEvent).Assembly.GetTypes()
+                    .Where(t => t.IsClass && !t.IsAbstract && typeof(IGroupEvent).IsAssignableFrom(t)));
+                marten.Schema.For<NodeLiveness>().Index(l => l.StreamKey);
             })
             .UseLightweightSessions();
 
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        builder.Services.AddSingleton(new MonitorCore(options.Core));
+        builder.Services.AddSingleton<GroupStore>();
+        builder.Services.AddSingleton<NodeDirectory>();
+        builder.Services.AddSingleton<FormationDirectory>();
+        builder.Services.AddSingleton<LivenessBuffer>();
+        builder.Services.AddSingleton<DecisionPublisher>();
+        builder.Services.AddSingleton<MonitorMetrics>();
+        builder.Services.AddSingleton<GroupCoordinator>();
+        // Registered before the bus, so the store is ready and the groups loaded before any message is consumed.
+        builder.Services.AddHostedService<MonitorStartup>();
+        builder.Services.AddHostedService<GroupTimer>();
+        builder.Services.AddHostedService<LivenessFlusher>();
+
         builder.AddPgAutoFailoverBus(bus =>
         {
+            bus.AddConsumer<RegisterNodeConsumer>();
+            bus.AddConsumer<ReportNodeStateConsumer>();
             bus.AddConsumer<NodeProbedConsumer>(typeof(NodeProbedConsumerDefinition));
+            bus.AddConsumer<OperatorCommandsConsumer>();
+            bus.AddConsumer<OperatorQueriesConsumer>();
         });
         return builder;
     }

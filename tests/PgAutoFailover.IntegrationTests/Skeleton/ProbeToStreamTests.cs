@@ -1,89 +1,78 @@
-using Marten;
-using Microsoft.Extensions.DependencyInjection;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.HealthChecker;
-using PgAutoFailover.Monitor;
-using PgAutoFailover.Monitor.Store;
+using PgAutoFailover.IntegrationTests.Monitor;
+using PgAutoFailover.Monitor.Core.Events;
 using PgAutoFailover.Testing;
 
 namespace PgAutoFailover.IntegrationTests.Skeleton;
 
 /// <summary>
-/// The walking skeleton: a real health-checker probes a real PostgreSQL node and publishes
-/// NodeProbed over a real RabbitMQ broker; a real monitor stores the verdict in the group's
-/// Marten stream in a real PostgreSQL database; the test reads the stream back.
+/// The walking skeleton: a real health-checker probes a real PostgreSQL node and publishes NodeProbed
+/// over a real RabbitMQ broker; a real monitor turns the probes into the node's health verdict in the
+/// group's Marten stream in a real PostgreSQL database; the test reads the stream back.
 /// </summary>
 public sealed class ProbeToStreamTests(RabbitMqFixture broker) : IClassFixture<RabbitMqFixture>, IAsyncLifetime
 {
     private PgCluster _store = null!;
-    private string _storeConnection = "";
+    private MonitorHarness _harness = null!;
 
     public async Task InitializeAsync()
     {
         _store = await PgCluster.CreateAsync();
-        _storeConnection = await _store.CreateDatabaseAsync("pg_auto_failover");
+        _harness = await MonitorHarness.StartAsync(broker.AmqpUri, await _store.CreateDatabaseAsync("pg_auto_failover"),
+            settings: new Dictionary<string, string?> { ["Monitor:Core:StartupGracePeriod"] = "00:00:00.500" });
     }
 
-    public async Task DisposeAsync() => await _store.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _harness.DisposeAsync();
+        await _store.DisposeAsync();
+    }
 
     [Fact]
-    public async Task A_probe_of_a_running_node_reaches_the_groups_stream()
+    public async Task A_probe_of_a_running_node_marks_it_healthy_in_the_groups_stream()
     {
         await using var node = await PgCluster.CreateAsync();
-        var address = new NodeAddress("skeleton-up", 0, 1, "node_1", "127.0.0.1", node.Port);
+        var registered = Assert.IsType<NodeRegistered>(await _harness.RegisterAsync("default", node.Port, "up"));
+        await using var checker = await StartCheckerAsync(registered.Node);
 
-        await using var monitor = await StartMonitorAsync();
-        await using var checker = await StartCheckerAsync(address);
+        var marked = await WaitForVerdictAsync(registered.Node);
 
-        var recorded = await WaitForRecordAsync(monitor, address);
-
-        Assert.True(recorded.Healthy, $"probe error: {recorded.Error}");
-        Assert.Null(recorded.Error);
-        Assert.Equal(1, recorded.NodeId);
-        Assert.Equal("checker-under-test", recorded.CheckerId);
+        Assert.Equal(NodeHealth.Good, marked.Health);
+        Assert.Equal(registered.Node.NodeId, marked.NodeId);
     }
 
     [Fact]
-    public async Task A_probe_of_a_stopped_node_records_the_failure_with_its_error_text()
+    public async Task Probes_of_a_stopped_node_mark_it_unhealthy_with_the_error_text()
     {
         await using var node = await PgCluster.CreateAsync();
         await node.StopAsync();
-        var address = new NodeAddress("skeleton-down", 0, 7, "node_7", "127.0.0.1", node.Port);
+        var registered = Assert.IsType<NodeRegistered>(await _harness.RegisterAsync("default", node.Port, "down"));
+        await using var checker = await StartCheckerAsync(registered.Node);
 
-        await using var monitor = await StartMonitorAsync();
-        await using var checker = await StartCheckerAsync(address);
+        var marked = await WaitForVerdictAsync(registered.Node);
 
-        var recorded = await WaitForRecordAsync(monitor, address);
-
-        Assert.False(recorded.Healthy);
-        Assert.False(string.IsNullOrWhiteSpace(recorded.Error));
-        Assert.Contains("refused", recorded.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(NodeHealth.Bad, marked.Health);
+        Assert.Contains("refused", marked.Reason, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(registered.Node.NodeId, _harness.Published.Of<NodeHealthChanged>()
+            .Where(h => h.Health == NodeHealth.Bad).Select(h => h.Node.NodeId));
     }
 
     [Fact]
     public async Task Repeated_probes_with_the_same_verdict_are_stored_once()
     {
         await using var node = await PgCluster.CreateAsync();
-        var address = new NodeAddress("skeleton-repeat", 0, 2, "node_2", "127.0.0.1", node.Port);
-
-        await using var monitor = await StartMonitorAsync();
-        await using (var checker = await StartCheckerAsync(address))
+        var registered = Assert.IsType<NodeRegistered>(await _harness.RegisterAsync("default", node.Port, "steady"));
+        await using (var checker = await StartCheckerAsync(registered.Node))
         {
-            await WaitForRecordAsync(monitor, address);
-            // Several more probe periods with the same verdict.
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            await WaitForVerdictAsync(registered.Node);
+            await Task.Delay(TimeSpan.FromSeconds(2)); // several more probe periods, same verdict
         }
 
-        var events = await ReadStreamAsync(monitor, address);
-        Assert.Single(events);
+        var verdicts = (await _harness.StreamAsync("default")).Select(e => e.Data).OfType<NodeHealthMarked>()
+            .Where(h => h.NodeId == registered.Node.NodeId);
+        Assert.Single(verdicts);
     }
-
-    private Task<ServiceHost> StartMonitorAsync() =>
-        ServiceHost.StartAsync(MonitorService.Telemetry, b => b.AddMonitor(), new Dictionary<string, string?>
-        {
-            ["RABBITMQ_URL"] = broker.AmqpUri.ToString(),
-            ["ConnectionStrings:MonitorStore"] = _storeConnection,
-        });
 
     private Task<ServiceHost> StartCheckerAsync(NodeAddress node) =>
         ServiceHost.StartAsync(HealthCheckerService.Telemetry, b => b.AddHealthChecker(), new Dictionary<string, string?>
@@ -100,15 +89,9 @@ public sealed class ProbeToStreamTests(RabbitMqFixture broker) : IClassFixture<R
             ["HealthChecker:StaticNodes:0:Port"] = node.Port.ToString(),
         });
 
-    private static async Task<ProbeHealthRecorded> WaitForRecordAsync(ServiceHost monitor, NodeAddress node) =>
+    private async Task<NodeHealthMarked> WaitForVerdictAsync(NodeAddress node) =>
         await Eventually.ValueAsync(async () =>
-            (await ReadStreamAsync(monitor, node)).FirstOrDefault(), $"a probe verdict for node {node.NodeId} in the monitor's stream");
-
-    private static async Task<IReadOnlyList<ProbeHealthRecorded>> ReadStreamAsync(ServiceHost monitor, NodeAddress node)
-    {
-        // Read straight from the store with a fresh session, not through the monitor's own state.
-        await using var session = monitor.Services.GetRequiredService<IDocumentStore>().QuerySession();
-        var events = await session.Events.FetchStreamAsync(GroupStream.Key(node.Formation, node.GroupId));
-        return events.Select(e => e.Data).OfType<ProbeHealthRecorded>().Where(e => e.NodeId == node.NodeId).ToList();
-    }
+            (await _harness.StreamAsync(node.Formation, node.GroupId)).Select(e => e.Data).OfType<NodeHealthMarked>()
+                .FirstOrDefault(h => h.NodeId == node.NodeId),
+            $"a health verdict for node {node.NodeId} in the monitor's stream");
 }

@@ -1,28 +1,27 @@
-using Marten;
 using MassTransit;
 using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core;
+using PgAutoFailover.Monitor.Groups;
 using PgAutoFailover.Monitor.Store;
 
 namespace PgAutoFailover.Monitor.Messaging;
 
 /// <summary>
-/// Records a probe in the group's stream when it changes the node's verdict. Idempotent: a
-/// redelivered or repeated probe finds the verdict unchanged and writes nothing.
+/// A health-checker's probe result: the core counts consecutive failures and flips the node's health
+/// verdict. A redelivered probe counts once more at worst; the verdict needs several in a row.
 /// </summary>
-public sealed class NodeProbedConsumer(IDocumentSession session, ILogger<NodeProbedConsumer> logger) : IConsumer<NodeProbed>
+public sealed class NodeProbedConsumer(GroupCoordinator groups, ILogger<NodeProbedConsumer> logger) : IConsumer<NodeProbed>
 {
     public async Task Consume(ConsumeContext<NodeProbed> context)
     {
         var probe = context.Message;
-        var key = GroupStream.Key(probe.Node.Formation, probe.Node.GroupId);
-        var stream = await session.Events.FetchForWriting<GroupProbeHealth>(key, context.CancellationToken);
-        var health = stream.Aggregate ?? new GroupProbeHealth { Id = key };
-        if (!health.Changes(probe.Node.NodeId, probe.Succeeded)) return;
-
-        stream.AppendOne(new ProbeHealthRecorded(probe.Node.NodeId, probe.Succeeded, probe.Error, probe.CheckerId, probe.ProbedAt));
-        await session.SaveChangesAsync(context.CancellationToken);
-        logger.LogInformation("Node {NodeId} of {Stream} is now {Verdict} by probe of {CheckerId}: {Error}",
-            probe.Node.NodeId, key, probe.Succeeded ? "reachable" : "unreachable", probe.CheckerId, probe.Error);
+        var outcome = await groups.DecideAsync(GroupStream.Key(probe.Node.Formation, probe.Node.GroupId),
+            _ => ProbeTrigger.From(probe), context.CancellationToken, verifyStreamVersion: false);
+        if (outcome is { Accepted: false })
+        {
+            logger.LogDebug("Probe of node {NodeId} from {CheckerId} ignored: {Reason}",
+                probe.Node.NodeId, probe.CheckerId, outcome.Decision.Refusal!.Reason);
+        }
     }
 }
 
@@ -31,7 +30,7 @@ public sealed class NodeProbedConsumerDefinition : ConsumerDefinition<NodeProbed
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
         IConsumerConfigurator<NodeProbedConsumer> consumer, IRegistrationContext context)
     {
-        // Two deliveries racing on one group meet Marten's optimistic check; the loser retries on fresh state.
-        endpoint.UseMessageRetry(retry => retry.Intervals(50, 100, 250, 500, 1000));
+        // A store outage is retried a few times, then the probe goes to the error queue: newer probes follow anyway.
+        endpoint.UseMessageRetry(retry => retry.Intervals(100, 500, 1000));
     }
 }

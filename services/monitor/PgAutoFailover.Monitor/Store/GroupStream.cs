@@ -4,4 +4,6 @@ namespace PgAutoFailover.Monitor.Store;
 public static class GroupStream
 {
     public static string Key(string formation, int groupId) => $"{formation}/{groupId}";
+
+    public static string FormationPrefix(string formation) => $"{formation}/";
 }

@@ -1,0 +1,158 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Marten;
+using PgAutoFailover.Monitor.Core;
+using PgAutoFailover.Monitor.Core.Events;
+using PgAutoFailover.Monitor.Core.Model;
+using PgAutoFailover.Monitor.Store;
+
+namespace PgAutoFailover.Monitor.Groups;
+
+/// <summary>
+/// Runs triggers through the decision core, one at a time per group: load (from cache, reloading when
+/// the store moved on), decide, append the durable events with optimistic concurrency, fold them in,
+/// queue the liveness-only ones, publish. A version conflict means another monitor instance advanced
+/// the group: reload and decide again from its history, so no two instances advance a group from one
+/// version.
+/// </summary>
+public sealed class GroupCoordinator(
+    GroupStore store,
+    MonitorCore core,
+    MonitorServiceOptions options,
+    LivenessBuffer liveness,
+    DecisionPublisher publisher,
+    MonitorMetrics metrics,
+    TimeProvider time,
+    ILogger<GroupCoordinator> logger)
+{
+    private const int MaxConflictRetries = 5;
+    private readonly ConcurrentDictionary<string, GroupSlot> _groups = new();
+
+    /// <summary>Latest known state of every loaded group (for queries and metrics).</summary>
+    public IEnumerable<LoadedGroup> Current => _groups.Values.Select(s => s.Loaded).OfType<LoadedGroup>();
+
+    public async Task LoadAllAsync(CancellationToken cancellationToken)
+    {
+        foreach (var key in await store.GroupKeysAsync(cancellationToken))
+        {
+            var slot = Slot(key);
+            await slot.Gate.WaitAsync(cancellationToken);
+            try { await RefreshAsync(slot, force: true, cancellationToken); }
+            finally { slot.Gate.Release(); }
+        }
+    }
+
+    /// <summary>
+    /// Decides <paramref name="trigger"/> for the group <paramref name="key"/>. When the group does not exist,
+    /// <paramref name="create"/> (if given) supplies its first event; otherwise the decision is null.
+    /// <paramref name="alongside"/> stores documents in the same transaction as the events, given the outcome.
+    /// <paramref name="verifyStreamVersion"/>: check the store for writes by another instance first. Needed
+    /// when the answer is served from the cached state (a goal reply); a decision that writes is checked by
+    /// the append itself, and one that writes nothing changes nothing.
+    /// </summary>
+    public async Task<GroupOutcome?> DecideAsync(
+        string key,
+        Func<GroupState, Trigger> trigger,
+        CancellationToken cancellationToken,
+        Func<GroupCreated>? create = null,
+        Action<IDocumentSession, GroupOutcome>? alongside = null,
+        bool verifyStreamVersion = true)
+    {
+        var slot = Slot(key);
+        await slot.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                await RefreshAsync(slot, force: attempt > 0, cancellationToken, verifyStreamVersion);
+                if (slot.Loaded is null && create is null) return null;
+                try
+                {
+                    return await DecideOnceAsync(slot, key, trigger, create, alongside, cancellationToken);
+                }
+                catch (GroupVersionConflict conflict) when (attempt < MaxConflictRetries)
+                {
+                    metrics.Conflicts.Add(1);
+                    logger.LogInformation("Group {Group} moved on in the store ({Reason}); deciding again", key, conflict.Message);
+                }
+            }
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    /// <summary>The group as last loaded, reloading first when the store moved on.</summary>
+    public async Task<LoadedGroup?> ReadAsync(string key, CancellationToken cancellationToken)
+    {
+        var slot = Slot(key);
+        await slot.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            await RefreshAsync(slot, force: false, cancellationToken);
+            return slot.Loaded;
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    private async Task<GroupOutcome> DecideOnceAsync(
+        GroupSlot slot, string key, Func<GroupState, Trigger> trigger, Func<GroupCreated>? create,
+        Action<IDocumentSession, GroupOutcome>? alongside, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var now = time.GetUtcNow();
+        IReadOnlyList<IGroupEvent> prefix = [];
+        var before = slot.Loaded;
+        var loaded = before ?? new LoadedGroup(key, GroupProjection.Rebuild(prefix = [create!()]), 0);
+        var decision = core.Decide(loaded.State, trigger(loaded.State), now);
+        if (!decision.Accepted && before is null)
+        {
+            return new GroupOutcome(null, loaded.State, decision, 0);
+        }
+
+        var after = decision.Events.Aggregate(loaded.State, GroupProjection.Apply);
+        var durable = prefix.Concat(decision.Events.Where(e => !e.LivenessOnly)).ToList();
+        var version = loaded.Version;
+        if (durable.Count > 0)
+        {
+            var outcomeForDocuments = new GroupOutcome(before?.State, after, decision, loaded.Version + durable.Count);
+            version = await store.AppendAsync(loaded, durable, after,
+                alongside is null ? null : session => alongside(session, outcomeForDocuments), cancellationToken);
+        }
+        slot.Loaded = new LoadedGroup(key, after, version);
+        liveness.Record(key, decision.Events.Where(e => e.LivenessOnly));
+
+        var outcome = new GroupOutcome(before?.State, after, decision, version);
+        metrics.RecordDecision(outcome, Stopwatch.GetElapsedTime(started));
+        if (decision.Accepted) await publisher.PublishAsync(outcome, now, cancellationToken);
+        return outcome;
+    }
+
+    private async Task RefreshAsync(GroupSlot slot, bool force, CancellationToken cancellationToken, bool verify = true)
+    {
+        if (!force && slot.Loaded is not null)
+        {
+            if (!verify || !options.VerifyStreamVersion) return;
+            var stored = await store.StreamVersionAsync(slot.Key, cancellationToken);
+            if (stored == slot.Loaded.Version) return;
+        }
+        var loaded = await store.LoadAsync(slot.Key, cancellationToken);
+        // A state rebuilt from the store may lack liveness and leases granted by another instance:
+        // Restarted() assumes the worst (every lease still running, health unknown) until fresh facts arrive.
+        slot.Loaded = loaded is null ? null : loaded with { State = loaded.State.Restarted(time.GetUtcNow(), core.Options) };
+        if (loaded is not null) logger.LogInformation("Loaded group {Group} at version {Version}", slot.Key, loaded.Version);
+    }
+
+    private GroupSlot Slot(string key) => _groups.GetOrAdd(key, k => new GroupSlot(k));
+
+    private sealed class GroupSlot(string key)
+    {
+        public string Key { get; } = key;
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public LoadedGroup? Loaded { get; set; }
+    }
+}

@@ -1,0 +1,42 @@
+using PgAutoFailover.Monitor.Core;
+
+namespace PgAutoFailover.Monitor.Groups;
+
+/// <summary>
+/// Re-evaluates every group on a timer, so timeouts act (a silent keeper, an expired lease, a demote
+/// timeout) even when no keeper reports: a dead group still fails over.
+/// </summary>
+public sealed class GroupTimer(GroupCoordinator groups, MonitorServiceOptions options, TimeProvider time, ILogger<GroupTimer> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.TimerPeriod, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                foreach (var key in groups.Current.Select(g => g.Key).ToList())
+                {
+                    await TickAsync(key, stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task TickAsync(string key, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await groups.DecideAsync(key, _ => new TimerTrigger(), stoppingToken, verifyStreamVersion: false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The store or the broker may be down: the next tick tries again.
+            logger.LogWarning(e, "Timer evaluation of group {Group} failed", key);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using PgAutoFailover.Monitor.Store;
+
+namespace PgAutoFailover.Monitor.Groups;
+
+/// <summary>
+/// Before the bus starts consuming: the store's schema, the default formation, and every group loaded
+/// from its stream. Waits for the store to answer (it may start after us) and gives up with one clear
+/// error after <see cref="StoreWaitLimit"/>.
+/// </summary>
+public sealed class MonitorStartup(
+    NodeDirectory nodes, FormationDirectory formations, GroupCoordinator groups, MonitorServiceOptions options,
+    MonitorMetrics metrics, ILogger<MonitorStartup> logger) : IHostedService
+{
+    private static readonly TimeSpan StoreWaitLimit = TimeSpan.FromMinutes(2);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + StoreWaitLimit;
+        for (var delay = TimeSpan.FromMilliseconds(250); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)))
+        {
+            try
+            {
+                await nodes.EnsureSchemaAsync(cancellationToken);
+                break;
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or System.Net.Sockets.SocketException && DateTime.UtcNow < deadline)
+            {
+                logger.LogWarning("Monitor store not reachable yet ({Error}); retrying in {Delay}", e.Message, delay);
+                await Task.Delay(delay, cancellationToken);
+            }
+        }
+
+        if (await formations.CreateAsync(options.DefaultFormation, "postgres", 0, cancellationToken))
+        {
+            logger.LogInformation("Created formation {Formation}", options.DefaultFormation);
+        }
+        await groups.LoadAllAsync(cancellationToken);
+        metrics.ObserveGroups(() => groups.Current);
+        logger.LogInformation("Monitor ready with {Groups} group(s)", groups.Current.Count());
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,32 @@
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core.Events;
+
+namespace PgAutoFailover.Monitor.Messaging;
+
+/// <summary>The show events line (spec §4.3) of a stored event; null for bookkeeping that is not an event to an operator.</summary>
+public static class EventDescriptions
+{
+    public sealed record Line(long? NodeId, NodeState Reported, NodeState Goal, string Description);
+
+    public static Line? Describe(IGroupEvent e) => e switch
+    {
+        NodeJoined j => new(j.NodeId, j.InitialReportedState, NodeState.Init,
+            $"Registering node {j.NodeId} \"{j.Name}\" ({j.Host}:{j.Port}) with candidate priority {j.CandidatePriority} and replication quorum {(j.ReplicationQuorum ? "true" : "false")}"),
+        NodeReported r => new(r.NodeId, r.ReportedState, NodeState.Unknown,
+            $"New state is reported by node {r.NodeId}: \"{Name(r.ReportedState)}\"{(r.PgIsRunning ? "" : " (PostgreSQL is not running)")}"),
+        GoalAssigned g => new(g.NodeId, NodeState.Unknown, g.Goal, g.Description),
+        NodeHealthMarked h => new(h.NodeId, NodeState.Unknown, NodeState.Unknown, h.Reason),
+        CandidatePriorityChanged c => new(c.NodeId, NodeState.Unknown, NodeState.Unknown, c.Reason),
+        ReplicationQuorumChanged q => new(q.NodeId, NodeState.Unknown, NodeState.Unknown,
+            $"Updating replication quorum to {(q.ReplicationQuorum ? "true" : "false")} for node {q.NodeId}"),
+        NumberSyncStandbysChanged s => new(null, NodeState.Unknown, NodeState.Unknown, s.Reason),
+        NodeRemoved r => new(r.NodeId, NodeState.Dropped, NodeState.Dropped, r.Reason),
+        FailoverBegan f => new(f.OldPrimaryId, NodeState.Unknown, NodeState.Unknown, f.Reason),
+        FailoverEnded f => new(f.NewPrimaryId, NodeState.Unknown, NodeState.Unknown, $"Failover complete: node {f.NewPrimaryId} is the new primary"),
+        _ => null,
+    };
+
+    /// <summary>pg_auto_failover's name of a state ("wait_primary").</summary>
+    public static string Name(NodeState state) =>
+        System.Text.Json.JsonSerializer.Serialize(state).Trim('"');
+}

@@ -1,0 +1,134 @@
+using MassTransit;
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core;
+using PgAutoFailover.Monitor.Groups;
+using PgAutoFailover.Monitor.Store;
+
+namespace PgAutoFailover.Monitor.Messaging;
+
+/// <summary>
+/// The operator's commands (design §3), each answered with <see cref="OperatorCommandSucceeded"/> or
+/// <see cref="OperatorCommandRefused"/> carrying the reason. Group-changing commands go through the
+/// decision core like any other trigger.
+/// </summary>
+public sealed class OperatorCommandsConsumer(GroupCoordinator groups, NodeDirectory nodes, FormationDirectory formations) :
+    IConsumer<CreateFormation>, IConsumer<DropFormation>, IConsumer<DropNode>,
+    IConsumer<PerformFailover>, IConsumer<PerformSwitchover>, IConsumer<PerformPromotion>,
+    IConsumer<EnableMaintenance>, IConsumer<DisableMaintenance>,
+    IConsumer<SetCandidatePriority>, IConsumer<SetReplicationQuorum>, IConsumer<SetNumberSyncStandbys>
+{
+    public async Task Consume(ConsumeContext<CreateFormation> context)
+    {
+        var m = context.Message;
+        if (!ValidName(m.Formation)) { await RefuseAsync(context, m.Formation, $"\"{m.Formation}\" is not a valid formation name (letters, digits, _ and -, up to 63)"); return; }
+        if (m.NumberSyncStandbys < 0) { await RefuseAsync(context, m.Formation, "number_sync_standbys cannot be negative"); return; }
+        var database = string.IsNullOrWhiteSpace(m.DatabaseName) ? "postgres" : m.DatabaseName;
+        if (!await formations.CreateAsync(m.Formation, database, m.NumberSyncStandbys, context.CancellationToken))
+        {
+            await RefuseAsync(context, m.Formation, $"formation \"{m.Formation}\" already exists");
+            return;
+        }
+        await context.RespondAsync(new OperatorCommandSucceeded(m.Formation, $"created formation \"{m.Formation}\" with database \"{database}\""));
+    }
+
+    public async Task Consume(ConsumeContext<DropFormation> context)
+    {
+        var formation = context.Message.Formation;
+        if (await formations.FindAsync(formation, context.CancellationToken) is null)
+        {
+            await RefuseAsync(context, formation, $"formation \"{formation}\" does not exist");
+            return;
+        }
+        var count = await nodes.CountAsync(formation, context.CancellationToken);
+        if (count > 0)
+        {
+            await RefuseAsync(context, formation, $"formation \"{formation}\" still has {count} node(s): drop them first");
+            return;
+        }
+        await formations.DropAsync(formation, context.CancellationToken);
+        await context.RespondAsync(new OperatorCommandSucceeded(formation, $"dropped formation \"{formation}\""));
+    }
+
+    public Task Consume(ConsumeContext<DropNode> context) =>
+        OnNodeAsync(context, context.Message.Formation, context.Message.NodeId, context.Message.NodeName,
+            id => new DropNodeCommand(id, context.Message.Force));
+
+    public Task Consume(ConsumeContext<PerformFailover> context) =>
+        OnGroupAsync(context, context.Message.Formation, context.Message.GroupId, new FailoverCommand());
+
+    public Task Consume(ConsumeContext<PerformSwitchover> context) =>
+        OnGroupAsync(context, context.Message.Formation, context.Message.GroupId, new FailoverCommand(Switchover: true));
+
+    public Task Consume(ConsumeContext<PerformPromotion> context) =>
+        OnNodeAsync(context, context.Message.Formation, context.Message.NodeId, context.Message.NodeName, id => new PromotionCommand(id));
+
+    public Task Consume(ConsumeContext<EnableMaintenance> context) =>
+        OnNodeAsync(context, context.Message.Formation, context.Message.NodeId, null,
+            id => new EnableMaintenanceCommand(id, context.Message.AllowFailover));
+
+    public Task Consume(ConsumeContext<DisableMaintenance> context) =>
+        OnNodeAsync(context, context.Message.Formation, context.Message.NodeId, null, id => new DisableMaintenanceCommand(id));
+
+    public Task Consume(ConsumeContext<SetCandidatePriority> context) =>
+        context.Message.CandidatePriority is < 0 or > 100
+            ? RefuseAsync(context, context.Message.Formation, $"candidate priority {context.Message.CandidatePriority} is not between 0 and 100")
+            : OnNodeAsync(context, context.Message.Formation, context.Message.NodeId, null,
+                id => new SetCandidatePriorityCommand(id, context.Message.CandidatePriority));
+
+    public Task Consume(ConsumeContext<SetReplicationQuorum> context) =>
+        OnNodeAsync(context, context.Message.Formation, context.Message.NodeId, null,
+            id => new SetReplicationQuorumCommand(id, context.Message.ReplicationQuorum));
+
+    public Task Consume(ConsumeContext<SetNumberSyncStandbys> context) =>
+        context.Message.NumberSyncStandbys < 0
+            ? RefuseAsync(context, context.Message.Formation, "number_sync_standbys cannot be negative")
+            : OnGroupAsync(context, context.Message.Formation, 0, new SetNumberSyncStandbysCommand(context.Message.NumberSyncStandbys));
+
+    private async Task OnNodeAsync<T>(ConsumeContext<T> context, string formation, long? nodeId, string? nodeName, Func<long, OperatorTrigger> command)
+        where T : class
+    {
+        var record = nodeId is { } id
+            ? await nodes.FindAsync(id, context.CancellationToken)
+            : nodeName is { Length: > 0 } name ? await nodes.FindAsync(formation, name, context.CancellationToken) : null;
+        if (record is null || record.Formation != formation)
+        {
+            var which = nodeId is { } n ? $"node {n}" : nodeName is { Length: > 0 } ? $"node \"{nodeName}\"" : "a node (give its id or name)";
+            await RefuseAsync(context, formation, $"{which} is not registered in formation \"{formation}\"");
+            return;
+        }
+        await DecideAsync(context, formation, GroupStream.Key(formation, record.GroupId), command(record.Id));
+    }
+
+    private async Task OnGroupAsync<T>(ConsumeContext<T> context, string formation, int groupId, OperatorTrigger command) where T : class
+    {
+        if (await formations.FindAsync(formation, context.CancellationToken) is null)
+        {
+            await RefuseAsync(context, formation, $"formation \"{formation}\" does not exist");
+            return;
+        }
+        await DecideAsync(context, formation, GroupStream.Key(formation, groupId), command);
+    }
+
+    private async Task DecideAsync<T>(ConsumeContext<T> context, string formation, string key, OperatorTrigger command) where T : class
+    {
+        var outcome = await groups.DecideAsync(key, _ => command, context.CancellationToken);
+        if (outcome is null)
+        {
+            await RefuseAsync(context, formation, $"formation \"{formation}\" has no node yet");
+            return;
+        }
+        if (outcome.Decision.Refusal is { } refusal)
+        {
+            await RefuseAsync(context, formation, refusal.Reason);
+            return;
+        }
+        var said = outcome.Decision.Assignments.Select(a => a.Description).Concat(outcome.Decision.Notices).ToList();
+        await context.RespondAsync(new OperatorCommandSucceeded(formation, said.Count > 0 ? string.Join("; ", said) : "done: nothing needed to change"));
+    }
+
+    private static Task RefuseAsync<T>(ConsumeContext<T> context, string formation, string reason) where T : class =>
+        context.RespondAsync(new OperatorCommandRefused(formation, reason));
+
+    private static bool ValidName(string name) =>
+        name is { Length: > 0 and <= 63 } && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
+}

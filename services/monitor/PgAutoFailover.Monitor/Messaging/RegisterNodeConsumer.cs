@@ -1,0 +1,113 @@
+using MassTransit;
+using Npgsql;
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core;
+using PgAutoFailover.Monitor.Core.Events;
+using PgAutoFailover.Monitor.Core.Model;
+using PgAutoFailover.Monitor.Groups;
+using PgAutoFailover.Monitor.Store;
+
+namespace PgAutoFailover.Monitor.Messaging;
+
+/// <summary>
+/// register_node (spec §2.4): picks the node id, checks host:port is unique across the monitor, lets the
+/// core apply the registration rules, and stores the node with the group's events in one transaction.
+/// Registering the same host:port again in the same group answers the existing registration, so a
+/// redelivered or retried request is harmless.
+/// </summary>
+public sealed class RegisterNodeConsumer(
+    GroupCoordinator groups, NodeDirectory nodes, FormationDirectory formations, TimeProvider time, ILogger<RegisterNodeConsumer> logger)
+    : IConsumer<RegisterNode>
+{
+    public async Task Consume(ConsumeContext<RegisterNode> context)
+    {
+        var request = context.Message;
+        var ct = context.CancellationToken;
+        if (Invalid(request) is { } problem)
+        {
+            await RejectAsync(context, problem);
+            return;
+        }
+        if (await formations.FindAsync(request.Formation, ct) is not { } formation)
+        {
+            await RejectAsync(context, $"formation \"{request.Formation}\" does not exist");
+            return;
+        }
+        var groupId = request.GroupId ?? 0;
+        if (formation.Kind == "pgsql" && groupId != 0)
+        {
+            await RejectAsync(context, $"formation \"{request.Formation}\" is of kind pgsql and has only group 0");
+            return;
+        }
+        var key = GroupStream.Key(request.Formation, groupId);
+
+        if (await nodes.FindAsync(request.Host, request.Port, ct) is { } existing)
+        {
+            await AnswerExistingAsync(context, existing, key);
+            return;
+        }
+
+        var nodeId = await nodes.AllocateAsync(request.DesiredNodeId, ct);
+        GroupOutcome? outcome;
+        try
+        {
+            outcome = await groups.DecideAsync(key,
+                _ => RegisterTrigger.From(request, nodeId) with { GroupId = groupId },
+                ct,
+                create: () => new GroupCreated(new GroupSettings(request.Formation, groupId, formation.DatabaseName, formation.NumberSyncStandbys),
+                    time.GetUtcNow()),
+                alongside: (session, decided) => session.Store(new NodeRecord
+                {
+                    Id = nodeId, Formation = request.Formation, GroupId = groupId,
+                    Name = decided.After.Find(nodeId)?.Name ?? $"node_{nodeId}", Host = request.Host, Port = request.Port,
+                }));
+        }
+        catch (Exception e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } || e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            await RejectAsync(context, $"{request.Host}:{request.Port} was registered by another request at the same time; retry");
+            return;
+        }
+
+        if (outcome is null || !outcome.Accepted)
+        {
+            await RejectAsync(context, outcome?.Decision.Refusal?.Reason ?? "registration refused");
+            return;
+        }
+        var node = outcome.After[nodeId];
+        logger.LogInformation("Registered {Node} in {Group} with goal {Goal}", node.Label, key, node.GoalState);
+        await context.RespondAsync(new NodeRegistered(MonitorCore.Address(outcome.After, node), node.GoalState, node.CandidatePriority, node.ReplicationQuorum));
+    }
+
+    private async Task AnswerExistingAsync(ConsumeContext<RegisterNode> context, NodeRecord existing, string key)
+    {
+        var request = context.Message;
+        var group = await groups.ReadAsync(GroupStream.Key(existing.Formation, existing.GroupId), context.CancellationToken);
+        var sameNode = existing.Formation == request.Formation
+            && GroupStream.Key(existing.Formation, existing.GroupId) == key
+            && (request.NodeName is null || request.NodeName == existing.Name);
+        if (sameNode && group?.State.Find(existing.Id) is { GoalState: not NodeState.Dropped } node)
+        {
+            await context.RespondAsync(new NodeRegistered(MonitorCore.Address(group.State, node), node.GoalState, node.CandidatePriority, node.ReplicationQuorum));
+            return;
+        }
+        await RejectAsync(context,
+            $"{request.Host}:{request.Port} is already registered as node {existing.Id} \"{existing.Name}\" in formation \"{existing.Formation}\"");
+    }
+
+    private static string? Invalid(RegisterNode r)
+    {
+        if (string.IsNullOrWhiteSpace(r.Formation)) return "formation name is empty";
+        if (string.IsNullOrWhiteSpace(r.Host)) return "host is empty";
+        if (r.Port is < 1 or > 65535) return $"port {r.Port} is not between 1 and 65535";
+        if (r.CandidatePriority is < 0 or > 100) return $"candidate priority {r.CandidatePriority} is not between 0 and 100";
+        if (r.NodeName is { Length: 0 or > 63 }) return "node name must have 1 to 63 characters";
+        return null;
+    }
+
+    private Task RejectAsync(ConsumeContext<RegisterNode> context, string reason)
+    {
+        logger.LogWarning("Registration of {Host}:{Port} in {Formation} rejected: {Reason}",
+            context.Message.Host, context.Message.Port, context.Message.Formation, reason);
+        return context.RespondAsync(new RegistrationRejected(context.Message.Formation, context.Message.Host, context.Message.Port, reason));
+    }
+}

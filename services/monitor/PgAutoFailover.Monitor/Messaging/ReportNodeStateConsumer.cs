@@ -1,0 +1,46 @@
+using MassTransit;
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core;
+using PgAutoFailover.Monitor.Store;
+using PgAutoFailover.Monitor.Groups;
+
+namespace PgAutoFailover.Monitor.Messaging;
+
+/// <summary>
+/// node_active (spec §3.2): a keeper's report runs the group state machine and is answered with the
+/// node's goal. A duplicate (same or older sequence, e.g. a redelivery) changes nothing and is answered
+/// with the current goal, so the keeper's retry is harmless.
+/// </summary>
+public sealed class ReportNodeStateConsumer(GroupCoordinator groups, ILogger<ReportNodeStateConsumer> logger)
+    : IConsumer<ReportNodeState>
+{
+    public async Task Consume(ConsumeContext<ReportNodeState> context)
+    {
+        var report = context.Message;
+        var outcome = await groups.DecideAsync(GroupStream.Key(report.Formation, report.GroupId),
+            _ => ReportTrigger.From(report), context.CancellationToken);
+
+        if (outcome is null)
+        {
+            await context.RespondAsync(new NodeReportRejected(report.Formation, report.GroupId, report.NodeId, true,
+                $"group {report.GroupId} of formation \"{report.Formation}\" does not exist on this monitor"));
+            return;
+        }
+        if (outcome.Decision.Refusal is { } refusal && refusal.Kind is not (RefusalKind.StaleReport or RefusalKind.NoPrimary))
+        {
+            logger.LogWarning("Report #{Sequence} of node {NodeId} rejected: {Reason}", report.Sequence, report.NodeId, refusal.Reason);
+            await context.RespondAsync(new NodeReportRejected(report.Formation, report.GroupId, report.NodeId,
+                refusal.Kind is RefusalKind.UnknownNode or RefusalKind.DroppedNode, refusal.Reason));
+            return;
+        }
+
+        var goal = MonitorCore.GoalFor(outcome.After, report.NodeId, outcome.Accepted ? outcome.Decision : null);
+        if (goal is null)
+        {
+            await context.RespondAsync(new NodeReportRejected(report.Formation, report.GroupId, report.NodeId, true,
+                $"node {report.NodeId} is not registered in {report.Formation}/{report.GroupId}"));
+            return;
+        }
+        await context.RespondAsync(goal);
+    }
+}

@@ -1,0 +1,30 @@
+using PgAutoFailover.Monitor.Core;
+
+namespace PgAutoFailover.Monitor;
+
+/// <summary>Bound from the "Monitor" section. The decision timings live in <see cref="Core"/> ("Monitor:Core").</summary>
+public sealed class MonitorServiceOptions
+{
+    public const string Section = "Monitor";
+
+    /// <summary>Timeouts and thresholds of the state machine; defaults in <see cref="MonitorOptions"/>.</summary>
+    public MonitorOptions Core { get; set; } = MonitorOptions.Default;
+
+    /// <summary>How often every group is re-evaluated without any report, so a dead group still fails over. Default 500 ms: half the probe period.</summary>
+    public TimeSpan TimerPeriod { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How often the latest liveness of each node (report time, LSN, probe counters) is written to the store. Default 1 s.</summary>
+    public TimeSpan LivenessFlushPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A snapshot of a group is stored every this many events, so a restart replays only the tail. Default 200.</summary>
+    public int SnapshotEvery { get; set; } = 200;
+
+    /// <summary>
+    /// Check the group's stream version in the store before each decision and reload when another monitor
+    /// instance wrote since (one indexed read). Default true; a lone instance may turn it off.
+    /// </summary>
+    public bool VerifyStreamVersion { get; set; } = true;
+
+    /// <summary>Name of the formation created at start-up. Default "default", as pg_auto_failover.</summary>
+    public string DefaultFormation { get; set; } = "default";
+}

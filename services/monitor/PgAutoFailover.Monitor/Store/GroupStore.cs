@@ -1,0 +1,116 @@
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using PgAutoFailover.Monitor.Core;
+using PgAutoFailover.Monitor.Core.Events;
+using PgAutoFailover.Monitor.Core.Model;
+
+namespace PgAutoFailover.Monitor.Store;
+
+/// <summary>
+/// The monitor's store: one Marten event stream per group, appended with optimistic concurrency
+/// (the expected stream version is checked by the database), periodic snapshots, and liveness
+/// documents overwritten in place.
+/// </summary>
+public sealed class GroupStore(IDocumentStore store, MonitorServiceOptions options)
+{
+    public async Task<LoadedGroup?> LoadAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var snapshot = await session.LoadAsync<GroupSnapshot>(key, cancellationToken);
+        var state = snapshot is null ? null : GroupStateJson.Deserialize(snapshot.State);
+        var version = snapshot?.Version ?? 0;
+
+        var events = await session.Events.FetchStreamAsync(key, fromVersion: version + 1, token: cancellationToken);
+        foreach (var stored in events)
+        {
+            if (stored.Data is not IGroupEvent e) continue;
+            state = state is null ? GroupProjection.Rebuild([e]) : GroupProjection.Apply(state, e);
+            version = stored.Version;
+        }
+        if (state is null) return null;
+
+        // Liveness newer than the stream (a later report sequence) refreshes LSNs and report times.
+        var liveness = await session.Query<NodeLiveness>().Where(l => l.StreamKey == key).ToListAsync(cancellationToken);
+        foreach (var node in liveness)
+        {
+            if (node.LatestReport is { } report && state.Find(report.NodeId) is { } known && report.Sequence > known.LastReportSequence)
+            {
+                state = GroupProjection.Apply(state, report);
+            }
+        }
+        return new LoadedGroup(key, state, version);
+    }
+
+    /// <summary>The stream's version in the store, or 0 when it does not exist.</summary>
+    public async Task<long> StreamVersionAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var state = await session.Events.FetchStreamStateAsync(key, cancellationToken);
+        return state?.Version ?? 0;
+    }
+
+    public async Task<IReadOnlyList<string>> GroupKeysAsync(CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        return await session.Query<GroupSnapshot>().Select(s => s.Id).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="events"/> to a stream that must be at <paramref name="expectedVersion"/>
+    /// (0: must not exist yet), with any documents <paramref name="alongside"/> in the same transaction.
+    /// Throws <see cref="GroupVersionConflict"/> when another writer got there first.
+    /// </summary>
+    public async Task<long> AppendAsync(
+        LoadedGroup before, IReadOnlyList<IGroupEvent> events, GroupState after,
+        Action<IDocumentSession>? alongside, CancellationToken cancellationToken)
+    {
+        await using var session = store.LightweightSession();
+        var data = events.Cast<object>().ToArray();
+        if (before.Version == 0)
+        {
+            session.Events.StartStream(before.Key, data);
+        }
+        else
+        {
+            session.Events.Append(before.Key, data).ExpectedVersionOnServer = before.Version;
+        }
+
+        var version = before.Version + events.Count;
+        if (before.Version == 0 || version / options.SnapshotEvery != before.Version / options.SnapshotEvery)
+        {
+            session.Store(new GroupSnapshot
+            {
+                Id = before.Key, Formation = after.Settings.Formation, GroupId = after.Settings.GroupId,
+                Version = version, State = GroupStateJson.Serialize(after),
+            });
+        }
+        foreach (var removed in events.OfType<NodeRemoved>())
+        {
+            session.Delete<NodeRecord>(removed.NodeId);
+            session.Delete<NodeLiveness>(removed.NodeId);
+        }
+        alongside?.Invoke(session);
+
+        try
+        {
+            await session.SaveChangesAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is JasperFx.Events.EventStreamUnexpectedMaxEventIdException
+                                   or JasperFx.Events.ExistingStreamIdCollisionException
+                                   or Marten.Exceptions.ExistingStreamIdCollisionException
+                                   or ConcurrencyException)
+        {
+            throw new GroupVersionConflict(before.Key, before.Version, e);
+        }
+        return version;
+    }
+
+    public async Task SaveLivenessAsync(IReadOnlyCollection<NodeLiveness> latest, CancellationToken cancellationToken)
+    {
+        if (latest.Count == 0) return;
+        await using var session = store.LightweightSession();
+        session.Store(latest.ToArray());
+        await session.SaveChangesAsync(cancellationToken);
+    }
+}

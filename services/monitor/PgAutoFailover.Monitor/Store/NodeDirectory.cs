@@ -1,0 +1,60 @@
+using Marten;
+using Npgsql;
+
+namespace PgAutoFailover.Monitor.Store;
+
+/// <summary>Monitor-wide node lookups and node id allocation (a PostgreSQL sequence: ids 1, 2, 3… as operators expect).</summary>
+public sealed class NodeDirectory(IDocumentStore store, NpgsqlDataSource dataSource)
+{
+    private const string Sequence = "pgaf_monitor.node_id_seq";
+
+    public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        await using var command = dataSource.CreateCommand($"CREATE SEQUENCE IF NOT EXISTS {Sequence}");
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The desired id when free (and the sequence moves past it), else the next one.</summary>
+    public async Task<long> AllocateAsync(long? desired, CancellationToken cancellationToken)
+    {
+        if (desired is { } id && id > 0 && await FindAsync(id, cancellationToken) is null)
+        {
+            await using var bump = dataSource.CreateCommand(
+                $"SELECT setval('{Sequence}', greatest($1, (SELECT last_value FROM {Sequence})))");
+            bump.Parameters.AddWithValue(id);
+            await bump.ExecuteScalarAsync(cancellationToken);
+            return id;
+        }
+        while (true)
+        {
+            await using var next = dataSource.CreateCommand($"SELECT nextval('{Sequence}')");
+            var candidate = (long)(await next.ExecuteScalarAsync(cancellationToken))!;
+            if (await FindAsync(candidate, cancellationToken) is null) return candidate;
+        }
+    }
+
+    public async Task<NodeRecord?> FindAsync(long nodeId, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        return await session.LoadAsync<NodeRecord>(nodeId, cancellationToken);
+    }
+
+    public async Task<NodeRecord?> FindAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        return await session.Query<NodeRecord>().FirstOrDefaultAsync(n => n.Host == host && n.Port == port, cancellationToken);
+    }
+
+    public async Task<NodeRecord?> FindAsync(string formation, string name, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        return await session.Query<NodeRecord>().FirstOrDefaultAsync(n => n.Formation == formation && n.Name == name, cancellationToken);
+    }
+
+    public async Task<int> CountAsync(string formation, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        return await session.Query<NodeRecord>().CountAsync(n => n.Formation == formation, cancellationToken);
+    }
+}

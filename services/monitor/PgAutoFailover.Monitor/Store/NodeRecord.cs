@@ -1,0 +1,16 @@
+namespace PgAutoFailover.Monitor.Store;
+
+/// <summary>
+/// Monitor-wide directory of nodes: which group holds node N, and which host:port pairs are taken
+/// (unique across the whole monitor, spec §0.2). Written with the registration, removed with the node.
+/// </summary>
+public sealed class NodeRecord
+{
+    /// <summary>Node id.</summary>
+    public long Id { get; set; }
+    public string Formation { get; set; } = "";
+    public int GroupId { get; set; }
+    public string Name { get; set; } = "";
+    public string Host { get; set; } = "";
+    public int Port { get; set; }
+}

@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using JasperFx.Events;
+using Marten;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor;
+using PgAutoFailover.Monitor.Core.Events;
+using PgAutoFailover.Monitor.Store;
+using PgAutoFailover.Testing;
+
+namespace PgAutoFailover.IntegrationTests.Monitor;
+
+/// <summary>
+/// A real monitor (in-process host, real broker, real PostgreSQL store) and a test-side bus that plays
+/// keepers and operators: it sends requests and records every event the monitor publishes.
+/// </summary>
+public sealed class MonitorHarness : IAsyncDisposable
+{
+    private readonly List<ServiceHost> _monitors = [];
+    private readonly IBusControl _bus;
+
+    private MonitorHarness(Uri amqp, string storeConnection, IBusControl bus, Recorder recorder)
+    {
+        Amqp = amqp;
+        StoreConnection = storeConnection;
+        _bus = bus;
+        Published = recorder;
+    }
+
+    public Uri Amqp { get; }
+    public string StoreConnection { get; }
+    public Recorder Published { get; }
+    public IBus Bus => _bus;
+    public ServiceHost Monitor => _monitors[0];
+    public IReadOnlyList<ServiceHost> Monitors => _monitors;
+
+    public static async Task<MonitorHarness> StartAsync(Uri amqp, string storeConnection, int instances = 1,
+        IDictionary<string, string?>? settings = null)
+    {
+        var recorder = new Recorder();
+        var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
+        {
+            rabbit.Host(amqp);
+            rabbit.ReceiveEndpoint($"test-observer-{Guid.NewGuid():N}", endpoint =>
+            {
+                endpoint.AutoDelete = true;
+                endpoint.Durable = false;
+                endpoint.Handler<GoalStateAssigned>(c => recorder.Add(c.Message));
+                endpoint.Handler<NodeStateChanged>(c => recorder.Add(c.Message));
+                endpoint.Handler<NodeHealthChanged>(c => recorder.Add(c.Message));
+                endpoint.Handler<PrimaryChanged>(c => recorder.Add(c.Message));
+                endpoint.Handler<FailoverStarted>(c => recorder.Add(c.Message));
+                endpoint.Handler<FailoverCompleted>(c => recorder.Add(c.Message));
+                endpoint.Handler<FormationTopologyChanged>(c => recorder.Add(c.Message));
+            });
+        });
+        await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        var harness = new MonitorHarness(amqp, storeConnection, bus, recorder);
+        for (var i = 0; i < instances; i++) await harness.StartMonitorAsync(settings);
+        return harness;
+    }
+
+    public async Task<ServiceHost> StartMonitorAsync(IDictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            ["RABBITMQ_URL"] = Amqp.ToString(),
+            ["ConnectionStrings:MonitorStore"] = StoreConnection,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
+        var host = await ServiceHost.StartAsync(MonitorService.Telemetry, b => b.AddMonitor(), all);
+        _monitors.Add(host);
+        return host;
+    }
+
+    public async Task StopMonitorAsync(ServiceHost host)
+    {
+        _monitors.Remove(host);
+        await host.DisposeAsync();
+    }
+
+    public async Task<TResponse> RequestAsync<TRequest, TResponse>(TRequest request)
+        where TRequest : class where TResponse : class
+    {
+        var client = _bus.CreateRequestClient<TRequest>(RequestTimeout.After(s: 60));
+        var response = await client.GetResponse<TResponse>(request);
+        return response.Message;
+    }
+
+    /// <summary>A request answered by one of two types; returns whichever came.</summary>
+    public async Task<object> RequestAsync<TRequest, T1, T2>(TRequest request)
+        where TRequest : class where T1 : class where T2 : class
+    {
+        var client = _bus.CreateRequestClient<TRequest>(RequestTimeout.After(s: 60));
+        var response = await client.GetResponse<T1, T2>(request);
+        if (response.Is(out Response<T1>? first)) return first!.Message;
+        return response.Is(out Response<T2>? second) ? second!.Message : throw new InvalidOperationException("unexpected response");
+    }
+
+    public Task<object> RegisterAsync(string formation, int port, string? name = null, int priority = 50, bool quorum = true) =>
+        RequestAsync<RegisterNode, NodeRegistered, RegistrationRejected>(
+            new RegisterNode(formation, null, name, "127.0.0.1", port, "postgres", null, priority, quorum, null, NodeState.Init));
+
+    public Task<object> ReportAsync(NodeAddress node, NodeState state, long sequence, ulong lsn = 0x3000000, string repState = "", bool running = true) =>
+        RequestAsync<ReportNodeState, NodeGoal, NodeReportRejected>(
+            new ReportNodeState(node.Formation, node.GroupId, node.NodeId, state, running, 1, lsn, repState, null, sequence, DateTimeOffset.UtcNow));
+
+    /// <summary>The group's stored events, read straight from the store with a fresh session.</summary>
+    public async Task<IReadOnlyList<IEvent>> StreamAsync(string formation, int groupId = 0)
+    {
+        await using var session = Monitor.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        return await session.Events.FetchStreamAsync(GroupStream.Key(formation, groupId));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var host in _monitors.ToList()) await host.DisposeAsync();
+        await _bus.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+    }
+
+    public sealed class Recorder
+    {
+        private readonly ConcurrentQueue<object> _messages = new();
+
+        public Task Add(object message)
+        {
+            _messages.Enqueue(message);
+            return Task.CompletedTask;
+        }
+
+        public IReadOnlyList<T> Of<T>() => _messages.OfType<T>().ToList();
+    }
+}
