@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PgAutoFailover.ServiceDefaults;
@@ -38,14 +39,37 @@ public sealed class ServiceHost : IAsyncDisposable
         });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Urls"] = "http://127.0.0.1:0" });
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("PGAF_TEST_LOG"), out var level) ? level : LogLevel.Warning);
         builder.AddServiceDefaults(telemetry);
         addService(builder);
         adjust?.Invoke(builder);
         var app = builder.Build();
         app.MapDefaultEndpoints();
         await app.StartAsync();
-        return new ServiceHost(app);
+        var host = new ServiceHost(app);
+        await host.WaitUntilHealthyAsync(TimeSpan.FromSeconds(90));
+        return host;
+    }
+
+    /// <summary>
+    /// The bus starts in the background: until its receive endpoints are bound, a published message has
+    /// no queue to land in. The service's own health report (the bus included) says when it is ready.
+    /// </summary>
+    public async Task WaitUntilHealthyAsync(TimeSpan timeout)
+    {
+        var health = App.Services.GetRequiredService<HealthCheckService>();
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var report = await health.CheckHealthAsync();
+            if (report.Status == HealthStatus.Healthy) return;
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("service not healthy: " + string.Join("; ",
+                    report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => $"{e.Key}: {e.Value.Description}")));
+            }
+            await Task.Delay(100);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,276 @@
+using System.Text;
+using MassTransit;
+using RabbitMQ.Client;
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core;
+using PgAutoFailover.Monitor.Core.Events;
+using PgAutoFailover.Testing;
+using static PgAutoFailover.Contracts.NodeState;
+
+namespace PgAutoFailover.IntegrationTests.Monitor;
+
+/// <summary>The monitor over the real broker with a real PostgreSQL store; the test plays the keepers and the operator.</summary>
+public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture<RabbitMqFixture>, IAsyncLifetime
+{
+    private static readonly Dictionary<string, string?> FastSettings = new()
+    {
+        ["Monitor:Core:StartupGracePeriod"] = "00:00:00.500",
+        ["Monitor:TimerPeriod"] = "00:00:00.200",
+    };
+
+    private PgCluster _store = null!;
+    private Uri _amqp = null!;
+    private string _storeConnection = "";
+
+    public async Task InitializeAsync()
+    {
+        _store = await PgCluster.CreateAsync();
+        _storeConnection = await _store.CreateDatabaseAsync("pg_auto_failover");
+        _amqp = await broker.NewVirtualHostAsync(); // every test starts from an empty broker and store
+    }
+
+    public async Task DisposeAsync() => await _store.DisposeAsync();
+
+    [Fact]
+    public async Task A_primary_and_a_standby_register_and_bootstrap_to_primary_and_secondary()
+    {
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        var (a, b) = await BootstrapAsync(h);
+
+        var state = await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState("default"));
+        Assert.Equal([(a.NodeId, Primary, Primary), (b.NodeId, Secondary, Secondary)],
+            state.Nodes.Select(n => (n.Node.NodeId, n.ReportedState, n.GoalState)));
+
+        var settings = await h.RequestAsync<GetSettings, FormationSettings>(new GetSettings("default"));
+        Assert.Contains(settings.Settings, s => s.Setting == "synchronous_standby_names" && s.Value == $"'ANY 1 (pgautofailover_standby_{b.NodeId})'");
+
+        var events = await h.RequestAsync<GetEvents, FormationEvents>(new GetEvents("default", null, 50));
+        Assert.Contains(events.Events, e => e.NodeId == a.NodeId && e.Description.Contains("Registering node"));
+        Assert.Contains(events.Events, e => e.NodeId == b.NodeId && e.GoalState == Secondary);
+
+        // Published for ops and the other services.
+        await Eventually.TrueAsync(() => Task.FromResult(h.Published.Of<GoalStateAssigned>().Any(g => g.Node.NodeId == a.NodeId && g.GoalState == Primary)),
+            "GoalStateAssigned primary");
+        await Eventually.TrueAsync(() => Task.FromResult(h.Published.Of<FormationTopologyChanged>().Any(t => t.Nodes.Count == 2)),
+            "a topology snapshot with both nodes");
+        var versions = h.Published.Of<FormationTopologyChanged>().Select(t => t.Version).ToList();
+        Assert.Equal(versions.Distinct().Count(), versions.Count);
+    }
+
+    [Fact]
+    public async Task Goals_reach_the_keepers_own_queue_the_moment_they_change()
+    {
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        var a = Assert.IsType<NodeRegistered>(await h.RegisterAsync("default", 6001, "a")).Node;
+        var assigned = new List<AssignGoalState>();
+        var keeperQueue = h.Bus is IBusControl control
+            ? control.ConnectReceiveEndpoint($"keeper-node-{a.NodeId}", e => e.Handler<AssignGoalState>(c => { lock (assigned) assigned.Add(c.Message); return Task.CompletedTask; }))
+            : throw new InvalidOperationException();
+        await keeperQueue.Ready;
+
+        Assert.IsType<NodeGoal>(await h.ReportAsync(a, NodeState.Single, 1));
+        var b = Assert.IsType<NodeRegistered>(await h.RegisterAsync("default", 6002, "b")).Node;
+        await h.ReportAsync(b, WaitStandby, 1);
+        Assert.IsType<NodeGoal>(await h.ReportAsync(a, NodeState.Single, 2));
+
+        var pushed = await Eventually.ValueAsync(() =>
+        {
+            lock (assigned) return Task.FromResult(assigned.FirstOrDefault(g => g.Goal.GoalState == WaitPrimary));
+        }, "AssignGoalState wait_primary on the keeper's queue");
+        Assert.Equal(a.NodeId, pushed.Goal.NodeId);
+        Assert.NotNull(pushed.Goal.Lease);
+        Assert.False(string.IsNullOrWhiteSpace(pushed.Description));
+    }
+
+    [Fact]
+    public async Task A_dead_primary_fails_over_on_the_timer_and_a_restarted_monitor_finishes_the_failover()
+    {
+        var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        try
+        {
+            var (a, b) = await BootstrapAsync(h);
+            long seq = 100;
+
+            // The primary's host dies: its keeper goes silent and the probes fail. Only the standby reports.
+            var candidate = await Eventually.ValueAsync(async () =>
+            {
+                await h.Bus.Publish(Probe(a, ok: false));
+                var goal = Assert.IsType<NodeGoal>(await h.ReportAsync(b, Secondary, ++seq));
+                return goal.GoalState == PreparePromotion ? goal : null;
+            }, "the standby's goal to become prepare_promotion", TimeSpan.FromSeconds(90));
+            Assert.Equal(b.NodeId, candidate.NodeId);
+            Assert.Contains(h.Published.Of<FailoverStarted>(), f => f.OldPrimary?.NodeId == a.NodeId);
+
+            // The monitor restarts mid-failover; a new instance rebuilds the group from its stream.
+            await h.StopMonitorAsync(h.Monitor);
+            await h.StartMonitorAsync(FastSettings);
+
+            var goalAfterRestart = Assert.IsType<NodeGoal>(await h.ReportAsync(b, PreparePromotion, ++seq));
+            Assert.Equal(StopReplication, goalAfterRestart.GoalState);
+
+            // Writes are taken only once the old primary's lease is provably over.
+            var writable = await Eventually.ValueAsync(async () =>
+            {
+                await h.Bus.Publish(Probe(a, ok: false));
+                var goal = Assert.IsType<NodeGoal>(await h.ReportAsync(b, StopReplication, ++seq));
+                return goal.GoalState == WaitPrimary ? goal : null;
+            }, "the candidate's goal to become wait_primary", TimeSpan.FromSeconds(90));
+            Assert.NotNull(writable.Lease);
+
+            var state = await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState("default"));
+            Assert.Equal(Demoted, state.Nodes.Single(n => n.Node.NodeId == a.NodeId).GoalState);
+            await Eventually.TrueAsync(() => Task.FromResult(h.Published.Of<PrimaryChanged>().Any(p => p.NewPrimary?.NodeId == b.NodeId)),
+                "PrimaryChanged to the new primary");
+        }
+        finally
+        {
+            await h.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Two_monitor_instances_on_one_group_leave_a_single_consistent_history()
+    {
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, instances: 2, settings: FastSettings);
+        var (a, b) = await BootstrapAsync(h);
+        // Hammer the group from both instances at once: reports, probes and a no-op setting.
+        var tasks = new List<Task>();
+        for (var i = 0; i < 30; i++)
+        {
+            tasks.Add(h.ReportAsync(a, Primary, 1000 + i, repState: "quorum"));
+            tasks.Add(h.ReportAsync(b, Secondary, 1000 + i));
+            tasks.Add(h.Bus.Publish(Probe(a, ok: true)));
+        }
+        await Task.WhenAll(tasks);
+
+        var stream = await h.StreamAsync("default");
+        Assert.Equal(Enumerable.Range(1, stream.Count).Select(v => (long)v), stream.Select(e => e.Version));
+        // Every goal assignment starts from the goal the one before it left: no instance advanced from a stale version.
+        foreach (var node in new[] { a.NodeId, b.NodeId })
+        {
+            var goals = stream.Select(e => e.Data).OfType<GoalAssigned>().Where(g => g.NodeId == node).ToList();
+            for (var i = 1; i < goals.Count; i++) Assert.Equal(goals[i - 1].Goal, goals[i].PreviousGoal);
+        }
+        // Reports are applied in sequence order, never twice.
+        var sequences = stream.Select(e => e.Data).OfType<NodeReported>().Where(r => r.NodeId == a.NodeId).Select(r => r.Sequence).ToList();
+        Assert.Equal(sequences.Distinct().Count(), sequences.Count);
+
+        var rebuilt = GroupProjection.Rebuild(stream.Select(e => (IGroupEvent)e.Data));
+        Assert.Equal([Primary, Secondary], rebuilt.Nodes.Select(n => n.GoalState));
+    }
+
+    [Fact]
+    public async Task Duplicated_reordered_and_malformed_messages_change_nothing()
+    {
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        var (a, _) = await BootstrapAsync(h);
+        var before = (await h.StreamAsync("default")).Count;
+
+        var duplicate = Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, 50, repState: "quorum"));
+        var afterFirst = (await h.StreamAsync("default")).Count;
+        var again = Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, 50, repState: "quorum"));
+        var older = Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, 49, repState: "quorum"));
+        Assert.Equal(Primary, duplicate.GoalState);
+        Assert.Equal(Primary, again.GoalState);
+        Assert.Equal(Primary, older.GoalState);
+        Assert.Equal(afterFirst, (await h.StreamAsync("default")).Count);
+        Assert.True(afterFirst >= before);
+
+        // Unknown node: a rejection, not a crash.
+        var unknown = await h.ReportAsync(a with { NodeId = 999 }, Secondary, 1);
+        Assert.True(Assert.IsType<NodeReportRejected>(unknown).NodeUnknown);
+
+        // A body that is not a ReportNodeState ends in the error queue; the consumer keeps serving.
+        await PublishRawAsync("PgAutoFailover.Contracts:ReportNodeState", "{ this is not json");
+        await Eventually.TrueAsync(async () => await QueueDepthAsync("report-node-state_error") >= 1, "the malformed message in the error queue");
+        Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, 51, repState: "quorum"));
+    }
+
+    [Fact]
+    public async Task Operator_commands_answer_a_result_or_a_refusal_with_the_reason()
+    {
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        var (a, b) = await BootstrapAsync(h);
+
+        var created = await h.RequestAsync<CreateFormation, OperatorCommandSucceeded, OperatorCommandRefused>(new CreateFormation("analytics", "app", 0));
+        Assert.IsType<OperatorCommandSucceeded>(created);
+        var again = await h.RequestAsync<CreateFormation, OperatorCommandSucceeded, OperatorCommandRefused>(new CreateFormation("analytics", "app", 0));
+        Assert.Contains("already exists", Assert.IsType<OperatorCommandRefused>(again).Reason);
+
+        var badPriority = await h.RequestAsync<SetCandidatePriority, OperatorCommandSucceeded, OperatorCommandRefused>(new SetCandidatePriority("default", b.NodeId, 200));
+        Assert.Contains("between 0 and 100", Assert.IsType<OperatorCommandRefused>(badPriority).Reason);
+
+        var noSuchNode = await h.RequestAsync<PerformPromotion, OperatorCommandSucceeded, OperatorCommandRefused>(new PerformPromotion("default", 4242, null));
+        Assert.Contains("not registered", Assert.IsType<OperatorCommandRefused>(noSuchNode).Reason);
+
+        var priority = await h.RequestAsync<SetCandidatePriority, OperatorCommandSucceeded, OperatorCommandRefused>(new SetCandidatePriority("default", b.NodeId, 0));
+        Assert.IsType<OperatorCommandSucceeded>(priority);
+        var failover = await h.RequestAsync<PerformFailover, OperatorCommandSucceeded, OperatorCommandRefused>(new PerformFailover("default", 0));
+        Assert.IsType<OperatorCommandRefused>(failover);
+
+        var dropBusy = await h.RequestAsync<DropFormation, OperatorCommandSucceeded, OperatorCommandRefused>(new DropFormation("default"));
+        Assert.IsType<OperatorCommandRefused>(dropBusy);
+        var dropEmpty = await h.RequestAsync<DropFormation, OperatorCommandSucceeded, OperatorCommandRefused>(new DropFormation("analytics"));
+        Assert.IsType<OperatorCommandSucceeded>(dropEmpty);
+
+        var missing = await h.RequestAsync<GetFormationState, FormationState, OperatorCommandRefused>(new GetFormationState("nope"));
+        Assert.Contains("does not exist", Assert.IsType<OperatorCommandRefused>(missing).Reason);
+    }
+
+    /// <summary>Registers two nodes and plays their keepers until the group is primary + secondary.</summary>
+    private static async Task<(NodeAddress A, NodeAddress B)> BootstrapAsync(MonitorHarness h)
+    {
+        var a = Assert.IsType<NodeRegistered>(await h.RegisterAsync("default", 6001, "a")).Node;
+        var b = Assert.IsType<NodeRegistered>(await h.RegisterAsync("default", 6002, "b")).Node;
+        var reported = new Dictionary<long, NodeState> { [a.NodeId] = Init, [b.NodeId] = Init };
+        var sequence = new Dictionary<long, long> { [a.NodeId] = 0, [b.NodeId] = 0 };
+        var goals = new Dictionary<long, NodeState>();
+        for (var round = 0; round < 40; round++)
+        {
+            foreach (var node in new[] { a, b })
+            {
+                await h.Bus.Publish(Probe(node, ok: true));
+                var answer = await h.ReportAsync(node, reported[node.NodeId], ++sequence[node.NodeId],
+                    repState: reported[node.NodeId] == Primary || reported[node.NodeId] == WaitPrimary ? "quorum" : "");
+                var goal = Assert.IsType<NodeGoal>(answer);
+                goals[node.NodeId] = goal.GoalState;
+                reported[node.NodeId] = goal.GoalState; // the keeper reaches its goal at once
+            }
+            if (goals.GetValueOrDefault(a.NodeId) == Primary && goals.GetValueOrDefault(b.NodeId) == Secondary
+                && reported[a.NodeId] == Primary && reported[b.NodeId] == Secondary)
+            {
+                // One more round so the monitor sees both converged.
+                await h.ReportAsync(a, Primary, ++sequence[a.NodeId], repState: "quorum");
+                await h.ReportAsync(b, Secondary, ++sequence[b.NodeId]);
+                return (a, b);
+            }
+        }
+        throw new Xunit.Sdk.XunitException($"bootstrap did not converge: goals {string.Join(", ", goals)}");
+    }
+
+    private static NodeProbed Probe(NodeAddress node, bool ok) =>
+        new(node, ok, ok ? null : "connection refused", TimeSpan.FromMilliseconds(1), "test-checker", DateTimeOffset.UtcNow, ok ? false : null);
+
+    /// <summary>Straight through AMQP, bypassing MassTransit's serializer.</summary>
+    private async Task PublishRawAsync(string exchange, string body)
+    {
+        await using var connection = await new ConnectionFactory { Uri = _amqp }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json" };
+        await channel.BasicPublishAsync(exchange, "", mandatory: false, properties, Encoding.UTF8.GetBytes(body));
+    }
+
+    private async Task<uint> QueueDepthAsync(string queue)
+    {
+        await using var connection = await new ConnectionFactory { Uri = _amqp }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        try
+        {
+            return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+        }
+        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+        {
+            return 0; // not declared yet
+        }
+    }
+}
