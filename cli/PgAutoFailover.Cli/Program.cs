@@ -1,3 +1,11 @@
-// The operator's verbs arrive with the product issue.
-Console.Error.WriteLine("pgaf: not implemented yet");
-return 2;
+using PgAutoFailover.Cli;
+
+using var interrupted = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    // The first Ctrl-C ends the command cleanly (watch exits 0); a second one kills the process.
+    if (interrupted.IsCancellationRequested) return;
+    e.Cancel = true;
+    interrupted.Cancel();
+};
+return await PgafApp.RunAsync(args, Console.Out, Console.Error, new PgafEnvironment(!Console.IsOutputRedirected), interrupted.Token);
