@@ -234,7 +234,8 @@ public static class PgafApp
         {
             var formation = FormationOption();
             var group = GroupOption();
-            var command = new Command(verb, description) { formation, group };
+            var wait = WaitOption("another node is the group's primary");
+            var command = new Command(verb, description) { formation, group, wait };
             SetMonitorAction(command, (p, monitor, ct) =>
             {
                 var request = message(FormationName(p.GetValue(formation)), NonNegative(p.GetValue(group), "--group"));
@@ -244,7 +245,14 @@ public static class PgafApp
                     PerformSwitchover switchover => monitor.CommandAsync(switchover, ct),
                     _ => throw new InvalidOperationException(request.GetType().Name),
                 };
-            }, validate: p => NonNegative(p.GetValue(group), "--group"));
+            }, validate: p => (FormationName(p.GetValue(formation)), NonNegative(p.GetValue(group), "--group")), waitOption: wait,
+            plan: async (p, monitor, ct) =>
+            {
+                var name = FormationName(p.GetValue(formation));
+                var groupId = p.GetValue(group);
+                var before = await monitor.QueryAsync<GetFormationState, FormationState>(new GetFormationState(name), ct);
+                return new WaitPlan(name, Waiter.NewPrimary(groupId, Waiter.Writer(before, groupId)), $"a new primary in group {groupId}");
+            });
             return command;
         }
 
@@ -253,12 +261,19 @@ public static class PgafApp
             var formation = FormationOption();
             var nodeId = NodeIdOption("Id of the node to promote");
             var name = new Option<string?>("--name") { Description = "Name of the node to promote (instead of --node-id)" };
-            var command = new Command("promotion", "Make the given node the primary of its group") { formation, nodeId, name };
+            var wait = WaitOption("the node is the primary");
+            var command = new Command("promotion", "Make the given node the primary of its group") { formation, nodeId, name, wait };
             SetMonitorAction(command, (p, monitor, ct) =>
             {
                 var (id, nodeName) = NodeIdOrName(p.GetValue(nodeId), p.GetValue(name));
                 return monitor.CommandAsync(new PerformPromotion(FormationName(p.GetValue(formation)), id, nodeName), ct);
-            }, validate: p => NodeIdOrName(p.GetValue(nodeId), p.GetValue(name)));
+            }, validate: p => NodeIdOrName(p.GetValue(nodeId), p.GetValue(name)), waitOption: wait,
+            plan: (p, _, _) =>
+            {
+                var (id, nodeName) = NodeIdOrName(p.GetValue(nodeId), p.GetValue(name));
+                return Task.FromResult(new WaitPlan(FormationName(p.GetValue(formation)), Waiter.Promoted(id, nodeName),
+                    $"node {(id is { } i ? i.ToString(CultureInfo.InvariantCulture) : nodeName)} as primary"));
+            });
             return command;
         }
 
@@ -273,6 +288,8 @@ public static class PgafApp
             {
                 formation, nodeId,
             };
+            var wait = WaitOption(enable ? "the node is in maintenance" : "the node is back as a secondary or primary");
+            command.Options.Add(wait);
             Option<bool>? allowFailover = null;
             if (enable)
             {
@@ -286,7 +303,14 @@ public static class PgafApp
                 return enable
                     ? monitor.CommandAsync(new EnableMaintenance(name, id, p.GetValue(allowFailover!)), ct)
                     : monitor.CommandAsync(new DisableMaintenance(name, id), ct);
-            }, validate: p => NodeId(p.GetValue(nodeId)));
+            }, validate: p => NodeId(p.GetValue(nodeId)), waitOption: wait,
+            plan: (p, _, _) =>
+            {
+                var id = NodeId(p.GetValue(nodeId));
+                return Task.FromResult(new WaitPlan(FormationName(p.GetValue(formation)),
+                    enable ? Waiter.InMaintenance(id) : Waiter.BackFromMaintenance(id),
+                    enable ? $"maintenance of node {id}" : $"node {id} back in automation"));
+            });
             return command;
         }
 
@@ -354,19 +378,46 @@ public static class PgafApp
 
         // ---- plumbing
 
-        /// <summary>A command answered by OperatorCommandSucceeded: prints the monitor's message.</summary>
-        private void SetMonitorAction(Command command, Func<ParseResult, MonitorClient, CancellationToken, Task<string>> send, Func<ParseResult, object>? validate = null)
+        /// <summary>
+        /// A command answered by OperatorCommandSucceeded: prints the monitor's message. With a wait plan and
+        /// --wait N > 0, then follows the formation's state until the plan's condition holds (or N s pass).
+        /// </summary>
+        private void SetMonitorAction(Command command, Func<ParseResult, MonitorClient, CancellationToken, Task<string>> send,
+            Func<ParseResult, object>? validate = null, Option<double>? waitOption = null,
+            Func<ParseResult, MonitorClient, CancellationToken, Task<WaitPlan>>? plan = null)
         {
             command.SetAction((p, ct) => Guard(async () =>
             {
                 validate?.Invoke(p);
                 Timeout(p);
+                var wait = waitOption is null ? TimeSpan.Zero : Wait(p.GetValue(waitOption));
                 await using var monitor = await ConnectAsync(p, ct);
+                var waitPlan = wait > TimeSpan.Zero && plan is not null ? await plan(p, monitor, ct) : null;
                 var message = await send(p, monitor, ct);
                 await WriteAsync(string.IsNullOrWhiteSpace(message) ? "done\n" : message.TrimEnd() + "\n");
+                if (waitPlan is not null)
+                {
+                    var reached = await new Waiter(monitor, stdout, TimeProvider.System).WaitAsync(waitPlan.Formation, waitPlan.Done, wait, ct);
+                    if (!reached)
+                        throw new CliFailure(ExitCodes.Unreachable,
+                            $"{waitPlan.What} not reached within {MonitorClient.Seconds(wait)} s; the monitor carries on (see: pgaf show state)");
+                }
                 return ExitCodes.Ok;
             }, ct));
         }
+
+        private sealed record WaitPlan(string Formation, Func<FormationState, bool> Done, string What);
+
+        private static Option<double> WaitOption(string until) => new("--wait")
+        {
+            Description = $"Seconds to wait until {until}, printing each state change (0: return once the monitor accepted)",
+            DefaultValueFactory = _ => 0,
+        };
+
+        private static TimeSpan Wait(double seconds) =>
+            seconds is >= 0 and <= 86400
+                ? TimeSpan.FromSeconds(seconds)
+                : throw Usage($"--wait must be between 0 and 86400 seconds, got {seconds.ToString(CultureInfo.InvariantCulture)}");
 
         private void SetQueryAction(Command command, Func<ParseResult, MonitorClient, CancellationToken, Task> query, Func<ParseResult, object>? validate = null)
         {

@@ -18,6 +18,9 @@ public sealed class FakeMonitor : IAsyncLifetime
 
     public ConcurrentQueue<object> Received { get; } = new();
 
+    /// <summary>Formations whose state changed after a command (a switchover of a "wait-…" formation plays one out).</summary>
+    private readonly ConcurrentDictionary<string, FormationState> _states = new();
+
     public Uri AmqpUri => _broker.AmqpUri;
 
     /// <summary>A virtual host on the same broker where nothing answers.</summary>
@@ -44,7 +47,7 @@ public sealed class FakeMonitor : IAsyncLifetime
                     Received.Enqueue(context.Message);
                     return context.Message.Formation == "missing"
                         ? context.RespondAsync(new OperatorCommandRefused("missing", "formation \"missing\" does not exist"))
-                        : context.RespondAsync(State(context.Message.Formation));
+                        : context.RespondAsync(_states.TryGetValue(context.Message.Formation, out var changed) ? changed : State(context.Message.Formation));
                 });
                 endpoint.Handler<GetEvents>(context =>
                 {
@@ -68,7 +71,12 @@ public sealed class FakeMonitor : IAsyncLifetime
                     Received.Enqueue(context.Message);
                     return context.RespondAsync(new OperatorCommandRefused(context.Message.Formation, NoCandidate));
                 });
-                endpoint.Handler<PerformSwitchover>(context => Succeed(context, context.Message.Formation, "switchover started in group 0"));
+                endpoint.Handler<PerformSwitchover>(context =>
+                {
+                    var formation = context.Message.Formation;
+                    if (formation.StartsWith("wait-", StringComparison.Ordinal)) PlaySwitchover(formation);
+                    return Succeed(context, formation, "switchover started in group 0");
+                });
                 endpoint.Handler<PerformPromotion>(context => Succeed(context, context.Message.Formation, $"promotion of {context.Message.NodeName ?? context.Message.NodeId.ToString()} started"));
                 endpoint.Handler<CreateFormation>(context => Succeed(context, context.Message.Formation, $"formation {context.Message.Formation} created"));
                 endpoint.Handler<DropFormation>(context => Succeed(context, context.Message.Formation, $"formation {context.Message.Formation} dropped"));
@@ -82,6 +90,25 @@ public sealed class FakeMonitor : IAsyncLifetime
         });
         using var start = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await _bus.StartAsync(start.Token);
+    }
+
+    /// <summary>node1 drains while node2 is prepared, then, a second later, node2 is the primary and node1 its secondary.</summary>
+    private void PlaySwitchover(string formation)
+    {
+        _states[formation] = new FormationState(formation, "postgres", 1,
+        [
+            StateViewTests.Node(1, "node1", 5501, NodeState.Primary, NodeState.Draining, formation: formation),
+            StateViewTests.Node(2, "node2", 5502, NodeState.Secondary, NodeState.PreparePromotion, formation: formation),
+        ]);
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            _states[formation] = new FormationState(formation, "postgres", 1,
+            [
+                StateViewTests.Node(1, "node1", 5501, NodeState.Secondary, NodeState.Secondary, formation: formation),
+                StateViewTests.Node(2, "node2", 5502, NodeState.Primary, NodeState.Primary, formation: formation),
+            ]);
+        });
     }
 
     private Task Succeed<T>(ConsumeContext<T> context, string formation, string message) where T : class

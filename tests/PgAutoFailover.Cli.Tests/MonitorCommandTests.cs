@@ -185,6 +185,30 @@ public sealed class MonitorCommandTests(FakeMonitor monitor) : IClassFixture<Fak
     }
 
     [Fact]
+    public async Task Switchover_with_wait_follows_the_state_until_another_node_is_primary()
+    {
+        var result = await Pgaf("perform", "switchover", "--formation", "wait-sw", "--wait", "60");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("switchover started in group 0", lines[0]);
+        Assert.EndsWith("Current State |      Assigned State", lines[1]);
+        Assert.Contains(lines, l => l.Contains(" node1 |") && l.EndsWith("|             primary |            draining"));
+        Assert.Contains(lines, l => l.Contains(" node2 |") && l.EndsWith("|             primary |             primary"));
+        Assert.Equal("", result.Stderr);
+    }
+
+    [Fact]
+    public async Task A_wait_that_expires_says_so_on_one_line()
+    {
+        var result = await Pgaf("enable", "maintenance", "--formation", "never", "--node-id", "2", "--wait", "1");
+
+        Assert.Equal(6, result.ExitCode);
+        Assert.Equal("pgaf: maintenance of node 2 not reached within 1 s; the monitor carries on (see: pgaf show state)", CliRun.SingleErrorLine(result));
+        Assert.StartsWith("node 2 goes to maintenance\n", result.Stdout);
+    }
+
+    [Fact]
     public async Task A_monitor_that_does_not_answer_gives_one_line_and_exit_6()
     {
         var silent = await monitor.SilentVirtualHostAsync();
