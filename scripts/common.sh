@@ -10,6 +10,9 @@ ensure_packages() {
   local missing=()
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
   [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+  # docker-compose 1.29 validates docker-compose.yml without an engine (ComposeTests). Always with
+  # --no-install-recommends (below): its recommends pull in dockerd, containerd and needrestart.
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
   command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK is not installed (dotnet not on PATH)" >&2; exit 1; }
   if ((${#missing[@]})); then
     say "installing ${missing[*]} with apt-get"

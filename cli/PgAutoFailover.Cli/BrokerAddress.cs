@@ -1,0 +1,32 @@
+namespace PgAutoFailover.Cli;
+
+/// <summary>The RabbitMQ address: --rabbitmq, else RABBITMQ_URL, else the local broker's guest account.</summary>
+public static class BrokerAddress
+{
+    public const string Default = "amqp://guest:guest@127.0.0.1:5672/";
+
+    public static string Resolve(string? option, Func<string, string?> environment)
+    {
+        if (!string.IsNullOrWhiteSpace(option)) return option.Trim();
+        var fromEnvironment = environment("RABBITMQ_URL");
+        return string.IsNullOrWhiteSpace(fromEnvironment) ? Default : fromEnvironment.Trim();
+    }
+
+    public static Uri Parse(string url)
+    {
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme is "amqp" or "amqps" or "rabbitmq") && uri.Host.Length > 0)
+            return uri;
+        throw new CliFailure(ExitCodes.BadArguments, $"the RabbitMQ URL \"{Redact(url)}\" is not an amqp:// or amqps:// URI");
+    }
+
+    /// <summary>The URL with its password replaced by ***, for messages.</summary>
+    public static string Redact(string url)
+    {
+        var at = url.IndexOf('@');
+        var scheme = url.IndexOf("://", StringComparison.Ordinal);
+        if (at < 0 || scheme < 0 || at < scheme) return url;
+        var userInfo = url[(scheme + 3)..at];
+        var colon = userInfo.IndexOf(':');
+        return colon < 0 ? url : url[..(scheme + 3)] + userInfo[..colon] + ":***" + url[at..];
+    }
+}

@@ -1,0 +1,80 @@
+using System.Globalization;
+using PgAutoFailover.Contracts;
+
+namespace PgAutoFailover.Cli.Formatting;
+
+/// <summary>show state (spec §4.2): the table and the JSON rows, nodes ordered by group then node id.</summary>
+public static class StateView
+{
+    public static readonly IReadOnlyList<TextColumn> Columns =
+    [
+        new("Name"),
+        new("Node", MinWidth: 5),
+        new("Host:Port"),
+        new("TLI: LSN"),
+        new("Connection", MinWidth: 12),
+        new("Reported State", MinWidth: StateNames.Width),
+        new("Assigned State", MinWidth: StateNames.Width),
+    ];
+
+    public static IReadOnlyList<NodeSnapshot> Ordered(FormationState state) =>
+        state.Nodes.OrderBy(n => n.Node.GroupId).ThenBy(n => n.Node.NodeId).ToList();
+
+    /// <summary>The cells of one row. Node is the node id (pgsql formations have a single group 0), else group/node id.</summary>
+    public static IReadOnlyList<string> Row(NodeSnapshot node) =>
+    [
+        node.Node.NodeName,
+        node.Node.GroupId == 0
+            ? node.Node.NodeId.ToString(CultureInfo.InvariantCulture)
+            : string.Create(CultureInfo.InvariantCulture, $"{node.Node.GroupId}/{node.Node.NodeId}"),
+        HostPort(node.Node.Host, node.Node.Port),
+        Lsn.FormatWithTimeline(node.Timeline, node.Lsn),
+        ConnectionColumn.Of(node.ReportedState, node.Health),
+        StateNames.Of(node.ReportedState),
+        StateNames.Of(node.GoalState),
+    ];
+
+    public static string Render(FormationState state) => TextTable.Render(Columns, Ordered(state).Select(Row));
+
+    /// <summary>host:port, with an IPv6 address in brackets.</summary>
+    public static string HostPort(string host, int port) =>
+        host.Contains(':')
+            ? string.Create(CultureInfo.InvariantCulture, $"[{host}]:{port}")
+            : string.Create(CultureInfo.InvariantCulture, $"{host}:{port}");
+
+    /// <summary>The --json rows: pg_auto_failover's current_state() columns.</summary>
+    public static IReadOnlyList<StateJsonRow> Json(FormationState state) =>
+        Ordered(state).Select(n => new StateJsonRow(
+            FormationKind: "pgsql",
+            Nodename: n.Node.NodeName,
+            Nodehost: n.Node.Host,
+            Nodeport: n.Node.Port,
+            GroupId: n.Node.GroupId,
+            NodeId: n.Node.NodeId,
+            CurrentGroupState: StateNames.Of(n.ReportedState),
+            AssignedGroupState: StateNames.Of(n.GoalState),
+            CandidatePriority: n.CandidatePriority,
+            ReplicationQuorum: n.ReplicationQuorum,
+            ReportedTli: n.Timeline,
+            ReportedLsn: Lsn.Format(n.Lsn),
+            Health: HealthCode(n.Health),
+            Nodecluster: "default",
+            Formation: state.Formation,
+            PgIsRunning: n.PgIsRunning,
+            LastReportAt: n.LastReportAt)).ToList();
+
+    /// <summary>pg_auto_failover's integer health: 1 good, 0 bad, -1 unknown.</summary>
+    public static int HealthCode(NodeHealth health) => health switch
+    {
+        NodeHealth.Good => 1,
+        NodeHealth.Bad => 0,
+        _ => -1,
+    };
+}
+
+/// <summary>One --json row of show state (snake_case on output).</summary>
+public sealed record StateJsonRow(
+    string FormationKind, string Nodename, string Nodehost, int Nodeport, int GroupId, long NodeId,
+    string CurrentGroupState, string AssignedGroupState, int CandidatePriority, bool ReplicationQuorum,
+    int ReportedTli, string ReportedLsn, int Health, string Nodecluster,
+    string Formation, bool PgIsRunning, DateTimeOffset? LastReportAt);

@@ -1,0 +1,109 @@
+using System.Globalization;
+using MassTransit;
+using PgAutoFailover.Contracts;
+
+namespace PgAutoFailover.Cli;
+
+/// <summary>
+/// A MassTransit bus with no consumers, only request clients: every operator command and query is published
+/// as a request and answered by the monitor (a result, <see cref="OperatorCommandSucceeded"/> or
+/// <see cref="OperatorCommandRefused"/>). Failures become <see cref="CliFailure"/>s with one clear line.
+/// </summary>
+public sealed class MonitorClient : IAsyncDisposable
+{
+    private readonly IBusControl _bus;
+    private readonly TimeSpan _timeout;
+    private readonly string _displayUrl;
+
+    private MonitorClient(IBusControl bus, TimeSpan timeout, string displayUrl)
+    {
+        _bus = bus;
+        _timeout = timeout;
+        _displayUrl = displayUrl;
+    }
+
+    public static async Task<MonitorClient> ConnectAsync(string url, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var uri = BrokerAddress.Parse(url);
+        var display = BrokerAddress.Redact(url);
+        var bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(uri));
+        using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        startTimeout.CancelAfter(timeout);
+        try
+        {
+            await bus.StartAsync(startTimeout.Token);
+        }
+        catch (Exception error)
+        {
+            await StopQuietlyAsync(bus);
+            cancellationToken.ThrowIfCancellationRequested();
+            var why = error is OperationCanceledException ? "" : $": {FirstLine(error)}";
+            throw new CliFailure(ExitCodes.Unreachable,
+                $"cannot connect to RabbitMQ at {display} within {Seconds(timeout)} s{why} (set --rabbitmq or RABBITMQ_URL)");
+        }
+        return new MonitorClient(bus, timeout, display);
+    }
+
+    /// <summary>A command: the monitor's one-line message on success; refusal → exit 3; no answer → exit 6.</summary>
+    public async Task<string> CommandAsync<TCommand>(TCommand command, CancellationToken cancellationToken) where TCommand : class
+    {
+        var response = await RequestAsync<TCommand, OperatorCommandSucceeded>(command, cancellationToken);
+        return response.Message;
+    }
+
+    /// <summary>A query: the monitor's answer of type <typeparamref name="TResult"/>, or a refusal (exit 3).</summary>
+    public Task<TResult> QueryAsync<TQuery, TResult>(TQuery query, CancellationToken cancellationToken)
+        where TQuery : class where TResult : class =>
+        RequestAsync<TQuery, TResult>(query, cancellationToken);
+
+    private async Task<TResult> RequestAsync<TRequest, TResult>(TRequest request, CancellationToken cancellationToken)
+        where TRequest : class where TResult : class
+    {
+        var client = _bus.CreateRequestClient<TRequest>(RequestTimeout.After(ms: (int)Math.Max(1, _timeout.TotalMilliseconds)));
+        try
+        {
+            var response = await client.GetResponse<TResult, OperatorCommandRefused>(request, cancellationToken);
+            if (response.Is(out Response<OperatorCommandRefused>? refused))
+                throw new CliFailure(ExitCodes.Refused, refused.Message.Reason);
+            if (response.Is(out Response<TResult>? result))
+                return result.Message;
+            throw new CliFailure(ExitCodes.Internal, $"unexpected answer from the monitor to {typeof(TRequest).Name}");
+        }
+        catch (RequestTimeoutException)
+        {
+            throw new CliFailure(ExitCodes.Unreachable,
+                $"no answer from the monitor within {Seconds(_timeout)} s (is it running? RABBITMQ_URL={_displayUrl})");
+        }
+        catch (RequestFaultException fault)
+        {
+            var message = fault.Fault?.Exceptions.FirstOrDefault()?.Message ?? fault.Message;
+            throw new CliFailure(ExitCodes.Unreachable, $"the monitor failed to handle {typeof(TRequest).Name}: {OneLine(message)}");
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopQuietlyAsync(_bus);
+
+    private static async Task StopQuietlyAsync(IBusControl bus)
+    {
+        using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await bus.StopAsync(stopTimeout.Token);
+        }
+        catch (Exception)
+        {
+            // Nothing useful to tell the operator: the command's outcome is already known.
+        }
+    }
+
+    public static string Seconds(TimeSpan timeout) => timeout.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
+
+    private static string FirstLine(Exception error)
+    {
+        var inner = error;
+        while (inner.InnerException is not null && inner is AggregateException or MassTransitException) inner = inner.InnerException;
+        return OneLine(inner.Message);
+    }
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+}

@@ -1,0 +1,176 @@
+using PgAutoFailover.Testing;
+
+namespace PgAutoFailover.Cli.Tests;
+
+/// <summary>
+/// docker-compose.yml, checked statically (no Docker engine here, so no image is built or started):
+/// docker-compose's own validation when it is installed, plus the deployment's rules read from the file.
+/// </summary>
+public sealed class ComposeTests
+{
+    private static readonly string[] ExpectedServices = ["rabbitmq", "monitor-store", "monitor", "health-checker", "uri-service", "node1", "node2"];
+
+    private static readonly Dictionary<string, string> Credentials = new()
+    {
+        ["RABBITMQ_PASSWORD"] = "test-rabbit",
+        ["MONITOR_STORE_PASSWORD"] = "test-store",
+        ["REPLICATION_PASSWORD"] = "test-replication",
+    };
+
+    public static string RepositoryRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "PgAutoFailover.sln")) && File.Exists(Path.Combine(dir.FullName, "docker-compose.yml")))
+                    return dir.FullName;
+            }
+            throw new InvalidOperationException($"no repository root above {AppContext.BaseDirectory}");
+        }
+    }
+
+    private static ComposeFile Compose => new(File.ReadAllText(Path.Combine(RepositoryRoot, "docker-compose.yml")));
+
+    [Fact]
+    public void Describes_the_whole_deployment()
+    {
+        Assert.Equal(ExpectedServices.Order(), Compose.Services.Keys.Order());
+        Assert.DoesNotContain("name", Compose.TopLevelKeys); // docker-compose 1.29 rejects a top-level name
+    }
+
+    [Fact]
+    public void Every_service_has_a_healthcheck_with_a_test()
+    {
+        foreach (var service in Compose.Services.Values)
+        {
+            Assert.True(service.Keys.Contains("healthcheck"), $"{service.Name} has no healthcheck");
+            Assert.Contains(service.Block("healthcheck"), l => ComposeFile.KeyOf(l) == "test");
+        }
+    }
+
+    [Fact]
+    public void Every_dependency_waits_for_a_healthy_service()
+    {
+        var compose = Compose;
+        foreach (var service in compose.Services.Values)
+        {
+            var block = service.Block("depends_on");
+            var targets = block.Where(l => ComposeFile.Indent(l) == 6).Select(ComposeFile.KeyOf).ToList();
+            Assert.Equal(targets.Count, block.Count(l => ComposeFile.Indent(l) == 8 && ComposeFile.ValueOf(l) == "service_healthy"));
+            Assert.All(targets, t => Assert.Contains(t, compose.Services.Keys));
+        }
+        Assert.Contains("node1", compose.Services["node2"].Block("depends_on").Select(ComposeFile.KeyOf));
+        Assert.Contains("monitor-store", compose.Services["monitor"].Block("depends_on").Select(ComposeFile.KeyOf));
+    }
+
+    [Fact]
+    public void Every_build_context_and_dockerfile_exists()
+    {
+        var built = 0;
+        foreach (var service in Compose.Services.Values)
+        {
+            var build = service.Block("build");
+            if (build.Count == 0)
+            {
+                Assert.True(service.Value("image") is not null || service.Value("build") is not null, $"{service.Name} has neither image nor build");
+                if (service.Value("build") is { } inline) Assert.True(Directory.Exists(Path.Combine(RepositoryRoot, inline)), inline);
+                continue;
+            }
+            built++;
+            var context = build.Where(l => ComposeFile.KeyOf(l) == "context").Select(ComposeFile.ValueOf).Single()!;
+            var dockerfile = build.Where(l => ComposeFile.KeyOf(l) == "dockerfile").Select(ComposeFile.ValueOf).SingleOrDefault() ?? "Dockerfile";
+            var contextPath = Path.GetFullPath(Path.Combine(RepositoryRoot, context));
+            Assert.True(Directory.Exists(contextPath), $"{service.Name}: build context {context} does not exist");
+            var dockerfilePath = Path.Combine(contextPath, dockerfile);
+            Assert.True(File.Exists(dockerfilePath), $"{service.Name}: {dockerfile} does not exist");
+            // Everything the Dockerfile copies from the context is there.
+            foreach (var line in File.ReadAllLines(dockerfilePath).Where(l => l.StartsWith("COPY ", StringComparison.Ordinal) && !l.Contains("--from=")))
+            {
+                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                foreach (var source in parts[1..^1])
+                    Assert.True(File.Exists(Path.Combine(contextPath, source)) || Directory.Exists(Path.Combine(contextPath, source)),
+                        $"{dockerfile}: COPY source {source} does not exist");
+            }
+        }
+        Assert.Equal(5, built); // monitor, health-checker, uri-service, node1, node2
+    }
+
+    [Fact]
+    public void The_build_context_leaves_out_build_outputs_and_git()
+    {
+        var ignored = File.ReadAllLines(Path.Combine(RepositoryRoot, ".dockerignore")).Select(l => l.Trim()).ToList();
+        Assert.Contains("**/bin/", ignored);
+        Assert.Contains("**/obj/", ignored);
+        Assert.Contains(".git", ignored);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Scripts_copied_into_images_are_executable()
+    {
+        foreach (var script in new[] { "scripts/docker/healthcheck.sh", "services/keeper/docker-entrypoint.sh" })
+        {
+            var mode = File.GetUnixFileMode(Path.Combine(RepositoryRoot, script));
+            Assert.True(mode.HasFlag(UnixFileMode.UserExecute), $"{script} is not executable");
+        }
+    }
+
+    private static bool DockerComposeInstalled =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(dir => File.Exists(Path.Combine(dir, "docker-compose")));
+
+    /// <summary>docker-compose is required in CI (test.sh installs it); elsewhere these checks need it on PATH.</summary>
+    private static bool RequireDockerCompose()
+    {
+        if (DockerComposeInstalled) return true;
+        Assert.False(Environment.GetEnvironmentVariable("CI") == "true", "docker-compose is not on PATH (test.sh installs it)");
+        return false;
+    }
+
+    private static Task<ProcessRunner.Result> DockerComposeAsync(IDictionary<string, string> environment, params string[] args)
+    {
+        // Start from a clean slate for the variables the file reads, so the outer environment cannot hide a problem.
+        var env = new Dictionary<string, string>(environment);
+        foreach (var name in new[] { "RABBITMQ_PASSWORD", "MONITOR_STORE_PASSWORD", "REPLICATION_PASSWORD" })
+            env.TryAdd(name, "");
+        return ProcessRunner.RunAsync("docker-compose", ["-f", Path.Combine(RepositoryRoot, "docker-compose.yml"), .. args],
+            TimeSpan.FromMinutes(2), env);
+    }
+
+    [Fact]
+    public async Task Docker_compose_accepts_the_file()
+    {
+        if (!RequireDockerCompose()) return;
+        var result = await DockerComposeAsync(Credentials, "config", "-q");
+        Assert.True(result.ExitCode == 0, $"docker-compose config -q failed: {result.Combined}");
+
+        var services = await DockerComposeAsync(Credentials, "config", "--services");
+        Assert.Equal(ExpectedServices.Order(), services.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim()).Order());
+    }
+
+    [Fact]
+    public async Task Docker_compose_passes_credentials_from_the_environment_to_the_services()
+    {
+        if (!RequireDockerCompose()) return;
+        var result = await DockerComposeAsync(Credentials, "config");
+        Assert.True(result.ExitCode == 0, result.Combined);
+        Assert.Contains("RABBITMQ_URL: amqp://pgaf:test-rabbit@rabbitmq:5672/", result.StandardOutput);
+        Assert.Contains("Password=test-store", result.StandardOutput);
+        Assert.Contains("Keeper__ReplicationPassword: test-replication", result.StandardOutput);
+        Assert.Contains("127.0.0.1:7103:7103", result.StandardOutput);
+    }
+
+    [Theory]
+    [InlineData("RABBITMQ_PASSWORD")]
+    [InlineData("MONITOR_STORE_PASSWORD")]
+    [InlineData("REPLICATION_PASSWORD")]
+    public async Task Docker_compose_refuses_to_run_without_a_password(string missing)
+    {
+        if (!RequireDockerCompose()) return;
+        var environment = Credentials.Where(kv => kv.Key != missing).ToDictionary();
+        environment[missing] = "";
+        var result = await DockerComposeAsync(environment, "config", "-q");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains($"set {missing}", result.Combined);
+    }
+}
