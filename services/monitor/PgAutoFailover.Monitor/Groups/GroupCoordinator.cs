@@ -26,6 +26,7 @@ public sealed class GroupCoordinator(
     ILogger<GroupCoordinator> logger)
 {
     private const int MaxConflictRetries = 5;
+    private static readonly ActivitySource Tracing = new(MonitorService.Telemetry.ServiceName);
     private readonly ConcurrentDictionary<string, GroupSlot> _groups = new();
 
     /// <summary>Latest known state of every loaded group (for queries and metrics).</summary>
@@ -105,6 +106,9 @@ public sealed class GroupCoordinator(
     {
         var started = Stopwatch.GetTimestamp();
         var now = time.GetUtcNow();
+        // A child of the consumer's span: report → decision → AssignGoalState sent to the keeper, in one trace.
+        using var activity = Tracing.StartActivity("decide group");
+        activity?.SetTag("pgaf.group", key);
         IReadOnlyList<IGroupEvent> prefix = [];
         var before = slot.Loaded;
         var loaded = before ?? new LoadedGroup(key, GroupProjection.Rebuild(prefix = [create!()]), 0);
@@ -127,6 +131,9 @@ public sealed class GroupCoordinator(
         liveness.Record(key, decision.Events.Where(e => e.LivenessOnly));
 
         var outcome = new GroupOutcome(before?.State, after, decision, version);
+        activity?.SetTag("pgaf.trigger", decision.Accepted ? "accepted" : decision.Refusal!.Kind.ToString());
+        activity?.SetTag("pgaf.assignments", decision.Assignments.Count);
+        activity?.SetTag("pgaf.version", version);
         metrics.RecordDecision(outcome, Stopwatch.GetElapsedTime(started));
         if (decision.Accepted) await publisher.PublishAsync(outcome, now, cancellationToken);
         return outcome;
