@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using MassTransit;
 using PgAutoFailover.ServiceDefaults;
 using PgAutoFailover.UriService.Http;
@@ -6,7 +7,7 @@ using PgAutoFailover.UriService.Topology;
 
 namespace PgAutoFailover.UriService;
 
-public static class UriServiceHost
+public static partial class UriServiceHost
 {
     public const string DefaultUrls = "http://127.0.0.1:7103";
     public static readonly ServiceTelemetry Telemetry = new("PgAutoFailover.UriService");
@@ -27,10 +28,13 @@ public static class UriServiceHost
         builder.AddPgAutoFailoverBus(bus =>
         {
             // Every instance needs every snapshot: a temporary queue of its own, in order, one message at a time.
-            var queue = $"uri-service-topology-{options.InstanceId}";
+            var queue = $"uri-service-topology-{QueueSafe().Replace(options.InstanceId, "-")}";
             bus.AddConsumer<FormationTopologyChangedConsumer>().Endpoint(e => { e.Name = queue; e.Temporary = true; e.ConcurrentMessageLimit = 1; });
             bus.AddConsumer<PrimaryChangedConsumer>().Endpoint(e => { e.Name = queue; e.Temporary = true; e.ConcurrentMessageLimit = 1; });
         });
         return builder;
     }
+
+    [GeneratedRegex("[^A-Za-z0-9._-]")]
+    private static partial Regex QueueSafe();
 }
