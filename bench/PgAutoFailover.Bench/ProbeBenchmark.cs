@@ -15,8 +15,10 @@ namespace PgAutoFailover.Bench;
 /// Health-checker probe throughput: the real scheduler and probe against a few real local
 /// PostgreSQL servers, many nodes as (host, port) entries pointing at them, one period of 1 s.
 /// Prints probes/s against the target, p50/p99 probe latency, overruns and the process CPU.
-/// Usage: probes [--nodes 10,100,1000] [--seconds 15] [--servers 2] [--period-ms 1000] [--bus]
-/// (--bus publishes through RabbitMQ at RABBITMQ_URL instead of counting in memory).
+/// Usage: probes [--nodes 10,100,1000] [--seconds 15] [--servers 2] [--period-ms 1000] [--bus] [--fake-servers]
+/// (--bus publishes through RabbitMQ at RABBITMQ_URL instead of counting in memory;
+/// --fake-servers replaces PostgreSQL by minimal protocol servers in child processes, to measure
+/// the checker alone where PostgreSQL cannot accept 1,000 new connections a second).
 /// </summary>
 public static class ProbeBenchmark
 {
@@ -27,14 +29,33 @@ public static class ProbeBenchmark
         var servers = int.Parse(Option(args, "--servers", "2"));
         var period = TimeSpan.FromMilliseconds(int.Parse(Option(args, "--period-ms", "1000")));
         var useBus = args.Contains("--bus");
+        var fake = args.Contains("--fake-servers");
 
-        Console.WriteLine($"probe benchmark: {servers} PostgreSQL servers, period {period.TotalMilliseconds} ms, {seconds} s per run, " +
-                          $"sink {(useBus ? "RabbitMQ" : "in-memory")}, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"probe benchmark: {servers} servers, period {period.TotalMilliseconds} ms, {seconds} s per run, " +
+                          $"sink {(useBus ? "RabbitMQ" : "in-memory")}, {(fake ? "fake protocol servers" : "real PostgreSQL 15")}, {Environment.ProcessorCount} cores");
         var clusters = new List<PgCluster>();
+        var fakes = new List<Process>();
+        var ports = new List<int>();
         IBusControl? bus = null;
         try
         {
-            for (var i = 0; i < servers; i++) clusters.Add(await PgCluster.CreateAsync("max_connections=300"));
+            for (var i = 0; i < servers; i++)
+            {
+                if (fake)
+                {
+                    var port = Ports.Free();
+                    var server = Process.Start(new ProcessStartInfo(Environment.ProcessPath!, ["fake-pg", port.ToString()]) { RedirectStandardOutput = true })!;
+                    fakes.Add(server);
+                    await server.StandardOutput.ReadLineAsync();
+                    ports.Add(port);
+                }
+                else
+                {
+                    var cluster = await PgCluster.CreateAsync("max_connections=300");
+                    clusters.Add(cluster);
+                    ports.Add(cluster.Port);
+                }
+            }
             if (useBus)
             {
                 var url = Environment.GetEnvironmentVariable("RABBITMQ_URL") ?? "amqp://guest:guest@127.0.0.1:5672/";
@@ -45,7 +66,8 @@ public static class ProbeBenchmark
             foreach (var nodes in nodeCounts)
             {
                 var sink = bus is null ? (IProbeSink)new CountingSink() : new BusProbeSink(bus);
-                var result = await RunOnceAsync(nodes, clusters, period, TimeSpan.FromSeconds(seconds), sink);
+                var result = await RunOnceAsync(nodes, ports, period, TimeSpan.FromSeconds(seconds), sink,
+                    fake ? "Server Compatibility Mode=NoTypeLoading;SSL Mode=Disable" : "");
                 Console.WriteLine(result);
             }
             return 0;
@@ -54,22 +76,23 @@ public static class ProbeBenchmark
         {
             if (bus is not null) await bus.StopAsync();
             foreach (var cluster in clusters) await cluster.DisposeAsync();
+            foreach (var server in fakes) { server.Kill(); server.Dispose(); }
         }
     }
 
-    private static async Task<string> RunOnceAsync(int nodes, IReadOnlyList<PgCluster> clusters, TimeSpan period, TimeSpan duration, IProbeSink sink)
+    private static async Task<string> RunOnceAsync(int nodes, IReadOnlyList<int> ports, TimeSpan period, TimeSpan duration, IProbeSink sink, string connectionParameters)
     {
         var options = Options.Create(new HealthCheckerOptions
         {
             ProbePeriod = period,
             CheckerId = "bench",
             Username = "postgres",
+            ConnectionParameters = connectionParameters,
         });
         var targets = new ProbeTargets(options);
         for (var i = 0; i < nodes; i++)
         {
-            var server = clusters[i % clusters.Count];
-            targets.Set(new NodeAddress("bench", i / 2, i + 1, $"node_{i + 1}", "127.0.0.1", server.Port));
+            targets.Set(new NodeAddress("bench", i / 2, i + 1, $"node_{i + 1}", "127.0.0.1", ports[i % ports.Count]));
         }
 
         using var meter = new Meter(HealthCheckerService.Telemetry.ServiceName);

@@ -4,6 +4,8 @@ using PgAutoFailover.Bench;
 var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
     ["probes"] = ProbeBenchmark.RunAsync,
+    // Helper process for "probes --fake-servers": a minimal PostgreSQL protocol server.
+    ["fake-pg"] = FakePostgresServer.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

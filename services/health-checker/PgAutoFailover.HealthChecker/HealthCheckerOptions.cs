@@ -57,6 +57,9 @@ public sealed class HealthCheckerOptions
     /// <summary>Database the probe connects to.</summary>
     public string Database { get; set; } = "postgres";
 
+    /// <summary>More Npgsql connection-string parameters for the probe, e.g. "SSL Mode=Require;Trust Server Certificate=true". Default none.</summary>
+    public string ConnectionParameters { get; set; } = "";
+
     /// <summary>Nodes probed from start-up, before any topology is known (also useful without a monitor).</summary>
     public List<NodeAddress> StaticNodes { get; set; } = [];
 

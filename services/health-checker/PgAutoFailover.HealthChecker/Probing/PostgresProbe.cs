@@ -58,7 +58,7 @@ public sealed class PostgresProbe(IOptions<HealthCheckerOptions> options, TimePr
     }
 
     private string ConnectionString(NodeAddress node, HealthCheckerOptions settings) =>
-        _connectionStrings.GetOrAdd((node.Host, node.Port), key => new NpgsqlConnectionStringBuilder
+        _connectionStrings.GetOrAdd((node.Host, node.Port), key => new NpgsqlConnectionStringBuilder(settings.ConnectionParameters)
         {
             Host = key.Host,
             Port = key.Port,
