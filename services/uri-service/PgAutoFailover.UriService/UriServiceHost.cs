@@ -29,7 +29,8 @@ public static partial class UriServiceHost
         {
             // Every instance needs every snapshot: a temporary queue of its own, in order, one message at a time.
             var queue = $"uri-service-topology-{QueueSafe().Replace(options.InstanceId, "-")}";
-            bus.AddConsumer<FormationTopologyChangedConsumer>().Endpoint(e => { e.Name = queue; e.Temporary = true; e.ConcurrentMessageLimit = 1; });
+            bus.AddConsumer<FormationTopologyChangedConsumer>((_, consumer) => consumer.UseMessageRetry(r => r.Intervals(100, 500, 1000, 2000, 5000)))
+                .Endpoint(e => { e.Name = queue; e.Temporary = true; e.ConcurrentMessageLimit = 1; });
             bus.AddConsumer<PrimaryChangedConsumer>().Endpoint(e => { e.Name = queue; e.Temporary = true; e.ConcurrentMessageLimit = 1; });
         });
         return builder;

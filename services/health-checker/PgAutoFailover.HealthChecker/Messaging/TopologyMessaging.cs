@@ -54,8 +54,9 @@ public sealed class TopologyBootstrap(
             {
                 return;
             }
-            catch (Exception e) when (e is RequestTimeoutException or RequestException or MassTransitException or OperationCanceledException)
+            catch (Exception e)
             {
+                // No monitor, no broker, or anything else: never crash the host, ask again later.
                 logger.LogWarning("No topology from the monitor ({Reason}); asking again in {RetryDelay}", e.Message, delay);
                 try { await Task.Delay(delay, time, stoppingToken); }
                 catch (OperationCanceledException) { return; }

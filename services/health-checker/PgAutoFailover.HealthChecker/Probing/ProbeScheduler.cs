@@ -30,18 +30,20 @@ public sealed class ProbeScheduler(
     {
         var settings = options.Value;
         _slots = new SemaphoreSlim(Math.Max(1, settings.MaxConcurrentProbes));
-        var nextReport = time.GetUtcNow() + settings.OverrunReportPeriod;
+        // Monotonic time throughout: a step of the wall clock must not stall or bunch the loops.
+        var origin = time.GetTimestamp();
+        var nextReport = settings.OverrunReportPeriod;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 var changed = targets.WhenChanged;
                 Reconcile(stoppingToken);
-                var untilReport = nextReport - time.GetUtcNow();
+                var untilReport = nextReport - time.GetElapsedTime(origin);
                 if (untilReport <= TimeSpan.Zero)
                 {
                     ReportOverruns(settings);
-                    nextReport = time.GetUtcNow() + settings.OverrunReportPeriod;
+                    nextReport = time.GetElapsedTime(origin) + settings.OverrunReportPeriod;
                     continue;
                 }
                 await Task.WhenAny(changed, Task.Delay(untilReport, time, stoppingToken));
@@ -81,12 +83,14 @@ public sealed class ProbeScheduler(
         var settings = options.Value;
         var period = settings.ProbePeriod;
         var history = new ProbeHistory(settings.ConfirmEvery);
-        var due = time.GetUtcNow() + period * Random.Shared.NextDouble();
+        var origin = time.GetTimestamp();
+        var due = period * Random.Shared.NextDouble();
+        var failures = 0;
         try
         {
             while (!stop.IsCancellationRequested)
             {
-                var wait = due - time.GetUtcNow();
+                var wait = due - time.GetElapsedTime(origin);
                 if (wait > TimeSpan.Zero) await Task.Delay(wait, time, stop);
                 if (!targets.TryGet(nodeId, out var node)) return;
 
@@ -94,7 +98,7 @@ public sealed class ProbeScheduler(
                 NodeProbed result;
                 try
                 {
-                    metrics.StartLag.Record(Math.Max(0, (time.GetUtcNow() - due).TotalSeconds));
+                    metrics.StartLag.Record(Math.Max(0, (time.GetElapsedTime(origin) - due).TotalSeconds));
                     result = await probe.ProbeAsync(node, stop);
                 }
                 finally
@@ -102,10 +106,12 @@ public sealed class ProbeScheduler(
                     _slots.Release();
                 }
                 Record(result);
+                LogTransition(result, failures);
+                failures = result.Succeeded ? 0 : failures + 1;
                 if (history.Next(result) is { } message) await PublishAsync(history, message, period, stop);
 
                 due += period;
-                var late = time.GetUtcNow() - due;
+                var late = time.GetElapsedTime(origin) - due;
                 if (late > TimeSpan.Zero)
                 {
                     var missed = 1 + (long)(late / period);
@@ -125,15 +131,31 @@ public sealed class ProbeScheduler(
         }
     }
 
+    /// <summary>One line when a node becomes unreachable, every 60 failures while it stays so, and one when it is back.</summary>
+    private void LogTransition(NodeProbed result, int previousFailures)
+    {
+        var node = result.Node;
+        if (result.Succeeded)
+        {
+            if (previousFailures > 0)
+            {
+                logger.LogInformation("Node {NodeId} ({Formation}/{GroupId}) at {Host}:{Port} is reachable again after {Failures} failed probes",
+                    node.NodeId, node.Formation, node.GroupId, node.Host, node.Port, previousFailures);
+            }
+        }
+        else if (previousFailures % 60 == 0)
+        {
+            logger.LogWarning("Probe of node {NodeId} ({Formation}/{GroupId}) at {Host}:{Port} failed ({Failures} in a row): {Error}",
+                node.NodeId, node.Formation, node.GroupId, node.Host, node.Port, previousFailures + 1, result.Error);
+        }
+    }
+
     private void Record(NodeProbed result)
     {
         var outcome = new KeyValuePair<string, object?>("outcome", result.Succeeded ? "ok" : "failed");
         metrics.Probes.Add(1, outcome);
         metrics.Duration.Record(result.Latency.TotalSeconds, outcome);
-        if (result.Succeeded) return;
-        metrics.Failures.Add(1);
-        logger.LogWarning("Probe of node {NodeId} ({Formation}/{GroupId}) at {Host}:{Port} failed: {Error}",
-            result.Node.NodeId, result.Node.Formation, result.Node.GroupId, result.Node.Host, result.Node.Port, result.Error);
+        if (!result.Succeeded) metrics.Failures.Add(1);
     }
 
     private async Task PublishAsync(ProbeHistory history, NodeProbed message, TimeSpan period, CancellationToken stop)
