@@ -47,13 +47,11 @@ public sealed class PostgresProbe(IOptions<HealthCheckerOptions> options, TimePr
             var inRecovery = (bool)(await command.ExecuteScalarAsync(timeout.Token))!;
             return (inRecovery, null);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or NpgsqlException or TimeoutException or InvalidOperationException or IOException
+                                  && !cancellationToken.IsCancellationRequested)
         {
-            return (null, $"no answer within {settings.ProbeTimeout.TotalMilliseconds:0} ms");
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException or IOException)
-        {
-            return (null, Describe(e));
+            // Npgsql reports our cancellation during connect as "The operation has timed out": name the bound instead.
+            return (null, timeout.IsCancellationRequested ? $"no answer within {settings.ProbeTimeout.TotalMilliseconds:0} ms" : Describe(e));
         }
     }
 

@@ -121,8 +121,9 @@ public sealed class ProbeScheduler(
                 }
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (Exception) when (stop.IsCancellationRequested)
         {
+            // Stopping (the node left the topology, or the service stops): whatever was in flight is moot.
         }
         catch (Exception e)
         {
