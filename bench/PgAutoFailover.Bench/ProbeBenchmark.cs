@@ -62,11 +62,11 @@ public static class ProbeBenchmark
                 bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(new Uri(url)));
                 await bus.StartAsync();
             }
-            Console.WriteLine($"{"nodes",6} {"probes/s",9} {"target/s",9} {"ratio",6} {"p50 ms",7} {"p99 ms",7} {"overruns",8} {"failed",7} {"pub/s",7} {"CPU cores",9}");
+            Console.WriteLine($"{"nodes",6} {"probes/s",9} {"target/s",9} {"ratio",6} {"p50 ms",7} {"p99 ms",7} {"overruns",8} {"failed",7} {"pub/s",7} {"CPU cores",9} {"server CPU",10}");
             foreach (var nodes in nodeCounts)
             {
                 var sink = bus is null ? (IProbeSink)new CountingSink() : new BusProbeSink(bus);
-                var result = await RunOnceAsync(nodes, ports, period, TimeSpan.FromSeconds(seconds), sink,
+                var result = await RunOnceAsync(nodes, ports, period, TimeSpan.FromSeconds(seconds), sink, () => ServerCpu(clusters, fakes),
                     fake ? "Server Compatibility Mode=NoTypeLoading;SSL Mode=Disable" : "");
                 Console.WriteLine(result);
             }
@@ -80,7 +80,7 @@ public static class ProbeBenchmark
         }
     }
 
-    private static async Task<string> RunOnceAsync(int nodes, IReadOnlyList<int> ports, TimeSpan period, TimeSpan duration, IProbeSink sink, string connectionParameters)
+    private static async Task<string> RunOnceAsync(int nodes, IReadOnlyList<int> ports, TimeSpan period, TimeSpan duration, IProbeSink sink, Func<TimeSpan> serverCpu, string connectionParameters)
     {
         var options = Options.Create(new HealthCheckerOptions
         {
@@ -120,6 +120,7 @@ public static class ProbeBenchmark
         var process = Process.GetCurrentProcess();
         process.Refresh();
         var cpuBefore = process.TotalProcessorTime;
+        var serverBefore = serverCpu();
         var wall = Stopwatch.StartNew();
         Volatile.Write(ref measuring, true);
         await Task.Delay(duration);
@@ -127,6 +128,7 @@ public static class ProbeBenchmark
         wall.Stop();
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuBefore;
+        var server = serverCpu() - serverBefore;
         await stop.CancelAsync();
         await running;
 
@@ -137,7 +139,35 @@ public static class ProbeBenchmark
         var sorted = latencies.Order().ToArray();
         return $"{nodes,6} {rate,9:0.0} {target,9:0.0} {rate / target,6:0.00} {Percentile(sorted, 0.50) * 1000,7:0.00} {Percentile(sorted, 0.99) * 1000,7:0.00} " +
                $"{counters.GetValueOrDefault("pgaf.probe.overruns"),8} {counters.GetValueOrDefault("pgaf.probe.failures"),7} " +
-               $"{counters.GetValueOrDefault("pgaf.probe.published") / elapsed,7:0.0} {cpu.TotalSeconds / elapsed,9:0.000}";
+               $"{counters.GetValueOrDefault("pgaf.probe.published") / elapsed,7:0.0} {cpu.TotalSeconds / elapsed,9:0.000} {server.TotalSeconds / elapsed,10:0.000}";
+    }
+
+    /// <summary>
+    /// CPU of the servers: a postmaster's own time plus that of its reaped children (every
+    /// short-lived backend a probe made), from /proc; the fake servers' process time.
+    /// </summary>
+    private static TimeSpan ServerCpu(IReadOnlyList<PgCluster> clusters, IReadOnlyList<Process> fakes)
+    {
+        var ticks = 0L;
+        foreach (var cluster in clusters)
+        {
+            try
+            {
+                var pid = File.ReadLines(Path.Combine(cluster.DataDirectory, "postmaster.pid")).First().Trim();
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                // utime, stime, cutime, cstime are fields 14-17 of stat, i.e. 11-14 after the command.
+                ticks += Enumerable.Range(11, 4).Sum(i => long.Parse(fields[i]));
+            }
+            catch (IOException) { }
+        }
+        var total = TimeSpan.FromSeconds(ticks / 100.0);   // USER_HZ
+        foreach (var fake in fakes)
+        {
+            fake.Refresh();
+            total += fake.TotalProcessorTime;
+        }
+        return total;
     }
 
     private static double Percentile(double[] sorted, double p) =>
