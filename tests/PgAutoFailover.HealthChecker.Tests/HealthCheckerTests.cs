@@ -75,6 +75,9 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
         await Task.Delay(1500);
         Assert.Equal(before, _monitor.ProbesOf(31).Count);
         Assert.True(_monitor.ProbesOf(32).Count >= 3, $"only {_monitor.ProbesOf(32).Count} probes of node 32 with ConfirmEvery=1");
+
+        using var http = new HttpClient { BaseAddress = checker.BaseAddress };
+        await Eventually.TrueAsync(async () => (await http.GetStringAsync("/metrics")).Contains("pgaf_probe_duration"), "the probe histogram on /metrics");
     }
 
     [Fact]

@@ -170,6 +170,9 @@ public sealed class UriServiceTests(RabbitMqFixture broker) : IClassFixture<Rabb
     {
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync("/alive")).StatusCode);
         await Eventually.TrueAsync(async () => (await _http.GetAsync("/health")).StatusCode == HttpStatusCode.OK, "/health 200");
+        await PublishUntilServedAsync(Formation("metered", 1, Node(1, NodeState.Single)));
+        await Eventually.TrueAsync(async () => (await _http.GetStringAsync("/metrics")).Contains("pgaf_uri_topology_snapshots"),
+            "the snapshot counter on /metrics");
     }
 
     private async Task<(HttpStatusCode, HttpStatusCode)> ChecksAsync(long a, string checkA, long b, string checkB)

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text.RegularExpressions;
 using MassTransit;
 using PgAutoFailover.ServiceDefaults;
@@ -22,6 +23,7 @@ public static partial class UriServiceHost
 
         builder.Services.AddSingleton<TopologyView>();
         builder.Services.AddSingleton(new ConnectionStringTracker(UriEndpoints.Ssl(options)));
+        builder.Services.AddSingleton(sp => new UriMetrics(sp.GetRequiredService<IMeterFactory>().Create(Telemetry.ServiceName)));
         builder.Services.AddSingleton<TopologyUpdater>();
         builder.Services.AddHostedService<TopologyBootstrap>();
         builder.Services.AddSingleton<IStartupFilter, UriEndpointsStartupFilter>();

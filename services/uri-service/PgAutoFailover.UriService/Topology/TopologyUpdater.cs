@@ -13,6 +13,7 @@ public sealed class TopologyUpdater(
     TopologyView view,
     ConnectionStringTracker tracker,
     IBus bus,
+    UriMetrics metrics,
     TimeProvider time,
     ILogger<TopologyUpdater> logger)
 {
@@ -24,6 +25,7 @@ public sealed class TopologyUpdater(
         try
         {
             var outcome = view.Apply(snapshot);
+            metrics.Snapshots.Add(1, new KeyValuePair<string, object?>("outcome", outcome.ToString().ToLowerInvariant()));
             if (outcome == ApplyOutcome.Stale)
             {
                 logger.LogInformation("Ignored stale topology of {Formation}: version {Version} is older than the held {HeldVersion}",
@@ -35,6 +37,7 @@ public sealed class TopologyUpdater(
             {
                 await bus.Publish(change, cancellationToken);
                 tracker.Commit(change);
+                metrics.ConnectionStringChanges.Add(1);
                 logger.LogInformation("Formation {Formation} connection string is now {ConnectionString} (primary node {PrimaryNodeId}, topology version {Version})",
                     change.Formation, change.ConnectionString, change.Primary?.NodeId, change.TopologyVersion);
             }
