@@ -2,18 +2,50 @@ using PgAutoFailover.Contracts;
 
 namespace PgAutoFailover.HealthChecker;
 
-/// <summary>Bound from the "HealthChecker" section.</summary>
+/// <summary>
+/// Bound from the "HealthChecker" section. Every timeout has its default beside it.
+/// <para>
+/// Publishing decision. The monitor's two-signal health rule (probe failures AND keeper silence,
+/// about 3 s with a 1 s period) must count consecutive failures and notice them at once, while
+/// 1,000 healthy nodes should not cost 1,000 messages a second. So: every failed probe is
+/// published, carrying <see cref="NodeProbed.ConsecutiveFailures"/> and
+/// <see cref="NodeProbed.FailingSince"/> (the monitor need not count, nor fear a lost message);
+/// a successful probe is published when the verdict or the recovery flag changes, and otherwise
+/// as a confirmation every <see cref="ConfirmEvery"/> periods, so the monitor can tell a silent
+/// checker (no confirmation for ConfirmEvery periods) from a healthy node. ConfirmEvery = 1
+/// publishes every result.
+/// </para>
+/// </summary>
 public sealed class HealthCheckerOptions
 {
     public const string Section = "HealthChecker";
 
-    /// <summary>Time between two probes of one node. Default 1 s: with the monitor's failure count this detects a dead primary in about 3 s (design §6).</summary>
+    /// <summary>Time between the starts of two probes of one node. Default 1 s: with the monitor's failure count this detects a dead primary in about 3 s (design §6).</summary>
     public TimeSpan ProbePeriod { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>A probe that has not connected and answered by then has failed. Default 800 ms, under the period so probes never pile up.</summary>
+    /// <summary>One connection attempt that has not connected and answered by then has failed. Default 800 ms, under the period so probes never pile up.</summary>
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromMilliseconds(800);
 
-    /// <summary>Identity carried in every NodeProbed, so the monitor can tell checkers apart. Default: host name and process id.</summary>
+    /// <summary>
+    /// Further attempts after a failed one within the same probe, made only while the attempt
+    /// still fits in the period (elapsed + <see cref="RetryDelay"/> + <see cref="ProbeTimeout"/> ≤ period):
+    /// a refused connection is retried, a timed-out one is not. Default 1.
+    /// </summary>
+    public int Retries { get; set; } = 1;
+
+    /// <summary>Pause before a retry. Default 100 ms.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>A successful probe with nothing new is published once every this many periods (see the class remarks). Default 5; 1 publishes every result.</summary>
+    public int ConfirmEvery { get; set; } = 5;
+
+    /// <summary>Probes in flight at once, over all nodes. Default 128 (1,000 nodes at 1 s need a handful at a time on a LAN).</summary>
+    public int MaxConcurrentProbes { get; set; } = 128;
+
+    /// <summary>How often overruns (probes that started late or could not finish within their period) are summed up in the log. Default 10 s.</summary>
+    public TimeSpan OverrunReportPeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Identity carried in every NodeProbed, so the monitor can tell checkers apart; also names this instance's topology queue. Default: host name and process id.</summary>
     public string CheckerId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
 
     /// <summary>Role the probe logs in as (the health-check role the keeper creates).</summary>
@@ -25,6 +57,21 @@ public sealed class HealthCheckerOptions
     /// <summary>Database the probe connects to.</summary>
     public string Database { get; set; } = "postgres";
 
+    /// <summary>More Npgsql connection-string parameters for the probe, e.g. "SSL Mode=Require;Trust Server Certificate=true". Default none.</summary>
+    public string ConnectionParameters { get; set; } = "";
+
     /// <summary>Nodes probed from start-up, before any topology is known (also useful without a monitor).</summary>
     public List<NodeAddress> StaticNodes { get; set; } = [];
+
+    /// <summary>How long one GetTopology request waits for the monitor. Default 2 s; start-up never waits for it.</summary>
+    public TimeSpan TopologyRequestTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>First delay before asking the monitor again when it did not answer; doubles up to <see cref="TopologyRetryMaxDelay"/>. Default 1 s.</summary>
+    public TimeSpan TopologyRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest delay between two unanswered GetTopology requests. Default 30 s.</summary>
+    public TimeSpan TopologyRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>After a first answer, ask again this often in case a FormationTopologyChanged was missed (the topology queue is temporary). Default 60 s; zero turns it off.</summary>
+    public TimeSpan TopologyRefreshPeriod { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -1,0 +1,51 @@
+using MassTransit;
+using PgAutoFailover.Contracts;
+
+namespace PgAutoFailover.UriService.Topology;
+
+/// <summary>
+/// The one way snapshots enter the service (bus consumer and start-up request alike): apply to
+/// the view, then publish ConnectionStringChanged when due. Serialised, so events leave in
+/// version order. Idempotent: a redelivered snapshot finds nothing new to publish, and a
+/// publish that failed is attempted again by the redelivery.
+/// </summary>
+public sealed class TopologyUpdater(
+    TopologyView view,
+    ConnectionStringTracker tracker,
+    IBus bus,
+    UriMetrics metrics,
+    TimeProvider time,
+    ILogger<TopologyUpdater> logger)
+{
+    private readonly SemaphoreSlim _serial = new(1, 1);
+
+    public async Task<ApplyOutcome> ApplyAsync(FormationTopologyChanged snapshot, CancellationToken cancellationToken)
+    {
+        await _serial.WaitAsync(cancellationToken);
+        try
+        {
+            var outcome = view.Apply(snapshot);
+            metrics.Snapshots.Add(1, new KeyValuePair<string, object?>("outcome", outcome.ToString().ToLowerInvariant()));
+            if (outcome == ApplyOutcome.Stale)
+            {
+                logger.LogInformation("Ignored stale topology of {Formation}: version {Version} is older than the held {HeldVersion}",
+                    snapshot.Formation, snapshot.Version, view.Get(snapshot.Formation)?.Version);
+                return outcome;
+            }
+            var current = view.Get(snapshot.Formation) ?? snapshot;
+            if (tracker.Due(current, time.GetUtcNow()) is { } change)
+            {
+                await bus.Publish(change, cancellationToken);
+                tracker.Commit(change);
+                metrics.ConnectionStringChanges.Add(1);
+                logger.LogInformation("Formation {Formation} connection string is now {ConnectionString} (primary node {PrimaryNodeId}, topology version {Version})",
+                    change.Formation, change.ConnectionString, change.Primary?.NodeId, change.TopologyVersion);
+            }
+            return outcome;
+        }
+        finally
+        {
+            _serial.Release();
+        }
+    }
+}
