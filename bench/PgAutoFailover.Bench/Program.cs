@@ -3,6 +3,7 @@ using PgAutoFailover.Bench;
 
 var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
+    ["monitor"] = MonitorBenchmark.RunAsync,
     ["probes"] = ProbeBenchmark.RunAsync,
     // Helper process for "probes --fake-servers": a minimal PostgreSQL protocol server.
     ["fake-pg"] = FakePostgresServer.RunAsync,

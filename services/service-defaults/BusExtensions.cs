@@ -24,6 +24,7 @@ public static class BusExtensions
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(new Uri(options.Url));
+                rabbit.PrefetchCount = options.PrefetchCount;
                 rabbit.ConfigureEndpoints(context);
             });
         });

@@ -8,6 +8,12 @@ public sealed class BusOptions
     /// <summary>AMQP URI with credentials and virtual host. Default: the local broker's guest account.</summary>
     public string Url { get; set; } = "amqp://guest:guest@127.0.0.1:5672/";
 
+    /// <summary>
+    /// Messages each receive endpoint takes from the broker and handles at once. Default 32: the monitor's
+    /// handlers wait on its store, so throughput needs many in flight (per-group order is kept by the monitor).
+    /// </summary>
+    public int PrefetchCount { get; set; } = 32;
+
     /// <summary>Prefix for queue names, so that several deployments can share one virtual host.</summary>
     public string QueuePrefix { get; set; } = "";
 }

@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using MassTransit;
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Testing;
+using static PgAutoFailover.Contracts.NodeState;
+
+namespace PgAutoFailover.Bench;
+
+/// <summary>
+/// Monitor load: one real monitor process (Release build) on a real broker and a real PostgreSQL store;
+/// this process simulates N keepers (groups of a primary and a standby, one formation each) and a
+/// health-checker on the bus, every node reporting and being probed once per period. Prints triggers
+/// per second, the report round trip (keeper → broker → decision stored → reply; an upper bound of the
+/// decision latency) at p50/p99, and the monitor process's CPU and memory.
+/// Usage: monitor [--nodes 10,100,1000] [--seconds 20] [--period-ms 1000]
+/// Needs `dotnet build -c Release` first and RabbitMQ (RABBITMQ_URL, else a private node).
+/// </summary>
+public static class MonitorBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var nodeCounts = Option(args, "--nodes", "10,100,1000").Split(',').Select(int.Parse).ToArray();
+        var seconds = int.Parse(Option(args, "--seconds", "20"));
+        var period = TimeSpan.FromMilliseconds(int.Parse(Option(args, "--period-ms", "1000")));
+        var monitorBinary = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory,
+            "../../../../../services/monitor/PgAutoFailover.Monitor/bin/Release/net10.0/PgAutoFailover.Monitor"));
+        if (!File.Exists(monitorBinary))
+        {
+            Console.Error.WriteLine($"monitor benchmark: {monitorBinary} not found: run `dotnet build -c Release` first");
+            return 2;
+        }
+
+        Console.WriteLine($"monitor benchmark: period {period.TotalMilliseconds} ms, {seconds} s measured per run, {Environment.ProcessorCount} cores, store fsync=off");
+        Console.WriteLine($"{"nodes",6} {"groups",6} {"reports/s",10} {"probes/s",9} {"p50 ms",7} {"p99 ms",7} {"max ms",7} {"errors",6} {"monitor CPU",11} {"RSS MB",7}");
+        await using var store = await PgCluster.CreateAsync("max_connections=200");
+        var broker = new RabbitMqFixture();
+        await broker.InitializeAsync();
+        try
+        {
+            foreach (var nodes in nodeCounts)
+            {
+                var amqp = await broker.NewVirtualHostAsync();
+                var database = await store.CreateDatabaseAsync($"bench_{nodes}_{Guid.NewGuid():N}"[..20]);
+                await RunOnceAsync(monitorBinary, amqp, database, nodes, seconds, period);
+            }
+        }
+        finally
+        {
+            await broker.DisposeAsync();
+        }
+        return 0;
+    }
+
+    private static async Task RunOnceAsync(string binary, Uri amqp, string storeConnection, int nodes, int seconds, TimeSpan period)
+    {
+        var port = Ports.Free();
+        var log = Path.Combine(Path.GetTempPath(), $"pgaf-bench-monitor-{nodes}.log");
+        var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.Environment["RABBITMQ_URL"] = amqp.ToString();
+        info.Environment["ConnectionStrings__MonitorStore"] = storeConnection;
+        info.Environment["Urls"] = $"http://127.0.0.1:{port}";
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        using var monitor = Process.Start(info)!;
+        await using var logFile = File.CreateText(log);
+        monitor.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (logFile) logFile.WriteLine(e.Data); };
+        monitor.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (logFile) logFile.WriteLine(e.Data); };
+        monitor.BeginOutputReadLine();
+        monitor.BeginErrorReadLine();
+
+        var bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(amqp));
+        await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        try
+        {
+            await WaitHealthyAsync(port);
+            var keepers = await BootstrapAsync(bus, nodes / 2);
+            using var window = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+            var latencies = new List<double>();
+            var errors = 0;
+            var probes = 0;
+            var cpuBefore = CpuTime(monitor);
+            var wall = Stopwatch.StartNew();
+            await Task.WhenAll(keepers.Select(k => KeeperLoopAsync(bus, k, period, latencies, () => Interlocked.Increment(ref errors),
+                () => Interlocked.Increment(ref probes), window.Token)));
+            var elapsed = wall.Elapsed.TotalSeconds;
+            var cpu = (CpuTime(monitor) - cpuBefore).TotalSeconds / elapsed;
+            monitor.Refresh();
+            latencies.Sort();
+            Console.WriteLine($"{nodes,6} {nodes / 2,6} {latencies.Count / elapsed,10:0} {probes / elapsed,9:0} " +
+                $"{Percentile(latencies, 0.50),7:0.0} {Percentile(latencies, 0.99),7:0.0} {(latencies.Count > 0 ? latencies[^1] : 0),7:0.0} {errors,6} " +
+                $"{cpu,8:0.00} c  {monitor.WorkingSet64 / 1024 / 1024,7}");
+        }
+        finally
+        {
+            await bus.StopAsync();
+            if (!monitor.HasExited) { monitor.Kill(); await monitor.WaitForExitAsync(); }
+        }
+    }
+
+    private sealed class Keeper(NodeAddress node)
+    {
+        public NodeAddress Node { get; } = node;
+        public NodeState State { get; set; } = Init;
+        public long Sequence { get; set; }
+    }
+
+    /// <summary>Registers the nodes of each group and plays their keepers until primary + secondary.</summary>
+    private static async Task<List<Keeper>> BootstrapAsync(IBus bus, int groups)
+    {
+        var created = bus.CreateRequestClient<CreateFormation>(RequestTimeout.After(s: 60));
+        var register = bus.CreateRequestClient<RegisterNode>(RequestTimeout.After(s: 60));
+        var keepers = new List<Keeper>();
+        var basePort = 30000;
+        await Parallel.ForEachAsync(Enumerable.Range(0, groups), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (g, ct) =>
+        {
+            var formation = $"bench{g:0000}";
+            await created.GetResponse<OperatorCommandSucceeded, OperatorCommandRefused>(new CreateFormation(formation, "postgres", 0), ct);
+            var pair = new List<Keeper>();
+            foreach (var i in new[] { 0, 1 })
+            {
+                var answer = await register.GetResponse<NodeRegistered>(new RegisterNode(formation, 0, $"n{i}", "127.0.0.1",
+                    basePort + g * 2 + i, "postgres", null, 50, true, null, Init), ct);
+                pair.Add(new Keeper(answer.Message.Node));
+            }
+            for (var round = 0; round < 20 && !(pair[0].State == Primary && pair[1].State == Secondary); round++)
+            {
+                foreach (var keeper in pair) keeper.State = (await ReportAsync(bus, keeper)).GoalState;
+            }
+            lock (keepers) keepers.AddRange(pair);
+        });
+        return keepers;
+    }
+
+    private static async Task KeeperLoopAsync(IBus bus, Keeper keeper, TimeSpan period, List<double> latencies,
+        Action onError, Action onProbe, CancellationToken stop)
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * period.TotalMilliseconds), CancellationToken.None);
+        using var timer = new PeriodicTimer(period);
+        while (!stop.IsCancellationRequested)
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                var goal = await ReportAsync(bus, keeper);
+                lock (latencies) latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                keeper.State = goal.GoalState;
+                await bus.Publish(new NodeProbed(keeper.Node, true, null, TimeSpan.FromMilliseconds(1), "bench", DateTimeOffset.UtcNow, keeper.State != Primary));
+                onProbe();
+            }
+            catch (Exception e) when (e is RequestTimeoutException or RequestFaultException)
+            {
+                onError();
+            }
+            try { await timer.WaitForNextTickAsync(stop); } catch (OperationCanceledException) { break; }
+        }
+    }
+
+    private static async Task<NodeGoal> ReportAsync(IBus bus, Keeper keeper)
+    {
+        var client = bus.CreateRequestClient<ReportNodeState>(RequestTimeout.After(s: 30));
+        var writable = keeper.State is Primary or WaitPrimary or NodeState.Single;
+        var response = await client.GetResponse<NodeGoal>(new ReportNodeState(keeper.Node.Formation, 0, keeper.Node.NodeId,
+            keeper.State, true, 1, 0x3000000, writable ? "quorum" : "", null, ++keeper.Sequence, DateTimeOffset.UtcNow));
+        return response.Message;
+    }
+
+    private static async Task WaitHealthyAsync(int port)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if ((await http.GetAsync($"http://127.0.0.1:{port}/health")).IsSuccessStatusCode) return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("the monitor did not become healthy");
+    }
+
+    private static TimeSpan CpuTime(Process process)
+    {
+        process.Refresh();
+        return process.TotalProcessorTime;
+    }
+
+    private static double Percentile(List<double> sorted, double p) =>
+        sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+
+    private static string Option(string[] args, string name, string fallback)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
+    }
+}
