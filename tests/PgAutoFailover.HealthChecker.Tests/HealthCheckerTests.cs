@@ -70,7 +70,7 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
         // Node 31 leaves (goal dropped), node 32 arrives: probes of 31 stop, probes of 32 start.
         await _monitor.PublishAsync(Topology("come-go", 2, Snapshot("come-go", 31, _node.Port, NodeState.Dropped), Snapshot("come-go", 32, _node.Port)));
         await Eventually.TrueAsync(() => Task.FromResult(_monitor.ProbesOf(32).Count > 0), "probes of node 32");
-        await Task.Delay(1000);
+        await Task.Delay(2000);
         var before = _monitor.ProbesOf(31).Count;
         await Task.Delay(1500);
         Assert.Equal(before, _monitor.ProbesOf(31).Count);
@@ -85,7 +85,10 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
     {
         _monitor.AnswerTopologyWith(null);
         await using var checker = await StartCheckerAsync("checker-boot");
-        await Task.Delay(1500);
+        // Unanswered, the checker keeps asking (and keeps running) rather than blocking its start.
+        await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref _monitor.TopologyRequests) >= 2), "a second GetTopology");
+        using var http = new HttpClient { BaseAddress = checker.BaseAddress };
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/alive")).StatusCode);
         Assert.Empty(_monitor.ProbesOf(41));
 
         _monitor.AnswerTopologyWith(Topology("boot", 1, Snapshot("boot", 41, _node.Port)));

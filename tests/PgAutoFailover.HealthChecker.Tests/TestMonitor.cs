@@ -11,6 +11,7 @@ public sealed class TestMonitor : IAsyncDisposable
     private volatile IReadOnlyList<FormationTopologyChanged>? _answer;
 
     public ConcurrentQueue<NodeProbed> Probes { get; } = new();
+    public int TopologyRequests;
 
     private TestMonitor(Uri broker)
     {
@@ -23,6 +24,7 @@ public sealed class TestMonitor : IAsyncDisposable
                 endpoint.AutoDelete = true;
                 endpoint.Handler<GetTopology>(async context =>
                 {
+                    Interlocked.Increment(ref TopologyRequests);
                     if (_answer is { } formations) await context.RespondAsync(new TopologySnapshot(formations));
                 });
                 endpoint.Handler<NodeProbed>(context =>

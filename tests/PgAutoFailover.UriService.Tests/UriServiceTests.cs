@@ -86,6 +86,13 @@ public sealed class UriServiceTests(RabbitMqFixture broker) : IClassFixture<Rabb
         Assert.Equal("catchingup", second.GetProperty("reportedState").GetString());
         Assert.Equal("standby", second.GetProperty("role").GetString());
         Assert.Equal("1/60", second.GetProperty("lsn").GetString());
+
+        // Noise (the standby catches up, LSNs move) sends no event; the next event is the next real change.
+        await PublishUntilServedAsync(Formation("main", 3, Node(1, NodeState.WaitPrimary, lsn: 0x1_0000_0900), Node(2, NodeState.Secondary, lsn: 0x1_0000_0900)));
+        await PublishUntilServedAsync(Formation("main", 4, Node(1, NodeState.Primary), Node(2, NodeState.Secondary), Node(3, NodeState.WaitStandby)));
+        var next = await watch.NextEventAsync();
+        Assert.Equal(4, next.GetProperty("version").GetInt64());
+        Assert.EndsWith(",127.0.0.1:5503/appdb?target_session_attrs=read-write&sslmode=prefer", next.GetProperty("uri").GetString());
     }
 
     [Fact]

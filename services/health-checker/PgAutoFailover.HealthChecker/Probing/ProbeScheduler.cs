@@ -68,7 +68,8 @@ public sealed class ProbeScheduler(
         foreach (var (nodeId, entry) in _loops.Where(l => !current.ContainsKey(l.Key) || l.Value.Loop.IsCompleted).ToList())
         {
             entry.Stop.Cancel();
-            entry.Stop.Dispose();
+            // Disposed once the loop has seen the cancellation, never under its feet.
+            entry.Loop.ContinueWith(_ => entry.Stop.Dispose(), TaskScheduler.Default);
             _loops.Remove(nodeId);
         }
         foreach (var nodeId in current.Keys.Where(id => !_loops.ContainsKey(id)))
