@@ -31,15 +31,22 @@ public static class KeeperService
         builder.Services.AddSingleton<TransitionRunner>();
         builder.Services.AddSingleton<MonitorClient>();
         builder.Services.AddSingleton<KeeperExit>();
-        builder.Services.AddSingleton<KeeperLoop>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<KeeperLoop>());
-        builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(90));
-        builder.Services.AddHealthChecks().AddCheck("keeper", () => HealthCheckResult.Healthy());
+        // The bus first, started before the loop sends its first report.
         builder.AddPgAutoFailoverBus(bus =>
         {
             bus.AddRequestClient<RegisterNode>();
             bus.AddRequestClient<ReportNodeState>();
         });
+        builder.Services.Configure<MassTransit.MassTransitHostOptions>(o =>
+        {
+            o.WaitUntilStarted = true;
+            o.StartTimeout = TimeSpan.FromSeconds(60);
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+        builder.Services.AddSingleton<KeeperLoop>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<KeeperLoop>());
+        builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(90));
+        builder.Services.AddHealthChecks().AddCheck("keeper", () => HealthCheckResult.Healthy());
         return builder;
     }
 }

@@ -90,10 +90,39 @@ public sealed class KeeperLoop(
             logger.LogInformation("Keeper stopping: stopping PostgreSQL");
             await server.StopAsync(cancellationToken);
         }
+        _lock?.Dispose();
+        _lock = null;
+    }
+
+    private FileStream? _lock;
+
+    /// <summary>One keeper per data directory: an exclusive lock on a file in the state directory, held for the keeper's life.</summary>
+    private void TakeLock()
+    {
+        Directory.CreateDirectory(options.ResolvedStateDirectory);
+        var path = Path.Combine(options.ResolvedStateDirectory, "keeper.pid");
+        try
+        {
+            _lock = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            _lock.SetLength(0);
+            _lock.Write(System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId + "\n"));
+            _lock.Flush();
+        }
+        catch (IOException)
+        {
+            throw new KeeperException($"another keeper runs for {options.PgData} (lock {path} is held)");
+        }
+    }
+
+    public override void Dispose()
+    {
+        _lock?.Dispose();
+        base.Dispose();
     }
 
     private async Task StartUpAsync(CancellationToken ct)
     {
+        TakeLock();
         var existing = _store.Load();
         if (existing is null)
         {
@@ -206,8 +235,8 @@ public sealed class KeeperLoop(
         if (changed)
         {
             logger.LogInformation("Assigned state {Goal} (current {Current})", KeeperStates.Name(goal.GoalState), KeeperStates.Name(_state.CurrentState));
+            _actorWake.Release();
         }
-        _actorWake.Release();
     }
 
     private void Save(KeeperState state) => _store.Save(state);
