@@ -28,7 +28,14 @@ public sealed class FakeMonitor : IAsyncDisposable
     /// <summary>UTC moment of the last reply that carried a lease, per node.</summary>
     public ConcurrentDictionary<long, DateTime> LastLeaseReply { get; } = new();
 
+    /// <summary>Goal given at registration instead of single / wait_standby.</summary>
+    public NodeState? FirstGoal { get; set; }
+
     private FakeMonitor(IBusControl bus) => _bus = bus;
+
+    /// <summary>A node the monitor knows but that has no keeper (e.g. an unreachable primary).</summary>
+    public void AddPhantomNode(long nodeId, int port) =>
+        _nodes[nodeId] = new NodeAddress(Formation, 0, nodeId, $"phantom_{nodeId}", "127.0.0.1", port);
 
     public static async Task<FakeMonitor> StartAsync(Uri amqp)
     {
@@ -53,7 +60,7 @@ public sealed class FakeMonitor : IAsyncDisposable
         var id = m.DesiredNodeId ?? Interlocked.Increment(ref _nextId);
         var address = new NodeAddress(m.Formation, 0, id, m.NodeName ?? $"node_{id}", m.Host, m.Port);
         _nodes[id] = address;
-        var goal = _goals.IsEmpty ? NodeState.Single : NodeState.WaitStandby;
+        var goal = FirstGoal ?? (_goals.IsEmpty ? NodeState.Single : NodeState.WaitStandby);
         if (goal == NodeState.Single) PrimaryNodeId = id;
         _goals[id] = goal;
         await ctx.RespondAsync(new NodeRegistered(address, goal, m.CandidatePriority, m.ReplicationQuorum));
@@ -99,8 +106,8 @@ public sealed class FakeMonitor : IAsyncDisposable
     public ReportNodeState? LastReport(long nodeId) => _reports.GetValueOrDefault(nodeId);
     public IReadOnlyCollection<long> NodeIds => _nodes.Keys.ToList();
 
-    public async Task<ReportNodeState> WaitForStateAsync(long nodeId, NodeState state, TimeSpan? timeout = null) =>
-        await Eventually.ValueAsync(() => Task.FromResult(LastReport(nodeId) is { } r && r.CurrentState == state ? r : null),
+    public async Task<ReportNodeState> WaitForStateAsync(long nodeId, NodeState state, TimeSpan? timeout = null, long afterSequence = 0) =>
+        await Eventually.ValueAsync(() => Task.FromResult(LastReport(nodeId) is { } r && r.CurrentState == state && r.Sequence > afterSequence ? r : null),
             $"node {nodeId} to report {KeeperStates.Name(state)} (last: {LastReport(nodeId)?.CurrentState})", timeout ?? TimeSpan.FromSeconds(120));
 
     public async ValueTask DisposeAsync() => await _bus.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);

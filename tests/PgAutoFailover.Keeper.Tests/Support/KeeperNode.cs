@@ -88,6 +88,14 @@ public sealed class KeeperNode : IAsyncDisposable
 
     public bool KeeperRunning => _host is not null;
 
+    /// <summary>The keeper dies but its PostgreSQL goes on running (as after kill -9 of the keeper).</summary>
+    public async Task KillKeeperAsync()
+    {
+        if (_host is null) return;
+        _host.Services.GetRequiredService<KeeperOptions>().StopPostgresOnExit = false;
+        await StopKeeperAsync();
+    }
+
     public string ConnectionString(string database = "postgres") => new NpgsqlConnectionStringBuilder
     {
         Host = StateDirectory, Port = Port, Username = "postgres", Database = database, Pooling = false, Timeout = 5, CommandTimeout = 30,
