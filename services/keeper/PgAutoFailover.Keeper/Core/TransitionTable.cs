@@ -109,7 +109,9 @@ public static class TransitionTable
 
         // [main] edges: every state reaches demoted/demote_timeout by stopping PostgreSQL …
         NodeState[] stoppable = [Init, NodeState.Single, CatchingUp, Secondary, PreparePromotion, NodeState.StopReplication, NodeState.ReportLsn, NodeState.FastForward,
-            Maintenance, PrepareMaintenance, WaitMaintenance, Demoted];
+            Maintenance, PrepareMaintenance, WaitMaintenance, Demoted,
+            // Ours, beyond [main]: the design rule "any state reaches demoted/demote_timeout" also covers these.
+            WaitPrimary, WaitStandby, JoinSecondary];
         var n = 0;
         foreach (var from in stoppable)
         {

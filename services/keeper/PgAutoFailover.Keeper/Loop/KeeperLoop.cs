@@ -12,7 +12,8 @@ namespace PgAutoFailover.Keeper.Loop;
 /// <summary>Why the keeper stopped on its own, for the command line's exit code.</summary>
 public sealed class KeeperExit
 {
-    public int Code { get; set; }
+    private volatile int _code;
+    public int Code { get => _code; set => _code = value; }
     public string? Error { get; set; }
 }
 
@@ -71,13 +72,13 @@ public sealed class KeeperLoop(
         }
         catch (Exception e)
         {
-            exit.Code = 1;
             exit.Error = e.Message;
             logger.LogCritical("Keeper stopped: {Error}", e is KeeperException ? e.Message : e.ToString());
             lock (_gate)
             {
-                if (_store.Exists) Save(_state with { LastError = e.Message });
+                if (_store.Exists) Save((_store.Load() ?? _state) with { LastError = e.Message });
             }
+            exit.Code = 1;
             lifetime.StopApplication();
         }
     }
