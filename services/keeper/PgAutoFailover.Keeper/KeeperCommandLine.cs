@@ -35,7 +35,6 @@ public static class KeeperCommandLine
             var settings = Common(parse, pgdata, port, host, formation, group, name, priority, quorum, auth, bindir);
             settings["Keeper:Create"] = "true";
             settings["Keeper:ExitAfterCreate"] = parse.GetValue(run) ? "false" : "true";
-            if (!parse.GetValue(run)) settings["Keeper:StopPostgresOnExit"] = "false";
             return HostAsync(args, settings, ct);
         });
 
@@ -70,6 +69,10 @@ public static class KeeperCommandLine
     private static async Task<int> HostAsync(string[] args, Dictionary<string, string?> settings, CancellationToken ct)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        // Settings recorded by create come first; the environment and the command line override them.
+        var recorded = new KeeperOptions { PgData = settings["Keeper:PgData"] ?? "" };
+        builder.Configuration.AddJsonFile(recorded.SettingsFile, optional: true);
+        builder.Configuration.AddEnvironmentVariables();
         builder.Configuration.AddInMemoryCollection(settings);
         var options = new KeeperOptions();
         builder.Configuration.GetSection(KeeperOptions.Section).Bind(options);
@@ -91,8 +94,15 @@ public static class KeeperCommandLine
         }
         var app = builder.Build();
         app.MapDefaultEndpoints();
-        await app.RunAsync(ct);
-        var exit = app.Services.GetRequiredService<KeeperExit>();
+        var exit = app.Services.GetRequiredService<KeeperExit>(); // RunAsync disposes the services
+        try
+        {
+            await app.RunAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            // The keeper stopped itself during start-up; the reason is in KeeperExit.
+        }
         if (exit.Error is not null) await Console.Error.WriteLineAsync($"keeper: {exit.Error}");
         _ = args;
         return exit.Code;

@@ -56,7 +56,7 @@ public sealed class KeeperOptions
     /// <summary>Hosts or CIDRs of the health checkers, admitted for the pgautofailover_monitor role. Default: the group hosts.</summary>
     public List<string> HealthCheckHosts { get; set; } = [];
     /// <summary>Replication password shared by the group. When empty, read from <see cref="ReplicationPasswordFile"/>, generated there on first need.</summary>
-    public string? ReplicationPassword { get; set; }
+    [System.Text.Json.Serialization.JsonIgnore] public string? ReplicationPassword { get; set; }
     /// <summary>File with the group's replication password (mode 0600, owned by the PostgreSQL user). Default &lt;state dir&gt;/replication.password.</summary>
     public string? ReplicationPasswordFile { get; set; }
     /// <summary>Extra PostgreSQL settings put on the postgres command line (name=value), e.g. fsync=off in tests.</summary>
@@ -82,18 +82,26 @@ public sealed class KeeperOptions
     public TimeSpan CloneTimeout { get; set; } = TimeSpan.FromHours(1);
     /// <summary>pg_basebackup --max-rate. Default 100M (spec).</summary>
     public string MaximumBackupRate { get; set; } = "100M";
+    /// <summary>
+    /// PostgreSQL gets an immediate shutdown within 0.5 s when the keeper process dies (kill -9, crash):
+    /// a dead keeper cannot enforce the lease, so the monitor's "lease expired ⇒ fenced" only holds if
+    /// PostgreSQL does not outlive its keeper. Default true; false leaves it running (pg_autoctl's behaviour).
+    /// </summary>
+    public bool PostgresDiesWithKeeper { get; set; } = true;
     /// <summary>Stop PostgreSQL when the keeper stops (pg_autoctl stop does). Default true.</summary>
     public bool StopPostgresOnExit { get; set; } = true;
 
     /// <summary>Register with the monitor when there is no state file yet (keeper create).</summary>
-    public bool Create { get; set; }
+    [System.Text.Json.Serialization.JsonIgnore] public bool Create { get; set; }
     /// <summary>With <see cref="Create"/>: stop the keeper once the first assigned state is reached (create without --run).</summary>
-    public bool ExitAfterCreate { get; set; }
+    [System.Text.Json.Serialization.JsonIgnore] public bool ExitAfterCreate { get; set; }
 
-    public string ResolvedStateDirectory => StateDirectory is { Length: > 0 } d ? d : Path.GetFullPath(PgData).TrimEnd('/') + ".keeper";
-    public string StateFile => Path.Combine(ResolvedStateDirectory, "keeper.state");
-    public string SocketDirectory => ResolvedStateDirectory;
-    public string LogFile => Path.Combine(ResolvedStateDirectory, "postgres.log");
-    public string PasswordFile => ReplicationPasswordFile is { Length: > 0 } f ? f : Path.Combine(ResolvedStateDirectory, "replication.password");
-    public bool Trust => string.Equals(AuthMethod, "trust", StringComparison.OrdinalIgnoreCase);
+    /// <summary>File where create records the node's settings, so that run needs only --pgdata.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public string SettingsFile => Path.Combine(ResolvedStateDirectory, "keeper.settings.json");
+    [System.Text.Json.Serialization.JsonIgnore] public string ResolvedStateDirectory => StateDirectory is { Length: > 0 } d ? d : Path.GetFullPath(PgData).TrimEnd('/') + ".keeper";
+    [System.Text.Json.Serialization.JsonIgnore] public string StateFile => Path.Combine(ResolvedStateDirectory, "keeper.state");
+    [System.Text.Json.Serialization.JsonIgnore] public string SocketDirectory => ResolvedStateDirectory;
+    [System.Text.Json.Serialization.JsonIgnore] public string LogFile => Path.Combine(ResolvedStateDirectory, "postgres.log");
+    [System.Text.Json.Serialization.JsonIgnore] public string PasswordFile => ReplicationPasswordFile is { Length: > 0 } f ? f : Path.Combine(ResolvedStateDirectory, "replication.password");
+    [System.Text.Json.Serialization.JsonIgnore] public bool Trust => string.Equals(AuthMethod, "trust", StringComparison.OrdinalIgnoreCase);
 }

@@ -67,8 +67,9 @@ public sealed class KeeperLoop(
             await StartUpAsync(stoppingToken);
             await Task.WhenAll(ReporterAsync(stoppingToken), ActorAsync(stoppingToken), FenceWatchAsync(stoppingToken));
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
+            // Stopping: whatever was in flight was cancelled.
         }
         catch (Exception e)
         {
@@ -178,6 +179,8 @@ public sealed class KeeperLoop(
             SystemIdentifier = sysid, PgDataExistedAtCreate = sysid is not null,
         };
         _store.Save(state);
+        File.WriteAllText(options.SettingsFile, System.Text.Json.JsonSerializer.Serialize(new { Keeper = options },
+            new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         logger.LogInformation("Registered as node {NodeId} \"{Name}\" in group {Group}; first goal {Goal}",
             state.NodeId, state.NodeName, state.GroupId, KeeperStates.Name(state.AssignedState));
         return state;

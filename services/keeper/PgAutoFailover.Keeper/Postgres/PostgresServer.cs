@@ -43,6 +43,29 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
         return args;
     }
 
+    /// <summary>
+    /// Runs the postmaster under a tiny shell that stops it (immediate shutdown) when the keeper
+    /// process is gone: a dead keeper cannot enforce the lease, so its PostgreSQL must not outlive
+    /// it by more than the polling period (0.5 s). The shell also reaps the postmaster, so a killed
+    /// postmaster never lingers as a zombie. Arguments: $0 log file, $1 keeper PID, then the command.
+    /// </summary>
+    private const string Watchdog = """
+        log="$0"; keeper="$1"; shift
+        alive() { [ -r "/proc/$1/stat" ] || return 1; read -r s < "/proc/$1/stat" || return 1; s=${s##*) }; case "$s" in Z*|X*) return 1;; esac; return 0; }
+        "$@" >>"$log" 2>&1 &
+        pg=$!
+        while alive "$pg"; do
+          if ! alive "$keeper"; then
+            echo "pgaf keeper $keeper is gone: stopping PostgreSQL (immediate shutdown)" >>"$log"
+            kill -QUIT "$pg" 2>/dev/null
+            i=0; while alive "$pg" && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+            kill -KILL "$pg" 2>/dev/null; break
+          fi
+          sleep 0.5
+        done
+        wait "$pg"
+        """;
+
     /// <summary>The postmaster of PGDATA is alive (its PID file names a live, non-zombie process).</summary>
     public bool IsPostmasterAlive()
     {
@@ -79,7 +102,9 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
             }
             EnsureStateDirectory();
             var postgres = binaries.Path("postgres");
-            string[] shell = ["-c", "exec \"$@\" >>\"$0\" 2>&1", options.LogFile, postgres, .. ServerArguments()];
+            string[] shell = options.PostgresDiesWithKeeper
+                ? ["-c", Watchdog, options.LogFile, Environment.ProcessId.ToString(), postgres, .. ServerArguments()]
+                : ["-c", "exec \"$@\" >>\"$0\" 2>&1", options.LogFile, postgres, .. ServerArguments()];
             var info = os.StartInfo("/bin/sh", shell);
             info.RedirectStandardInput = true;
             logger.LogInformation("Starting PostgreSQL: {Postgres} {Args}", postgres, string.Join(' ', ServerArguments()));
