@@ -17,6 +17,7 @@ public sealed class FakeMonitor : IAsyncDisposable
     private readonly ConcurrentDictionary<long, NodeAddress> _nodes = new();
     private readonly ConcurrentDictionary<long, NodeState> _goals = new();
     private readonly ConcurrentDictionary<long, string> _syncNames = new();
+    private readonly ConcurrentDictionary<long, (long Upstream, ulong TargetLsn)> _fastForward = new();
     private readonly ConcurrentDictionary<long, ReportNodeState> _reports = new();
     private long _nextId;
     private long _groupVersion;
@@ -82,7 +83,8 @@ public sealed class FakeMonitor : IAsyncDisposable
         var state = _goals[nodeId];
         var primary = PrimaryNodeId is { } p && p != nodeId && _nodes.TryGetValue(p, out var a) ? a : null;
         var lease = KeeperStates.IsWritable(state) && sequence is { } s ? new PrimaryLease(LeaseDuration, s) : null;
-        return new NodeGoal(Formation, 0, nodeId, state, 50, true, _syncNames.GetValueOrDefault(nodeId, ""), primary, lease, null, 0);
+        var upstream = _fastForward.TryGetValue(nodeId, out var ff) && _nodes.TryGetValue(ff.Upstream, out var u) ? u : null;
+        return new NodeGoal(Formation, 0, nodeId, state, 50, true, _syncNames.GetValueOrDefault(nodeId, ""), primary, lease, upstream, ff.TargetLsn);
     }
 
     /// <summary>Assigns a goal and pushes it to the keeper's queue at once.</summary>
@@ -93,6 +95,13 @@ public sealed class FakeMonitor : IAsyncDisposable
         var version = Interlocked.Increment(ref _groupVersion);
         var endpoint = await _bus.GetSendEndpoint(new Uri($"queue:keeper-node-{nodeId}"));
         await endpoint.Send(new AssignGoalState(Goal(nodeId, null), version, $"test assigns {KeeperStates.Name(state)}"));
+    }
+
+    /// <summary>fast_forward: fetch WAL from <paramref name="upstream"/> up to <paramref name="targetLsn"/>.</summary>
+    public Task FastForwardAsync(long nodeId, long upstream, ulong targetLsn)
+    {
+        _fastForward[nodeId] = (upstream, targetLsn);
+        return AssignAsync(nodeId, NodeState.FastForward);
     }
 
     /// <summary>Sends an AssignGoalState with an explicit (possibly stale) group version.</summary>
