@@ -32,8 +32,8 @@ public sealed class KeeperNode : IAsyncDisposable
     public string Name { get; }
     public int Port { get; }
     public string PasswordFile { get; }
-    public string PgData => Path.Combine(BaseDirectory, Name);
-    public string StateDirectory => PgData + ".keeper";
+    public string PgData => Settings.TryGetValue("Keeper:PgData", out var p) && p is not null ? p : Path.Combine(BaseDirectory, Name);
+    public string StateDirectory => Path.Combine(BaseDirectory, Name) + ".keeper";
     public FileLoggerProvider Log { get; }
     public Dictionary<string, string?> Settings { get; } = [];
     public bool KeepOnDispose { get; set; } = Environment.GetEnvironmentVariable("PGAF_KEEP_CLUSTERS") == "1";
