@@ -1,3 +1,2 @@
-// The keeper's commands (create, run) arrive with the keeper issue.
-Console.Error.WriteLine("pgaf-keeper: not implemented yet");
-return 2;
+// pgaf keeper: `keeper create …` and `keeper run …` (see KeeperCommandLine).
+return await PgAutoFailover.Keeper.KeeperCommandLine.RunAsync(args);

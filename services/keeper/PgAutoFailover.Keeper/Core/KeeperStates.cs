@@ -1,0 +1,41 @@
+using PgAutoFailover.Contracts;
+
+namespace PgAutoFailover.Keeper.Core;
+
+/// <summary>State classes of spec §1.1 as the keeper uses them.</summary>
+public static class KeeperStates
+{
+    /// <summary>States in which the node may accept writes (spec §1.1 "can take writes").</summary>
+    public static bool IsWritable(NodeState state) => state is NodeState.Single or NodeState.WaitPrimary or NodeState.Primary
+        or NodeState.JoinPrimary or NodeState.ApplySettings;
+
+    /// <summary>States in which PostgreSQL must be down (split-brain guard of §1.4).</summary>
+    public static bool MustBeStopped(NodeState state) => state is NodeState.Draining or NodeState.DemoteTimeout or NodeState.Demoted
+        or NodeState.Dropped or NodeState.JoinSecondary or NodeState.PrepareMaintenance;
+
+    /// <summary>Standby states in which PostgreSQL must run (§1.4).</summary>
+    public static bool MustRunAsStandby(NodeState state) => state is NodeState.Secondary or NodeState.CatchingUp or NodeState.ReportLsn
+        or NodeState.FastForward or NodeState.WaitMaintenance;
+
+    /// <summary>The transition to these states only stops PostgreSQL; the keeper may run it without a fresh goal from the monitor.</summary>
+    public static bool IsStopping(NodeState state) => state is NodeState.Draining or NodeState.DemoteTimeout or NodeState.Demoted;
+
+    /// <summary>snake_case name as in pg_auto_failover's logs.</summary>
+    public static string Name(NodeState state) => state switch
+    {
+        NodeState.WaitPrimary => "wait_primary",
+        NodeState.DemoteTimeout => "demote_timeout",
+        NodeState.CatchingUp => "catchingup",
+        NodeState.PreparePromotion => "prepare_promotion",
+        NodeState.StopReplication => "stop_replication",
+        NodeState.WaitStandby => "wait_standby",
+        NodeState.JoinPrimary => "join_primary",
+        NodeState.ApplySettings => "apply_settings",
+        NodeState.PrepareMaintenance => "prepare_maintenance",
+        NodeState.WaitMaintenance => "wait_maintenance",
+        NodeState.ReportLsn => "report_lsn",
+        NodeState.FastForward => "fast_forward",
+        NodeState.JoinSecondary => "join_secondary",
+        _ => state.ToString().ToLowerInvariant(),
+    };
+}

@@ -1,0 +1,110 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using PgAutoFailover.Keeper.Loop;
+using PgAutoFailover.Keeper.Postgres;
+using PgAutoFailover.ServiceDefaults;
+
+namespace PgAutoFailover.Keeper;
+
+/// <summary>
+/// keeper create --pgdata … --port … --formation … [--name …] [--run]
+/// keeper run --pgdata …
+/// Every option is also a configuration key (Keeper:Port, env Keeper__Port); the command line wins.
+/// </summary>
+public static class KeeperCommandLine
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var pgdata = new Option<string>("--pgdata") { Description = "PostgreSQL data directory", Required = true };
+        var port = new Option<int?>("--port") { Description = "PostgreSQL port (5432)" };
+        var host = new Option<string?>("--hostname") { Description = "address other nodes use for this node (127.0.0.1)" };
+        var formation = new Option<string?>("--formation") { Description = "formation to join (default)" };
+        var group = new Option<int?>("--group") { Description = "group id (the monitor chooses)" };
+        var name = new Option<string?>("--name") { Description = "node name (node_<id>)" };
+        var priority = new Option<int?>("--candidate-priority") { Description = "0..100 (50)" };
+        var quorum = new Option<bool?>("--replication-quorum") { Description = "take part in synchronous replication (true)" };
+        var auth = new Option<string?>("--auth") { Description = "scram-sha-256 (default) or trust" };
+        var bindir = new Option<string?>("--pg-bindir") { Description = "directory of the PostgreSQL 15 binaries" };
+        var run = new Option<bool>("--run") { Description = "go on into the keeper loop after create" };
+
+        var create = new Command("create", "initialise or adopt a data directory, register with the monitor, reach the first goal");
+        foreach (var o in new Option[] { pgdata, port, host, formation, group, name, priority, quorum, auth, bindir, run }) create.Options.Add(o);
+        create.SetAction((parse, ct) =>
+        {
+            var settings = Common(parse, pgdata, port, host, formation, group, name, priority, quorum, auth, bindir);
+            settings["Keeper:Create"] = "true";
+            settings["Keeper:ExitAfterCreate"] = parse.GetValue(run) ? "false" : "true";
+            return HostAsync(args, settings, ct);
+        });
+
+        var runCommand = new Command("run", "run the keeper loop for an existing node");
+        foreach (var o in new Option[] { pgdata, port, host, bindir }) runCommand.Options.Add(o);
+        runCommand.SetAction((parse, ct) => HostAsync(args, Common(parse, pgdata, port, host, null, null, null, null, null, null, bindir), ct));
+
+        var root = new RootCommand("pgaf keeper: drives one PostgreSQL node to the goal state the monitor assigns");
+        root.Subcommands.Add(create);
+        root.Subcommands.Add(runCommand);
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static Dictionary<string, string?> Common(ParseResult parse, Option<string> pgdata, Option<int?> port, Option<string?> host,
+        Option<string?>? formation, Option<int?>? group, Option<string?>? name, Option<int?>? priority, Option<bool?>? quorum,
+        Option<string?>? auth, Option<string?> bindir)
+    {
+        var s = new Dictionary<string, string?> { ["Keeper:PgData"] = parse.GetValue(pgdata) };
+        void Set(string key, object? value) { if (value is not null) s[$"Keeper:{key}"] = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture); }
+        Set("Port", parse.GetValue(port));
+        Set("Host", parse.GetValue(host));
+        Set("PgBinDir", parse.GetValue(bindir));
+        if (formation is not null) Set("Formation", parse.GetValue(formation));
+        if (group is not null) Set("GroupId", parse.GetValue(group));
+        if (name is not null) Set("Name", parse.GetValue(name));
+        if (priority is not null) Set("CandidatePriority", parse.GetValue(priority));
+        if (quorum is not null) Set("ReplicationQuorum", parse.GetValue(quorum));
+        if (auth is not null) Set("AuthMethod", parse.GetValue(auth));
+        return s;
+    }
+
+    private static async Task<int> HostAsync(string[] args, Dictionary<string, string?> settings, CancellationToken ct)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        // Settings recorded by create come first; the environment and the command line override them.
+        var recorded = new KeeperOptions { PgData = settings["Keeper:PgData"] ?? "" };
+        builder.Configuration.AddJsonFile(recorded.SettingsFile, optional: true);
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddInMemoryCollection(settings);
+        var options = new KeeperOptions();
+        builder.Configuration.GetSection(KeeperOptions.Section).Bind(options);
+        if (string.IsNullOrWhiteSpace(builder.Configuration["Urls"]) && string.IsNullOrWhiteSpace(builder.Configuration["ASPNETCORE_URLS"]))
+        {
+            // /health, /alive, /metrics on loopback, beside the PostgreSQL port so several keepers fit on one machine.
+            builder.WebHost.UseUrls($"http://127.0.0.1:{(options.Port + 10000) % 65536}");
+        }
+        try
+        {
+            PgBinaries.Resolve(options.PgBinDir);
+            builder.AddServiceDefaults(KeeperService.Telemetry);
+            builder.AddKeeper();
+        }
+        catch (Exception e) when (e is KeeperException or ArgumentException)
+        {
+            await Console.Error.WriteLineAsync($"keeper: {e.Message}");
+            return 1;
+        }
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        var exit = app.Services.GetRequiredService<KeeperExit>(); // RunAsync disposes the services
+        try
+        {
+            await app.RunAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            // The keeper stopped itself during start-up; the reason is in KeeperExit.
+        }
+        if (exit.Error is not null) await Console.Error.WriteLineAsync($"keeper: {exit.Error}");
+        _ = args;
+        return exit.Code;
+    }
+}

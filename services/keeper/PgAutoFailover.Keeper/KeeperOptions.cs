@@ -1,0 +1,107 @@
+namespace PgAutoFailover.Keeper;
+
+/// <summary>
+/// Keeper settings, bound from the "Keeper" configuration section (appsettings, environment
+/// variables Keeper__Port=…, or the command line). Defaults are written beside each setting.
+/// <para><b>Lease and fencing (design.md §4.3).</b> The monitor grants a lease of length L with
+/// every reply to a writable node; the keeper counts it from the moment it sent the report, on its
+/// monotonic clock, so the keeper's expiry (send + L) is never later than the monitor's (receive + L).
+/// After expiry the keeper fences (stops writes, then PostgreSQL) unless a standby's reply_time
+/// advanced within the last L. The check runs every <see cref="FenceCheckPeriod"/> (250 ms) and
+/// fencing takes at most about one SQL round trip plus a fast shutdown (<see cref="FenceTimeout"/>).
+/// So the old primary accepts no write later than
+/// max(lease expiry, last standby reply + L) + FenceCheckPeriod + fencing time, with clock-rate drift
+/// of at most a few hundred ppm on each side; the monitor's margin must cover
+/// FenceCheckPeriod + FenceTimeout + 0.1 %·L (≈ 0.25 s + 2 s here). A candidate that stopped
+/// replicating is, by construction, a standby whose replies the old primary no longer sees.</para>
+/// </summary>
+public sealed class KeeperOptions
+{
+    public const string Section = "Keeper";
+
+    /// <summary>PostgreSQL data directory (required).</summary>
+    public string PgData { get; set; } = "";
+    /// <summary>Where the keeper keeps its state file, passwords and the PostgreSQL socket; default "&lt;pgdata&gt;.keeper" beside the data directory (never inside: a base backup replaces it).</summary>
+    public string? StateDirectory { get; set; }
+    /// <summary>PostgreSQL port. Default 5432.</summary>
+    public int Port { get; set; } = 5432;
+    /// <summary>Host name or address the other nodes and applications use for this node. Default 127.0.0.1.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+    /// <summary>listen_addresses; default: <see cref="Host"/>.</summary>
+    public string? ListenAddresses { get; set; }
+    public string Formation { get; set; } = "default";
+    /// <summary>Requested group; null lets the monitor choose.</summary>
+    public int? GroupId { get; set; }
+    /// <summary>Requested node name; null lets the monitor name it node_&lt;id&gt;.</summary>
+    public string? Name { get; set; }
+    /// <summary>Requested node id; null lets the monitor assign one.</summary>
+    public long? NodeId { get; set; }
+    /// <summary>0..100; 0 is never promoted. Default 50.</summary>
+    public int CandidatePriority { get; set; } = 50;
+    /// <summary>Whether the node counts in synchronous_standby_names. Default true.</summary>
+    public bool ReplicationQuorum { get; set; } = true;
+    /// <summary>Application database. Default postgres.</summary>
+    public string DatabaseName { get; set; } = "postgres";
+    /// <summary>Directory of the PostgreSQL 15 binaries; default: pg_config --bindir, then PATH, then /usr/lib/postgresql/15/bin.</summary>
+    public string? PgBinDir { get; set; }
+    /// <summary>OS user that runs PostgreSQL when the keeper runs as root. Default postgres.</summary>
+    public string OsUser { get; set; } = "postgres";
+    /// <summary>
+    /// Authentication of the replication and health-check roles: scram-sha-256 (default, generated
+    /// passwords) or trust (only when asked for, e.g. in tests).
+    /// </summary>
+    public string AuthMethod { get; set; } = "scram-sha-256";
+    /// <summary>Hosts or CIDRs of the group's other nodes, admitted in pg_hba for replication; this node's own <see cref="Host"/> is always added.</summary>
+    public List<string> GroupHosts { get; set; } = [];
+    /// <summary>Hosts or CIDRs of the health checkers, admitted for the pgautofailover_monitor role. Default: the group hosts.</summary>
+    public List<string> HealthCheckHosts { get; set; } = [];
+    /// <summary>Replication password shared by the group. When empty, read from <see cref="ReplicationPasswordFile"/>, generated there on first need.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public string? ReplicationPassword { get; set; }
+    /// <summary>File with the group's replication password (mode 0600, owned by the PostgreSQL user). Default &lt;state dir&gt;/replication.password.</summary>
+    public string? ReplicationPasswordFile { get; set; }
+    /// <summary>Extra PostgreSQL settings put on the postgres command line (name=value), e.g. fsync=off in tests.</summary>
+    public List<string> ExtraSettings { get; set; } = [];
+    /// <summary>Pass --no-sync to initdb, pg_basebackup and pg_rewind (tests only). Default false.</summary>
+    public bool NoSync { get; set; }
+
+    /// <summary>Loop period: observe, report, act. Default 1 s (PG_AUTOCTL_KEEPER_SLEEP_TIME).</summary>
+    public TimeSpan LoopPeriod { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>How long a ReportNodeState request waits for its NodeGoal. Default 2 s (spec: connect timeout 2 s).</summary>
+    public TimeSpan MonitorTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>How long RegisterNode waits. Default 30 s.</summary>
+    public TimeSpan RegisterTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>How often the lease is checked. Default 250 ms.</summary>
+    public TimeSpan FenceCheckPeriod { get; set; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>Bound on the fast shutdown that fences PostgreSQL; after it, immediate shutdown. Default 2 s.</summary>
+    public TimeSpan FenceTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>How long a start may take before it is an error. Default 60 s.</summary>
+    public TimeSpan PostgresStartTimeout { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>How long a stop may take. Default 60 s.</summary>
+    public TimeSpan PostgresStopTimeout { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>Bound on pg_basebackup and pg_rewind. Default 1 h.</summary>
+    public TimeSpan CloneTimeout { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>pg_basebackup --max-rate. Default 100M (spec).</summary>
+    public string MaximumBackupRate { get; set; } = "100M";
+    /// <summary>
+    /// PostgreSQL gets an immediate shutdown within 0.5 s when the keeper process dies (kill -9, crash):
+    /// a dead keeper cannot enforce the lease, so the monitor's "lease expired ⇒ fenced" only holds if
+    /// PostgreSQL does not outlive its keeper. Default true; false leaves it running (pg_autoctl's behaviour).
+    /// </summary>
+    public bool PostgresDiesWithKeeper { get; set; } = true;
+    /// <summary>Stop PostgreSQL when the keeper stops (pg_autoctl stop does). Default true.</summary>
+    public bool StopPostgresOnExit { get; set; } = true;
+
+    /// <summary>Register with the monitor when there is no state file yet (keeper create).</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public bool Create { get; set; }
+    /// <summary>With <see cref="Create"/>: stop the keeper once the first assigned state is reached (create without --run).</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public bool ExitAfterCreate { get; set; }
+
+    /// <summary>File where create records the node's settings, so that run needs only --pgdata.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public string SettingsFile => Path.Combine(ResolvedStateDirectory, "keeper.settings.json");
+    [System.Text.Json.Serialization.JsonIgnore] public string ResolvedStateDirectory => StateDirectory is { Length: > 0 } d ? d : Path.GetFullPath(PgData).TrimEnd('/') + ".keeper";
+    [System.Text.Json.Serialization.JsonIgnore] public string StateFile => Path.Combine(ResolvedStateDirectory, "keeper.state");
+    [System.Text.Json.Serialization.JsonIgnore] public string SocketDirectory => ResolvedStateDirectory;
+    [System.Text.Json.Serialization.JsonIgnore] public string LogFile => Path.Combine(ResolvedStateDirectory, "postgres.log");
+    [System.Text.Json.Serialization.JsonIgnore] public string PasswordFile => ReplicationPasswordFile is { Length: > 0 } f ? f : Path.Combine(ResolvedStateDirectory, "replication.password");
+    [System.Text.Json.Serialization.JsonIgnore] public bool Trust => string.Equals(AuthMethod, "trust", StringComparison.OrdinalIgnoreCase);
+}

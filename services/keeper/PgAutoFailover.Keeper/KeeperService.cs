@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Keeper.Loop;
+using PgAutoFailover.Keeper.Monitor;
+using PgAutoFailover.Keeper.Postgres;
+using PgAutoFailover.ServiceDefaults;
+
+namespace PgAutoFailover.Keeper;
+
+public static class KeeperService
+{
+    public static readonly ServiceTelemetry Telemetry = new("PgAutoFailover.Keeper");
+
+    /// <summary>The keeper's services: options from the "Keeper" section, the bus (request clients), PostgreSQL control and the loop.</summary>
+    public static WebApplicationBuilder AddKeeper(this WebApplicationBuilder builder)
+    {
+        var options = new KeeperOptions();
+        builder.Configuration.GetSection(KeeperOptions.Section).Bind(options);
+        if (string.IsNullOrWhiteSpace(options.PgData)) throw new ArgumentException("Keeper:PgData (--pgdata) is required");
+        options.PgData = Path.GetFullPath(options.PgData).TrimEnd('/');
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(new OsCommand(options.OsUser));
+        builder.Services.AddSingleton(sp => PgBinaries.Resolve(options.PgBinDir));
+        builder.Services.AddSingleton(sp => new PostgresServer(options, sp.GetRequiredService<PgBinaries>(), sp.GetRequiredService<OsCommand>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<PostgresServer>()));
+        builder.Services.AddSingleton<PgSql>();
+        builder.Services.AddSingleton<Secrets>();
+        builder.Services.AddSingleton<TransitionRunner>();
+        builder.Services.AddSingleton<MonitorClient>();
+        builder.Services.AddSingleton<KeeperExit>();
+        // The bus first, started before the loop sends its first report.
+        builder.AddPgAutoFailoverBus(bus =>
+        {
+            bus.AddRequestClient<RegisterNode>();
+            bus.AddRequestClient<ReportNodeState>();
+        });
+        builder.Services.Configure<MassTransit.MassTransitHostOptions>(o =>
+        {
+            o.WaitUntilStarted = true;
+            o.StartTimeout = TimeSpan.FromSeconds(60);
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+        builder.Services.AddSingleton<KeeperLoop>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<KeeperLoop>());
+        builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(90));
+        builder.Services.AddHealthChecks().AddCheck("keeper", () => HealthCheckResult.Healthy());
+        return builder;
+    }
+}

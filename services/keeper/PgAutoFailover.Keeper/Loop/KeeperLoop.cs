@@ -1,0 +1,497 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Keeper.Core;
+using PgAutoFailover.Keeper.Monitor;
+using PgAutoFailover.Keeper.Postgres;
+
+namespace PgAutoFailover.Keeper.Loop;
+
+/// <summary>Why the keeper stopped on its own, for the command line's exit code.</summary>
+public sealed class KeeperExit
+{
+    private volatile int _code;
+    public int Code { get => _code; set => _code = value; }
+    public string? Error { get; set; }
+}
+
+/// <summary>
+/// The keeper loop (spec §3.3), as three cooperating tasks over one persisted state:
+/// the reporter observes PostgreSQL and sends ReportNodeState every period (and at once after any
+/// local change), taking the goal and lease from the reply; the actor runs the transition towards
+/// the assigned goal (or "ensure current state" when converged), persisting the new current state
+/// only after it succeeded; the fence watch checks the primary lease (design.md §4.3) every
+/// FenceCheckPeriod. Goals pushed with AssignGoalState wake the actor at once.
+/// </summary>
+public sealed class KeeperLoop(
+    KeeperOptions options,
+    MonitorClient monitor,
+    PostgresServer server,
+    PgSql sql,
+    TransitionRunner runner,
+    TimeProvider clock,
+    IHostApplicationLifetime lifetime,
+    KeeperExit exit,
+    ILogger<KeeperLoop> logger) : BackgroundService
+{
+    private static readonly Meter Meter = new(KeeperService.Telemetry.ServiceName);
+    private static readonly Counter<long> Transitions = Meter.CreateCounter<long>("pgaf.keeper.transitions");
+    private static readonly Counter<long> Fences = Meter.CreateCounter<long>("pgaf.keeper.fences");
+
+    private readonly StateStore _store = new(options.StateFile);
+    private readonly object _gate = new();
+    private readonly SemaphoreSlim _act = new(1, 1);
+    private readonly SemaphoreSlim _actorWake = new(0, int.MaxValue);
+    private readonly SemaphoreSlim _reporterWake = new(0, int.MaxValue);
+    private readonly ConcurrentDictionary<long, long> _sentAt = new();
+    private readonly Dictionary<string, DateTimeOffset> _lastReplyTime = [];
+    private KeeperState _state = new();
+    private bool _goalConfirmed;          // a goal came from the monitor in this process
+    private long? _lastMonitorContact;    // monotonic
+    private long? _leaseExpiresAt;        // monotonic
+    private long? _lastStandbyReplyAt;    // monotonic
+    private TimeSpan _leaseDuration = TimeSpan.FromSeconds(10);
+    private long _ignoreRepliesSentBefore; // monotonic: replies to older reports carry stale goals
+    private volatile bool _firstReportDone;
+    private long _reachedCreateGoal;
+
+    /// <summary>The state as persisted (for tests and /health).</summary>
+    public KeeperState State { get { lock (_gate) return _state; } }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await StartUpAsync(stoppingToken);
+            await Task.WhenAll(ReporterAsync(stoppingToken), ActorAsync(stoppingToken), FenceWatchAsync(stoppingToken));
+        }
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: whatever was in flight was cancelled.
+        }
+        catch (Exception e)
+        {
+            exit.Error = e.Message;
+            logger.LogCritical("Keeper stopped: {Error}", e is KeeperException ? e.Message : e.ToString());
+            lock (_gate)
+            {
+                if (_store.Exists) Save((_store.Load() ?? _state) with { LastError = e.Message });
+            }
+            exit.Code = 1;
+            lifetime.StopApplication();
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (options.StopPostgresOnExit && server.IsPostmasterAlive())
+        {
+            logger.LogInformation("Keeper stopping: stopping PostgreSQL");
+            await server.StopAsync(cancellationToken);
+        }
+        _lock?.Dispose();
+        _lock = null;
+    }
+
+    private FileStream? _lock;
+
+    /// <summary>One keeper per data directory: an exclusive lock on a file in the state directory, held for the keeper's life.</summary>
+    private void TakeLock()
+    {
+        Directory.CreateDirectory(options.ResolvedStateDirectory);
+        var path = Path.Combine(options.ResolvedStateDirectory, "keeper.pid");
+        try
+        {
+            _lock = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            _lock.SetLength(0);
+            _lock.Write(System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId + "\n"));
+            _lock.Flush();
+        }
+        catch (IOException)
+        {
+            throw new KeeperException($"another keeper runs for {options.PgData} (lock {path} is held)");
+        }
+    }
+
+    public override void Dispose()
+    {
+        _lock?.Dispose();
+        base.Dispose();
+    }
+
+    private async Task StartUpAsync(CancellationToken ct)
+    {
+        TakeLock();
+        var existing = _store.Load();
+        if (existing is null)
+        {
+            if (!options.Create) throw new KeeperException($"no state file {options.StateFile}: run keeper create first");
+            existing = await RegisterAsync(ct);
+        }
+        _state = existing;
+        await runner.CheckSystemIdentifierAsync(_state, ct);
+        if (server.IsPostmasterAlive() && !KeeperStates.IsWritable(_state.CurrentState) && KeeperStates.MustBeStopped(_state.CurrentState))
+        {
+            logger.LogWarning("PostgreSQL runs although the node is {State}: stopping it", KeeperStates.Name(_state.CurrentState));
+            await server.StopAsync(ct);
+        }
+        logger.LogInformation("Keeper for node {NodeId} ({Name}) in formation {Formation} group {Group}: current state {Current}, assigned {Assigned}",
+            _state.NodeId, _state.NodeName, _state.Formation, _state.GroupId, KeeperStates.Name(_state.CurrentState), KeeperStates.Name(_state.AssignedState));
+        _ = ConnectGoalQueueAsync(ct);
+    }
+
+    private async Task<KeeperState> RegisterAsync(CancellationToken ct)
+    {
+        var files = server.Files;
+        if (!files.IsEmptyOrMissing && !files.IsDataDirectory)
+        {
+            throw new KeeperException($"{options.PgData} is not empty and is not a PostgreSQL data directory: refusing to use it");
+        }
+        if (server.IsPostmasterAlive())
+        {
+            throw new KeeperException($"PostgreSQL already runs on {options.PgData}: stop it first, the keeper runs it");
+        }
+        var sysid = files.IsDataDirectory ? await server.SystemIdentifierAsync(ct) : null;
+        server.EnsureStateDirectory();
+        var request = new RegisterNode(options.Formation, options.GroupId, options.Name, options.Host, options.Port, options.DatabaseName,
+            sysid, options.CandidatePriority, options.ReplicationQuorum, options.NodeId, NodeState.Init);
+        logger.LogInformation("Registering {Host}:{Port} in formation {Formation}", options.Host, options.Port, options.Formation);
+        NodeRegistered registered;
+        while (true)
+        {
+            try
+            {
+                registered = await monitor.RegisterAsync(request, ct);
+                break;
+            }
+            catch (MassTransit.RequestTimeoutException)
+            {
+                logger.LogWarning("The monitor did not answer the registration; retrying");
+            }
+        }
+        var state = new KeeperState
+        {
+            Formation = registered.Node.Formation, NodeId = registered.Node.NodeId, GroupId = registered.Node.GroupId,
+            NodeName = registered.Node.NodeName, CurrentState = NodeState.Init, AssignedState = registered.GoalState,
+            SystemIdentifier = sysid, PgDataExistedAtCreate = sysid is not null,
+        };
+        _store.Save(state);
+        File.WriteAllText(options.SettingsFile, System.Text.Json.JsonSerializer.Serialize(new { Keeper = options },
+            new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        logger.LogInformation("Registered as node {NodeId} \"{Name}\" in group {Group}; first goal {Goal}",
+            state.NodeId, state.NodeName, state.GroupId, KeeperStates.Name(state.AssignedState));
+        return state;
+    }
+
+    private async Task ConnectGoalQueueAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await monitor.ConnectGoalQueueAsync(_state.NodeId, OnAssignGoalAsync, ct);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("Could not listen on {Queue}: {Error}; retrying", MonitorClient.GoalQueue(_state.NodeId), e.Message);
+                await Task.Delay(options.LoopPeriod, ct);
+            }
+        }
+    }
+
+    private Task OnAssignGoalAsync(AssignGoalState message)
+    {
+        lock (_gate)
+        {
+            if (message.Goal.NodeId != _state.NodeId) return Task.CompletedTask;
+            if (message.GroupVersion < _state.LastGroupVersion)
+            {
+                logger.LogInformation("Dropping AssignGoalState version {Version}: older than {Seen}", message.GroupVersion, _state.LastGroupVersion);
+                return Task.CompletedTask;
+            }
+            logger.LogInformation("Goal pushed by the monitor: {Goal} ({Description})", KeeperStates.Name(message.Goal.GoalState), message.Description);
+            // Replies to reports sent before this push may carry the goal it replaces.
+            _ignoreRepliesSentBefore = clock.GetTimestamp();
+            _state = _state with { LastGroupVersion = message.GroupVersion };
+            ApplyGoal(message.Goal, fromReply: false, sentAt: null);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Takes a goal (under the gate): lease from its report's send time, goal state unless stale.</summary>
+    private void ApplyGoal(NodeGoal goal, bool fromReply, long? sentAt)
+    {
+        if (goal.Lease is { } lease && _sentAt.TryGetValue(lease.ReportSequence, out var leaseSentAt))
+        {
+            var expiry = Fencing.ExpiryOf(leaseSentAt, lease.Duration, clock);
+            if (_leaseExpiresAt is null || expiry > _leaseExpiresAt) _leaseExpiresAt = expiry;
+            _leaseDuration = lease.Duration;
+        }
+        if (fromReply && sentAt < _ignoreRepliesSentBefore) { Save(_state); return; }
+        _goalConfirmed = true;
+        var changed = goal.GoalState != _state.AssignedState;
+        _state = _state with { AssignedState = goal.GoalState, LastGoal = goal, GroupId = goal.GroupId };
+        Save(_state);
+        if (changed)
+        {
+            logger.LogInformation("Assigned state {Goal} (current {Current})", KeeperStates.Name(goal.GoalState), KeeperStates.Name(_state.CurrentState));
+            _actorWake.Release();
+        }
+    }
+
+    private void Save(KeeperState state) => _store.Save(state);
+
+    // ---- reporter -------------------------------------------------------------------------
+
+    private async Task ReporterAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await ReportOnceAsync(ct);
+            _firstReportDone = true;
+            await _reporterWake.WaitAsync(options.LoopPeriod, ct);
+            while (_reporterWake.CurrentCount > 0) await _reporterWake.WaitAsync(ct);
+        }
+    }
+
+    private async Task<PgObservation> ObserveAsync(CancellationToken ct)
+    {
+        if (!server.IsPostmasterAlive()) return PgObservation.Down;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            return await sql.ObserveAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or OperationCanceledException or TimeoutException or InvalidOperationException && !ct.IsCancellationRequested)
+        {
+            return PgObservation.Down;
+        }
+    }
+
+    private async Task ReportOnceAsync(CancellationToken ct)
+    {
+        var observed = await ObserveAsync(ct);
+        ReportNodeState report;
+        long sentAt;
+        lock (_gate)
+        {
+            var sequence = _state.ReportSequence + 1;
+            _state = _state with { ReportSequence = sequence };
+            Save(_state); // persisted before it is sent: strictly increasing across restarts
+            sentAt = clock.GetTimestamp();
+            _sentAt[sequence] = sentAt;
+            foreach (var old in _sentAt.Keys.Where(k => k < sequence - 600)) _sentAt.TryRemove(old, out _);
+            TimeSpan? replyAge = _lastStandbyReplyAt is { } r ? clock.GetElapsedTime(r) : null;
+            report = new ReportNodeState(_state.Formation, _state.GroupId, _state.NodeId, _state.CurrentState, observed.Running,
+                observed.Timeline, observed.Lsn, observed.ReplicationState, replyAge, sequence, clock.GetUtcNow());
+        }
+        try
+        {
+            var goal = await monitor.ReportAsync(report, ct);
+            lock (_gate)
+            {
+                var wasLost = _lastMonitorContact is null || clock.GetElapsedTime(_lastMonitorContact.Value) > 3 * options.LoopPeriod + options.MonitorTimeout;
+                _lastMonitorContact = clock.GetTimestamp();
+                _state = _state with { LastMonitorContact = clock.GetUtcNow() };
+                if (wasLost) logger.LogInformation("Goal state fetched from the monitor: {Goal}", KeeperStates.Name(goal.GoalState));
+                ApplyGoal(goal, fromReply: true, sentAt: sentAt);
+            }
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            logger.LogWarning("Could not fetch the goal state from the monitor: {Error}", e.Message);
+        }
+    }
+
+    // ---- actor ----------------------------------------------------------------------------
+
+    private bool MonitorReachedRecently =>
+        _lastMonitorContact is { } t && clock.GetElapsedTime(t) < 3 * options.LoopPeriod + options.MonitorTimeout;
+
+    private async Task ActorAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await _actorWake.WaitAsync(options.LoopPeriod, ct);
+            while (_actorWake.CurrentCount > 0) await _actorWake.WaitAsync(ct);
+            bool again;
+            do
+            {
+                again = await ActOnceAsync(ct);
+            } while (again && !ct.IsCancellationRequested);
+        }
+    }
+
+    /// <summary>One step; true when a transition completed (act again at once).</summary>
+    private async Task<bool> ActOnceAsync(CancellationToken ct)
+    {
+        KeeperState state;
+        bool confirmed, reached;
+        lock (_gate)
+        {
+            state = _state;
+            confirmed = _goalConfirmed;
+            reached = MonitorReachedRecently;
+        }
+        // design.md §4.5: after a (re)start nothing happens until the monitor has spoken.
+        if (!confirmed) return false;
+
+        await _act.WaitAsync(ct);
+        try
+        {
+            lock (_gate) state = _state;
+            if (state.CurrentState == state.AssignedState)
+            {
+                if (options.ExitAfterCreate && Interlocked.Exchange(ref _reachedCreateGoal, 1) == 0)
+                {
+                    logger.LogInformation("Reached {State}: create is done", KeeperStates.Name(state.CurrentState));
+                    lifetime.StopApplication();
+                    return false;
+                }
+                if (reached) await runner.EnsureAsync(state.CurrentState, state.LastGoal, ct);
+                return false;
+            }
+            var transition = TransitionTable.Find(state.CurrentState, state.AssignedState);
+            if (transition is null)
+            {
+                var message = $"keeper does not know how to reach state \"{KeeperStates.Name(state.AssignedState)}\" from \"{KeeperStates.Name(state.CurrentState)}\"";
+                if (state.LastError != message) logger.LogError("{Message}", message);
+                lock (_gate) { _state = _state with { LastError = message }; Save(_state); }
+                return false;
+            }
+            logger.LogInformation("FSM transition from \"{From}\" to \"{To}\": {Comment} [{Id}: {Plan}]", KeeperStates.Name(transition.From ?? state.CurrentState),
+                KeeperStates.Name(transition.To), transition.Comment, transition.Id, string.Join(" + ", transition.Plan));
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            await runner.RunAsync(transition, state, state.LastGoal, ct);
+            lock (_gate)
+            {
+                _state = _state with
+                {
+                    CurrentState = transition.To, LastError = null,
+                    SystemIdentifier = runner.SystemIdentifier ?? _state.SystemIdentifier,
+                };
+                Save(_state);
+            }
+            Transitions.Add(1);
+            logger.LogInformation("Transition complete in {Elapsed:F2} s: current state is now \"{State}\"", watch.Elapsed.TotalSeconds, KeeperStates.Name(transition.To));
+            _reporterWake.Release();
+            return true;
+        }
+        catch (NotYetException e)
+        {
+            logger.LogInformation("Not yet: {Reason}", e.Message);
+            return false;
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            var message = e is KeeperException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            logger.LogError("Transition or check failed, retrying next cycle: {Error}", e is KeeperException ? e.Message : e.ToString());
+            lock (_gate) { _state = _state with { LastError = message }; Save(_state); }
+            return false;
+        }
+        finally
+        {
+            _act.Release();
+        }
+    }
+
+    // ---- fencing --------------------------------------------------------------------------
+
+    private async Task FenceWatchAsync(CancellationToken ct)
+    {
+        while (!_firstReportDone) await Task.Delay(50, ct);
+        while (!ct.IsCancellationRequested)
+        {
+            await Task.Delay(options.FenceCheckPeriod, ct);
+            NodeState current;
+            lock (_gate) current = _state.CurrentState;
+            if (!KeeperStates.IsWritable(current)) continue;
+            var running = server.IsPostmasterAlive();
+            if (running) await ObserveStandbyRepliesAsync(ct);
+            FenceDecision decision;
+            lock (_gate)
+            {
+                decision = Fencing.Decide(new FenceInput(clock.GetTimestamp(), _state.CurrentState, running, _leaseExpiresAt, _lastStandbyReplyAt, _leaseDuration), clock);
+            }
+            if (decision == FenceDecision.Fence) await FenceAsync(ct);
+        }
+    }
+
+    /// <summary>A standby counts as replying when its reply_time advanced since the last look (monotonic moment of that look).</summary>
+    private async Task ObserveStandbyRepliesAsync(CancellationToken ct)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(options.FenceCheckPeriod * 4);
+            var standbys = await sql.StandbysAsync(timeout.Token);
+            lock (_gate)
+            {
+                foreach (var s in standbys.Where(s => s.State == "streaming" && s.ReplyTime is not null))
+                {
+                    if (!_lastReplyTime.TryGetValue(s.ApplicationName, out var seen) || s.ReplyTime > seen)
+                    {
+                        _lastReplyTime[s.ApplicationName] = s.ReplyTime!.Value;
+                        _lastStandbyReplyAt = clock.GetTimestamp();
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && e is Npgsql.NpgsqlException or OperationCanceledException or TimeoutException or InvalidOperationException)
+        {
+            // Cannot see the standbys: no new evidence of a replying standby.
+        }
+    }
+
+    /// <summary>Stop taking writes (read-only, client sessions terminated), then stop PostgreSQL; self-assign demote_timeout (spec §2.10).</summary>
+    private async Task FenceAsync(CancellationToken ct)
+    {
+        await _act.WaitAsync(ct);
+        try
+        {
+            lock (_gate)
+            {
+                var decision = Fencing.Decide(new FenceInput(clock.GetTimestamp(), _state.CurrentState, server.IsPostmasterAlive(), _leaseExpiresAt,
+                    _lastStandbyReplyAt, _leaseDuration), clock);
+                if (decision != FenceDecision.Fence) return;
+            }
+            logger.LogCritical("Primary lease expired and no standby replied within {Window}: fencing PostgreSQL (read-only, then stop)", _leaseDuration);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(1));
+                server.Files.SetAutoConf(new Dictionary<string, string?> { ["default_transaction_read_only"] = "on" });
+                await sql.ExecuteAsync("""
+                    SELECT pg_reload_conf();
+                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                     WHERE backend_type = 'client backend' AND pid <> pg_backend_pid();
+                    """, timeout.Token);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                logger.LogWarning("Could not switch to read-only before stopping: {Error}", e.Message);
+            }
+            await server.StopAsync(ct, "fast", options.FenceTimeout);
+            Fences.Add(1);
+            lock (_gate)
+            {
+                _ignoreRepliesSentBefore = clock.GetTimestamp();
+                _leaseExpiresAt = null;
+                _state = _state with { CurrentState = NodeState.DemoteTimeout, AssignedState = NodeState.DemoteTimeout };
+                Save(_state);
+            }
+            logger.LogCritical("Fenced in {Elapsed:F2} s: PostgreSQL stopped, current state is now \"demote_timeout\"", watch.Elapsed.TotalSeconds);
+            _reporterWake.Release();
+        }
+        finally
+        {
+            _act.Release();
+        }
+    }
+}

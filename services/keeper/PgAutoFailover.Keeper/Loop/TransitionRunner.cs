@@ -1,0 +1,497 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Keeper.Core;
+using PgAutoFailover.Keeper.Postgres;
+
+namespace PgAutoFailover.Keeper.Loop;
+
+/// <summary>A step that cannot succeed yet (e.g. a standby has not caught up); retried next cycle, logged quietly.</summary>
+public sealed class NotYetException(string message) : Exception(message);
+
+/// <summary>
+/// Runs the local actions of spec §1.3 against the real PostgreSQL. Each action is idempotent:
+/// a transition interrupted at any point (crash, error) is simply run again.
+/// </summary>
+public sealed class TransitionRunner(KeeperOptions options, PostgresServer server, PgSql sql, Secrets secrets, ILogger<TransitionRunner> logger)
+{
+    private ulong? _syncTarget;
+
+    /// <summary>Set by the runner when it learns the data directory's system identifier (initdb, base backup).</summary>
+    public ulong? SystemIdentifier { get; private set; }
+
+    public async Task RunAsync(Transition transition, KeeperState state, NodeGoal? goal, CancellationToken ct)
+    {
+        foreach (var action in transition.Plan)
+        {
+            await RunActionAsync(action, transition.To, state, goal, ct);
+        }
+    }
+
+    private Task RunActionAsync(KeeperAction action, NodeState to, KeeperState state, NodeGoal? goal, CancellationToken ct) => action switch
+    {
+        KeeperAction.InitPrimary => InitPrimaryAsync(state, ct),
+        KeeperAction.DisableReplication or KeeperAction.ResumeAsPrimary => ResumeAsPrimaryAsync(ct),
+        KeeperAction.PrepareReplication or KeeperAction.PrepareStandbyForPromotion or KeeperAction.StartMaintenanceOnStandby => Task.CompletedTask,
+        KeeperAction.DisableSyncRep => SetSyncStandbyNamesAsync("", ct),
+        KeeperAction.EnableSyncRep => EnableSyncRepAsync(goal, ct),
+        KeeperAction.StartPostgresAndApplySettings => StartAndApplySettingsAsync(goal, ct),
+        KeeperAction.StopPostgres or KeeperAction.DropNode => server.StopAsync(ct),
+        KeeperAction.CheckpointAndStopPostgres => CheckpointAndStopAsync(ct),
+        KeeperAction.InitStandby => InitStandbyAsync(state, goal, ct),
+        KeeperAction.InitFromStandby => InitFromStandbyAsync(state, goal, ct),
+        KeeperAction.RewindOrInit => RewindOrInitAsync(state, goal, ct),
+        KeeperAction.FollowNewPrimary => FollowNewPrimaryAsync(to, state, goal, ct),
+        KeeperAction.PrepareForSecondary => TimelineCheckAsync(goal, ct),
+        KeeperAction.StopReplication => StopReplicationAsync(ct),
+        KeeperAction.PromoteStandby => PromoteAsync(readOnly: false, ct),
+        KeeperAction.ResumeWrites => ResumeWritesAsync(ct),
+        KeeperAction.StopPostgresAndSetupStandby => StopAndSetupStandbyAsync(state, ct),
+        KeeperAction.ReportLsn => ReportLsnAsync(state, ct),
+        KeeperAction.DropAllSlots => sql.DropAllSlotsAsync(ct),
+        KeeperAction.FastForward => FastForwardAsync(state, goal, ct),
+        KeeperAction.CleanupAsPrimary => SetConfAsync(new() { ["recovery_target_lsn"] = null, ["recovery_target_inclusive"] = null, ["recovery_target_action"] = null }, ct),
+        _ => throw new KeeperException($"action {action} is not implemented"),
+    };
+
+    // ---- settings -------------------------------------------------------------------------
+
+    /// <summary>Edits postgresql.auto.conf and reloads when running (the keeper never mixes this with ALTER SYSTEM).</summary>
+    private async Task SetConfAsync(Dictionary<string, string?> settings, CancellationToken ct)
+    {
+        server.Files.SetAutoConf(settings);
+        if (server.IsPostmasterAlive()) await sql.ExecuteAsync("SELECT pg_reload_conf()", ct);
+    }
+
+    public async Task SetSyncStandbyNamesAsync(string value, CancellationToken ct)
+    {
+        await EnsureRunningAsync(ct);
+        if (await sql.ShowAsync("synchronous_standby_names", ct) == value && server.Files.ReadAutoConf("synchronous_standby_names") == value) return;
+        logger.LogInformation("Setting synchronous_standby_names to '{Value}'", value);
+        await SetConfAsync(new() { ["synchronous_standby_names"] = value }, ct);
+        await sql.WaitForSettingAsync("synchronous_standby_names", value, ct);
+    }
+
+    private async Task SetWritableAsync(bool writable, CancellationToken ct)
+    {
+        await SetConfAsync(new() { ["default_transaction_read_only"] = writable ? null : "on" }, ct);
+        if (server.IsPostmasterAlive()) await sql.WaitForSettingAsync("default_transaction_read_only", writable ? "off" : "on", ct);
+    }
+
+    public void WriteHba()
+    {
+        var method = options.Trust ? "trust" : "scram-sha-256";
+        var hosts = new List<string> { options.Host };
+        hosts.AddRange(options.GroupHosts);
+        var checkers = options.HealthCheckHosts.Count > 0 ? options.HealthCheckHosts : hosts;
+        var lines = new List<string>
+        {
+            options.Trust ? "local   all   all   trust" : "local   all   postgres   peer map=pgautofailover",
+        };
+        foreach (var host in hosts.Select(Cidr).Distinct())
+        {
+            lines.Add($"host    replication   {PgSql.ReplicationUser}   {host}   {method}");
+            lines.Add($"host    postgres      {PgSql.ReplicationUser}   {host}   {method}");
+        }
+        foreach (var host in checkers.Select(Cidr).Distinct())
+        {
+            lines.Add($"host    all   {PgSql.HealthCheckUser}   {host}   {method}");
+        }
+        server.Files.SetManagedBlock("pg_hba.conf", lines);
+        var keeperUser = Environment.UserName;
+        server.Files.SetManagedBlock("pg_ident.conf", [$"pgautofailover   {keeperUser}   postgres", $"pgautofailover   {options.OsUser}   postgres"]);
+    }
+
+    private static string Cidr(string host) =>
+        host.Contains('/') ? host
+        : System.Net.IPAddress.TryParse(host, out var ip) ? $"{ip}/{(ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 128 : 32)}"
+        : host;
+
+    private string Conninfo(NodeAddress upstream, long nodeId) =>
+        $"host={upstream.Host} port={upstream.Port} user={PgSql.ReplicationUser} password={secrets.ReplicationPassword} " +
+        $"application_name={PgSql.SlotName(nodeId)} dbname=postgres connect_timeout=5";
+
+    /// <summary>Standby configuration (spec §3.8): primary_conninfo (or none), slot, timeline latest, standby.signal, HBA.</summary>
+    private void ConfigureStandby(NodeAddress? upstream, long nodeId, bool useSlot, ulong? recoveryTargetLsn = null)
+    {
+        server.Files.SetAutoConf(new Dictionary<string, string?>
+        {
+            ["primary_conninfo"] = upstream is null ? null : Conninfo(upstream, nodeId),
+            ["primary_slot_name"] = upstream is not null && useSlot ? PgSql.SlotName(nodeId) : null,
+            ["recovery_target_timeline"] = "latest",
+            ["recovery_target_lsn"] = recoveryTargetLsn is { } lsn ? FormatLsn(lsn) : null,
+            ["recovery_target_inclusive"] = recoveryTargetLsn is null ? null : "true",
+            ["recovery_target_action"] = recoveryTargetLsn is null ? null : "pause",
+            ["default_transaction_read_only"] = null,
+        });
+        server.Files.SetStandbySignal(true);
+        WriteHba();
+    }
+
+    public static string FormatLsn(ulong lsn) => $"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}";
+
+    private async Task EnsureRunningAsync(CancellationToken ct)
+    {
+        if (!server.IsPostmasterAlive() || !await server.AcceptsQueriesAsync(ct)) await server.StartAsync(ct);
+    }
+
+    // ---- primary side ---------------------------------------------------------------------
+
+    private async Task InitPrimaryAsync(KeeperState state, CancellationToken ct)
+    {
+        if (server.Files.IsEmptyOrMissing)
+        {
+            await InitDbAsync(ct);
+        }
+        else if (!server.Files.IsDataDirectory)
+        {
+            throw new KeeperException($"{options.PgData} is not empty and is not a PostgreSQL data directory: refusing to initdb over it");
+        }
+        else
+        {
+            await CheckSystemIdentifierAsync(state, ct);
+        }
+        WriteHba();
+        await server.StartAsync(ct);
+        if (await sql.InRecoveryAsync(ct)) await PromoteAsync(readOnly: false, ct);
+        await ResumeAsPrimaryAsync(ct);
+        await sql.EnsureRolesAsync(secrets.ReplicationPassword, options.Trust ? null : secrets.HealthCheckPassword, ct);
+        SystemIdentifier = await server.SystemIdentifierAsync(ct);
+    }
+
+    public async Task CheckSystemIdentifierAsync(KeeperState state, CancellationToken ct)
+    {
+        if (state.SystemIdentifier is not { } expected || !server.Files.IsDataDirectory) return;
+        var actual = await server.SystemIdentifierAsync(ct);
+        if (actual != expected)
+        {
+            throw new KeeperException($"{options.PgData} belongs to another PostgreSQL system (system identifier {actual}, this node has {expected}): refusing to touch it");
+        }
+    }
+
+    /// <summary>initdb into a temporary directory, then rename: a crash never leaves a half-made PGDATA.</summary>
+    private async Task InitDbAsync(CancellationToken ct)
+    {
+        var temp = options.PgData.TrimEnd('/') + ".initdb";
+        DeleteDirectory(temp);
+        var parent = Path.GetDirectoryName(Path.GetFullPath(temp))!;
+        Directory.CreateDirectory(parent);
+        Directory.CreateDirectory(temp);
+        File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        server.Os.GiveToPostgres(temp);
+        List<string> args = ["-D", temp, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "-k"];
+        args.AddRange(options.Trust ? ["-A", "trust"] : ["--auth-local=peer", "--auth-host=scram-sha-256"]);
+        if (options.NoSync) args.Add("--no-sync");
+        logger.LogInformation("initdb {PgData}", options.PgData);
+        await server.Os.CheckedAsync("initdb", server.Binaries.Path("initdb"), args, TimeSpan.FromMinutes(5), ct);
+        if (Directory.Exists(options.PgData)) Directory.Delete(options.PgData); // empty, checked above
+        Directory.Move(temp, options.PgData);
+    }
+
+    private async Task ResumeAsPrimaryAsync(CancellationToken ct)
+    {
+        await EnsureRunningAsync(ct);
+        if (await sql.InRecoveryAsync(ct)) await PromoteAsync(readOnly: false, ct);
+        await SetSyncStandbyNamesAsync("", ct);
+        await SetWritableAsync(true, ct);
+        _syncTarget = null;
+    }
+
+    private async Task StartAndApplySettingsAsync(NodeGoal? goal, CancellationToken ct)
+    {
+        server.Files.SetAutoConf(new Dictionary<string, string?> { ["default_transaction_read_only"] = null });
+        await EnsureRunningAsync(ct);
+        await SetWritableAsync(true, ct);
+        await SetSyncStandbyNamesAsync(goal?.SynchronousStandbyNames ?? "", ct);
+    }
+
+    /// <summary>
+    /// Apply synchronous_standby_names; when not empty, succeed only once a synchronous standby
+    /// has flushed past the LSN of the first attempt (so reaching primary proves a standby has the data).
+    /// </summary>
+    private async Task EnableSyncRepAsync(NodeGoal? goal, CancellationToken ct)
+    {
+        var names = goal?.SynchronousStandbyNames ?? "";
+        await SetSyncStandbyNamesAsync(names, ct);
+        await SetWritableAsync(true, ct);
+        if (names.Length == 0) return;
+        var standbys = await sql.StandbysAsync(ct);
+        if (!standbys.Any(s => s.SyncState is "sync" or "quorum"))
+        {
+            throw new NotYetException($"no standby is synchronous yet for '{names}'");
+        }
+        _syncTarget ??= await sql.CurrentFlushLsnAsync(ct);
+        await sql.CheckpointAsync(ct);
+        var target = _syncTarget.Value;
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            standbys = await sql.StandbysAsync(ct);
+            if (standbys.Any(s => s.SyncState is "sync" or "quorum" && s.FlushLsn >= target))
+            {
+                _syncTarget = null;
+                return;
+            }
+            await Task.Delay(100, ct);
+        }
+        throw new NotYetException($"waiting for a synchronous standby to flush past {FormatLsn(target)}");
+    }
+
+    private async Task CheckpointAndStopAsync(CancellationToken ct)
+    {
+        if (server.IsPostmasterAlive() && await server.AcceptsQueriesAsync(ct))
+        {
+            server.Files.SetAutoConf(new Dictionary<string, string?> { ["primary_conninfo"] = null });
+            for (var i = 0; i < 2; i++)
+            {
+                try { await sql.CheckpointAsync(ct); }
+                catch (Npgsql.NpgsqlException e) { logger.LogWarning("CHECKPOINT failed: {Error}", e.Message); }
+            }
+        }
+        await server.StopAsync(ct);
+    }
+
+    // ---- standby side ---------------------------------------------------------------------
+
+    private static NodeAddress PrimaryOf(NodeGoal? goal) =>
+        goal?.Primary ?? throw new NotYetException("the monitor has not named a primary to replicate from yet");
+
+    private async Task InitStandbyAsync(KeeperState state, NodeGoal? goal, CancellationToken ct)
+    {
+        var primary = PrimaryOf(goal);
+        await CloneAsync(primary, state.NodeId, useSlot: true, ct);
+        ConfigureStandby(primary, state.NodeId, useSlot: true);
+        await server.StartAsync(ct);
+    }
+
+    private async Task InitFromStandbyAsync(KeeperState state, NodeGoal? goal, CancellationToken ct)
+    {
+        var source = goal?.UpstreamNode ?? PrimaryOf(goal);
+        await CloneAsync(source, state.NodeId, useSlot: false, ct);
+        ConfigureStandby(null, state.NodeId, useSlot: false);
+        await server.StartAsync(ct);
+    }
+
+    /// <summary>
+    /// pg_basebackup into "&lt;pgdata&gt;.basebackup", then swap it in. The existing data
+    /// directory is untouched until the copy has fully succeeded (an unreachable primary damages nothing).
+    /// </summary>
+    private async Task CloneAsync(NodeAddress source, long nodeId, bool useSlot, CancellationToken ct)
+    {
+        var password = secrets.ReplicationPassword;
+        try
+        {
+            if (useSlot) await PgSql.EnsureSlotOnUpstreamAsync(source, password, PgSql.SlotName(nodeId), ct);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        {
+            throw new KeeperException($"cannot reach {source.Host}:{source.Port} as {PgSql.ReplicationUser} for a base backup: {e.Message}", e);
+        }
+        var clone = options.PgData.TrimEnd('/') + ".basebackup";
+        DeleteDirectory(clone);
+        Directory.CreateDirectory(clone);
+        File.SetUnixFileMode(clone, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        server.Os.GiveToPostgres(clone);
+        List<string> args = ["-h", source.Host, "-p", source.Port.ToString(), "-U", PgSql.ReplicationUser, "-D", clone,
+            "-X", "stream", "-c", "fast", "--max-rate", options.MaximumBackupRate, "-P", "-w"];
+        if (useSlot) args.AddRange(["-S", PgSql.SlotName(nodeId)]);
+        if (options.NoSync) args.Add("--no-sync");
+        logger.LogInformation("pg_basebackup from {Host}:{Port} into {Clone}", source.Host, source.Port, clone);
+        var watch = Stopwatch.StartNew();
+        var lastProgress = TimeSpan.Zero;
+        var result = await server.Os.RunAsync(server.Binaries.Path("pg_basebackup"), args, options.CloneTimeout, ct,
+            new Dictionary<string, string> { ["PGPASSWORD"] = password, ["PGCONNECT_TIMEOUT"] = "10" },
+            line =>
+            {
+                if (watch.Elapsed - lastProgress < TimeSpan.FromSeconds(1)) return;
+                lastProgress = watch.Elapsed;
+                logger.LogInformation("pg_basebackup progress: {Line}", line.Trim());
+            });
+        if (result.ExitCode != 0)
+        {
+            DeleteDirectory(clone);
+            throw new KeeperException($"pg_basebackup from {source.Host}:{source.Port} failed (exit {result.ExitCode}); {options.PgData} left untouched: {OsCommand.Tail(result.Combined, 8)}");
+        }
+        logger.LogInformation("pg_basebackup done in {Elapsed:F1} s", watch.Elapsed.TotalSeconds);
+        await server.StopAsync(ct);
+        var previous = options.PgData.TrimEnd('/') + ".previous";
+        DeleteDirectory(previous);
+        if (Directory.Exists(options.PgData)) Directory.Move(options.PgData, previous);
+        Directory.Move(clone, options.PgData);
+        DeleteDirectory(previous);
+        File.Delete(Path.Combine(options.PgData, "postmaster.pid"));
+        SystemIdentifier = await server.SystemIdentifierAsync(ct);
+    }
+
+    private async Task RewindOrInitAsync(KeeperState state, NodeGoal? goal, CancellationToken ct)
+    {
+        var primary = PrimaryOf(goal);
+        var password = secrets.ReplicationPassword;
+        try
+        {
+            await PgSql.EnsureSlotOnUpstreamAsync(primary, password, PgSql.SlotName(state.NodeId), ct);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        {
+            throw new KeeperException($"cannot reach the primary {primary.Host}:{primary.Port}: {e.Message}", e);
+        }
+        await server.StopAsync(ct);
+        var rewound = false;
+        if (server.Files.IsDataDirectory)
+        {
+            List<string> args = ["--target-pgdata", options.PgData,
+                "--source-server", $"host={primary.Host} port={primary.Port} user={PgSql.ReplicationUser} dbname=postgres connect_timeout=10", "--progress"];
+            if (options.NoSync) args.Add("--no-sync");
+            logger.LogInformation("pg_rewind from {Host}:{Port}", primary.Host, primary.Port);
+            var watch = Stopwatch.StartNew();
+            var result = await server.Os.RunAsync(server.Binaries.Path("pg_rewind"), args, options.CloneTimeout, ct,
+                new Dictionary<string, string> { ["PGPASSWORD"] = password },
+                line => logger.LogInformation("pg_rewind: {Line}", line.Trim()));
+            rewound = result.ExitCode == 0;
+            if (rewound) logger.LogInformation("pg_rewind done in {Elapsed:F1} s", watch.Elapsed.TotalSeconds);
+            else logger.LogWarning("pg_rewind failed (exit {Code}), falling back to pg_basebackup: {Output}", result.ExitCode, OsCommand.Tail(result.Combined, 8));
+        }
+        if (!rewound) await CloneAsync(primary, state.NodeId, useSlot: true, ct);
+        File.Delete(Path.Combine(options.PgData, "backup_label.old"));
+        ConfigureStandby(primary, state.NodeId, useSlot: true);
+        await server.StartAsync(ct);
+        await sql.DropAllSlotsAsync(ct);
+    }
+
+    private async Task FollowNewPrimaryAsync(NodeState to, KeeperState state, NodeGoal? goal, CancellationToken ct)
+    {
+        var primary = PrimaryOf(goal);
+        await PgSql.EnsureSlotOnUpstreamAsync(primary, secrets.ReplicationPassword, PgSql.SlotName(state.NodeId), ct);
+        var conninfo = Conninfo(primary, state.NodeId);
+        var unchanged = server.Files.ReadAutoConf("primary_conninfo") == conninfo && server.Files.HasStandbySignal
+                        && server.Files.ReadAutoConf("recovery_target_lsn") is null;
+        ConfigureStandby(primary, state.NodeId, useSlot: true);
+        if (unchanged) await EnsureRunningAsync(ct);
+        else await server.RestartAsync(ct);
+        if (to == NodeState.Secondary) await TimelineCheckAsync(goal, ct);
+    }
+
+    /// <summary>Succeeds only when the WAL receiver streams from the primary on the primary's timeline.</summary>
+    private async Task TimelineCheckAsync(NodeGoal? goal, CancellationToken ct)
+    {
+        var primary = PrimaryOf(goal);
+        await EnsureRunningAsync(ct);
+        var upstream = await PgSql.UpstreamTimelineAsync(primary, secrets.ReplicationPassword, ct);
+        var local = await sql.ObserveAsync(ct);
+        if (local.WalReceiverStatus != "streaming" || local.ReceivedTimeline == 0)
+        {
+            throw new NotYetException($"the WAL receiver is not streaming yet ({local.WalReceiverStatus ?? "none"})");
+        }
+        if (local.ReceivedTimeline > upstream)
+        {
+            throw new KeeperException($"local timeline {local.ReceivedTimeline} is ahead of the primary's {upstream}");
+        }
+        if (local.ReceivedTimeline < upstream) throw new NotYetException($"still on timeline {local.ReceivedTimeline}, primary on {upstream}");
+    }
+
+    private async Task StopReplicationAsync(CancellationToken ct)
+    {
+        await EnsureRunningAsync(ct);
+        await SetWritableAsync(false, ct);
+        await PromoteAsync(readOnly: true, ct);
+    }
+
+    /// <summary>pg_ctl promote, wait until out of recovery, CHECKPOINT (before the old primary rewinds), clean standby settings.</summary>
+    private async Task PromoteAsync(bool readOnly, CancellationToken ct)
+    {
+        await EnsureRunningAsync(ct);
+        if (await sql.InRecoveryAsync(ct))
+        {
+            var watch = Stopwatch.StartNew();
+            await server.PromoteAsync(ct);
+            while (await sql.InRecoveryAsync(ct))
+            {
+                if (watch.Elapsed > options.PostgresStartTimeout) throw new KeeperException("PostgreSQL is still in recovery after pg_ctl promote");
+                await Task.Delay(100, ct);
+            }
+            logger.LogInformation("Promoted in {Elapsed:F2} s", watch.Elapsed.TotalSeconds);
+        }
+        await sql.CheckpointAsync(ct);
+        var standbyKeys = PgFiles.StandbyKeys.Where(k => k != "recovery_target_timeline").ToDictionary(k => k, _ => (string?)null);
+        await SetConfAsync(standbyKeys, ct);
+        server.Files.SetStandbySignal(false);
+        await SetSyncStandbyNamesAsync("", ct);
+        await SetWritableAsync(!readOnly, ct);
+    }
+
+    private async Task ResumeWritesAsync(CancellationToken ct)
+    {
+        await EnsureRunningAsync(ct);
+        if (await sql.InRecoveryAsync(ct)) await PromoteAsync(readOnly: false, ct);
+        await SetSyncStandbyNamesAsync("", ct);
+        await SetWritableAsync(true, ct);
+        WriteHba();
+        await sql.ExecuteAsync("SELECT pg_reload_conf()", ct);
+    }
+
+    private async Task StopAndSetupStandbyAsync(KeeperState state, CancellationToken ct)
+    {
+        await server.StopAsync(ct);
+        ConfigureStandby(null, state.NodeId, useSlot: false);
+    }
+
+    private async Task ReportLsnAsync(KeeperState state, CancellationToken ct)
+    {
+        ConfigureStandby(null, state.NodeId, useSlot: false);
+        await server.RestartAsync(ct);
+    }
+
+    private async Task FastForwardAsync(KeeperState state, NodeGoal? goal, CancellationToken ct)
+    {
+        var upstream = goal?.UpstreamNode ?? throw new NotYetException("the monitor has not named the most advanced standby yet");
+        var target = goal.TargetLsn;
+        ConfigureStandby(upstream, state.NodeId, useSlot: false, recoveryTargetLsn: target == 0 ? null : target);
+        await server.RestartAsync(ct);
+        var watch = Stopwatch.StartNew();
+        while (target != 0 && await sql.ReplayLsnAsync(ct) < target)
+        {
+            if (watch.Elapsed > options.CloneTimeout) throw new KeeperException($"fast_forward did not reach {FormatLsn(target)}");
+            await Task.Delay(200, ct);
+        }
+        await sql.CheckpointAsync(ct);
+    }
+
+    // ---- ensure current state (spec §1.4) ------------------------------------------------
+
+    public async Task EnsureAsync(NodeState current, NodeGoal? goal, CancellationToken ct)
+    {
+        if (KeeperStates.IsWritable(current))
+        {
+            await EnsureRunningAsync(ct);
+            if (await sql.InRecoveryAsync(ct)) throw new KeeperException($"state {KeeperStates.Name(current)} but PostgreSQL is in recovery");
+            var names = current is NodeState.Primary or NodeState.ApplySettings or NodeState.JoinPrimary ? goal?.SynchronousStandbyNames ?? "" : "";
+            await SetSyncStandbyNamesAsync(names, ct);
+            if (await sql.ShowAsync("default_transaction_read_only", ct) != "off") await SetWritableAsync(true, ct);
+        }
+        else if (current is NodeState.PreparePromotion or NodeState.StopReplication)
+        {
+            await EnsureRunningAsync(ct);
+        }
+        else if (KeeperStates.MustRunAsStandby(current))
+        {
+            if (!server.IsPostmasterAlive())
+            {
+                server.Files.SetStandbySignal(true); // never start a standby's data directory as a primary
+                await server.StartAsync(ct);
+            }
+        }
+        else if (KeeperStates.MustBeStopped(current))
+        {
+            if (server.IsPostmasterAlive())
+            {
+                logger.LogWarning("PostgreSQL runs in state {State}: stopping it", KeeperStates.Name(current));
+                await server.StopAsync(ct);
+            }
+        }
+    }
+
+    private static void DeleteDirectory(string path)
+    {
+        if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+    }
+}

@@ -1,0 +1,44 @@
+using MassTransit;
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Keeper.Postgres;
+
+namespace PgAutoFailover.Keeper.Monitor;
+
+/// <summary>The keeper's side of the monitor protocol over RabbitMQ (design.md §3).</summary>
+public sealed class MonitorClient(
+    IRequestClient<RegisterNode> register,
+    IRequestClient<ReportNodeState> report,
+    IBus bus,
+    KeeperOptions options)
+{
+    public static string GoalQueue(long nodeId) => $"keeper-node-{nodeId}";
+
+    public async Task<NodeRegistered> RegisterAsync(RegisterNode request, CancellationToken cancellationToken)
+    {
+        var response = await register.GetResponse<NodeRegistered, RegistrationRejected>(request, cancellationToken, RequestTimeout.After(ms: (int)options.RegisterTimeout.TotalMilliseconds));
+        if (response.Is(out Response<RegistrationRejected>? rejected))
+        {
+            throw new KeeperException($"the monitor rejected the registration of {request.Host}:{request.Port} in formation {request.Formation}: {rejected.Message.Reason}");
+        }
+        return response.Is(out Response<NodeRegistered>? registered)
+            ? registered.Message
+            : throw new KeeperException("unexpected registration response");
+    }
+
+    public async Task<NodeGoal> ReportAsync(ReportNodeState request, CancellationToken cancellationToken)
+    {
+        var response = await report.GetResponse<NodeGoal>(request, cancellationToken, RequestTimeout.After(ms: (int)options.MonitorTimeout.TotalMilliseconds));
+        return response.Message;
+    }
+
+    /// <summary>The keeper's own queue, where the monitor sends AssignGoalState the moment a goal changes.</summary>
+    public async Task<HostReceiveEndpointHandle> ConnectGoalQueueAsync(long nodeId, Func<AssignGoalState, Task> onGoal, CancellationToken cancellationToken)
+    {
+        var handle = bus.ConnectReceiveEndpoint(GoalQueue(nodeId), e =>
+        {
+            e.Handler<AssignGoalState>(context => onGoal(context.Message));
+        });
+        await handle.Ready.WaitAsync(cancellationToken);
+        return handle;
+    }
+}

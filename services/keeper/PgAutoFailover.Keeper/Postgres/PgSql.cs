@@ -1,0 +1,208 @@
+using Npgsql;
+using Npgsql.Replication;
+using PgAutoFailover.Contracts;
+
+namespace PgAutoFailover.Keeper.Postgres;
+
+/// <summary>What the keeper sees of its PostgreSQL in one cycle (spec §3.2).</summary>
+public sealed record PgObservation(
+    bool Running,
+    bool InRecovery,
+    ulong Lsn,
+    int Timeline,
+    string ReplicationState,
+    string? WalReceiverStatus,
+    int ReceivedTimeline,
+    string SynchronousStandbyNames,
+    IReadOnlyList<StandbyReplication> Standbys)
+{
+    public static readonly PgObservation Down = new(false, false, 0, 0, "", null, 0, "", []);
+}
+
+/// <summary>One row of pg_stat_replication for a pgautofailover standby.</summary>
+public sealed record StandbyReplication(string ApplicationName, string State, string SyncState, DateTimeOffset? ReplyTime, ulong FlushLsn);
+
+/// <summary>SQL on the local PostgreSQL (superuser over the Unix socket) and on an upstream node (replication role).</summary>
+public sealed class PgSql(PostgresServer server)
+{
+    public const string ReplicationUser = "pgautofailover_replicator";
+    public const string HealthCheckUser = "pgautofailover_monitor";
+    public const string SlotPrefix = "pgautofailover_standby_";
+
+    public static string SlotName(long nodeId) => SlotPrefix + nodeId;
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var c = new NpgsqlConnection(server.LocalConnectionString);
+        await c.OpenAsync(cancellationToken);
+        return c;
+    }
+
+    public async Task ExecuteAsync(string sql, CancellationToken cancellationToken, params object[] parameters)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await using var cmd = new NpgsqlCommand(sql, c);
+        foreach (var p in parameters) cmd.Parameters.Add(new NpgsqlParameter { Value = p });
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<T?> ScalarAsync<T>(string sql, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await using var cmd = new NpgsqlCommand(sql, c);
+        var v = await cmd.ExecuteScalarAsync(cancellationToken);
+        return v is null or DBNull ? default : (T)v;
+    }
+
+    public async Task<PgObservation> ObserveAsync(CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        bool inRecovery; ulong lsn; int tli; string? wrStatus; int wrTli; string ssn;
+        await using (var cmd = new NpgsqlCommand("""
+            SELECT pg_is_in_recovery(),
+                   pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery()
+                                        THEN coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
+                                        ELSE pg_current_wal_flush_lsn() END, '0/0')::bigint,
+                   (SELECT timeline_id FROM pg_control_checkpoint()),
+                   (SELECT status FROM pg_stat_wal_receiver),
+                   coalesce((SELECT received_tli FROM pg_stat_wal_receiver), 0),
+                   current_setting('synchronous_standby_names')
+            """, c))
+        await using (var r = await cmd.ExecuteReaderAsync(cancellationToken))
+        {
+            await r.ReadAsync(cancellationToken);
+            inRecovery = r.GetBoolean(0);
+            lsn = r.IsDBNull(1) ? 0 : (ulong)r.GetInt64(1);
+            tli = r.IsDBNull(2) ? 0 : r.GetInt32(2);
+            wrStatus = r.IsDBNull(3) ? null : r.GetString(3);
+            wrTli = r.GetInt32(4);
+            ssn = r.GetString(5);
+        }
+        var standbys = inRecovery ? [] : await StandbysAsync(c, cancellationToken);
+        var best = standbys.Select(s => s.SyncState).OrderBy(Rank).FirstOrDefault() ?? "";
+        return new PgObservation(true, inRecovery, lsn, inRecovery && wrTli > 0 ? wrTli : tli, best, wrStatus, wrTli, ssn, standbys);
+    }
+
+    private static int Rank(string syncState) => syncState switch { "quorum" => 0, "sync" => 1, "potential" => 2, "async" => 3, _ => 4 };
+
+    public async Task<IReadOnlyList<StandbyReplication>> StandbysAsync(CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        return await StandbysAsync(c, cancellationToken);
+    }
+
+    private static async Task<IReadOnlyList<StandbyReplication>> StandbysAsync(NpgsqlConnection c, CancellationToken cancellationToken)
+    {
+        var list = new List<StandbyReplication>();
+        await using var cmd = new NpgsqlCommand("""
+            SELECT application_name, coalesce(state, ''), coalesce(sync_state, ''), reply_time,
+                   coalesce(pg_wal_lsn_diff(flush_lsn, '0/0')::bigint, 0)
+              FROM pg_stat_replication WHERE application_name LIKE 'pgautofailover_standby_%'
+            """, c);
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            list.Add(new StandbyReplication(r.GetString(0), r.GetString(1), r.GetString(2),
+                r.IsDBNull(3) ? null : r.GetFieldValue<DateTimeOffset>(3), (ulong)r.GetInt64(4)));
+        }
+        return list;
+    }
+
+    public async Task<ulong> CurrentFlushLsnAsync(CancellationToken cancellationToken) =>
+        (ulong)(await ScalarAsync<long>("SELECT pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '0/0')::bigint", cancellationToken));
+
+    public async Task<ulong> ReplayLsnAsync(CancellationToken cancellationToken) =>
+        (ulong)(await ScalarAsync<long?>("SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint", cancellationToken) ?? 0);
+
+    public async Task<bool> InRecoveryAsync(CancellationToken cancellationToken) =>
+        await ScalarAsync<bool>("SELECT pg_is_in_recovery()", cancellationToken);
+
+    /// <summary>ALTER SYSTEM SET (or RESET when null) and reload; waits until this session sees the new value.</summary>
+    public async Task SetSystemAsync(string name, string? value, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        var sql = value is null ? $"ALTER SYSTEM RESET {name}" : $"ALTER SYSTEM SET {name} = '{value.Replace("'", "''")}'";
+        await using (var cmd = new NpgsqlCommand(sql, c)) await cmd.ExecuteNonQueryAsync(cancellationToken);
+        await using (var cmd = new NpgsqlCommand("SELECT pg_reload_conf()", c)) await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<string> ShowAsync(string name, CancellationToken cancellationToken) =>
+        await ScalarAsync<string>($"SELECT current_setting('{name}')", cancellationToken) ?? "";
+
+    /// <summary>Waits until a fresh session sees <paramref name="name"/> = <paramref name="expected"/> (reload is asynchronous).</summary>
+    public async Task WaitForSettingAsync(string name, string expected, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            if (await ShowAsync(name, cancellationToken) == expected) return;
+            await Task.Delay(50, cancellationToken);
+        }
+        throw new KeeperException($"{name} did not become '{expected}' after reload");
+    }
+
+    public Task CheckpointAsync(CancellationToken cancellationToken) => ExecuteAsync("CHECKPOINT", cancellationToken);
+
+    /// <summary>The replication and health-check roles (spec §3.5), with scram passwords unless trust was asked for.</summary>
+    public async Task EnsureRolesAsync(string replicationPassword, string? healthCheckPassword, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync($"""
+            DO $$
+            BEGIN
+              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ReplicationUser}') THEN
+                CREATE ROLE {ReplicationUser} WITH LOGIN REPLICATION;
+              END IF;
+              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{HealthCheckUser}') THEN
+                CREATE ROLE {HealthCheckUser} WITH LOGIN CONNECTION LIMIT 2;
+              END IF;
+            END $$;
+            SET password_encryption = 'scram-sha-256';
+            ALTER ROLE {ReplicationUser} WITH LOGIN REPLICATION PASSWORD '{replicationPassword.Replace("'", "''")}';
+            ALTER ROLE {HealthCheckUser} WITH LOGIN {(healthCheckPassword is null ? "PASSWORD NULL" : $"PASSWORD '{healthCheckPassword.Replace("'", "''")}'")};
+            GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text, boolean, boolean) TO {ReplicationUser};
+            GRANT EXECUTE ON FUNCTION pg_catalog.pg_stat_file(text, boolean) TO {ReplicationUser};
+            GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_binary_file(text) TO {ReplicationUser};
+            GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean) TO {ReplicationUser};
+            """, cancellationToken);
+    }
+
+    public async Task DropAllSlotsAsync(CancellationToken cancellationToken) =>
+        await ExecuteAsync($"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '{SlotPrefix}%' AND NOT active",
+            cancellationToken);
+
+    public static string UpstreamConnectionString(NodeAddress upstream, string password, string database = "postgres") =>
+        new NpgsqlConnectionStringBuilder
+        {
+            Host = upstream.Host, Port = upstream.Port, Username = ReplicationUser, Password = password, Database = database,
+            Pooling = false, Timeout = 5, CommandTimeout = 30,
+        }.ConnectionString;
+
+    /// <summary>Creates this node's physical slot on the upstream (the replication role may: it has REPLICATION). Idempotent.</summary>
+    public static async Task EnsureSlotOnUpstreamAsync(NodeAddress upstream, string password, string slot, CancellationToken cancellationToken)
+    {
+        await using var c = new NpgsqlConnection(UpstreamConnectionString(upstream, password));
+        await c.OpenAsync(cancellationToken);
+        await using var cmd = new NpgsqlCommand("""
+            SELECT pg_create_physical_replication_slot($1, true)
+             WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = $1)
+               AND NOT pg_is_in_recovery()
+            """, c);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = slot });
+        try
+        {
+            await cmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateObject)
+        {
+            // Created concurrently: fine.
+        }
+    }
+
+    /// <summary>IDENTIFY_SYSTEM on the upstream: its timeline (spec TimelineCheck).</summary>
+    public static async Task<int> UpstreamTimelineAsync(NodeAddress upstream, string password, CancellationToken cancellationToken)
+    {
+        await using var c = new PhysicalReplicationConnection(UpstreamConnectionString(upstream, password));
+        await c.Open(cancellationToken);
+        var system = await c.IdentifySystem(cancellationToken);
+        return (int)system.Timeline;
+    }
+}

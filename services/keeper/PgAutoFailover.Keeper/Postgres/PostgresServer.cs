@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace PgAutoFailover.Keeper.Postgres;
+
+/// <summary>
+/// Runs one PostgreSQL server. The postmaster is started as a child of the keeper (through runuser
+/// when root), never detached with pg_ctl start: PID 1 here does not reap orphans, and a killed,
+/// detached postmaster would stay a zombie whose PID in postmaster.pid blocks every restart.
+/// Per-node settings (port, socket directory, listen address, replication settings) are on the
+/// postgres command line, because pg_basebackup and pg_rewind copy postgresql.conf.
+/// </summary>
+public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, OsCommand os, ILogger logger)
+{
+    private Process? _postmaster;
+
+    public PgFiles Files { get; } = new(options.PgData, os);
+    public PgBinaries Binaries => binaries;
+    public OsCommand Os => os;
+    public string PgData => options.PgData;
+    public int Port => options.Port;
+
+    public string LocalConnectionString => new NpgsqlConnectionStringBuilder
+    {
+        Host = options.SocketDirectory, Port = options.Port, Username = "postgres", Database = "postgres",
+        Pooling = false, Timeout = 3, CommandTimeout = 30,
+    }.ConnectionString;
+
+    public IReadOnlyList<string> ServerArguments()
+    {
+        var listen = options.ListenAddresses is { Length: > 0 } l ? l : options.Host;
+        var args = new List<string> { "-D", options.PgData, "-p", options.Port.ToString(), "-k", options.SocketDirectory };
+        string[] settings =
+        [
+            $"listen_addresses={listen}", "wal_level=replica", "max_wal_senders=12", "max_replication_slots=12", "wal_log_hints=on",
+            "hot_standby=on", "hot_standby_feedback=on", "wal_receiver_status_interval=1s", "wal_keep_size=1GB",
+            "password_encryption=scram-sha-256", "logging_collector=off",
+            .. options.ExtraSettings,
+        ];
+        foreach (var s in settings) { args.Add("-c"); args.Add(s); }
+        return args;
+    }
+
+    /// <summary>
+    /// Runs the postmaster under a tiny shell that stops it (immediate shutdown) when the keeper
+    /// process is gone: a dead keeper cannot enforce the lease, so its PostgreSQL must not outlive
+    /// it by more than the polling period (0.5 s). The shell also reaps the postmaster, so a killed
+    /// postmaster never lingers as a zombie. Arguments: $0 log file, $1 keeper PID, then the command.
+    /// </summary>
+    private const string Watchdog = """
+        log="$0"; keeper="$1"; shift
+        alive() { [ -r "/proc/$1/stat" ] || return 1; read -r s < "/proc/$1/stat" || return 1; s=${s##*) }; case "$s" in Z*|X*) return 1;; esac; return 0; }
+        "$@" >>"$log" 2>&1 &
+        pg=$!
+        while alive "$pg"; do
+          if ! alive "$keeper"; then
+            echo "pgaf keeper $keeper is gone: stopping PostgreSQL (immediate shutdown)" >>"$log"
+            kill -QUIT "$pg" 2>/dev/null
+            i=0; while alive "$pg" && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+            kill -KILL "$pg" 2>/dev/null; break
+          fi
+          sleep 0.5
+        done
+        wait "$pg"
+        """;
+
+    /// <summary>The postmaster of PGDATA is alive (its PID file names a live, non-zombie process).</summary>
+    public bool IsPostmasterAlive()
+    {
+        if (_postmaster is { HasExited: false }) return true;
+        return PostmasterPid() is { } pid && ProcessAlive(pid);
+    }
+
+    public async Task<bool> AcceptsQueriesAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var c = new NpgsqlConnection(LocalConnectionString);
+            await c.OpenAsync(cancellationToken);
+            await using var cmd = new NpgsqlCommand("SELECT 1", c);
+            await cmd.ExecuteScalarAsync(cancellationToken);
+            return true;
+        }
+        catch (NpgsqlException) { return false; }
+        catch (TimeoutException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+
+    /// <summary>Starts PostgreSQL (no-op when it runs) and waits until it accepts queries.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!Files.IsDataDirectory) throw new KeeperException($"{options.PgData} is not a PostgreSQL data directory: cannot start");
+        var deadline = Stopwatch.StartNew();
+        if (!IsPostmasterAlive())
+        {
+            RemoveStalePidFile();
+            if (await PortInUseAsync())
+            {
+                throw new KeeperException($"port {options.Port} on {options.Host} is in use by another process: PostgreSQL of {options.PgData} cannot start");
+            }
+            EnsureStateDirectory();
+            var postgres = binaries.Path("postgres");
+            string[] shell = options.PostgresDiesWithKeeper
+                ? ["-c", Watchdog, options.LogFile, Environment.ProcessId.ToString(), postgres, .. ServerArguments()]
+                : ["-c", "exec \"$@\" >>\"$0\" 2>&1", options.LogFile, postgres, .. ServerArguments()];
+            var info = os.StartInfo("/bin/sh", shell);
+            info.RedirectStandardInput = true;
+            logger.LogInformation("Starting PostgreSQL: {Postgres} {Args}", postgres, string.Join(' ', ServerArguments()));
+            _postmaster = Process.Start(info) ?? throw new KeeperException("could not start postgres");
+            _postmaster.StandardInput.Close();
+        }
+        while (!await AcceptsQueriesAsync(cancellationToken))
+        {
+            if (_postmaster is { HasExited: true } || !IsPostmasterAlive())
+            {
+                // A standby that is still recovering refuses queries with "the database system is starting up": keep waiting while alive.
+                throw new KeeperException($"PostgreSQL of {options.PgData} exited at start; log {options.LogFile}:\n{LogTail(15)}");
+            }
+            if (deadline.Elapsed > options.PostgresStartTimeout)
+            {
+                throw new KeeperException($"PostgreSQL of {options.PgData} did not accept queries within {options.PostgresStartTimeout}; log:\n{LogTail(15)}");
+            }
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    /// <summary>Stops PostgreSQL (fast by default) and waits until the postmaster is gone. No-op when down.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken, string mode = "fast", TimeSpan? timeout = null)
+    {
+        if (!IsPostmasterAlive()) return;
+        var limit = timeout ?? options.PostgresStopTimeout;
+        logger.LogInformation("Stopping PostgreSQL ({Mode})", mode);
+        var result = await os.RunAsync(binaries.Path("pg_ctl"),
+            ["-D", options.PgData, "-m", mode, "-w", "-t", Math.Max(1, (int)limit.TotalSeconds).ToString(), "stop"],
+            limit + TimeSpan.FromSeconds(5), cancellationToken);
+        if (result.ExitCode != 0 && IsPostmasterAlive())
+        {
+            if (mode != "immediate")
+            {
+                logger.LogWarning("pg_ctl stop -m {Mode} failed ({Output}); stopping immediately", mode, result.Combined);
+                await StopAsync(cancellationToken, "immediate", limit);
+                return;
+            }
+            throw new KeeperException($"pg_ctl stop failed: {result.Combined}");
+        }
+        var wait = Stopwatch.StartNew();
+        while (IsPostmasterAlive() && wait.Elapsed < limit) await Task.Delay(50, cancellationToken);
+        if (_postmaster is not null)
+        {
+            await _postmaster.WaitForExitAsync(cancellationToken);
+            _postmaster.Dispose();
+            _postmaster = null;
+        }
+    }
+
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        await StopAsync(cancellationToken);
+        await StartAsync(cancellationToken);
+    }
+
+    public async Task PromoteAsync(CancellationToken cancellationToken)
+    {
+        await os.CheckedAsync("pg_ctl promote", binaries.Path("pg_ctl"), ["-D", options.PgData, "-w", "-t", "60", "promote"],
+            TimeSpan.FromSeconds(70), cancellationToken);
+    }
+
+    /// <summary>System identifier from pg_control (works while stopped), or null when PGDATA is not a data directory.</summary>
+    public async Task<ulong?> SystemIdentifierAsync(CancellationToken cancellationToken)
+    {
+        var control = await ControlDataAsync(cancellationToken);
+        return control.TryGetValue("Database system identifier", out var v) && ulong.TryParse(v, out var id) ? id : null;
+    }
+
+    public async Task<Dictionary<string, string>> ControlDataAsync(CancellationToken cancellationToken)
+    {
+        var values = new Dictionary<string, string>();
+        if (!Files.IsDataDirectory) return values;
+        var result = await os.RunAsync(binaries.Path("pg_controldata"), ["-D", options.PgData], TimeSpan.FromSeconds(30), cancellationToken);
+        if (result.ExitCode != 0) throw new KeeperException($"pg_controldata -D {options.PgData} failed: {result.Combined}");
+        foreach (var line in result.StandardOutput.Split('\n'))
+        {
+            var colon = line.IndexOf(':');
+            if (colon > 0) values[line[..colon].Trim()] = line[(colon + 1)..].Trim();
+        }
+        return values;
+    }
+
+    public void EnsureStateDirectory()
+    {
+        Directory.CreateDirectory(options.ResolvedStateDirectory);
+        File.SetUnixFileMode(options.ResolvedStateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        os.GiveToPostgres(options.ResolvedStateDirectory);
+    }
+
+    public string LogTail(int lines) => File.Exists(options.LogFile) ? OsCommand.Tail(File.ReadAllText(options.LogFile), lines) : "(no log)";
+
+    private async Task<bool> PortInUseAsync()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            var host = options.Host is "localhost" or "" ? "127.0.0.1" : options.Host;
+            await client.ConnectAsync(host, options.Port, cts.Token);
+            return true;
+        }
+        catch (SocketException) { return false; }
+        catch (OperationCanceledException) { return false; }
+    }
+
+    private int? PostmasterPid()
+    {
+        try
+        {
+            var first = File.ReadLines(Path.Combine(options.PgData, "postmaster.pid")).FirstOrDefault();
+            return int.TryParse(first, out var pid) ? pid : null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>A postmaster.pid naming a dead or zombie process (killed postmaster, reboot) blocks a start: remove it.</summary>
+    private void RemoveStalePidFile()
+    {
+        if (PostmasterPid() is { } pid && !ProcessAlive(pid))
+        {
+            logger.LogWarning("Removing stale postmaster.pid (process {Pid} is gone)", pid);
+            File.Delete(Path.Combine(options.PgData, "postmaster.pid"));
+        }
+    }
+
+    private static bool ProcessAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault();
+            // A recycled PID that is not a postgres process does not count.
+            return state is not ('Z' or 'X') && File.ReadAllText($"/proc/{pid}/cmdline").Contains("postgres", StringComparison.Ordinal);
+        }
+        catch (IOException) { return false; }
+    }
+}

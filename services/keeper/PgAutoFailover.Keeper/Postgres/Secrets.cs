@@ -1,0 +1,55 @@
+using System.Security.Cryptography;
+
+namespace PgAutoFailover.Keeper.Postgres;
+
+/// <summary>
+/// Passwords of the replication role (shared by the group: pass Keeper:ReplicationPassword or the
+/// same file to every node) and of the health-check role. Generated on first need into a file of
+/// mode 0600 owned by the PostgreSQL user.
+/// </summary>
+public sealed class Secrets(KeeperOptions options, OsCommand os)
+{
+    public string ReplicationPassword => options.ReplicationPassword is { Length: > 0 } p ? p : Get("replication");
+    public string HealthCheckPassword => Get("health_check");
+
+    private string Get(string key)
+    {
+        lock (this)
+        {
+            var values = Read();
+            if (values.TryGetValue(key, out var value)) return value;
+            values[key] = Generate();
+            Write(values);
+            return values[key];
+        }
+    }
+
+    private Dictionary<string, string> Read()
+    {
+        var values = new Dictionary<string, string>();
+        if (!File.Exists(options.PasswordFile)) return values;
+        foreach (var line in File.ReadAllLines(options.PasswordFile))
+        {
+            var eq = line.IndexOf('=');
+            if (eq > 0) values[line[..eq].Trim()] = line[(eq + 1)..].Trim();
+        }
+        return values;
+    }
+
+    private void Write(Dictionary<string, string> values)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(options.PasswordFile))!;
+        Directory.CreateDirectory(dir);
+        var temp = options.PasswordFile + ".tmp";
+        File.WriteAllText(temp, string.Join('\n', values.Select(kv => $"{kv.Key}={kv.Value}")) + "\n");
+        File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        os.GiveToPostgres(temp);
+        File.Move(temp, options.PasswordFile, overwrite: true);
+    }
+
+    private static string Generate()
+    {
+        const string alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+        return RandomNumberGenerator.GetString(alphabet, 32);
+    }
+}

@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Sockets;
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Keeper.Postgres;
+using PgAutoFailover.Keeper.Tests.Support;
+using PgAutoFailover.Testing;
+
+namespace PgAutoFailover.Keeper.Tests.Integration;
+
+/// <summary>Bad input gives a clear error in the log and the state file, and never damages the data directory.</summary>
+public sealed class BadInputTests(RabbitMqFixture broker) : IClassFixture<RabbitMqFixture>
+{
+    [Fact]
+    public async Task A_goal_without_a_transition_is_reported_and_changes_nothing()
+    {
+        await using var group = await TestGroup.CreateAsync(broker);
+        await group.WithLogsAsync(async () =>
+        {
+            var (node, id) = await group.SingleAsync();
+            await group.Monitor.AssignAsync(id, NodeState.Secondary);
+            const string expected = "does not know how to reach state \"secondary\" from \"single\"";
+            await Eventually.TrueAsync(() => Task.FromResult(node.PersistedState?.LastError?.Contains(expected) == true), "the error in the state file");
+            Assert.Contains(node.Log.Lines, l => l.Contains(expected));
+            Assert.Equal(NodeState.Single, node.PersistedState!.CurrentState);
+            Assert.False(await node.IsInRecoveryAsync());
+            await node.ExecuteAsync("CREATE TABLE still_writable (id int)");
+        });
+    }
+
+    [Fact]
+    public async Task A_data_directory_of_another_system_is_refused_and_left_untouched()
+    {
+        await using var group = await TestGroup.CreateAsync(broker);
+        await using var foreign = await PgCluster.CreateAsync();
+        await group.WithLogsAsync(async () =>
+        {
+            var (node, _) = await group.SingleAsync();
+            await node.StopKeeperAsync();
+
+            // Another system's data directory appears where this node's was.
+            await foreign.StopAsync();
+            var foreignId = await SystemIdentifierAsync(foreign.DataDirectory);
+            Directory.Move(node.PgData, node.PgData + ".mine");
+            Directory.Move(foreign.DataDirectory, node.PgData);
+            var before = Snapshot(node.PgData);
+
+            await node.StartKeeperAsync();
+            await Eventually.TrueAsync(() => Task.FromResult(node.Exit.Code != 0), "the keeper to refuse the data directory");
+            Assert.Contains("belongs to another PostgreSQL system", node.Exit.Error);
+            Assert.Contains("belongs to another PostgreSQL system", node.PersistedState!.LastError);
+            Assert.False(node.PostmasterRunning);
+            Assert.Equal(foreignId, await SystemIdentifierAsync(node.PgData));
+            Assert.Equal(before, Snapshot(node.PgData));
+            Directory.Move(node.PgData, foreign.DataDirectory);
+        });
+    }
+
+    [Fact]
+    public async Task A_port_in_use_is_reported_and_the_node_starts_once_it_is_free()
+    {
+        await using var group = await TestGroup.CreateAsync(broker);
+        await group.WithLogsAsync(async () =>
+        {
+            var node = group.Node("node1");
+            var squatter = new TcpListener(IPAddress.Loopback, node.Port);
+            squatter.Start();
+            try
+            {
+                await node.StartKeeperAsync();
+                await Eventually.TrueAsync(() => Task.FromResult(node.PersistedState?.LastError?.Contains($"port {node.Port}") == true), "the port error");
+                Assert.Contains("in use", node.PersistedState!.LastError);
+                Assert.Equal(NodeState.Init, node.PersistedState.CurrentState);
+                Assert.True(File.Exists(Path.Combine(node.PgData, "PG_VERSION")), "initdb's work is kept");
+            }
+            finally
+            {
+                squatter.Stop();
+            }
+            await group.Monitor.WaitForStateAsync(node.NodeId, NodeState.Single);
+            Assert.False(await node.IsInRecoveryAsync());
+        });
+    }
+
+    [Fact]
+    public async Task An_unreachable_primary_during_base_backup_is_reported_and_damages_nothing()
+    {
+        await using var group = await TestGroup.CreateAsync(broker);
+        await group.WithLogsAsync(async () =>
+        {
+            var deadPort = Ports.Free();
+            group.Monitor.AddPhantomNode(99, deadPort);
+            group.Monitor.PrimaryNodeId = 99;
+            group.Monitor.FirstGoal = NodeState.WaitStandby;
+            var node = group.Node("node2");
+            await node.StartKeeperAsync();
+            var id = await node.WaitRegisteredAsync();
+            await group.Monitor.WaitForStateAsync(id, NodeState.WaitStandby);
+
+            await group.Monitor.AssignAsync(id, NodeState.CatchingUp);
+            await Eventually.TrueAsync(() => Task.FromResult(node.PersistedState?.LastError?.Contains($"127.0.0.1:{deadPort}") == true), "the base backup error");
+            Assert.Contains("cannot reach", node.PersistedState!.LastError);
+            Assert.Equal(NodeState.WaitStandby, node.PersistedState.CurrentState);
+            Assert.False(Directory.Exists(node.PgData) && Directory.EnumerateFileSystemEntries(node.PgData).Any(), "nothing written to PGDATA");
+            Assert.False(node.PostmasterRunning);
+        });
+    }
+
+    [Fact]
+    public async Task Missing_postgresql_binaries_give_a_clear_error()
+    {
+        var error = Assert.Throws<KeeperException>(() => PgBinaries.Resolve("/nonexistent/pg/bin"));
+        Assert.Contains("PostgreSQL binaries not found", error.Message);
+        Assert.Contains("/nonexistent/pg/bin", error.Message);
+        var code = await KeeperCommandLine.RunAsync(["run", "--pgdata", "/tmp/pgaf-test/nowhere", "--pg-bindir", "/nonexistent/pg/bin"]);
+        Assert.Equal(1, code);
+    }
+
+    private static async Task<string> SystemIdentifierAsync(string pgdata)
+    {
+        var r = await ProcessRunner.CheckedAsync(ProcessRunner.RunAsAsync("postgres", Path.Combine(PgCluster.BinDirectory, "pg_controldata"), ["-D", pgdata],
+            TimeSpan.FromSeconds(30)), "pg_controldata");
+        return r.StandardOutput.Split('\n').First(l => l.StartsWith("Database system identifier")).Split(':')[1].Trim();
+    }
+
+    private static string Snapshot(string dir) =>
+        string.Join('\n', Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Order()
+            .Select(f => $"{Path.GetRelativePath(dir, f)} {new FileInfo(f).Length} {File.GetLastWriteTimeUtc(f):O}"));
+}

@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using MassTransit;
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Keeper.Core;
+using PgAutoFailover.Testing;
+
+namespace PgAutoFailover.Keeper.Tests.Support;
+
+/// <summary>
+/// The test plays the monitor over the real broker: answers RegisterNode and ReportNodeState with
+/// goals the test scripts, and pushes AssignGoalState to queue:keeper-node-{id}. It can stop
+/// answering (a monitor that is down) without touching the keepers.
+/// </summary>
+public sealed class FakeMonitor : IAsyncDisposable
+{
+    private readonly IBusControl _bus;
+    private readonly ConcurrentDictionary<long, NodeAddress> _nodes = new();
+    private readonly ConcurrentDictionary<long, NodeState> _goals = new();
+    private readonly ConcurrentDictionary<long, string> _syncNames = new();
+    private readonly ConcurrentDictionary<long, (long Upstream, ulong TargetLsn)> _fastForward = new();
+    private readonly ConcurrentDictionary<long, ReportNodeState> _reports = new();
+    private long _nextId;
+    private long _groupVersion;
+
+    public const string Formation = "test";
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(4);
+    public volatile bool Answering = true;
+    public long? PrimaryNodeId { get; set; }
+    /// <summary>UTC moment of the last reply that carried a lease, per node.</summary>
+    public ConcurrentDictionary<long, DateTime> LastLeaseReply { get; } = new();
+
+    /// <summary>Goal given at registration instead of single / wait_standby.</summary>
+    public NodeState? FirstGoal { get; set; }
+
+    private FakeMonitor(IBusControl bus) => _bus = bus;
+
+    /// <summary>A node the monitor knows but that has no keeper (e.g. an unreachable primary).</summary>
+    public void AddPhantomNode(long nodeId, int port) =>
+        _nodes[nodeId] = new NodeAddress(Formation, 0, nodeId, $"phantom_{nodeId}", "127.0.0.1", port);
+
+    public static async Task<FakeMonitor> StartAsync(Uri amqp)
+    {
+        FakeMonitor? self = null;
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            cfg.Host(amqp);
+            cfg.ReceiveEndpoint("fake-monitor", e =>
+            {
+                e.Handler<RegisterNode>(ctx => self!.OnRegisterAsync(ctx));
+                e.Handler<ReportNodeState>(ctx => self!.OnReportAsync(ctx));
+            });
+        });
+        self = new FakeMonitor(bus);
+        await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        return self;
+    }
+
+    private async Task OnRegisterAsync(ConsumeContext<RegisterNode> ctx)
+    {
+        var m = ctx.Message;
+        var id = m.DesiredNodeId ?? Interlocked.Increment(ref _nextId);
+        var address = new NodeAddress(m.Formation, 0, id, m.NodeName ?? $"node_{id}", m.Host, m.Port);
+        _nodes[id] = address;
+        var goal = FirstGoal ?? (_goals.IsEmpty ? NodeState.Single : NodeState.WaitStandby);
+        if (goal == NodeState.Single) PrimaryNodeId = id;
+        _goals[id] = goal;
+        await ctx.RespondAsync(new NodeRegistered(address, goal, m.CandidatePriority, m.ReplicationQuorum));
+    }
+
+    private async Task OnReportAsync(ConsumeContext<ReportNodeState> ctx)
+    {
+        if (!Answering) return;
+        var m = ctx.Message;
+        _reports.AddOrUpdate(m.NodeId, m, (_, old) => old.Sequence > m.Sequence ? old : m);
+        if (!_goals.ContainsKey(m.NodeId)) return;
+        var goal = Goal(m.NodeId, m.Sequence);
+        if (goal.Lease is not null) LastLeaseReply[m.NodeId] = DateTime.UtcNow;
+        await ctx.RespondAsync(goal);
+    }
+
+    private NodeGoal Goal(long nodeId, long? sequence)
+    {
+        var state = _goals[nodeId];
+        var primary = PrimaryNodeId is { } p && p != nodeId && _nodes.TryGetValue(p, out var a) ? a : null;
+        var lease = KeeperStates.IsWritable(state) && sequence is { } s ? new PrimaryLease(LeaseDuration, s) : null;
+        var upstream = _fastForward.TryGetValue(nodeId, out var ff) && _nodes.TryGetValue(ff.Upstream, out var u) ? u : null;
+        return new NodeGoal(Formation, 0, nodeId, state, 50, true, _syncNames.GetValueOrDefault(nodeId, ""), primary, lease, upstream, ff.TargetLsn);
+    }
+
+    /// <summary>Assigns a goal and pushes it to the keeper's queue at once.</summary>
+    public async Task AssignAsync(long nodeId, NodeState state, string synchronousStandbyNames = "")
+    {
+        _goals[nodeId] = state;
+        _syncNames[nodeId] = synchronousStandbyNames;
+        var version = Interlocked.Increment(ref _groupVersion);
+        var endpoint = await _bus.GetSendEndpoint(new Uri($"queue:keeper-node-{nodeId}"));
+        await endpoint.Send(new AssignGoalState(Goal(nodeId, null), version, $"test assigns {KeeperStates.Name(state)}"));
+    }
+
+    /// <summary>fast_forward: fetch WAL from <paramref name="upstream"/> up to <paramref name="targetLsn"/>.</summary>
+    public Task FastForwardAsync(long nodeId, long upstream, ulong targetLsn)
+    {
+        _fastForward[nodeId] = (upstream, targetLsn);
+        return AssignAsync(nodeId, NodeState.FastForward);
+    }
+
+    /// <summary>Sends an AssignGoalState with an explicit (possibly stale) group version.</summary>
+    public async Task PushAsync(long nodeId, NodeState state, long groupVersion)
+    {
+        var endpoint = await _bus.GetSendEndpoint(new Uri($"queue:keeper-node-{nodeId}"));
+        var goal = Goal(nodeId, null) with { GoalState = state };
+        await endpoint.Send(new AssignGoalState(goal, groupVersion, "explicit push"));
+    }
+
+    public ReportNodeState? LastReport(long nodeId) => _reports.GetValueOrDefault(nodeId);
+    public IReadOnlyCollection<long> NodeIds => _nodes.Keys.ToList();
+
+    public async Task<ReportNodeState> WaitForStateAsync(long nodeId, NodeState state, TimeSpan? timeout = null, long afterSequence = 0) =>
+        await Eventually.ValueAsync(() => Task.FromResult(LastReport(nodeId) is { } r && r.CurrentState == state && r.Sequence > afterSequence ? r : null),
+            $"node {nodeId} to report {KeeperStates.Name(state)} (last: {LastReport(nodeId)?.CurrentState})", timeout ?? TimeSpan.FromSeconds(120));
+
+    public async ValueTask DisposeAsync() => await _bus.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+}
