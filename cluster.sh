@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# A local PgAutoFailover HA cluster on loopback, from a fresh machine:
+#   ./cluster.sh up      install what is missing (RabbitMQ, PostgreSQL 15), build once, start the broker,
+#                        the monitor store, monitor, health-checker, uri-service and two PostgreSQL nodes
+#                        with their keepers; print the state table and the connection string
+#   ./cluster.sh status  the state table, the connection string and the processes
+#   ./cluster.sh down    stop everything this script started and remove its data
+# Settings: PGAF_CLUSTER_DIR (default /tmp/pgaf-cluster), PGAF_BASE_PORT (default 5500: store 5500,
+# nodes 5501 and 5502). Logs: $PGAF_CLUSTER_DIR/*.log.
+cd "$(dirname "$0")"
+source scripts/common.sh
+root=$PWD
+dir=${PGAF_CLUSTER_DIR:-/tmp/pgaf-cluster}
+base=${PGAF_BASE_PORT:-5500}
+bin=/usr/lib/postgresql/15/bin
+cfg=Release
+monitor_bin=$root/services/monitor/PgAutoFailover.Monitor/bin/$cfg/net10.0/PgAutoFailover.Monitor
+checker_bin=$root/services/health-checker/PgAutoFailover.HealthChecker/bin/$cfg/net10.0/PgAutoFailover.HealthChecker
+uri_bin=$root/services/uri-service/PgAutoFailover.UriService/bin/$cfg/net10.0/PgAutoFailover.UriService
+keeper_bin=$root/services/keeper/PgAutoFailover.Keeper/bin/$cfg/net10.0/PgAutoFailover.Keeper
+pgaf_bin=$root/cli/PgAutoFailover.Cli/bin/$cfg/net10.0/pgaf
+export RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/}
+
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pgaf() { "$pgaf_bin" "$@" --rabbitmq "$RABBITMQ_URL"; }
+
+# start NAME COMMAND...: a background service with its log and pid file.
+start() {
+  local name=$1; shift
+  nohup "$@" >"$dir/$name.log" 2>&1 </dev/null &
+  echo $! >"$dir/$name.pid"
+}
+
+wait_http() {   # wait_http NAME URL: until the service says it is healthy
+  for _ in $(seq 1 300); do
+    (exec 3<>/dev/tcp/127.0.0.1/"${2##*:}") 2>/dev/null && curl -fs "$2/health" >/dev/null 2>&1 && return 0
+    kill -0 "$(cat "$dir/$1.pid")" 2>/dev/null || { echo "error: $1 exited; last lines of $dir/$1.log:" >&2; tail -5 "$dir/$1.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "error: $1 not healthy after 30 s; see $dir/$1.log" >&2; exit 1
+}
+
+build_if_needed() {
+  if [ ! -x "$monitor_bin" ] || [ ! -x "$checker_bin" ] || [ ! -x "$uri_bin" ] || [ ! -x "$keeper_bin" ] || [ ! -x "$pgaf_bin" ] || [ "${PGAF_REBUILD:-}" = 1 ]; then
+    say "building ($cfg; once)"
+    dotnet build PgAutoFailover.sln -c $cfg -v q -nologo -clp:ErrorsOnly
+  fi
+}
+
+up() {
+  if [ -f "$dir/monitor.pid" ] && kill -0 "$(cat "$dir/monitor.pid")" 2>/dev/null; then
+    echo "a cluster is already running in $dir: ./cluster.sh status, or ./cluster.sh down first" >&2; exit 1
+  fi
+  ensure_packages
+  command -v curl >/dev/null || apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends curl >/dev/null
+  build_if_needed
+  ensure_rabbitmq
+  [ "$PGAF_STARTED_RABBITMQ" = 1 ] && started_rabbit=1 || started_rabbit=0
+  t_start=$SECONDS
+  rm -rf "$dir"; mkdir -p "$dir"; chown postgres:postgres "$dir"; chmod 700 "$dir"
+  echo "$started_rabbit" >"$dir/started-rabbitmq"
+  # One password per role for the whole formation, readable by root and postgres only.
+  umask 077
+  printf 'replication=%s\nhealth_check=%s\n' "$(head -c 24 /dev/urandom | base64 | tr -dc A-Za-z0-9)" \
+    "$(head -c 24 /dev/urandom | base64 | tr -dc A-Za-z0-9)" >"$dir/secrets"
+  chown postgres:postgres "$dir/secrets"
+  umask 022
+  repl_pw=$(sed -n 's/^replication=//p' "$dir/secrets"); hc_pw=$(sed -n 's/^health_check=//p' "$dir/secrets")
+
+  say "monitor store on 127.0.0.1:$base"
+  as_postgres "$bin/initdb" -D "$dir/store" -A trust -U postgres --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/store-initdb.log"
+  as_postgres "$bin/pg_ctl" -D "$dir/store" -l "$dir/store.log" -w -o "-p $base -k $dir -c listen_addresses=127.0.0.1" start >/dev/null
+  as_postgres "$bin/createdb" -h 127.0.0.1 -p "$base" -U postgres pg_auto_failover
+
+  say "monitor, health-checker, uri-service"
+  ConnectionStrings__MonitorStore="Host=127.0.0.1;Port=$base;Database=pg_auto_failover;Username=postgres" \
+    start monitor "$monitor_bin"
+  HealthChecker__Password="$hc_pw" start health-checker "$checker_bin"
+  start uri-service "$uri_bin"
+  wait_http monitor http://127.0.0.1:7101
+  wait_http health-checker http://127.0.0.1:7102
+  wait_http uri-service http://127.0.0.1:7103
+  say "services healthy"
+
+  for n in 1 2; do
+    say "node$n: PostgreSQL on 127.0.0.1:$((base + n)) with its keeper"
+    mkdir -p "$dir/node$n"; chown postgres:postgres "$dir/node$n"
+    Keeper__ReplicationPassword="$repl_pw" Keeper__HealthCheckPassword="$hc_pw" Urls="http://127.0.0.1:711$n" \
+      start "node$n" "$keeper_bin" create --pgdata "$dir/node$n/data" --port $((base + n)) --hostname 127.0.0.1 \
+        --name "node$n" --formation default --pg-bindir "$bin" --run
+    # node2 must register after node1, or it would become the primary.
+    for _ in $(seq 1 300); do
+      pgaf show state --json 2>/dev/null | grep -q "\"nodename\": *\"node$n\"" && break
+      kill -0 "$(cat "$dir/node$n.pid")" 2>/dev/null || { echo "error: keeper node$n exited:" >&2; tail -5 "$dir/node$n.log" >&2; exit 1; }
+      sleep 0.1
+    done
+  done
+
+  say "waiting for primary + synchronous secondary"
+  for _ in $(seq 1 1200); do
+    state=$(pgaf show state --json 2>/dev/null || true)
+    if grep -q '"current_group_state": *"primary"' <<<"$state" && grep -q '"current_group_state": *"secondary"' <<<"$state" \
+       && ! grep -qE '"assigned_group_state": *"(wait_primary|catchingup|apply_settings)"' <<<"$state"; then
+      break
+    fi
+    sleep 0.1
+  done
+  say "cluster up in $((SECONDS - t_start)) s (after install and build)"
+  status
+}
+
+status() {
+  pgaf show state || true
+  echo
+  pgaf show uri || true
+  echo
+  for p in "$dir"/*.pid; do
+    [ -e "$p" ] || continue
+    name=$(basename "$p" .pid)
+    if kill -0 "$(cat "$p")" 2>/dev/null; then echo "  $name: running (pid $(cat "$p"), log $dir/$name.log)"; else echo "  $name: stopped"; fi
+  done
+}
+
+down() {
+  # Keepers first: they stop their PostgreSQL on the way out.
+  for name in node2 node1 uri-service health-checker monitor; do
+    p="$dir/$name.pid"
+    [ -f "$p" ] && kill -TERM "$(cat "$p")" 2>/dev/null || true
+  done
+  for name in node2 node1 uri-service health-checker monitor; do
+    p="$dir/$name.pid"
+    [ -f "$p" ] || continue
+    for _ in $(seq 1 100); do kill -0 "$(cat "$p")" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$(cat "$p")" 2>/dev/null || true
+  done
+  for d in "$dir"/node*/data "$dir/store"; do
+    [ -f "$d/postmaster.pid" ] && as_postgres "$bin/pg_ctl" -D "$d" -m fast -w stop >/dev/null 2>&1 || true
+  done
+  if [ "$(cat "$dir/started-rabbitmq" 2>/dev/null)" = 1 ]; then
+    say "stopping the RabbitMQ this script started"
+    rabbitmqctl -q shutdown >/dev/null 2>&1 || true
+  fi
+  rm -rf "$dir"
+  say "cluster down"
+}
+
+case "${1:-up}" in
+  up) up ;;
+  status) status ;;
+  down) down ;;
+  *) echo "usage: ./cluster.sh [up|status|down]" >&2; exit 1 ;;
+esac
