@@ -57,6 +57,12 @@ public sealed class KeeperOptions
     public List<string> HealthCheckHosts { get; set; } = [];
     /// <summary>Replication password shared by the group. When empty, read from <see cref="ReplicationPasswordFile"/>, generated there on first need.</summary>
     [System.Text.Json.Serialization.JsonIgnore] public string? ReplicationPassword { get; set; }
+    /// <summary>
+    /// Password of the health-check role (pgautofailover_monitor). The health-checkers log in with one password
+    /// for every node, so pass the same value here and to them (HealthChecker:Password). When empty, one is
+    /// generated into the password file (then give that to the health-checkers).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore] public string? HealthCheckPassword { get; set; }
     /// <summary>File with the group's replication password (mode 0600, owned by the PostgreSQL user). Default &lt;state dir&gt;/replication.password.</summary>
     public string? ReplicationPasswordFile { get; set; }
     /// <summary>Extra PostgreSQL settings put on the postgres command line (name=value), e.g. fsync=off in tests.</summary>

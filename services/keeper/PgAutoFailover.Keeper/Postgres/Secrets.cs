@@ -10,7 +10,7 @@ namespace PgAutoFailover.Keeper.Postgres;
 public sealed class Secrets(KeeperOptions options, OsCommand os)
 {
     public string ReplicationPassword => options.ReplicationPassword is { Length: > 0 } p ? p : Get("replication");
-    public string HealthCheckPassword => Get("health_check");
+    public string HealthCheckPassword => options.HealthCheckPassword is { Length: > 0 } p ? p : Get("health_check");
 
     private string Get(string key)
     {
