@@ -27,8 +27,15 @@ public sealed class MonitorClient(
 
     public async Task<NodeGoal> ReportAsync(ReportNodeState request, CancellationToken cancellationToken)
     {
-        var response = await report.GetResponse<NodeGoal>(request, cancellationToken, RequestTimeout.After(ms: (int)options.MonitorTimeout.TotalMilliseconds));
-        return response.Message;
+        var response = await report.GetResponse<NodeGoal, NodeReportRejected>(request, cancellationToken, RequestTimeout.After(ms: (int)options.MonitorTimeout.TotalMilliseconds));
+        if (response.Is(out Response<NodeReportRejected>? rejected))
+        {
+            // The monitor answered but will not take the report: keep PostgreSQL as it is and say why.
+            throw new KeeperException(rejected.Message.NodeUnknown
+                ? $"the monitor does not know node {request.NodeId} in {request.Formation}/{request.GroupId} (dropped?): {rejected.Message.Reason}"
+                : $"the monitor rejected report #{request.Sequence}: {rejected.Message.Reason}");
+        }
+        return response.Is(out Response<NodeGoal>? goal) ? goal.Message : throw new KeeperException("unexpected answer to a report");
     }
 
     /// <summary>The keeper's own queue, where the monitor sends AssignGoalState the moment a goal changes.</summary>
