@@ -15,6 +15,7 @@ public sealed class ComposeTests
         ["RABBITMQ_PASSWORD"] = "test-rabbit",
         ["MONITOR_STORE_PASSWORD"] = "test-store",
         ["REPLICATION_PASSWORD"] = "test-replication",
+        ["HEALTHCHECK_PASSWORD"] = "test-healthcheck",
     };
 
     public static string RepositoryRoot
@@ -131,7 +132,7 @@ public sealed class ComposeTests
     {
         // Start from a clean slate for the variables the file reads, so the outer environment cannot hide a problem.
         var env = new Dictionary<string, string>(environment);
-        foreach (var name in new[] { "RABBITMQ_PASSWORD", "MONITOR_STORE_PASSWORD", "REPLICATION_PASSWORD" })
+        foreach (var name in new[] { "RABBITMQ_PASSWORD", "MONITOR_STORE_PASSWORD", "REPLICATION_PASSWORD", "HEALTHCHECK_PASSWORD" })
             env.TryAdd(name, "");
         return ProcessRunner.RunAsync("docker-compose", ["-f", Path.Combine(RepositoryRoot, "docker-compose.yml"), .. args],
             TimeSpan.FromMinutes(2), env);
@@ -157,6 +158,9 @@ public sealed class ComposeTests
         Assert.Contains("RABBITMQ_URL: amqp://pgaf:test-rabbit@rabbitmq:5672/", result.StandardOutput);
         Assert.Contains("Password=test-store", result.StandardOutput);
         Assert.Contains("Keeper__ReplicationPassword: test-replication", result.StandardOutput);
+        // The keepers set the health-check role's password that the health-checker logs in with.
+        Assert.Contains("Keeper__HealthCheckPassword: test-healthcheck", result.StandardOutput);
+        Assert.Contains("HealthChecker__Password: test-healthcheck", result.StandardOutput);
         Assert.Contains("127.0.0.1:7103:7103", result.StandardOutput);
     }
 
@@ -164,6 +168,7 @@ public sealed class ComposeTests
     [InlineData("RABBITMQ_PASSWORD")]
     [InlineData("MONITOR_STORE_PASSWORD")]
     [InlineData("REPLICATION_PASSWORD")]
+    [InlineData("HEALTHCHECK_PASSWORD")]
     public async Task Docker_compose_refuses_to_run_without_a_password(string missing)
     {
         if (!RequireDockerCompose()) return;
