@@ -42,6 +42,7 @@ public static class GroupProjection
                 CandidatePriority = j.CandidatePriority,
                 ReplicationQuorum = j.ReplicationQuorum,
                 ReportedState = j.InitialReportedState,
+                EverAssignedWritable = States.IsWritable(j.InitialReportedState),
                 GoalState = NodeState.Init,
                 StateChangedAt = j.At,
             }),
@@ -54,10 +55,16 @@ public static class GroupProjection
             LastProbeError = p.Succeeded ? null : p.Error,
         }),
         NodeHealthMarked h => Update(state, h.NodeId, n => n with { Health = h.Health, HealthCheckAt = h.At }),
-        GoalAssigned g => Update(state, g.NodeId, n => n with { GoalState = g.Goal, StateChangedAt = g.At }),
+        GoalAssigned g => Update(state, g.NodeId, n => n with
+        {
+            GoalState = g.Goal,
+            StateChangedAt = g.At,
+            EverAssignedWritable = n.EverAssignedWritable || States.IsWritable(g.Goal),
+        }),
         LeaseGranted l => Update(state, l.NodeId, n => n with
         {
             LeaseExpiresAt = n.LeaseExpiresAt is { } old && old > l.ExpiresAt ? old : l.ExpiresAt,
+            LeaseReportSequence = Math.Max(n.LeaseReportSequence, l.ReportSequence),
         }),
         CandidatePriorityChanged c => Update(state, c.NodeId, n => n with { CandidatePriority = c.CandidatePriority }),
         ReplicationQuorumChanged q => Update(state, q.NodeId, n => n with { ReplicationQuorum = q.ReplicationQuorum }),

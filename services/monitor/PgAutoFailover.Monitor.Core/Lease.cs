@@ -13,7 +13,9 @@ namespace PgAutoFailover.Monitor.Core;
 /// <para>Fencing: a node that last reported a writable state may accept writes until
 /// max(lease expiry, last moment any other node may have streamed from it + L) + margin, because its keeper
 /// keeps serving while a synchronous standby replied within L. A node that reported a non-writable state
-/// has confirmed it stopped (the keeper records a state only after its transition succeeded).</para>
+/// in a report later than its last lease has confirmed it is not writing (the keeper records a state only
+/// after its transition succeeded, and becomes a writer only with a lease). A node whose last report was
+/// answered with a lease may have become a writer since, whatever it reported.</para>
 /// </summary>
 public static class Lease
 {
@@ -23,7 +25,8 @@ public static class Lease
     /// </summary>
     public static DateTimeOffset? FencedAt(GroupState g, MonitorNode y, MonitorOptions o)
     {
-        if (!States.IsWritable(y.ReportedState)) return null;
+        var leaseAfterLastReport = y.LeaseReportSequence >= y.LastReportSequence && y.LeaseExpiresAt is not null;
+        if (!States.IsWritable(y.ReportedState) && !leaseAfterLastReport) return null;
         var until = y.LeaseExpiresAt ?? DateTimeOffset.MinValue;
         foreach (var x in g.AllNodes.Values)
         {

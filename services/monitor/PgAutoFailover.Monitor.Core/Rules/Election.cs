@@ -43,7 +43,11 @@ internal static class Election
         }),
         new("EL-5", "data-loss guard: at least number_sync_standbys + 1 quorum candidates", b =>
         {
-            var needed = b.Ctx.State.Settings.NumberSyncStandbys + 1;
+            // Refinement: quorum nodes that never received WAL (init, wait_standby) cannot hold an acknowledged
+            // commit, so they are not waited for; otherwise a group whose only data-bearing quorum node reported
+            // would wait forever.
+            var mayHoldWal = b.Ctx.Nodes.Count(n => n.ReplicationQuorum && n.ReportedState is not (Init or WaitStandby));
+            var needed = Math.Min(b.Ctx.State.Settings.NumberSyncStandbys + 1, Math.Max(1, mayHoldWal));
             if (b.QuorumCandidates >= needed || !b.Ctx.GuardDataLoss) return false;
             b.Ctx.Note($"failover still in progress: {b.QuorumCandidates} quorum candidate(s) reported, {needed} needed");
             return true;

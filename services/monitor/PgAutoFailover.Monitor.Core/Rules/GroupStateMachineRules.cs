@@ -27,6 +27,11 @@ internal static class GroupStateMachineRules
             c => Conv(c.A, Maintenance),
             _ => true),
 
+        new("MAIN-SELF-FENCED-RESUME", "A reports demote_timeout (lease or partition fence) but is still the group's writer and no failover is under way: primary (K36)",
+            c => c.A.ReportedState == DemoteTimeout && States.IsWritable(c.A.GoalState) && c.A.GoalState != (c.N == 1 ? NodeState.Single : Primary)
+                 && c.Ctx.State.Failover is null && !c.Ctx.FailoverInProgress,
+            c => c.Assign(c.A, c.N == 1 ? NodeState.Single : Primary, "MAIN-SELF-FENCED-RESUME", "it fenced itself but no other node took over: restart it") || true),
+
         new("MAIN-SELF-FENCED", "A reports demote_timeout (it fenced itself) and its goal has no keeper edge from there: demoted (#1025)",
             c => c.A.ReportedState == DemoteTimeout && !States.KeeperCanReach(DemoteTimeout, c.A.GoalState),
             c => c.Assign(c.A, Demoted, "MAIN-SELF-FENCED", "it fenced itself and another node is taking over") || true),
@@ -61,17 +66,21 @@ internal static class GroupStateMachineRules
 
         // ---- standby-side rules -----------------------------------------------------------------
         new("GSM-9", "A converged report_lsn, healthy primary converged wait_primary/join_primary: secondary",
-            c => Conv(c.A, ReportLsn) && Conv(c.P, WaitPrimary, JoinPrimary) && c.Ctx.Healthy(c.P),
+            c => c.FollowablePrimary && Conv(c.A, ReportLsn) && Conv(c.P, WaitPrimary, JoinPrimary) && c.Ctx.Healthy(c.P),
             c => c.Assign(c.A, Secondary, "GSM-9", $"{c.P!.Label} is the primary now") || true),
 
         new("GSM-10", "A converged report_lsn, healthy primary converged primary: secondary",
-            c => Conv(c.A, ReportLsn) && Conv(c.P, Primary) && c.Ctx.Healthy(c.P),
+            c => c.FollowablePrimary && Conv(c.A, ReportLsn) && Conv(c.P, Primary) && c.Ctx.Healthy(c.P),
             c => c.Assign(c.A, Secondary, "GSM-10", $"{c.P!.Label} is the primary now") || true),
 
         new("MAIN-STUCK-FAST-FORWARD", "A told fast_forward but every node with the missing WAL is unhealthy: back to report_lsn",
             c => c.Ctx.GuardDataLoss && c.A.GoalState == FastForward && c.A.ReportedState == ReportLsn
                  && !c.Ctx.Others(c.A).Any(o => o.Lsn > c.A.Lsn && !States.IsPrimaryBelonging(o.ReportedState) && c.Ctx.Healthy(o)),
             c => c.Assign(c.A, ReportLsn, "MAIN-STUCK-FAST-FORWARD", "no healthy node has the WAL it misses") || true),
+
+        new("FAST-FORWARD-SHORT", "A converged fast_forward but still behind the most advanced standby: back to report_lsn (never promote a node that may lack WAL)",
+            c => Conv(c.A, FastForward) && c.A.Lsn < MostAdvancedStandbyLsn(c, c.A),
+            c => c.Assign(c.A, ReportLsn, "FAST-FORWARD-SHORT", "it is still behind the most advanced standby") || true),
 
         new("GSM-11", "A converged fast_forward: prepare_promotion",
             c => Conv(c.A, FastForward),
@@ -82,11 +91,11 @@ internal static class GroupStateMachineRules
             c => { Election.Run(c); return true; }),
 
         new("GSM-13", "A converged wait_standby, primary converged wait_primary/join_primary: catchingup",
-            c => Conv(c.A, WaitStandby) && Conv(c.P, WaitPrimary, JoinPrimary),
+            c => c.FollowablePrimary && Conv(c.A, WaitStandby) && Conv(c.P, WaitPrimary, JoinPrimary),
             c => c.Assign(c.A, CatchingUp, "GSM-13", $"{c.P!.Label} is ready to stream WAL") || true),
 
         new("GSM-14", "A converged wait_standby with quorum, primary converged primary: catchingup, primary apply_settings",
-            c => Conv(c.A, WaitStandby) && Conv(c.P, Primary) && c.A.ReplicationQuorum,
+            c => c.FollowablePrimary && Conv(c.A, WaitStandby) && Conv(c.P, Primary) && c.A.ReplicationQuorum,
             c =>
             {
                 c.Assign(c.A, CatchingUp, "GSM-14", $"{c.P!.Label} is ready to stream WAL");
@@ -95,11 +104,11 @@ internal static class GroupStateMachineRules
             }),
 
         new("GSM-15", "A converged wait_standby without quorum, primary converged primary: catchingup",
-            c => Conv(c.A, WaitStandby) && Conv(c.P, Primary) && !c.A.ReplicationQuorum,
+            c => c.FollowablePrimary && Conv(c.A, WaitStandby) && Conv(c.P, Primary) && !c.A.ReplicationQuorum,
             c => c.Assign(c.A, CatchingUp, "GSM-15", $"{c.P!.Label} is ready to stream WAL") || true),
 
         new("GSM-16", "catch-up done: same timeline and within enable_sync_wal_log_threshold: secondary",
-            c => Conv(c.A, CatchingUp) && Conv(c.P, WaitPrimary, JoinPrimary, Primary) && c.Ctx.Healthy(c.A)
+            c => c.FollowablePrimary && Conv(c.A, CatchingUp) && Conv(c.P, WaitPrimary, JoinPrimary, Primary) && c.Ctx.Healthy(c.A)
                  && c.A.Timeline == c.P!.Timeline
                  && HealthPredicates.WalDifferenceWithin(c.A, c.P, c.Options.EnableSyncWalThreshold),
             c => c.Assign(c.A, Secondary, "GSM-16", $"it caught up with {c.P!.Label}") || true),
@@ -201,6 +210,10 @@ internal static class GroupStateMachineRules
             c => Conv(c.A, JoinSecondary) && Conv(c.P, Primary),
             c => c.Assign(c.A, Secondary, "GSM-32", $"follow the new primary {c.P!.Label}") || true),
     ];
+
+    /// <summary>Highest LSN among the other nodes that are not primaries (the EL-6 pool).</summary>
+    private static ulong MostAdvancedStandbyLsn(RuleContext c, Model.MonitorNode a) =>
+        c.Ctx.Others(a).Where(o => !States.IsPrimaryBelonging(o.ReportedState)).Select(o => o.Lsn).DefaultIfEmpty(0UL).Max();
 
     /// <summary>GSM-8 a/b/c.</summary>
     private static bool MultiStandbyPrimaryFailure(RuleContext c)

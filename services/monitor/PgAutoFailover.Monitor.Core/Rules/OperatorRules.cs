@@ -256,7 +256,8 @@ internal static class OperatorRules
         if (wasPrimary)
         {
             ctx.BeginFailover(node, $"{node.Label} removed", planned: true);
-            foreach (var o in ctx.Others(node).Where(o => !DecisionContext.InMaintenance(o)).ToList())
+            // Nodes that never got data (init, wait_standby) have no keeper edge to report_lsn: they wait for the new primary.
+            foreach (var o in ctx.Others(node).Where(o => !DecisionContext.InMaintenance(o) && o.ReportedState is not (Init or WaitStandby)).ToList())
                 ctx.Assign(o.NodeId, ReportLsn, "API-REMOVE-NODE", $"the primary {node.Label} is being removed");
         }
         ctx.Assign(nodeId, Dropped, "API-REMOVE-NODE", "operator dropped the node");
