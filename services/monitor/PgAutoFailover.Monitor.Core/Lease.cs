@@ -36,6 +36,13 @@ public static class Lease
         return until == DateTimeOffset.MinValue ? g.MonitorStartedAt + o.LeaseSafetyMargin : until + o.LeaseSafetyMargin;
     }
 
+    /// <summary>
+    /// When <paramref name="y"/> stopped (or will have stopped) accepting writes: its fence time, or, when it
+    /// confirmed it is not writing, the report that confirmed it. Null when it never reported.
+    /// </summary>
+    public static DateTimeOffset? WritesEndedBy(GroupState g, MonitorNode y, MonitorOptions o) =>
+        FencedAt(g, y, o) ?? y.LastReportAt;
+
     /// <summary>Latest instant some node other than <paramref name="candidate"/> may accept writes, or null if none may now.</summary>
     public static DateTimeOffset? OtherWriterUntil(GroupState g, MonitorNode candidate, MonitorOptions o, DateTimeOffset now)
     {

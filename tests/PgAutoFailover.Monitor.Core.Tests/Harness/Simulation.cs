@@ -210,10 +210,11 @@ internal sealed class Simulation
         n.Goal = goal;
         if (goal.Lease is { } lease) n.LeaseExpiry = sentAt + lease.Duration;
 
-        // Ensure current state (spec §1.4): PostgreSQL runs in the states that need it.
-        if (goal.GoalState == n.Reported && Cluster.RunsPostgres(n.Reported) && !n.PgRunning && n.Reported != Init)
+        // Ensure current state (spec §1.4), also before a transition: PostgreSQL runs in the states that need
+        // it; a writer restarts only with a lease and while still assigned a writable goal.
+        if (Cluster.RunsPostgres(n.Reported) && !n.PgRunning && n.Reported is not (Init or WaitStandby or JoinSecondary))
         {
-            if (!States.IsWritable(n.Reported) || goal.Lease is not null) n.PgRunning = true;
+            if (!States.IsWritable(n.Reported) || (goal.Lease is not null && goal.GoalState == n.Reported)) n.PgRunning = true;
         }
         if (goal.GoalState != n.Reported && States.KeeperCanReach(n.Reported, goal.GoalState) && _rng.NextDouble() < 0.9)
             Transition(n, goal);
@@ -263,6 +264,13 @@ internal sealed class Simulation
             case StopReplication:
                 n.Generation = ++_generations; // promoted, read-only
                 n.PgRunning = true;
+                break;
+            case ReportLsn when n.Reported == Init:
+                // K5 InitFromStandby: base backup from the most advanced standby in report_lsn.
+                var backupSource = Nodes.Values.Where(o => o.Id != n.Id && o.Reported == ReportLsn && o.PgRunning && Connected(n, o))
+                    .OrderByDescending(o => o.Lsn).FirstOrDefault();
+                if (backupSource is null) return;
+                n.Lsn = backupSource.Lsn; n.Generation = backupSource.Generation; n.PgRunning = true;
                 break;
             case ReportLsn:
                 n.PgRunning = true;
@@ -332,6 +340,13 @@ internal sealed class Simulation
         var d = Decide(t);
         Log($"operator {t}: {(d.Accepted ? "ok" : d.Refusal!.Reason)}");
         if (d.Accepted && t is FailoverCommand { AllowDataLoss: true } && d.Assignments.Count > 0) DataLossAllowed = true;
+        if (d.Accepted && t is DropNodeCommand)
+        {
+            // The operator may drop the only copy of acknowledged writes: from now on only what the kept nodes
+            // hold can be required.
+            var kept = Nodes.Values.Where(x => State.Find(x.Id) is { GoalState: not Dropped }).Select(x => x.Lsn).DefaultIfEmpty(0UL).Max();
+            AckedLsn = Math.Min(AckedLsn, kept);
+        }
         if (d.Accepted && t is DropNodeCommand { Force: true } drop && State.Find(drop.NodeId) is null && Nodes.TryGetValue(drop.NodeId, out var gone))
         {
             gone.HostUp = false; // a forcibly removed node is decommissioned

@@ -27,6 +27,13 @@ internal static class Election
 
     private static readonly Step[] Steps =
     [
+        new("EL-0", "refinement: a healthy primary with a writable goal is still serving: no election", b =>
+        {
+            if (b.Rc.P is not { } p || !States.IsWritable(p.GoalState) || b.Ctx.Unhealthy(p)) return false;
+            if (b.Ctx.Nodes.Any(DecisionContext.BeingPromoted)) return false; // decided already: EL-1 continues it
+            b.Ctx.Note($"no election: {p.Label} still serves as primary");
+            return true;
+        }),
         new("EL-1", "continue an election already decided (non-elected report_lsn nodes join_secondary)", ContinueDecided),
         new("EL-2", "collect candidates; send streaming standbys and a returned old primary to report_lsn", Collect),
         new("EL-3", "data-loss guard: wait for every quorum standby to report its LSN", b =>
@@ -47,13 +54,19 @@ internal static class Election
             // commit, so they are not waited for; otherwise a group whose only data-bearing quorum node reported
             // would wait forever.
             var mayHoldWal = b.Ctx.Nodes.Count(n => n.ReplicationQuorum && n.ReportedState is not (Init or WaitStandby));
-            var needed = Math.Min(b.Ctx.State.Settings.NumberSyncStandbys + 1, Math.Max(1, mayHoldWal));
+            var needed = Math.Min(b.Ctx.State.Settings.NumberSyncStandbys + 1, mayHoldWal);
             if (b.QuorumCandidates >= needed || !b.Ctx.GuardDataLoss) return false;
             b.Ctx.Note($"failover still in progress: {b.QuorumCandidates} quorum candidate(s) reported, {needed} needed");
             return true;
         }),
         new("EL-6", "most advanced: highest (timeline, LSN) among non-primary nodes", MostAdvanced),
         new("EL-7", "select the best candidate by priority, then LSN", Select),
+        new("EL-8-FENCE", "refinement: decide only once the old primary is provably fenced, so the reported LSNs are final", b =>
+        {
+            if (Lease.OtherWriterUntil(b.Ctx.State, b.Selected!, b.Ctx.Options, b.Ctx.Now) is not { } until) return false;
+            b.Ctx.Note($"election of {b.Selected!.Label} waits until {until:O}: the old primary may still accept writes");
+            return true;
+        }),
         new("EL-8", "promote: prepare_promotion if most advanced, else fast_forward", Promote),
     ];
 
@@ -89,6 +102,7 @@ internal static class Election
     {
         var ctx = b.Ctx;
         var nss = ctx.State.Settings.NumberSyncStandbys;
+        var oldPrimaryWritesEnded = b.Rc.P is { } p ? Lease.WritesEndedBy(ctx.State, p, ctx.Options) : null;
         foreach (var x in ctx.Nodes.ToList())
         {
             var oldOrNewPrimary = DecisionContext.InPrimaryState(x) || DecisionContext.BeingDemotedPrimary(x) || DecisionContext.DemotedPrimary(x);
@@ -109,10 +123,21 @@ internal static class Election
             {
                 b.Missing++;
             }
+            else if (x.ReportedState == WaitStandby && x.GoalState == CatchingUp && x.ReplicationQuorum
+                     && oldPrimaryWritesEnded is { } ended && !(x.LastReportAt > ended))
+            {
+                // Refinement: it may have finished its base backup and acknowledged commits of the old primary
+                // without having reported it yet; wait for a report made after the old primary stopped writing.
+                b.Missing++;
+            }
             else if ((x.ReportedState is Secondary or CatchingUp && x.GoalState is Secondary or CatchingUp)
                      || (x.ReportedState == Maintenance && x.GoalState == CatchingUp)
                      || x.IsConverged(Draining) || x.IsConverged(Demoted)
-                     || (x.ReportedState == Demoted && x.GoalState == CatchingUp))
+                     || (x.ReportedState == Demoted && x.GoalState == CatchingUp)
+                     // Refinement: a node told to follow a primary that failed before it could (reported
+                     // report_lsn or join_secondary, goal secondary/join_secondary) rejoins the election instead
+                     // of waiting forever for a primary that is gone.
+                     || (x.ReportedState is ReportLsn or JoinSecondary && x.GoalState is Secondary or JoinSecondary))
             {
                 ctx.Assign(x.NodeId, ReportLsn, "EL-2", "failover in progress: report your LSN");
                 b.Missing++;

@@ -257,7 +257,9 @@ internal static class OperatorRules
         {
             ctx.BeginFailover(node, $"{node.Label} removed", planned: true);
             // Nodes that never got data (init, wait_standby) have no keeper edge to report_lsn: they wait for the new primary.
-            foreach (var o in ctx.Others(node).Where(o => !DecisionContext.InMaintenance(o) && o.ReportedState is not (Init or WaitStandby)).ToList())
+            // An old primary still reporting a primary state keeps its demotion goal (no keeper edge to report_lsn).
+            foreach (var o in ctx.Others(node).Where(o => !DecisionContext.InMaintenance(o) && o.ReportedState is not (Init or WaitStandby)
+                                                          && !States.IsPrimaryBelonging(o.ReportedState)).ToList())
                 ctx.Assign(o.NodeId, ReportLsn, "API-REMOVE-NODE", $"the primary {node.Label} is being removed");
         }
         ctx.Assign(nodeId, Dropped, "API-REMOVE-NODE", "operator dropped the node");
