@@ -378,13 +378,23 @@ internal sealed class Simulation
             Violate($"two nodes accept writes: {string.Join(", ", writers.Select(w => $"{w.Id}:{w.Reported}"))}");
     }
 
-    /// <summary>Everything heals and no more commands: keepers cycle every 250 ms; returns rounds until quiet, or -1.</summary>
-    public int SettleAfterHealing(int maxRounds = 400)
+    /// <summary>
+    /// Everything heals; keepers cycle every 250 ms with no more commands. States that by design wait for an
+    /// operator (every data-bearing node has candidate priority 0) get the operator's answer: priorities are
+    /// set back to 50. Returns the rounds until the group is quiet and converged, or -1 (a dead end). A group
+    /// the operator left without any data-bearing node (all in init/wait_standby) may stay as it is.
+    /// </summary>
+    public int SettleAfterHealing(int maxRounds = 600)
     {
         HealAll();
         var quiet = 0;
         for (var round = 0; round < maxRounds; round++)
         {
+            if (round >= 100 && quiet == 0)
+            {
+                foreach (var x in State.Nodes.Where(x => x.CandidatePriority <= 0).ToList())
+                    Decide(new SetCandidatePriorityCommand(x.NodeId, 50));
+            }
             var before = State;
             foreach (var n in Nodes.Values.ToList())
             {
@@ -394,7 +404,8 @@ internal sealed class Simulation
             }
             Decide(new TimerTrigger());
             Advance(TimeSpan.FromMilliseconds(250));
-            var converged = State.AllNodes.Values.All(x => x.ReportedState == x.GoalState)
+            var noData = State.Nodes.All(x => x.ReportedState is Init or WaitStandby);
+            var converged = State.AllNodes.Values.All(x => x.ReportedState == x.GoalState || noData)
                             && State.AllNodes.Values.All(x => Nodes[x.NodeId].Reported == x.ReportedState);
             quiet = converged && SameGoals(before, State) ? quiet + 1 : 0;
             if (quiet >= 40) return round;

@@ -55,6 +55,11 @@ internal static class GroupStateMachineRules
             c => DecisionContext.InPrimaryState(c.A),
             c => { c.Run(PrimaryRules.Table); return true; }),
 
+        new("ORPHAN-DEMOTED", "refinement: A converged demoted, demote_timeout or draining, nobody holds a writable goal and nobody is being promoted: report_lsn, so an election can use its data",
+            c => Conv(c.A, Demoted, DemoteTimeout, Draining) && c.N > 1
+                 && !c.Ctx.Nodes.Any(n => States.IsWritable(n.GoalState) || DecisionContext.BeingPromoted(n)),
+            c => c.Assign(c.A, ReportLsn, "ORPHAN-DEMOTED", "no primary and no promotion under way: join an election") || true),
+
         new("GSM-7", "no primary and no failover in progress: no decision",
             c => c.P is null && !c.Ctx.FailoverInProgress,
             c => { c.Ctx.Note($"{c.A.Label}: the group has no primary and no failover is in progress"); return true; }),
