@@ -11,7 +11,8 @@ namespace PgAutoFailover.Monitor.Core.Tests;
 /// </summary>
 public class PropertyTests(ITestOutputHelper output)
 {
-    private const int Seeds = 120;
+    /// <summary>Walks per mode; SIM_SCALE=10 runs ten times more (a longer local hunt).</summary>
+    private static readonly int Seeds = 180 * int.Parse(Environment.GetEnvironmentVariable("SIM_SCALE") ?? "1");
     private const int StepsPerWalk = 3000;
 
     private void Walk(int seed, bool operators, bool allowDataLoss, int nss = 0)
@@ -68,6 +69,6 @@ public class PropertyTests(ITestOutputHelper output)
     [Fact]
     public void Allow_data_loss_never_breaks_single_writer()
     {
-        for (var seed = 3000; seed < 3020; seed++) Walk(seed, operators: true, allowDataLoss: true);
+        for (var seed = 3000; seed < 3000 + Seeds / 6; seed++) Walk(seed, operators: true, allowDataLoss: true);
     }
 }

@@ -14,8 +14,10 @@ namespace PgAutoFailover.Monitor.Core;
 /// max(lease expiry, last moment any other node may have streamed from it + L) + margin, because its keeper
 /// keeps serving while a synchronous standby replied within L. A node that reported a non-writable state
 /// in a report later than its last lease has confirmed it is not writing (the keeper records a state only
-/// after its transition succeeded, and becomes a writer only with a lease). A node whose last report was
-/// answered with a lease may have become a writer since, whatever it reported.</para>
+/// after its transition succeeded, and becomes a writer only with a lease). So has a node that reported
+/// PostgreSQL not running: keeper requirement, a keeper (re)starts a writable PostgreSQL only while it holds
+/// an unexpired lease. A node whose last report was answered with a lease may have become a writer since,
+/// whatever it reported.</para>
 /// </summary>
 public static class Lease
 {
@@ -26,7 +28,8 @@ public static class Lease
     public static DateTimeOffset? FencedAt(GroupState g, MonitorNode y, MonitorOptions o)
     {
         var leaseAfterLastReport = y.LeaseReportSequence >= y.LastReportSequence && y.LeaseExpiresAt is not null;
-        if (!States.IsWritable(y.ReportedState) && !leaseAfterLastReport) return null;
+        var confirmedNotWriting = !States.IsWritable(y.ReportedState) || !y.PgIsRunning;
+        if (confirmedNotWriting && !leaseAfterLastReport) return null;
         var until = y.LeaseExpiresAt ?? DateTimeOffset.MinValue;
         foreach (var x in g.AllNodes.Values)
         {

@@ -380,8 +380,8 @@ internal sealed class Simulation
 
     /// <summary>
     /// Everything heals; keepers cycle every 250 ms with no more commands. States that by design wait for an
-    /// operator (every data-bearing node has candidate priority 0) get the operator's answer: priorities are
-    /// set back to 50. Returns the rounds until the group is quiet and converged, or -1 (a dead end). A group
+    /// operator (every data-bearing node has candidate priority 0, or the data is only on nodes in maintenance)
+    /// get the operator's answer after 25 s: priorities set back to 50, maintenance disabled. Returns the rounds until the group is quiet and converged, or -1 (a dead end). A group
     /// the operator left without any data-bearing node (all in init/wait_standby) may stay as it is.
     /// </summary>
     public int SettleAfterHealing(int maxRounds = 600)
@@ -394,6 +394,8 @@ internal sealed class Simulation
             {
                 foreach (var x in State.Nodes.Where(x => x.CandidatePriority <= 0).ToList())
                     Decide(new SetCandidatePriorityCommand(x.NodeId, 50));
+                foreach (var x in State.Nodes.Where(x => x.IsConverged(Maintenance)).ToList())
+                    Decide(new DisableMaintenanceCommand(x.NodeId));
             }
             var before = State;
             foreach (var n in Nodes.Values.ToList())

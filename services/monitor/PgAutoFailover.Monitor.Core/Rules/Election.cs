@@ -106,11 +106,20 @@ internal static class Election
         foreach (var x in ctx.Nodes.ToList())
         {
             var oldOrNewPrimary = DecisionContext.InPrimaryState(x) || DecisionContext.BeingDemotedPrimary(x) || DecisionContext.DemotedPrimary(x);
-            if (oldOrNewPrimary && !x.IsConverged(Draining) && !x.IsConverged(Demoted)) continue;
+            if (oldOrNewPrimary && !x.IsConverged(Draining) && !x.IsConverged(Demoted))
+            {
+                // Refinement: an old primary that is still reporting may hold the only copy of commits a
+                // standby acknowledged before it was promoted; wait until it converges (draining or demoted)
+                // and joins the election with its LSN. A dead one is skipped, as upstream does.
+                if (!DecisionContext.InPrimaryState(x) && ctx.Reporting(x) && x.LastReportAt is not null) b.Missing++;
+                continue;
+            }
 
             if (ctx.Unhealthy(x) && !ctx.Reporting(x))
             {
-                if (x.ReplicationQuorum && x.ReportedState != ReportLsn) b.Missing++;
+                // Refinement: a report_lsn report only counts while the goal is still report_lsn; one left over
+                // from an earlier election says nothing about WAL streamed since.
+                if (x.ReplicationQuorum && !x.IsConverged(ReportLsn)) b.Missing++;
                 continue;
             }
 

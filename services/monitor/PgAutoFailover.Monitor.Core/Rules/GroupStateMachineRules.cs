@@ -45,7 +45,15 @@ internal static class GroupStateMachineRules
         new("GSM-4", "alone, candidate (or already serving as primary, MAIN): single",
             c => c.N == 1 && !Conv(c.A, NodeState.Single)
                  && (c.A.CandidatePriority > 0 || States.IsWritable(c.A.ReportedState)),
-            c => { if (Lease.CandidateMayTakeWrites(c.Ctx, c.A)) c.Assign(c.A, NodeState.Single, "GSM-4", "no other node in the group"); return true; }),
+            c =>
+            {
+                // No keeper edge to single from maintenance: go through report_lsn (K68, then K44).
+                if (!States.KeeperCanReach(c.A.ReportedState, NodeState.Single))
+                    c.Assign(c.A, ReportLsn, "GSM-4", "no other node in the group: report the LSN first");
+                else if (Lease.CandidateMayTakeWrites(c.Ctx, c.A))
+                    c.Assign(c.A, NodeState.Single, "GSM-4", "no other node in the group");
+                return true;
+            }),
 
         new("GSM-5", "alone with candidate priority 0: report_lsn (a non-candidate never takes writes alone)",
             c => c.N == 1 && !Conv(c.A, NodeState.Single) && c.A.CandidatePriority <= 0,
@@ -94,6 +102,10 @@ internal static class GroupStateMachineRules
         new("GSM-12", "A converged report_lsn or fast_forward: election",
             c => Conv(c.A, ReportLsn, FastForward),
             c => { Election.Run(c); return true; }),
+
+        new("REG-6-REDIRECT", "refinement: A still in init with goal report_lsn (REG-6) and a primary exists now: wait_standby (init cannot report_lsn without a standby to copy)",
+            c => c.FollowablePrimary && c.A.ReportedState == Init && c.A.GoalState == ReportLsn && States.IsWritable(c.P!.GoalState),
+            c => c.Assign(c.A, WaitStandby, "REG-6-REDIRECT", $"{c.P!.Label} is the primary now") || true),
 
         new("GSM-13", "A converged wait_standby, primary converged wait_primary/join_primary: catchingup",
             c => c.FollowablePrimary && Conv(c.A, WaitStandby) && Conv(c.P, WaitPrimary, JoinPrimary),
@@ -144,7 +156,7 @@ internal static class GroupStateMachineRules
             c => Conv(c.A, PreparePromotion) && c.P is { } p && !DecisionContext.InMaintenance(p),
             c =>
             {
-                c.Assign(c.P!, DemoteTimeout, "GSM-23", $"{c.A.Label} is being promoted");
+                c.AssignDemotion(c.P!, DemoteTimeout, "GSM-23", $"{c.A.Label} is being promoted");
                 c.Assign(c.A, StopReplication, "GSM-23", $"{c.P!.Label} is being demoted");
                 return true;
             }),
@@ -228,7 +240,7 @@ internal static class GroupStateMachineRules
             && c.Ctx.HealthyCandidates(c.Ctx.Others(p).Where(o => o.GoalState == Secondary)).Any())
         {
             c.Ctx.BeginFailover(p, $"{p.Label} is unhealthy", planned: false);
-            c.Assign(p, Draining, "GSM-8a", $"{p.Label} is unhealthy");
+            c.AssignDemotion(p, Draining, "GSM-8a", $"{p.Label} is unhealthy");
         }
         else if (p is not null && Conv(p, PrepareMaintenance))
         {
@@ -253,7 +265,7 @@ internal static class GroupStateMachineRules
             return true;
         }
         c.Ctx.BeginFailover(p, $"{p.Label} is unhealthy", planned: false);
-        c.Assign(p, Draining, "GSM-17", $"{p.Label} is unhealthy");
+        c.AssignDemotion(p, Draining, "GSM-17", $"{p.Label} is unhealthy");
         c.Assign(c.A, PreparePromotion, "GSM-17", $"{p.Label} is unhealthy and {c.A.Label} is a healthy candidate");
         return true;
     }

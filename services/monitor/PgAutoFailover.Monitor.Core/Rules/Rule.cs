@@ -38,6 +38,13 @@ internal sealed class RuleContext(DecisionContext ctx, long activeNodeId)
     public bool Assign(MonitorNode node, NodeState goal, string rule, string reason) =>
         Ctx.Assign(node.NodeId, goal, rule, reason);
 
+    /// <summary>
+    /// Assigns a demotion goal the node's keeper can reach from its reported state: <paramref name="preferred"/>
+    /// (draining, demote_timeout) when there is a keeper edge, else demoted (reachable from every primary state).
+    /// </summary>
+    public bool AssignDemotion(MonitorNode node, NodeState preferred, string rule, string reason) =>
+        Assign(node, States.KeeperCanReach(node.ReportedState, preferred) ? preferred : NodeState.Demoted, rule, reason);
+
     /// <summary>Runs a table for this context; returns the id of the rule that stopped evaluation, or null.</summary>
     public string? Run(IReadOnlyList<Rule> table)
     {
