@@ -74,7 +74,14 @@ public static class Lease
     {
         var node = ctx.Node(nodeId);
         if (!States.IsWritable(node.GoalState)) return null;
-        if (ctx.State.Failover is { OldPrimaryId: { } old } && old == nodeId) return null;
+        if (ctx.State.Failover is { OldPrimaryId: { } old } failover && old == nodeId)
+        {
+            // FAILOVER-ABANDONED: the failover away from this node has nobody left to promote (the candidate
+            // was dropped or lost), and the node still holds the group's only writable goal: it keeps its role.
+            if (ctx.FailoverInProgress) return null;
+            ctx.Emit(new FailoverEnded(failover.FailoverId, nodeId, ctx.Now));
+            ctx.Note($"the failover away from {node.Label} was abandoned: no node is being promoted");
+        }
         var granted = new LeaseGranted(nodeId, reportSequence, ctx.Options.PrimaryLease, ctx.Now + ctx.Options.PrimaryLease, ctx.Now);
         ctx.Emit(granted);
         return granted;

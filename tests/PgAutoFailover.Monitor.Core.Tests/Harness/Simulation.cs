@@ -342,9 +342,11 @@ internal sealed class Simulation
         if (d.Accepted && t is FailoverCommand { AllowDataLoss: true } && d.Assignments.Count > 0) DataLossAllowed = true;
         if (d.Accepted && t is DropNodeCommand)
         {
-            // The operator may drop the only copy of acknowledged writes: from now on only what the kept nodes
-            // hold can be required.
-            var kept = Nodes.Values.Where(x => State.Find(x.Id) is { GoalState: not Dropped }).Select(x => x.Lsn).DefaultIfEmpty(0UL).Max();
+            // The operator may drop the only standby copy of acknowledged writes: from now on only what the kept
+            // standbys hold can be required.
+            // Standbys only: if the writer then fails too, that is a second failure, outside the guarantee.
+            var kept = Nodes.Values.Where(x => State.Find(x.Id) is { GoalState: not Dropped } && !States.IsPrimaryBelonging(x.Reported) && x.Reported != Demoted)
+                .Select(x => x.Lsn).DefaultIfEmpty(0UL).Max();
             AckedLsn = Math.Min(AckedLsn, kept);
         }
         if (d.Accepted && t is DropNodeCommand { Force: true } drop && State.Find(drop.NodeId) is null && Nodes.TryGetValue(drop.NodeId, out var gone))

@@ -160,7 +160,8 @@ internal static class OperatorRules
         }
         if (ctx.Primary is null)
         {
-            if (ctx.N == 2) return Refuse($"cannot stop maintenance on {node.Label}: the group has no primary");
+            // Upstream refuses with N = 2; joining an election instead lets the node that holds the data come
+            // back when the other node has none (found by the property walks; the election guards still apply).
             ctx.Assign(nodeId, ReportLsn, "API-STOP-MAINTENANCE", "no primary: join the election");
         }
         else if (ctx.FailoverInProgress)
