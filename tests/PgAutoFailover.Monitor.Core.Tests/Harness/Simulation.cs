@@ -396,7 +396,7 @@ internal sealed class Simulation
             {
                 foreach (var x in State.Nodes.Where(x => x.CandidatePriority <= 0).ToList())
                     Decide(new SetCandidatePriorityCommand(x.NodeId, 50));
-                foreach (var x in State.Nodes.Where(x => x.IsConverged(Maintenance)).ToList())
+                foreach (var x in State.Nodes.Where(x => x.IsConverged(Maintenance) || x.IsConverged(PrepareMaintenance)).ToList())
                     Decide(new DisableMaintenanceCommand(x.NodeId));
             }
             var before = State;

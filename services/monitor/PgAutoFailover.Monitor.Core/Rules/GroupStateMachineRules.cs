@@ -68,9 +68,14 @@ internal static class GroupStateMachineRules
                  && !c.Ctx.Nodes.Any(n => States.IsWritable(n.GoalState) || DecisionContext.BeingPromoted(n)),
             c => c.Assign(c.A, ReportLsn, "ORPHAN-DEMOTED", "no primary and no promotion under way: join an election") || true),
 
-        new("GSM-7", "no primary and no failover in progress: no decision",
+        new("GSM-7", "no primary and no failover in progress: upstream stops with an error; here an election is run, so standbys left without a primary (forced removal) are not stranded",
             c => c.P is null && !c.Ctx.FailoverInProgress,
-            c => { c.Ctx.Note($"{c.A.Label}: the group has no primary and no failover is in progress"); return true; }),
+            c =>
+            {
+                c.Ctx.Note($"{c.A.Label}: the group has no primary and no failover is in progress: running an election");
+                Election.Run(c);
+                return true;
+            }),
 
         // ---- multi-standby failure of the primary (N > 2) ---------------------------------------
         new("GSM-8", "N > 2 and the primary is unhealthy: drain it, then run the election",
@@ -103,9 +108,11 @@ internal static class GroupStateMachineRules
             c => Conv(c.A, ReportLsn, FastForward),
             c => { Election.Run(c); return true; }),
 
-        new("REG-6-REDIRECT", "refinement: A still in init with goal report_lsn (REG-6) and a primary exists now: wait_standby (init cannot report_lsn without a standby to copy)",
-            c => c.FollowablePrimary && c.A.ReportedState == Init && c.A.GoalState == ReportLsn && States.IsWritable(c.P!.GoalState),
-            c => c.Assign(c.A, WaitStandby, "REG-6-REDIRECT", $"{c.P!.Label} is the primary now") || true),
+        new("REG-6-REDIRECT", "refinement: A still in init with goal report_lsn (REG-6), and a primary exists now or no standby is left in report_lsn to copy: wait_standby",
+            c => c.A.ReportedState == Init && c.A.GoalState == ReportLsn
+                 && ((c.FollowablePrimary && States.IsWritable(c.P!.GoalState))
+                     || !c.Ctx.Others(c.A).Any(o => o.IsConverged(ReportLsn))),
+            c => c.Assign(c.A, WaitStandby, "REG-6-REDIRECT", "wait for a primary to copy from") || true),
 
         new("GSM-13", "A converged wait_standby, primary converged wait_primary/join_primary: catchingup",
             c => c.FollowablePrimary && Conv(c.A, WaitStandby) && Conv(c.P, WaitPrimary, JoinPrimary),

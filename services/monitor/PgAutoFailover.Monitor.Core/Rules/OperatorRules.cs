@@ -151,17 +151,18 @@ internal static class OperatorRules
     private static Decision StopMaintenance(DecisionContext ctx, long nodeId)
     {
         if (ctx.State.Find(nodeId) is not { } node || node.GoalState == Dropped) return Unknown(nodeId);
-        if (!Conv(node, Maintenance) && !(ctx.N > 2 && Conv(node, PrepareMaintenance)))
+        if (!Conv(node, Maintenance, PrepareMaintenance))
             return Refuse($"cannot stop maintenance on {node.Label}: it is in state {DecisionContext.Display(node.ReportedState)}, not maintenance");
         if (ctx.N == 1)
         {
             new RuleContext(ctx, nodeId).Run(SingleNodeTable);
             return ctx.ToDecision();
         }
-        if (ctx.Primary is null)
+        if (ctx.Primary is null || ctx.Primary.NodeId == nodeId)
         {
-            // Upstream refuses with N = 2; joining an election instead lets the node that holds the data come
-            // back when the other node has none (found by the property walks; the election guards still apply).
+            // Upstream refuses with N = 2 (and for prepare_maintenance); joining an election instead lets the
+            // node that holds the data come back when the other node has none (found by the property walks;
+            // the election guards still apply).
             ctx.Assign(nodeId, ReportLsn, "API-STOP-MAINTENANCE", "no primary: join the election");
         }
         else if (ctx.FailoverInProgress)
@@ -249,6 +250,11 @@ internal static class OperatorRules
             if (force && Lease.FencedAt(ctx.State, node, ctx.Options) is { } fenced && fenced > ctx.Now)
                 return Refuse($"cannot force the removal of {node.Label}: it may still accept writes until {fenced:O}; retry then");
             ctx.Emit(new NodeRemoved(nodeId, $"Removing {node.Label}{(force ? " (forced)" : "")}", ctx.Now));
+            if (States.IsWritable(node.GoalState) && ctx.N > 0)
+            {
+                ctx.BeginFailover(node, $"{node.Label} removed", planned: true);
+                new RuleContext(ctx, ctx.Nodes[0].NodeId).Run(GroupStateMachineRules.Table);
+            }
             return ctx.ToDecision();
         }
         if (node.GoalState == Dropped) return ctx.ToDecision();
