@@ -70,11 +70,18 @@ public static class GroupProjection
         ReplicationQuorumChanged q => Update(state, q.NodeId, n => n with { ReplicationQuorum = q.ReplicationQuorum }),
         NumberSyncStandbysChanged s => state with { Settings = state.Settings with { NumberSyncStandbys = s.NumberSyncStandbys } },
         DatabaseNameAdopted d => state with { Settings = state.Settings with { DatabaseName = d.DatabaseName } },
-        NodeRemoved r => state with { AllNodes = state.AllNodes.Remove(r.NodeId) },
+        NodeRemoved r => state with
+        {
+            AllNodes = state.AllNodes.Remove(r.NodeId),
+            RemovedStreamingUntil = Later(state.RemovedStreamingUntil,
+                state.Find(r.NodeId) is { } gone ? States.IsStreaming(gone.ReportedState) ? r.At : gone.StreamingUntil : null),
+        },
         FailoverBegan f => state with { Failover = new FailoverInProgress(f.FailoverId, f.OldPrimaryId, f.Reason, f.Planned, f.At) },
         FailoverEnded => state with { Failover = null },
         _ => state,
     };
+
+    private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
     private static GroupState Update(GroupState state, long nodeId, Func<MonitorNode, MonitorNode> change) =>
         state.AllNodes.TryGetValue(nodeId, out var node)

@@ -31,6 +31,7 @@ public static class Lease
         var confirmedNotWriting = !States.IsWritable(y.ReportedState) || !y.PgIsRunning;
         if (confirmedNotWriting && !leaseAfterLastReport) return null;
         var until = y.LeaseExpiresAt ?? DateTimeOffset.MinValue;
+        if (g.RemovedStreamingUntil is { } removed && removed + o.PrimaryLease > until) until = removed + o.PrimaryLease;
         foreach (var x in g.AllNodes.Values)
         {
             if (x.NodeId != y.NodeId && x.StreamingUntil is { } s && s + o.PrimaryLease > until)

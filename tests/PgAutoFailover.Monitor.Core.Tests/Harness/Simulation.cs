@@ -79,7 +79,11 @@ internal sealed class Simulation
         var d = Core.Decide(State, t, Now);
         if (d.Refusal is { Kind: RefusalKind.InternalError } r) Violate($"internal error for {t}: {r.Reason}");
         if (!d.Accepted) return d;
-        foreach (var e in d.Events) State = GroupProjection.Apply(State, e);
+        foreach (var e in d.Events)
+        {
+            State = GroupProjection.Apply(State, e);
+            if (e is Events.NodeRemoved removed) Log($"  removed node {removed.NodeId}: {removed.Reason} (trigger {t})");
+        }
         foreach (var a in d.Assignments)
         {
             Log($"  assign node {a.NodeId} {a.PreviousGoal}->{a.Goal} [{a.Rule}] (reported {a.ReportedState})");
