@@ -79,7 +79,9 @@ public static class Lease
         {
             // FAILOVER-ABANDONED: the failover away from this node has nobody left to promote (the candidate
             // was dropped or lost), and the node still holds the group's only writable goal: it keeps its role.
-            if (ctx.FailoverInProgress) return null;
+            var promoting = ctx.Nodes.Any(n => n.NodeId != nodeId && (DecisionContext.ParticipatingInPromotion(n)
+                || n.GoalState is NodeState.PreparePromotion or NodeState.StopReplication or NodeState.FastForward));
+            if (promoting) return null;
             ctx.Emit(new FailoverEnded(failover.FailoverId, nodeId, ctx.Now));
             ctx.Note($"the failover away from {node.Label} was abandoned: no node is being promoted");
         }
