@@ -105,6 +105,7 @@ public static class GroupProjection
             LastReportAt = r.At,
             LastReportSequence = r.Sequence,
             ReplicationStallSince = stalled ? n.ReplicationStallSince ?? r.At : null,
+            NotWritingSince = States.IsWritable(r.ReportedState) && r.PgIsRunning ? null : n.NotWritingSince ?? r.At,
             // A node leaving a streaming state may have streamed until this very report.
             StreamingUntil = States.IsStreaming(r.ReportedState) || States.IsStreaming(n.ReportedState) ? r.At : n.StreamingUntil,
         };

@@ -45,7 +45,7 @@ public static class Lease
     /// confirmed it is not writing, the report that confirmed it. Null when it never reported.
     /// </summary>
     public static DateTimeOffset? WritesEndedBy(GroupState g, MonitorNode y, MonitorOptions o) =>
-        FencedAt(g, y, o) ?? y.LastReportAt;
+        FencedAt(g, y, o) ?? y.NotWritingSince ?? y.LastReportAt;
 
     /// <summary>Latest instant some node other than <paramref name="candidate"/> may accept writes, or null if none may now.</summary>
     public static DateTimeOffset? OtherWriterUntil(GroupState g, MonitorNode candidate, MonitorOptions o, DateTimeOffset now)

@@ -249,9 +249,9 @@ internal sealed class Simulation
                 n.Lsn = Math.Max(n.Lsn, goal.TargetLsn);
                 break;
             case NodeState.Single or WaitPrimary or Primary or ApplySettings or JoinPrimary:
+                if (goal.Lease is null) return; // a keeper never (re)starts a writer without a lease
                 if (!States.IsWritable(n.Reported))
                 {
-                    if (goal.Lease is null) return; // a keeper never takes writes without a lease
                     if (n.Reported == Init)
                     {
                         // initdb: a new data set (REG-5 only lets this happen in a group left empty by the operator).

@@ -72,6 +72,12 @@ public sealed record MonitorNode
     /// </summary>
     public DateTimeOffset? StreamingUntil { get; init; }
 
+    /// <summary>
+    /// First report, in the current run of such reports, in which the node said it is not writing (a
+    /// non-writable state, or PostgreSQL not running); null while it reports a running writable state.
+    /// </summary>
+    public DateTimeOffset? NotWritingSince { get; init; }
+
     /// <summary>The monitor gave this node a writable goal at least once (a keeper may report such a state late).</summary>
     public bool EverAssignedWritable { get; init; }
 

@@ -86,8 +86,16 @@ internal static class Election
     {
         var ctx = b.Ctx;
         var a = b.Rc.A;
-        foreach (var c in ctx.Nodes.Where(DecisionContext.BeingPromoted))
+        foreach (var c in ctx.Nodes.Where(DecisionContext.BeingPromoted).ToList())
         {
+            if (c.NodeId != a.NodeId && c.ReportedState is ReportLsn or PreparePromotion && c.GoalState is PreparePromotion or FastForward
+                && !ctx.Reporting(c) && ctx.Unhealthy(c))
+            {
+                // Refinement: the elected node died before it took over. It goes back to report_lsn (so it cannot
+                // resume a stale promotion) and a new election runs; the guards still wait for it if needed.
+                ctx.Assign(c.NodeId, ReportLsn, "EL-1", $"{c.Label} was elected but is gone: new election");
+                return false;
+            }
             if (c.NodeId == a.NodeId || c.ReportedState is ReportLsn or PreparePromotion || ctx.Healthy(c))
             {
                 if (a.IsConverged(ReportLsn) && c.NodeId != a.NodeId && DecisionContext.ReadyToStreamWal(c))
