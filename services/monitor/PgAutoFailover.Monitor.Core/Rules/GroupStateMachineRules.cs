@@ -36,6 +36,10 @@ internal static class GroupStateMachineRules
             c => c.A.ReportedState == DemoteTimeout && !States.KeeperCanReach(DemoteTimeout, c.A.GoalState),
             c => c.Assign(c.A, Demoted, "MAIN-SELF-FENCED", "it fenced itself and another node is taking over") || true),
 
+        new("UNREACHABLE-WRITABLE-GOAL", "refinement: A reports a writable state its writable goal has no keeper edge from (a late report after a goal change): adopt the reported state",
+            c => States.IsWritable(c.A.ReportedState) && States.IsWritable(c.A.GoalState) && !States.KeeperCanReach(c.A.ReportedState, c.A.GoalState),
+            c => c.Assign(c.A, c.A.ReportedState, "UNREACHABLE-WRITABLE-GOAL", "its keeper reached another writable state; the primary rules take it from there") || true),
+
         new("MAIN-ALONE-FROZEN", "alone, in wait_standby, join_secondary or prepare_maintenance: not sent to single (data may be stale)",
             c => c.N == 1 && !Conv(c.A, NodeState.Single)
                  && (c.A.ReportedState is WaitStandby or JoinSecondary or PrepareMaintenance
@@ -83,6 +87,11 @@ internal static class GroupStateMachineRules
             c => MultiStandbyPrimaryFailure(c)),
 
         // ---- standby-side rules -----------------------------------------------------------------
+        new("STALE-CANDIDATE", "refinement: A was picked for promotion but the primary is healthy and serving again: back to report_lsn (then it follows the primary)",
+            c => c.A.GoalState is PreparePromotion or FastForward && c.PrimaryStillServing && c.P!.NodeId != c.A.NodeId
+                 && States.KeeperCanReach(c.A.ReportedState, ReportLsn),
+            c => c.Assign(c.A, ReportLsn, "STALE-CANDIDATE", $"{c.P!.Label} is serving as primary: promotion cancelled") || true),
+
         new("GSM-9", "A converged report_lsn, healthy primary converged wait_primary/join_primary: secondary",
             c => c.FollowablePrimary && Conv(c.A, ReportLsn) && Conv(c.P, WaitPrimary, JoinPrimary) && c.Ctx.Healthy(c.P),
             c => c.Assign(c.A, Secondary, "GSM-9", $"{c.P!.Label} is the primary now") || true),
@@ -156,11 +165,11 @@ internal static class GroupStateMachineRules
             c => c.Assign(c.A, StopReplication, "GSM-20", $"{c.P!.Label} is stopped for maintenance") || true),
 
         new("MAIN-1168-STOP-REPLICATION", "A converged prepare_promotion, the failed primary still has goal wait_primary: stop_replication without demote_timeout (#1168)",
-            c => Conv(c.A, PreparePromotion) && c.P is { GoalState: WaitPrimary } p && p.NodeId != c.A.NodeId,
+            c => Conv(c.A, PreparePromotion) && c.P is { GoalState: WaitPrimary } p && p.NodeId != c.A.NodeId && !c.PrimaryStillServing,
             c => c.Assign(c.A, StopReplication, "MAIN-1168-STOP-REPLICATION", $"{c.P!.Label} failed while in wait_primary") || true),
 
         new("GSM-23", "A converged prepare_promotion, primary not in maintenance: stop_replication, primary demote_timeout",
-            c => Conv(c.A, PreparePromotion) && c.P is { } p && !DecisionContext.InMaintenance(p),
+            c => Conv(c.A, PreparePromotion) && c.P is { } p && !DecisionContext.InMaintenance(p) && !c.PrimaryStillServing,
             c =>
             {
                 c.AssignDemotion(c.P!, DemoteTimeout, "GSM-23", $"{c.A.Label} is being promoted");
@@ -197,7 +206,7 @@ internal static class GroupStateMachineRules
 
         new("MAIN-1168-PROMOTE", "A converged stop_replication, failed wait_primary primary: after the demote timeout and its lease, wait_primary",
             c => Conv(c.A, StopReplication) && c.P is { GoalState: WaitPrimary } p && p.NodeId != c.A.NodeId
-                 && c.Ctx.Now - c.A.StateChangedAt >= c.Options.DemoteTimeout
+                 && !c.PrimaryStillServing && c.Ctx.Now - c.A.StateChangedAt >= c.Options.DemoteTimeout
                  && Lease.CandidateMayTakeWrites(c.Ctx, c.A),
             c =>
             {

@@ -24,6 +24,9 @@ internal sealed class RuleContext(DecisionContext ctx, long activeNodeId)
     public int N => Ctx.N;
     public MonitorOptions Options => Ctx.Options;
 
+    /// <summary>P holds a writable goal and is not unhealthy: it serves writes, so nobody may be promoted over it.</summary>
+    public bool PrimaryStillServing => P is { } p && States.IsWritable(p.GoalState) && !Ctx.Unhealthy(p);
+
     /// <summary>
     /// Standbys may start or resume streaming from P: P exists and is not the primary a failover is moving
     /// away from. Once an election decided, a standby streaming from the old primary could acknowledge
