@@ -340,6 +340,55 @@ public class GroupStateMachineRuleTests
     }
 
     [Fact]
+    public void STALE_CANDIDATE_promotion_is_cancelled_when_the_primary_serves_again()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary).Node(3, PreparePromotion);
+        g.Report(3).Assigns(("STALE-CANDIDATE", 3, ReportLsn));
+    }
+
+    [Fact]
+    public void GSM_23_never_demotes_a_healthy_primary_with_a_writable_goal()
+    {
+        var g = new G().Node(1, Primary).Node(2, PreparePromotion);
+        Assert.DoesNotContain(G.Summary(g.Report(2)), a => a.Node == 1);
+    }
+
+    [Fact]
+    public void UNREACHABLE_WRITABLE_GOAL_late_report_of_single_with_goal_primary_adopts_single()
+    {
+        var g = new G().Node(1, NodeState.Single, Primary).Node(2, WaitStandby);
+        var d = g.Report(1);
+        Assert.Equal(("UNREACHABLE-WRITABLE-GOAL", 1L, NodeState.Single), G.Summary(d).First());
+    }
+
+    [Fact]
+    public void MAIN_STOP_REPLICATION_ORPHAN_candidate_whose_old_primary_was_removed_takes_writes()
+    {
+        var g = new G().Node(2, StopReplication).Node(3, ReportLsn);
+        g.Report(2).Assigns(("MAIN-STOP-REPLICATION-ORPHAN", 2, WaitPrimary));
+    }
+
+    [Fact]
+    public void EL_1_dead_elected_candidate_is_replaced_by_a_new_election()
+    {
+        var g = new G().Node(1, Primary, Draining, dead: true).Node(2, ReportLsn, PreparePromotion, dead: true, quorum: false)
+            .Node(3, ReportLsn).Node(4, ReportLsn);
+        var d = g.Report(3);
+        Assert.Equal(("EL-1", 2L, ReportLsn), G.Summary(d).First());
+        Assert.Contains(G.Summary(d), a => a.Rule == "EL-8");
+    }
+
+    [Fact]
+    public void FAILOVER_ABANDONED_old_primary_keeps_its_role_when_nobody_is_promoted()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        g.State = g.State with { Failover = new Model.FailoverInProgress(Guid.NewGuid(), 1, "test", false, G.Now) };
+        var d = g.Report(1);
+        Assert.Contains(d.Events, e => e is Events.FailoverEnded { NewPrimaryId: 1 });
+        Assert.Contains(d.Events, e => e is Events.LeaseGranted { NodeId: 1 });
+    }
+
+    [Fact]
     public void Otherwise_no_change()
     {
         new G().Node(1, Primary).Node(2, Secondary).Report(2).AssignsNothing();
