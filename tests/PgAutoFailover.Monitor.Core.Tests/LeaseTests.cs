@@ -46,7 +46,17 @@ public class LeaseTests
         var g = new G().Node(1, Primary).Node(2, Secondary)
             .With(1, n => n with { LeaseExpiresAt = G.Now + TimeSpan.FromSeconds(1) })
             .With(2, n => n with { StreamingUntil = G.Now + TimeSpan.FromSeconds(0.5) });
-        Assert.Equal(G.Now + TimeSpan.FromSeconds(0.5) + o.PrimaryLease + o.LeaseSafetyMargin, Lease.FencedAt(g.State, g[1], o));
+        Assert.Equal(G.Now + TimeSpan.FromSeconds(0.5) + o.PrimaryLease + o.LeaseSafetyMargin, Lease.FencedAt(g.State, g[1], o, G.Now));
+    }
+
+    [Fact]
+    public void A_silent_quorum_standby_that_was_streaming_keeps_the_old_primary_unfenced()
+    {
+        var o = MonitorOptions.Default;
+        var g = new G().Node(1, Primary, dead: true).Node(2, Secondary, dead: true).Node(3, ReportLsn);
+        Assert.Equal(DateTimeOffset.MaxValue, Lease.FencedAt(g.State, g[1], o, G.Now));
+        g.With(2, n => n with { ReplicationQuorum = false }); // an async standby's replies do not keep it alive
+        Assert.NotEqual(DateTimeOffset.MaxValue, Lease.FencedAt(g.State, g[1], o, G.Now));
     }
 
     [Fact]
@@ -54,10 +64,10 @@ public class LeaseTests
     {
         var o = MonitorOptions.Default;
         var g = new G().Node(1, DemoteTimeout, pgIsRunning: false).With(1, n => n with { LeaseExpiresAt = G.Now + TimeSpan.FromSeconds(2), LeaseReportSequence = 0 });
-        Assert.Null(Lease.FencedAt(g.State, g[1], o));
+        Assert.Null(Lease.FencedAt(g.State, g[1], o, G.Now));
         // ...but not when the lease answered that very report: the keeper may have become a writer since.
         g.With(1, n => n with { LeaseReportSequence = n.LastReportSequence });
-        Assert.NotNull(Lease.FencedAt(g.State, g[1], o));
+        Assert.NotNull(Lease.FencedAt(g.State, g[1], o, G.Now));
     }
 
     [Fact]

@@ -25,11 +25,19 @@ public static class Lease
     /// The instant after which <paramref name="y"/> is provably not accepting writes, or null when it already
     /// confirmed it is not a writer.
     /// </summary>
-    public static DateTimeOffset? FencedAt(GroupState g, MonitorNode y, MonitorOptions o)
+    public static DateTimeOffset? FencedAt(GroupState g, MonitorNode y, MonitorOptions o, DateTimeOffset now)
     {
         var leaseAfterLastReport = y.LeaseReportSequence >= y.LastReportSequence && y.LeaseExpiresAt is not null;
         var confirmedNotWriting = !States.IsWritable(y.ReportedState) || !y.PgIsRunning;
         if (confirmedNotWriting && !leaseAfterLastReport) return null;
+        // A synchronous-quorum standby that last said it was streaming and has gone silent may still be
+        // streaming from y (a partition can cut both from the monitor and not from each other), and its replies
+        // keep y serving: y is not provably fenced until that standby reports again or is removed.
+        foreach (var x in g.AllNodes.Values)
+        {
+            if (x.NodeId != y.NodeId && x.ReplicationQuorum && States.IsStreaming(x.ReportedState) && !HealthPredicates.IsReporting(x, o, now))
+                return DateTimeOffset.MaxValue;
+        }
         var until = y.LeaseExpiresAt ?? DateTimeOffset.MinValue;
         if (g.RemovedStreamingUntil is { } removed && removed + o.PrimaryLease > until) until = removed + o.PrimaryLease;
         foreach (var x in g.AllNodes.Values)
@@ -44,8 +52,8 @@ public static class Lease
     /// When <paramref name="y"/> stopped (or will have stopped) accepting writes: its fence time, or, when it
     /// confirmed it is not writing, the report that confirmed it. Null when it never reported.
     /// </summary>
-    public static DateTimeOffset? WritesEndedBy(GroupState g, MonitorNode y, MonitorOptions o) =>
-        FencedAt(g, y, o) ?? y.NotWritingSince ?? y.LastReportAt;
+    public static DateTimeOffset? WritesEndedBy(GroupState g, MonitorNode y, MonitorOptions o, DateTimeOffset now) =>
+        FencedAt(g, y, o, now) ?? y.NotWritingSince ?? y.LastReportAt;
 
     /// <summary>Latest instant some node other than <paramref name="candidate"/> may accept writes, or null if none may now.</summary>
     public static DateTimeOffset? OtherWriterUntil(GroupState g, MonitorNode candidate, MonitorOptions o, DateTimeOffset now)
@@ -54,7 +62,7 @@ public static class Lease
         foreach (var y in g.AllNodes.Values)
         {
             if (y.NodeId == candidate.NodeId) continue;
-            if (FencedAt(g, y, o) is { } at && at > now && (latest is null || at > latest)) latest = at;
+            if (FencedAt(g, y, o, now) is { } at && at > now && (latest is null || at > latest)) latest = at;
         }
         return latest;
     }

@@ -110,7 +110,7 @@ internal static class Election
     {
         var ctx = b.Ctx;
         var nss = ctx.State.Settings.NumberSyncStandbys;
-        var oldPrimaryWritesEnded = b.Rc.P is { } p ? Lease.WritesEndedBy(ctx.State, p, ctx.Options) : null;
+        var oldPrimaryWritesEnded = b.Rc.P is { } p ? Lease.WritesEndedBy(ctx.State, p, ctx.Options, ctx.Now) : null;
         foreach (var x in ctx.Nodes.ToList())
         {
             var oldOrNewPrimary = DecisionContext.InPrimaryState(x) || DecisionContext.BeingDemotedPrimary(x) || DecisionContext.DemotedPrimary(x);

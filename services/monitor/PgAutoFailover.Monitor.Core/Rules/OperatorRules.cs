@@ -48,7 +48,8 @@ internal static class OperatorRules
                 new RuleContext(ctx, voter.NodeId).Run(GroupStateMachineRules.Table);
                 return ctx.Assignments.Count > before
                     ? ctx.ToDecision()
-                    : Refuse("cannot fail over: even without the data-loss guard no candidate can be elected");
+                    : Refuse("cannot fail over: even without the data-loss guard no candidate can be elected"
+                             + (ctx.ToDecision().Notices.LastOrDefault() is { } why ? $" ({why})" : ""));
             }
             return Refuse("cannot fail over: couldn't find the primary node (a wait_primary primary cannot be failed over from)");
         }
@@ -247,7 +248,7 @@ internal static class OperatorRules
         if (ctx.State.Find(nodeId) is not { } node) return Unknown(nodeId);
         if (node.IsConverged(Dropped) || force)
         {
-            if (force && Lease.FencedAt(ctx.State, node, ctx.Options) is { } fenced && fenced > ctx.Now)
+            if (force && Lease.FencedAt(ctx.State, node, ctx.Options, ctx.Now) is { } fenced && fenced > ctx.Now)
                 return Refuse($"cannot force the removal of {node.Label}: it may still accept writes until {fenced:O}; retry then");
             ctx.Emit(new NodeRemoved(nodeId, $"Removing {node.Label}{(force ? " (forced)" : "")}", ctx.Now));
             if (States.IsWritable(node.GoalState) && ctx.N > 0)
