@@ -319,10 +319,10 @@ public class GroupStateMachineRuleTests
     }
 
     [Fact]
-    public void MAIN_SELF_FENCED_RESUME_writer_that_fenced_itself_with_nobody_taking_over_restarts_as_primary()
+    public void SELF_FENCED_RESUME_writer_that_fenced_itself_with_nobody_taking_over_restarts_as_primary()
     {
         var g = new G().Node(1, DemoteTimeout, WaitPrimary, pgIsRunning: false).Node(2, CatchingUp);
-        g.Report(1, pgIsRunning: false).Assigns(("MAIN-SELF-FENCED-RESUME", 1, Primary));
+        g.Report(1, pgIsRunning: false).Assigns(("SELF-FENCED-RESUME", 1, Primary));
     }
 
     [Fact]
@@ -362,10 +362,10 @@ public class GroupStateMachineRuleTests
     }
 
     [Fact]
-    public void MAIN_STOP_REPLICATION_ORPHAN_candidate_whose_old_primary_was_removed_takes_writes()
+    public void STOP_REPLICATION_ORPHAN_candidate_whose_old_primary_was_removed_takes_writes()
     {
         var g = new G().Node(2, StopReplication).Node(3, ReportLsn);
-        g.Report(2).Assigns(("MAIN-STOP-REPLICATION-ORPHAN", 2, WaitPrimary));
+        g.Report(2).Assigns(("STOP-REPLICATION-ORPHAN", 2, WaitPrimary));
     }
 
     [Fact]

@@ -27,10 +27,10 @@ internal static class GroupStateMachineRules
             c => Conv(c.A, Maintenance),
             _ => true),
 
-        new("MAIN-SELF-FENCED-RESUME", "A reports demote_timeout (lease or partition fence) but is still the group's writer and no failover is under way: primary (K36)",
+        new("SELF-FENCED-RESUME", "refinement: A reports demote_timeout (lease or partition fence) but is still the group's writer and no failover is under way: primary (K36)",
             c => c.A.ReportedState == DemoteTimeout && States.IsWritable(c.A.GoalState) && c.A.GoalState != (c.N == 1 ? NodeState.Single : Primary)
                  && c.Ctx.State.Failover is null && !c.Ctx.FailoverInProgress,
-            c => c.Assign(c.A, c.N == 1 ? NodeState.Single : Primary, "MAIN-SELF-FENCED-RESUME", "it fenced itself but no other node took over: restart it") || true),
+            c => c.Assign(c.A, c.N == 1 ? NodeState.Single : Primary, "SELF-FENCED-RESUME", "it fenced itself but no other node took over: restart it") || true),
 
         new("MAIN-SELF-FENCED", "A reports demote_timeout (it fenced itself) and its goal has no keeper edge from there: demoted (#1025)",
             c => c.A.ReportedState == DemoteTimeout && !States.KeeperCanReach(DemoteTimeout, c.A.GoalState),
@@ -216,9 +216,9 @@ internal static class GroupStateMachineRules
                 return true;
             }),
 
-        new("MAIN-STOP-REPLICATION-ORPHAN", "A converged stop_replication and no primary left: wait_primary once no other node may write",
+        new("STOP-REPLICATION-ORPHAN", "refinement: A converged stop_replication and no primary left: wait_primary once no other node may write",
             c => Conv(c.A, StopReplication) && c.P is null && Lease.CandidateMayTakeWrites(c.Ctx, c.A),
-            c => c.Assign(c.A, WaitPrimary, "MAIN-STOP-REPLICATION-ORPHAN", "the old primary is gone") || true),
+            c => c.Assign(c.A, WaitPrimary, "STOP-REPLICATION-ORPHAN", "the old primary is gone") || true),
 
         new("GSM-29", "A converged demoted, healthy primary reported wait_primary/join_primary with goal primary: catchingup",
             c => Conv(c.A, Demoted) && c.Ctx.Healthy(c.P)
