@@ -50,7 +50,7 @@ public sealed class MonitorCore(MonitorOptions? options = null)
         var primary = group.Nodes.FirstOrDefault(n => States.IsWritable(n.GoalState) && n.NodeId != nodeId);
         MonitorNode? upstream = null;
         if (node.GoalState == NodeState.FastForward)
-            upstream = group.Nodes.Where(n => n.NodeId != nodeId && !States.IsPrimaryBelonging(n.ReportedState))
+            upstream = group.Nodes.Where(n => n.NodeId != nodeId && States.ServesWal(n.ReportedState) && n.PgIsRunning)
                 .OrderByDescending(n => n.Timeline).ThenByDescending(n => n.Lsn)
                 .ThenBy(n => n.Health == NodeHealth.Good ? 0 : 1).FirstOrDefault();
         return new NodeGoal(

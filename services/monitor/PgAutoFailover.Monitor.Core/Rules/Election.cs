@@ -165,7 +165,9 @@ internal static class Election
 
     private static bool MostAdvanced(Ballot b)
     {
-        var pool = b.Ctx.Nodes.Where(n => !States.IsPrimaryBelonging(n.ReportedState)).ToList();
+        // A demoted old primary is left out: its extra WAL was never acknowledged by a standby, and a reporting
+        // one joins the election through EL-2 (report_lsn) with its LSN anyway.
+        var pool = b.Ctx.Nodes.Where(n => !States.IsPrimaryBelonging(n.ReportedState) && n.ReportedState != Demoted).ToList();
         var best = pool.OrderByDescending(n => n.Timeline).ThenByDescending(n => n.Lsn).FirstOrDefault();
         b.MostAdvancedLsn = best?.Lsn ?? 0;
         b.MostAdvanced = [.. pool.Where(n => best is not null && n.Lsn == best.Lsn)];

@@ -102,7 +102,7 @@ internal static class GroupStateMachineRules
 
         new("MAIN-STUCK-FAST-FORWARD", "A told fast_forward but every node with the missing WAL is unhealthy: back to report_lsn",
             c => c.Ctx.GuardDataLoss && c.A.GoalState == FastForward && c.A.ReportedState == ReportLsn
-                 && !c.Ctx.Others(c.A).Any(o => o.Lsn > c.A.Lsn && !States.IsPrimaryBelonging(o.ReportedState) && c.Ctx.Healthy(o)),
+                 && !c.Ctx.Others(c.A).Any(o => o.Lsn > c.A.Lsn && States.ServesWal(o.ReportedState) && c.Ctx.Healthy(o)),
             c => c.Assign(c.A, ReportLsn, "MAIN-STUCK-FAST-FORWARD", "no healthy node has the WAL it misses") || true),
 
         new("FAST-FORWARD-SHORT", "A converged fast_forward but still behind the most advanced standby: back to report_lsn (never promote a node that may lack WAL)",
@@ -244,9 +244,9 @@ internal static class GroupStateMachineRules
             c => c.Assign(c.A, Secondary, "GSM-32", $"follow the new primary {c.P!.Label}") || true),
     ];
 
-    /// <summary>Highest LSN among the other nodes that are not primaries (the EL-6 pool).</summary>
+    /// <summary>Highest LSN among the other standbys that can serve WAL (where fast_forward fetches from).</summary>
     private static ulong MostAdvancedStandbyLsn(RuleContext c, Model.MonitorNode a) =>
-        c.Ctx.Others(a).Where(o => !States.IsPrimaryBelonging(o.ReportedState)).Select(o => o.Lsn).DefaultIfEmpty(0UL).Max();
+        c.Ctx.Others(a).Where(o => States.ServesWal(o.ReportedState) && o.PgIsRunning).Select(o => o.Lsn).DefaultIfEmpty(0UL).Max();
 
     /// <summary>GSM-8 a/b/c.</summary>
     private static bool MultiStandbyPrimaryFailure(RuleContext c)
