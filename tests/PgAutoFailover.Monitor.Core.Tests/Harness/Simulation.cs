@@ -344,12 +344,13 @@ internal sealed class Simulation
         var d = Decide(t);
         Log($"operator {t}: {(d.Accepted ? "ok" : d.Refusal!.Reason)}");
         if (d.Accepted && t is FailoverCommand { AllowDataLoss: true } && d.Assignments.Count > 0) DataLossAllowed = true;
-        if (d.Accepted && t is DropNodeCommand)
+        if (d.Accepted && t is DropNodeCommand or SetReplicationQuorumCommand { ReplicationQuorum: false })
         {
-            // The operator may drop the only standby copy of acknowledged writes: from now on only what the kept
-            // standbys hold can be required.
-            // Standbys only: if the writer then fails too, that is a second failure, outside the guarantee.
-            var kept = Nodes.Values.Where(x => State.Find(x.Id) is { GoalState: not Dropped } && !States.IsPrimaryBelonging(x.Reported) && x.Reported != Demoted)
+            // The operator may drop, or take out of the quorum, the only standby copy of acknowledged writes:
+            // from now on only what the remaining quorum standbys hold is guaranteed (design §4.4 is about
+            // the quorum the operator configured). If the writer then fails too, that is a second failure.
+            var kept = Nodes.Values.Where(x => State.Find(x.Id) is { GoalState: not Dropped, ReplicationQuorum: true }
+                                               && !States.IsPrimaryBelonging(x.Reported) && x.Reported != Demoted)
                 .Select(x => x.Lsn).DefaultIfEmpty(0UL).Max();
             AckedLsn = Math.Min(AckedLsn, kept);
         }
