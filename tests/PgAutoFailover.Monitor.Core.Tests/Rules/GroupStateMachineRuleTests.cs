@@ -354,11 +354,20 @@ public class GroupStateMachineRuleTests
     }
 
     [Fact]
-    public void UNREACHABLE_WRITABLE_GOAL_late_report_of_single_with_goal_primary_adopts_single()
+    public void UNREACHABLE_GOAL_late_report_of_single_with_goal_primary_adopts_single()
     {
         var g = new G().Node(1, NodeState.Single, Primary).Node(2, WaitStandby);
         var d = g.Report(1);
-        Assert.Equal(("UNREACHABLE-WRITABLE-GOAL", 1L, NodeState.Single), G.Summary(d).First());
+        Assert.Equal(("UNREACHABLE-GOAL", 1L, NodeState.Single), G.Summary(d).First());
+    }
+
+    [Fact]
+    public void UNREACHABLE_GOAL_standby_keeps_the_state_it_reports_and_a_writer_told_to_stop_is_demoted()
+    {
+        new G().Node(1, Primary).Node(2, ReportLsn, Maintenance).Node(3, Secondary).Report(2)
+            .Assigns(("UNREACHABLE-GOAL", 2, ReportLsn));
+        new G().Node(1, Primary, ReportLsn).Node(2, StopReplication).Report(1)
+            .Assigns(("UNREACHABLE-GOAL", 1, Demoted));
     }
 
     [Fact]

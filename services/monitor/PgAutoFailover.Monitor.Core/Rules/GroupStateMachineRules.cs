@@ -36,9 +36,20 @@ internal static class GroupStateMachineRules
             c => c.A.ReportedState == DemoteTimeout && !States.KeeperCanReach(DemoteTimeout, c.A.GoalState),
             c => c.Assign(c.A, Demoted, "MAIN-SELF-FENCED", "it fenced itself and another node is taking over") || true),
 
-        new("UNREACHABLE-WRITABLE-GOAL", "refinement: A reports a writable state its writable goal has no keeper edge from (a late report after a goal change): adopt the reported state",
-            c => States.IsWritable(c.A.ReportedState) && States.IsWritable(c.A.GoalState) && !States.KeeperCanReach(c.A.ReportedState, c.A.GoalState),
-            c => c.Assign(c.A, c.A.ReportedState, "UNREACHABLE-WRITABLE-GOAL", "its keeper reached another writable state; the primary rules take it from there") || true),
+        new("UNREACHABLE-GOAL", "refinement: A's goal has no keeper edge from the state it reports (its report arrived after the goal changed): re-target so it is not stuck",
+            c => c.A.ReportedState != Init && !States.KeeperCanReach(c.A.ReportedState, c.A.GoalState)
+                 && (States.IsWritable(c.A.ReportedState) || !States.IsWritable(c.A.GoalState)),
+            c =>
+            {
+                // A writer keeps a writable goal only if it already had one (never a second writer); a writer told
+                // to stop goes demoted (reachable from every writable state); a standby keeps the state it is in.
+                var target = States.IsWritable(c.A.ReportedState)
+                    ? States.IsWritable(c.A.GoalState) ? c.A.ReportedState : Demoted
+                    : c.A.ReportedState;
+                c.Assign(c.A, target, "UNREACHABLE-GOAL",
+                    $"no keeper edge from {DecisionContext.Display(c.A.ReportedState)} to {DecisionContext.Display(c.A.GoalState)}; the rules take it from here");
+                return true;
+            }),
 
         new("MAIN-ALONE-FROZEN", "alone, in wait_standby, join_secondary or prepare_maintenance: not sent to single (data may be stale)",
             c => c.N == 1 && !Conv(c.A, NodeState.Single)
