@@ -50,10 +50,11 @@ internal static class Election
         }),
         new("EL-5", "data-loss guard: at least number_sync_standbys + 1 quorum candidates", b =>
         {
-            // Refinement: quorum nodes that never received WAL (init, wait_standby) cannot hold an acknowledged
-            // commit, so they are not waited for; otherwise a group whose only data-bearing quorum node reported
-            // would wait forever.
-            var mayHoldWal = b.Ctx.Nodes.Count(n => n.ReplicationQuorum && n.ReportedState is not (Init or WaitStandby));
+            // Refinement: only quorum standbys that can hold WAL are waited for (not nodes in init/wait_standby,
+            // which never received any, nor the old primary); otherwise a group whose only data-bearing quorum
+            // standby reported would wait forever.
+            var mayHoldWal = b.Ctx.Nodes.Count(n => n.ReplicationQuorum && n.ReportedState is not (Init or WaitStandby)
+                                                    && !States.IsPrimaryBelonging(n.ReportedState) && !States.IsWritable(n.GoalState));
             var needed = Math.Min(b.Ctx.State.Settings.NumberSyncStandbys + 1, mayHoldWal);
             if (b.QuorumCandidates >= needed || !b.Ctx.GuardDataLoss) return false;
             b.Ctx.Note($"failover still in progress: {b.QuorumCandidates} quorum candidate(s) reported, {needed} needed");
