@@ -87,7 +87,8 @@ public static class Lease
         {
             // FAILOVER-ABANDONED: the failover away from this node has nobody left to promote (the candidate
             // was dropped or lost), and the node still holds the group's only writable goal: it keeps its role.
-            var promoting = ctx.Nodes.Any(n => n.NodeId != nodeId && (DecisionContext.ParticipatingInPromotion(n)
+            // Nodes merely reporting their LSN do not count: nobody was elected, and the primary is back.
+            var promoting = ctx.Nodes.Any(n => n.NodeId != nodeId && (DecisionContext.BeingPromoted(n)
                 || n.GoalState is NodeState.PreparePromotion or NodeState.StopReplication or NodeState.FastForward));
             if (promoting) return null;
             ctx.Emit(new FailoverEnded(failover.FailoverId, nodeId, ctx.Now));
