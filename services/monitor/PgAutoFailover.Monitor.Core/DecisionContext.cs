@@ -51,11 +51,12 @@ internal sealed class DecisionContext(GroupState state, MonitorOptions options, 
                 throw new SafetyViolation($"{rule} would give {node.Label} a writable goal before {until:O}, when the old primary is provably fenced");
         }
 
+        var promotion = States.IsWritable(goal) && !States.IsWritable(node.GoalState);
         var description = $"Setting goal state of {node.Label} to {Display(goal)}: {reason}";
         Emit(new GoalAssigned(nodeId, node.GoalState, goal, rule, description, Now));
         _assignments.Add(new GoalAssignment(nodeId, node.GoalState, goal, node.ReportedState, rule, description));
 
-        if (States.IsWritable(goal) && State.Failover is { } failover)
+        if (promotion && State.Failover is { } failover)
             Emit(new FailoverEnded(failover.FailoverId, nodeId, Now));
         return true;
     }

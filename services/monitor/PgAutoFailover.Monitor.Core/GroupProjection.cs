@@ -42,6 +42,7 @@ public static class GroupProjection
                 CandidatePriority = j.CandidatePriority,
                 ReplicationQuorum = j.ReplicationQuorum,
                 ReportedState = j.InitialReportedState,
+                EverAssignedWritable = States.IsWritable(j.InitialReportedState),
                 GoalState = NodeState.Init,
                 StateChangedAt = j.At,
             }),
@@ -54,20 +55,33 @@ public static class GroupProjection
             LastProbeError = p.Succeeded ? null : p.Error,
         }),
         NodeHealthMarked h => Update(state, h.NodeId, n => n with { Health = h.Health, HealthCheckAt = h.At }),
-        GoalAssigned g => Update(state, g.NodeId, n => n with { GoalState = g.Goal, StateChangedAt = g.At }),
+        GoalAssigned g => Update(state, g.NodeId, n => n with
+        {
+            GoalState = g.Goal,
+            StateChangedAt = g.At,
+            EverAssignedWritable = n.EverAssignedWritable || States.IsWritable(g.Goal),
+        }),
         LeaseGranted l => Update(state, l.NodeId, n => n with
         {
             LeaseExpiresAt = n.LeaseExpiresAt is { } old && old > l.ExpiresAt ? old : l.ExpiresAt,
+            LeaseReportSequence = Math.Max(n.LeaseReportSequence, l.ReportSequence),
         }),
         CandidatePriorityChanged c => Update(state, c.NodeId, n => n with { CandidatePriority = c.CandidatePriority }),
         ReplicationQuorumChanged q => Update(state, q.NodeId, n => n with { ReplicationQuorum = q.ReplicationQuorum }),
         NumberSyncStandbysChanged s => state with { Settings = state.Settings with { NumberSyncStandbys = s.NumberSyncStandbys } },
         DatabaseNameAdopted d => state with { Settings = state.Settings with { DatabaseName = d.DatabaseName } },
-        NodeRemoved r => state with { AllNodes = state.AllNodes.Remove(r.NodeId) },
+        NodeRemoved r => state with
+        {
+            AllNodes = state.AllNodes.Remove(r.NodeId),
+            RemovedStreamingUntil = Later(state.RemovedStreamingUntil,
+                state.Find(r.NodeId) is { } gone ? States.IsStreaming(gone.ReportedState) ? r.At : gone.StreamingUntil : null),
+        },
         FailoverBegan f => state with { Failover = new FailoverInProgress(f.FailoverId, f.OldPrimaryId, f.Reason, f.Planned, f.At) },
         FailoverEnded => state with { Failover = null },
         _ => state,
     };
+
+    private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
     private static GroupState Update(GroupState state, long nodeId, Func<MonitorNode, MonitorNode> change) =>
         state.AllNodes.TryGetValue(nodeId, out var node)
@@ -91,6 +105,7 @@ public static class GroupProjection
             LastReportAt = r.At,
             LastReportSequence = r.Sequence,
             ReplicationStallSince = stalled ? n.ReplicationStallSince ?? r.At : null,
+            NotWritingSince = States.IsWritable(r.ReportedState) && r.PgIsRunning ? null : n.NotWritingSince ?? r.At,
             // A node leaving a streaming state may have streamed until this very report.
             StreamingUntil = States.IsStreaming(r.ReportedState) || States.IsStreaming(n.ReportedState) ? r.At : n.StreamingUntil,
         };

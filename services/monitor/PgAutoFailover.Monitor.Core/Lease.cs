@@ -13,7 +13,11 @@ namespace PgAutoFailover.Monitor.Core;
 /// <para>Fencing: a node that last reported a writable state may accept writes until
 /// max(lease expiry, last moment any other node may have streamed from it + L) + margin, because its keeper
 /// keeps serving while a synchronous standby replied within L. A node that reported a non-writable state
-/// has confirmed it stopped (the keeper records a state only after its transition succeeded).</para>
+/// in a report later than its last lease has confirmed it is not writing (the keeper records a state only
+/// after its transition succeeded, and becomes a writer only with a lease). So has a node that reported
+/// PostgreSQL not running: keeper requirement, a keeper (re)starts a writable PostgreSQL only while it holds
+/// an unexpired lease. A node whose last report was answered with a lease may have become a writer since,
+/// whatever it reported.</para>
 /// </summary>
 public static class Lease
 {
@@ -21,10 +25,21 @@ public static class Lease
     /// The instant after which <paramref name="y"/> is provably not accepting writes, or null when it already
     /// confirmed it is not a writer.
     /// </summary>
-    public static DateTimeOffset? FencedAt(GroupState g, MonitorNode y, MonitorOptions o)
+    public static DateTimeOffset? FencedAt(GroupState g, MonitorNode y, MonitorOptions o, DateTimeOffset now)
     {
-        if (!States.IsWritable(y.ReportedState)) return null;
+        var leaseAfterLastReport = y.LeaseReportSequence >= y.LastReportSequence && y.LeaseExpiresAt is not null;
+        var confirmedNotWriting = !States.IsWritable(y.ReportedState) || !y.PgIsRunning;
+        if (confirmedNotWriting && !leaseAfterLastReport) return null;
+        // A synchronous-quorum standby that last said it was streaming and has gone silent may still be
+        // streaming from y (a partition can cut both from the monitor and not from each other), and its replies
+        // keep y serving: y is not provably fenced until that standby reports again or is removed.
+        foreach (var x in g.AllNodes.Values)
+        {
+            if (x.NodeId != y.NodeId && x.ReplicationQuorum && States.IsStreaming(x.ReportedState) && !HealthPredicates.IsReporting(x, o, now))
+                return DateTimeOffset.MaxValue;
+        }
         var until = y.LeaseExpiresAt ?? DateTimeOffset.MinValue;
+        if (g.RemovedStreamingUntil is { } removed && removed + o.PrimaryLease > until) until = removed + o.PrimaryLease;
         foreach (var x in g.AllNodes.Values)
         {
             if (x.NodeId != y.NodeId && x.StreamingUntil is { } s && s + o.PrimaryLease > until)
@@ -33,6 +48,13 @@ public static class Lease
         return until == DateTimeOffset.MinValue ? g.MonitorStartedAt + o.LeaseSafetyMargin : until + o.LeaseSafetyMargin;
     }
 
+    /// <summary>
+    /// When <paramref name="y"/> stopped (or will have stopped) accepting writes: its fence time, or, when it
+    /// confirmed it is not writing, the report that confirmed it. Null when it never reported.
+    /// </summary>
+    public static DateTimeOffset? WritesEndedBy(GroupState g, MonitorNode y, MonitorOptions o, DateTimeOffset now) =>
+        FencedAt(g, y, o, now) ?? y.NotWritingSince ?? y.LastReportAt;
+
     /// <summary>Latest instant some node other than <paramref name="candidate"/> may accept writes, or null if none may now.</summary>
     public static DateTimeOffset? OtherWriterUntil(GroupState g, MonitorNode candidate, MonitorOptions o, DateTimeOffset now)
     {
@@ -40,7 +62,7 @@ public static class Lease
         foreach (var y in g.AllNodes.Values)
         {
             if (y.NodeId == candidate.NodeId) continue;
-            if (FencedAt(g, y, o) is { } at && at > now && (latest is null || at > latest)) latest = at;
+            if (FencedAt(g, y, o, now) is { } at && at > now && (latest is null || at > latest)) latest = at;
         }
         return latest;
     }
@@ -61,7 +83,17 @@ public static class Lease
     {
         var node = ctx.Node(nodeId);
         if (!States.IsWritable(node.GoalState)) return null;
-        if (ctx.State.Failover is { OldPrimaryId: { } old } && old == nodeId) return null;
+        if (ctx.State.Failover is { OldPrimaryId: { } old } failover && old == nodeId)
+        {
+            // FAILOVER-ABANDONED: the failover away from this node has nobody left to promote (the candidate
+            // was dropped or lost), and the node still holds the group's only writable goal: it keeps its role.
+            // Nodes merely reporting their LSN do not count: nobody was elected, and the primary is back.
+            var promoting = ctx.Nodes.Any(n => n.NodeId != nodeId && (DecisionContext.BeingPromoted(n)
+                || n.GoalState is NodeState.PreparePromotion or NodeState.StopReplication or NodeState.FastForward));
+            if (promoting) return null;
+            ctx.Emit(new FailoverEnded(failover.FailoverId, nodeId, ctx.Now));
+            ctx.Note($"the failover away from {node.Label} was abandoned: no node is being promoted");
+        }
         var granted = new LeaseGranted(nodeId, reportSequence, ctx.Options.PrimaryLease, ctx.Now + ctx.Options.PrimaryLease, ctx.Now);
         ctx.Emit(granted);
         return granted;

@@ -50,8 +50,9 @@ public sealed class MonitorCore(MonitorOptions? options = null)
         var primary = group.Nodes.FirstOrDefault(n => States.IsWritable(n.GoalState) && n.NodeId != nodeId);
         MonitorNode? upstream = null;
         if (node.GoalState == NodeState.FastForward)
-            upstream = group.Nodes.Where(n => n.NodeId != nodeId && n.ReportedState == NodeState.ReportLsn)
-                .OrderByDescending(n => n.Lsn).ThenBy(n => n.Health == NodeHealth.Good ? 0 : 1).FirstOrDefault();
+            upstream = group.Nodes.Where(n => n.NodeId != nodeId && States.ServesWal(n.ReportedState) && n.PgIsRunning)
+                .OrderByDescending(n => n.Timeline).ThenByDescending(n => n.Lsn)
+                .ThenBy(n => n.Health == NodeHealth.Good ? 0 : 1).FirstOrDefault();
         return new NodeGoal(
             group.Settings.Formation, group.Settings.GroupId, nodeId, node.GoalState, node.CandidatePriority, node.ReplicationQuorum,
             States.IsWritable(node.GoalState) ? SyncStandbyNames.Compute(group) : "",
@@ -107,15 +108,16 @@ public sealed class MonitorCore(MonitorOptions? options = null)
     /// <summary>
     /// Reported states a keeper cannot be in: it never reports unknown, never goes back to init, reports
     /// dropped only when told, and never promotes itself (design.md §4.1): a writable state is only
-    /// reachable when the goal, or the previous report, is writable.
+    /// reachable for a node the monitor once gave a writable goal (its report of that state may arrive late,
+    /// after the goal changed again).
     /// </summary>
     private static string? ImpossibleReport(MonitorNode node, NodeState reported)
     {
         if (reported == NodeState.Unknown) return "unknown is not a keeper state";
         if (reported == NodeState.Init && node.ReportedState != NodeState.Init) return "a registered node cannot return to init";
         if (reported == NodeState.Dropped && node.GoalState != NodeState.Dropped) return "it was not asked to drop";
-        if (States.IsWritable(reported) && !States.IsWritable(node.GoalState) && !States.IsWritable(node.ReportedState))
-            return $"its goal is {DecisionContext.Display(node.GoalState)}; a keeper never promotes itself";
+        if (States.IsWritable(reported) && !node.EverAssignedWritable)
+            return $"the monitor never assigned it a writable state (goal {DecisionContext.Display(node.GoalState)}); a keeper never promotes itself";
         return null;
     }
 

@@ -24,6 +24,11 @@ public static class States
     public static bool IsStreaming(NodeState s) =>
         s is NodeState.Secondary or NodeState.CatchingUp or NodeState.WaitMaintenance or NodeState.PreparePromotion;
 
+    /// <summary>Standby states in which PostgreSQL runs and can serve WAL to a node fast-forwarding from it.</summary>
+    public static bool ServesWal(NodeState s) =>
+        s is NodeState.ReportLsn or NodeState.Secondary or NodeState.CatchingUp or NodeState.FastForward
+            or NodeState.PreparePromotion or NodeState.WaitMaintenance;
+
     /// <summary>
     /// Keeper transition table (spec §1.2 K1–K77 plus the [main] edges): the states a keeper in
     /// <paramref name="from"/> knows how to reach. The monitor only assigns a goal the keeper can reach

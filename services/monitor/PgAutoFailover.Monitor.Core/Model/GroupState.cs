@@ -10,11 +10,16 @@ namespace PgAutoFailover.Monitor.Core.Model;
 /// <param name="AllNodes">Every node row, including nodes whose goal is dropped (until removed), by node id.</param>
 /// <param name="MonitorStartedAt">When this monitor instance started serving the group (startup grace, §2.2.2).</param>
 /// <param name="Failover">The failover in progress, if any.</param>
+/// <param name="RemovedStreamingUntil">
+/// Latest moment a node removed from the group may have streamed from the primary: its replies may keep a
+/// lease-expired primary serving, so the lease rule keeps counting it after the row is gone.
+/// </param>
 public sealed record GroupState(
     GroupSettings Settings,
     ImmutableSortedDictionary<long, MonitorNode> AllNodes,
     DateTimeOffset MonitorStartedAt,
-    FailoverInProgress? Failover)
+    FailoverInProgress? Failover,
+    DateTimeOffset? RemovedStreamingUntil = null)
 {
     /// <summary>A group with no node.</summary>
     public static GroupState Empty(GroupSettings settings, DateTimeOffset monitorStartedAt) =>

@@ -63,12 +63,23 @@ public sealed record MonitorNode
     /// (monitor clock; design.md §4.3). Null when never granted.
     /// </summary>
     public DateTimeOffset? LeaseExpiresAt { get; init; }
+    /// <summary>Sequence of the report whose reply carried the last lease (its keeper may have become a writer after that report).</summary>
+    public long LeaseReportSequence { get; init; } = -1;
     /// <summary>
     /// Latest instant this node may have been replicating from the primary (and so acknowledging its commits,
     /// which keeps a lease-expired primary alive): the time of its last report in, or its first report out of,
     /// a streaming state. Null when it never streamed.
     /// </summary>
     public DateTimeOffset? StreamingUntil { get; init; }
+
+    /// <summary>
+    /// First report, in the current run of such reports, in which the node said it is not writing (a
+    /// non-writable state, or PostgreSQL not running); null while it reports a running writable state.
+    /// </summary>
+    public DateTimeOffset? NotWritingSince { get; init; }
+
+    /// <summary>The monitor gave this node a writable goal at least once (a keeper may report such a state late).</summary>
+    public bool EverAssignedWritable { get; init; }
 
     /// <summary>Converged in <paramref name="state"/>: reported == goal == state (spec IsCurrentState).</summary>
     public bool IsConverged(NodeState state) => ReportedState == state && GoalState == state;

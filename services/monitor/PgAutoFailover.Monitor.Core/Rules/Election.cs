@@ -27,6 +27,13 @@ internal static class Election
 
     private static readonly Step[] Steps =
     [
+        new("EL-0", "refinement: a healthy primary with a writable goal is still serving: no election", b =>
+        {
+            if (b.Rc.P is not { } p || !States.IsWritable(p.GoalState) || b.Ctx.Unhealthy(p)) return false;
+            if (b.Ctx.Nodes.Any(DecisionContext.BeingPromoted)) return false; // decided already: EL-1 continues it
+            b.Ctx.Note($"no election: {p.Label} still serves as primary");
+            return true;
+        }),
         new("EL-1", "continue an election already decided (non-elected report_lsn nodes join_secondary)", ContinueDecided),
         new("EL-2", "collect candidates; send streaming standbys and a returned old primary to report_lsn", Collect),
         new("EL-3", "data-loss guard: wait for every quorum standby to report its LSN", b =>
@@ -43,13 +50,24 @@ internal static class Election
         }),
         new("EL-5", "data-loss guard: at least number_sync_standbys + 1 quorum candidates", b =>
         {
-            var needed = b.Ctx.State.Settings.NumberSyncStandbys + 1;
+            // Refinement: only quorum standbys that can hold WAL are waited for (not nodes in init/wait_standby,
+            // which never received any, nor the old primary); otherwise a group whose only data-bearing quorum
+            // standby reported would wait forever.
+            var mayHoldWal = b.Ctx.Nodes.Count(n => n.ReplicationQuorum && n.ReportedState is not (Init or WaitStandby)
+                                                    && !States.IsPrimaryBelonging(n.ReportedState) && !States.IsWritable(n.GoalState));
+            var needed = Math.Min(b.Ctx.State.Settings.NumberSyncStandbys + 1, mayHoldWal);
             if (b.QuorumCandidates >= needed || !b.Ctx.GuardDataLoss) return false;
             b.Ctx.Note($"failover still in progress: {b.QuorumCandidates} quorum candidate(s) reported, {needed} needed");
             return true;
         }),
         new("EL-6", "most advanced: highest (timeline, LSN) among non-primary nodes", MostAdvanced),
         new("EL-7", "select the best candidate by priority, then LSN", Select),
+        new("EL-8-FENCE", "refinement: decide only once the old primary is provably fenced, so the reported LSNs are final", b =>
+        {
+            if (Lease.OtherWriterUntil(b.Ctx.State, b.Selected!, b.Ctx.Options, b.Ctx.Now) is not { } until) return false;
+            b.Ctx.Note($"election of {b.Selected!.Label} waits until {until:O}: the old primary may still accept writes");
+            return true;
+        }),
         new("EL-8", "promote: prepare_promotion if most advanced, else fast_forward", Promote),
     ];
 
@@ -69,8 +87,16 @@ internal static class Election
     {
         var ctx = b.Ctx;
         var a = b.Rc.A;
-        foreach (var c in ctx.Nodes.Where(DecisionContext.BeingPromoted))
+        foreach (var c in ctx.Nodes.Where(DecisionContext.BeingPromoted).ToList())
         {
+            if (c.NodeId != a.NodeId && c.ReportedState is ReportLsn or PreparePromotion && c.GoalState is PreparePromotion or FastForward
+                && !ctx.Reporting(c) && ctx.Unhealthy(c))
+            {
+                // Refinement: the elected node died before it took over. It goes back to report_lsn (so it cannot
+                // resume a stale promotion) and a new election runs; the guards still wait for it if needed.
+                ctx.Assign(c.NodeId, ReportLsn, "EL-1", $"{c.Label} was elected but is gone: new election");
+                return false;
+            }
             if (c.NodeId == a.NodeId || c.ReportedState is ReportLsn or PreparePromotion || ctx.Healthy(c))
             {
                 if (a.IsConverged(ReportLsn) && c.NodeId != a.NodeId && DecisionContext.ReadyToStreamWal(c))
@@ -85,14 +111,24 @@ internal static class Election
     {
         var ctx = b.Ctx;
         var nss = ctx.State.Settings.NumberSyncStandbys;
+        var oldPrimaryWritesEnded = b.Rc.P is { } p ? Lease.WritesEndedBy(ctx.State, p, ctx.Options, ctx.Now) : null;
         foreach (var x in ctx.Nodes.ToList())
         {
             var oldOrNewPrimary = DecisionContext.InPrimaryState(x) || DecisionContext.BeingDemotedPrimary(x) || DecisionContext.DemotedPrimary(x);
-            if (oldOrNewPrimary && !x.IsConverged(Draining) && !x.IsConverged(Demoted)) continue;
+            if (oldOrNewPrimary && !x.IsConverged(Draining) && !x.IsConverged(Demoted))
+            {
+                // Refinement: an old primary that is still reporting may hold the only copy of commits a
+                // standby acknowledged before it was promoted; wait until it converges (draining or demoted)
+                // and joins the election with its LSN. A dead one is skipped, as upstream does.
+                if (!DecisionContext.InPrimaryState(x) && ctx.Reporting(x) && x.LastReportAt is not null) b.Missing++;
+                continue;
+            }
 
             if (ctx.Unhealthy(x) && !ctx.Reporting(x))
             {
-                if (x.ReplicationQuorum && x.ReportedState != ReportLsn) b.Missing++;
+                // Refinement: a report_lsn report only counts while the goal is still report_lsn; one left over
+                // from an earlier election says nothing about WAL streamed since.
+                if (x.ReplicationQuorum && !x.IsConverged(ReportLsn)) b.Missing++;
                 continue;
             }
 
@@ -105,10 +141,21 @@ internal static class Election
             {
                 b.Missing++;
             }
+            else if (x.ReportedState == WaitStandby && x.GoalState == CatchingUp && x.ReplicationQuorum
+                     && oldPrimaryWritesEnded is { } ended && !(x.LastReportAt > ended))
+            {
+                // Refinement: it may have finished its base backup and acknowledged commits of the old primary
+                // without having reported it yet; wait for a report made after the old primary stopped writing.
+                b.Missing++;
+            }
             else if ((x.ReportedState is Secondary or CatchingUp && x.GoalState is Secondary or CatchingUp)
                      || (x.ReportedState == Maintenance && x.GoalState == CatchingUp)
                      || x.IsConverged(Draining) || x.IsConverged(Demoted)
-                     || (x.ReportedState == Demoted && x.GoalState == CatchingUp))
+                     || (x.ReportedState == Demoted && x.GoalState == CatchingUp)
+                     // Refinement: a node told to follow a primary that failed before it could (reported
+                     // report_lsn or join_secondary, goal secondary/join_secondary) rejoins the election instead
+                     // of waiting forever for a primary that is gone.
+                     || (x.ReportedState is ReportLsn or JoinSecondary && x.GoalState is Secondary or JoinSecondary))
             {
                 ctx.Assign(x.NodeId, ReportLsn, "EL-2", "failover in progress: report your LSN");
                 b.Missing++;
@@ -119,7 +166,9 @@ internal static class Election
 
     private static bool MostAdvanced(Ballot b)
     {
-        var pool = b.Ctx.Nodes.Where(n => !States.IsPrimaryBelonging(n.ReportedState)).ToList();
+        // A demoted old primary is left out: its extra WAL was never acknowledged by a standby, and a reporting
+        // one joins the election through EL-2 (report_lsn) with its LSN anyway.
+        var pool = b.Ctx.Nodes.Where(n => !States.IsPrimaryBelonging(n.ReportedState) && n.ReportedState != Demoted).ToList();
         var best = pool.OrderByDescending(n => n.Timeline).ThenByDescending(n => n.Lsn).FirstOrDefault();
         b.MostAdvancedLsn = best?.Lsn ?? 0;
         b.MostAdvanced = [.. pool.Where(n => best is not null && n.Lsn == best.Lsn)];

@@ -27,9 +27,29 @@ internal static class GroupStateMachineRules
             c => Conv(c.A, Maintenance),
             _ => true),
 
+        new("SELF-FENCED-RESUME", "refinement: A reports demote_timeout (lease or partition fence) but is still the group's writer and no failover is under way: primary (K36)",
+            c => c.A.ReportedState == DemoteTimeout && States.IsWritable(c.A.GoalState) && c.A.GoalState != (c.N == 1 ? NodeState.Single : Primary)
+                 && c.Ctx.State.Failover is null && !c.Ctx.FailoverInProgress,
+            c => c.Assign(c.A, c.N == 1 ? NodeState.Single : Primary, "SELF-FENCED-RESUME", "it fenced itself but no other node took over: restart it") || true),
+
         new("MAIN-SELF-FENCED", "A reports demote_timeout (it fenced itself) and its goal has no keeper edge from there: demoted (#1025)",
             c => c.A.ReportedState == DemoteTimeout && !States.KeeperCanReach(DemoteTimeout, c.A.GoalState),
             c => c.Assign(c.A, Demoted, "MAIN-SELF-FENCED", "it fenced itself and another node is taking over") || true),
+
+        new("UNREACHABLE-GOAL", "refinement: A's goal has no keeper edge from the state it reports (its report arrived after the goal changed): re-target so it is not stuck",
+            c => c.A.ReportedState != Init && !States.KeeperCanReach(c.A.ReportedState, c.A.GoalState)
+                 && (States.IsWritable(c.A.ReportedState) || !States.IsWritable(c.A.GoalState)),
+            c =>
+            {
+                // A writer keeps a writable goal only if it already had one (never a second writer); a writer told
+                // to stop goes demoted (reachable from every writable state); a standby keeps the state it is in.
+                var target = States.IsWritable(c.A.ReportedState)
+                    ? States.IsWritable(c.A.GoalState) ? c.A.ReportedState : Demoted
+                    : c.A.ReportedState;
+                c.Assign(c.A, target, "UNREACHABLE-GOAL",
+                    $"no keeper edge from {DecisionContext.Display(c.A.ReportedState)} to {DecisionContext.Display(c.A.GoalState)}; the rules take it from here");
+                return true;
+            }),
 
         new("MAIN-ALONE-FROZEN", "alone, in wait_standby, join_secondary or prepare_maintenance: not sent to single (data may be stale)",
             c => c.N == 1 && !Conv(c.A, NodeState.Single)
@@ -40,7 +60,15 @@ internal static class GroupStateMachineRules
         new("GSM-4", "alone, candidate (or already serving as primary, MAIN): single",
             c => c.N == 1 && !Conv(c.A, NodeState.Single)
                  && (c.A.CandidatePriority > 0 || States.IsWritable(c.A.ReportedState)),
-            c => { if (Lease.CandidateMayTakeWrites(c.Ctx, c.A)) c.Assign(c.A, NodeState.Single, "GSM-4", "no other node in the group"); return true; }),
+            c =>
+            {
+                // No keeper edge to single from maintenance: go through report_lsn (K68, then K44).
+                if (!States.KeeperCanReach(c.A.ReportedState, NodeState.Single))
+                    c.Assign(c.A, ReportLsn, "GSM-4", "no other node in the group: report the LSN first");
+                else if (Lease.CandidateMayTakeWrites(c.Ctx, c.A))
+                    c.Assign(c.A, NodeState.Single, "GSM-4", "no other node in the group");
+                return true;
+            }),
 
         new("GSM-5", "alone with candidate priority 0: report_lsn (a non-candidate never takes writes alone)",
             c => c.N == 1 && !Conv(c.A, NodeState.Single) && c.A.CandidatePriority <= 0,
@@ -50,9 +78,19 @@ internal static class GroupStateMachineRules
             c => DecisionContext.InPrimaryState(c.A),
             c => { c.Run(PrimaryRules.Table); return true; }),
 
-        new("GSM-7", "no primary and no failover in progress: no decision",
+        new("ORPHAN-DEMOTED", "refinement: A converged demoted, demote_timeout or draining, nobody holds a writable goal and nobody is being promoted: report_lsn, so an election can use its data",
+            c => Conv(c.A, Demoted, DemoteTimeout, Draining) && c.N > 1
+                 && !c.Ctx.Nodes.Any(n => States.IsWritable(n.GoalState) || DecisionContext.BeingPromoted(n)),
+            c => c.Assign(c.A, ReportLsn, "ORPHAN-DEMOTED", "no primary and no promotion under way: join an election") || true),
+
+        new("GSM-7", "no primary and no failover in progress: upstream stops with an error; here an election is run, so standbys left without a primary (forced removal) are not stranded",
             c => c.P is null && !c.Ctx.FailoverInProgress,
-            c => { c.Ctx.Note($"{c.A.Label}: the group has no primary and no failover is in progress"); return true; }),
+            c =>
+            {
+                c.Ctx.Note($"{c.A.Label}: the group has no primary and no failover is in progress: running an election");
+                Election.Run(c);
+                return true;
+            }),
 
         // ---- multi-standby failure of the primary (N > 2) ---------------------------------------
         new("GSM-8", "N > 2 and the primary is unhealthy: drain it, then run the election",
@@ -60,18 +98,27 @@ internal static class GroupStateMachineRules
             c => MultiStandbyPrimaryFailure(c)),
 
         // ---- standby-side rules -----------------------------------------------------------------
+        new("STALE-CANDIDATE", "refinement: A was picked for promotion but the primary is healthy and serving again: back to report_lsn (then it follows the primary)",
+            c => c.A.GoalState is PreparePromotion or FastForward && c.PrimaryStillServing && c.P!.NodeId != c.A.NodeId
+                 && States.KeeperCanReach(c.A.ReportedState, ReportLsn),
+            c => c.Assign(c.A, ReportLsn, "STALE-CANDIDATE", $"{c.P!.Label} is serving as primary: promotion cancelled") || true),
+
         new("GSM-9", "A converged report_lsn, healthy primary converged wait_primary/join_primary: secondary",
-            c => Conv(c.A, ReportLsn) && Conv(c.P, WaitPrimary, JoinPrimary) && c.Ctx.Healthy(c.P),
+            c => c.FollowablePrimary && Conv(c.A, ReportLsn) && Conv(c.P, WaitPrimary, JoinPrimary) && c.Ctx.Healthy(c.P),
             c => c.Assign(c.A, Secondary, "GSM-9", $"{c.P!.Label} is the primary now") || true),
 
         new("GSM-10", "A converged report_lsn, healthy primary converged primary: secondary",
-            c => Conv(c.A, ReportLsn) && Conv(c.P, Primary) && c.Ctx.Healthy(c.P),
+            c => c.FollowablePrimary && Conv(c.A, ReportLsn) && Conv(c.P, Primary) && c.Ctx.Healthy(c.P),
             c => c.Assign(c.A, Secondary, "GSM-10", $"{c.P!.Label} is the primary now") || true),
 
         new("MAIN-STUCK-FAST-FORWARD", "A told fast_forward but every node with the missing WAL is unhealthy: back to report_lsn",
             c => c.Ctx.GuardDataLoss && c.A.GoalState == FastForward && c.A.ReportedState == ReportLsn
-                 && !c.Ctx.Others(c.A).Any(o => o.Lsn > c.A.Lsn && !States.IsPrimaryBelonging(o.ReportedState) && c.Ctx.Healthy(o)),
+                 && !c.Ctx.Others(c.A).Any(o => o.Lsn > c.A.Lsn && States.ServesWal(o.ReportedState) && c.Ctx.Healthy(o)),
             c => c.Assign(c.A, ReportLsn, "MAIN-STUCK-FAST-FORWARD", "no healthy node has the WAL it misses") || true),
+
+        new("FAST-FORWARD-SHORT", "A converged fast_forward but still behind the most advanced standby: back to report_lsn (never promote a node that may lack WAL)",
+            c => Conv(c.A, FastForward) && c.A.Lsn < MostAdvancedStandbyLsn(c, c.A),
+            c => c.Assign(c.A, ReportLsn, "FAST-FORWARD-SHORT", "it is still behind the most advanced standby") || true),
 
         new("GSM-11", "A converged fast_forward: prepare_promotion",
             c => Conv(c.A, FastForward),
@@ -81,12 +128,18 @@ internal static class GroupStateMachineRules
             c => Conv(c.A, ReportLsn, FastForward),
             c => { Election.Run(c); return true; }),
 
+        new("REG-6-REDIRECT", "refinement: A still in init with goal report_lsn (REG-6), and a primary exists now or no standby is left in report_lsn to copy: wait_standby",
+            c => c.A.ReportedState == Init && c.A.GoalState == ReportLsn
+                 && ((c.FollowablePrimary && States.IsWritable(c.P!.GoalState))
+                     || !c.Ctx.Others(c.A).Any(o => o.IsConverged(ReportLsn))),
+            c => c.Assign(c.A, WaitStandby, "REG-6-REDIRECT", "wait for a primary to copy from") || true),
+
         new("GSM-13", "A converged wait_standby, primary converged wait_primary/join_primary: catchingup",
-            c => Conv(c.A, WaitStandby) && Conv(c.P, WaitPrimary, JoinPrimary),
+            c => c.FollowablePrimary && Conv(c.A, WaitStandby) && Conv(c.P, WaitPrimary, JoinPrimary),
             c => c.Assign(c.A, CatchingUp, "GSM-13", $"{c.P!.Label} is ready to stream WAL") || true),
 
         new("GSM-14", "A converged wait_standby with quorum, primary converged primary: catchingup, primary apply_settings",
-            c => Conv(c.A, WaitStandby) && Conv(c.P, Primary) && c.A.ReplicationQuorum,
+            c => c.FollowablePrimary && Conv(c.A, WaitStandby) && Conv(c.P, Primary) && c.A.ReplicationQuorum,
             c =>
             {
                 c.Assign(c.A, CatchingUp, "GSM-14", $"{c.P!.Label} is ready to stream WAL");
@@ -95,11 +148,11 @@ internal static class GroupStateMachineRules
             }),
 
         new("GSM-15", "A converged wait_standby without quorum, primary converged primary: catchingup",
-            c => Conv(c.A, WaitStandby) && Conv(c.P, Primary) && !c.A.ReplicationQuorum,
+            c => c.FollowablePrimary && Conv(c.A, WaitStandby) && Conv(c.P, Primary) && !c.A.ReplicationQuorum,
             c => c.Assign(c.A, CatchingUp, "GSM-15", $"{c.P!.Label} is ready to stream WAL") || true),
 
         new("GSM-16", "catch-up done: same timeline and within enable_sync_wal_log_threshold: secondary",
-            c => Conv(c.A, CatchingUp) && Conv(c.P, WaitPrimary, JoinPrimary, Primary) && c.Ctx.Healthy(c.A)
+            c => c.FollowablePrimary && Conv(c.A, CatchingUp) && Conv(c.P, WaitPrimary, JoinPrimary, Primary) && c.Ctx.Healthy(c.A)
                  && c.A.Timeline == c.P!.Timeline
                  && HealthPredicates.WalDifferenceWithin(c.A, c.P, c.Options.EnableSyncWalThreshold),
             c => c.Assign(c.A, Secondary, "GSM-16", $"it caught up with {c.P!.Label}") || true),
@@ -123,14 +176,14 @@ internal static class GroupStateMachineRules
             c => c.Assign(c.A, StopReplication, "GSM-20", $"{c.P!.Label} is stopped for maintenance") || true),
 
         new("MAIN-1168-STOP-REPLICATION", "A converged prepare_promotion, the failed primary still has goal wait_primary: stop_replication without demote_timeout (#1168)",
-            c => Conv(c.A, PreparePromotion) && c.P is { GoalState: WaitPrimary } p && p.NodeId != c.A.NodeId,
+            c => Conv(c.A, PreparePromotion) && c.P is { GoalState: WaitPrimary } p && p.NodeId != c.A.NodeId && !c.PrimaryStillServing,
             c => c.Assign(c.A, StopReplication, "MAIN-1168-STOP-REPLICATION", $"{c.P!.Label} failed while in wait_primary") || true),
 
         new("GSM-23", "A converged prepare_promotion, primary not in maintenance: stop_replication, primary demote_timeout",
-            c => Conv(c.A, PreparePromotion) && c.P is { } p && !DecisionContext.InMaintenance(p),
+            c => Conv(c.A, PreparePromotion) && c.P is { } p && !DecisionContext.InMaintenance(p) && !c.PrimaryStillServing,
             c =>
             {
-                c.Assign(c.P!, DemoteTimeout, "GSM-23", $"{c.A.Label} is being promoted");
+                c.AssignDemotion(c.P!, DemoteTimeout, "GSM-23", $"{c.A.Label} is being promoted");
                 c.Assign(c.A, StopReplication, "GSM-23", $"{c.P!.Label} is being demoted");
                 return true;
             }),
@@ -164,7 +217,7 @@ internal static class GroupStateMachineRules
 
         new("MAIN-1168-PROMOTE", "A converged stop_replication, failed wait_primary primary: after the demote timeout and its lease, wait_primary",
             c => Conv(c.A, StopReplication) && c.P is { GoalState: WaitPrimary } p && p.NodeId != c.A.NodeId
-                 && c.Ctx.Now - c.A.StateChangedAt >= c.Options.DemoteTimeout
+                 && !c.PrimaryStillServing && c.Ctx.Now - c.A.StateChangedAt >= c.Options.DemoteTimeout
                  && Lease.CandidateMayTakeWrites(c.Ctx, c.A),
             c =>
             {
@@ -174,9 +227,9 @@ internal static class GroupStateMachineRules
                 return true;
             }),
 
-        new("MAIN-STOP-REPLICATION-ORPHAN", "A converged stop_replication and no primary left: wait_primary once no other node may write",
+        new("STOP-REPLICATION-ORPHAN", "refinement: A converged stop_replication and no primary left: wait_primary once no other node may write",
             c => Conv(c.A, StopReplication) && c.P is null && Lease.CandidateMayTakeWrites(c.Ctx, c.A),
-            c => c.Assign(c.A, WaitPrimary, "MAIN-STOP-REPLICATION-ORPHAN", "the old primary is gone") || true),
+            c => c.Assign(c.A, WaitPrimary, "STOP-REPLICATION-ORPHAN", "the old primary is gone") || true),
 
         new("GSM-29", "A converged demoted, healthy primary reported wait_primary/join_primary with goal primary: catchingup",
             c => Conv(c.A, Demoted) && c.Ctx.Healthy(c.P)
@@ -202,6 +255,10 @@ internal static class GroupStateMachineRules
             c => c.Assign(c.A, Secondary, "GSM-32", $"follow the new primary {c.P!.Label}") || true),
     ];
 
+    /// <summary>Highest LSN among the other standbys that can serve WAL (where fast_forward fetches from).</summary>
+    private static ulong MostAdvancedStandbyLsn(RuleContext c, Model.MonitorNode a) =>
+        c.Ctx.Others(a).Where(o => States.ServesWal(o.ReportedState) && o.PgIsRunning).Select(o => o.Lsn).DefaultIfEmpty(0UL).Max();
+
     /// <summary>GSM-8 a/b/c.</summary>
     private static bool MultiStandbyPrimaryFailure(RuleContext c)
     {
@@ -210,7 +267,7 @@ internal static class GroupStateMachineRules
             && c.Ctx.HealthyCandidates(c.Ctx.Others(p).Where(o => o.GoalState == Secondary)).Any())
         {
             c.Ctx.BeginFailover(p, $"{p.Label} is unhealthy", planned: false);
-            c.Assign(p, Draining, "GSM-8a", $"{p.Label} is unhealthy");
+            c.AssignDemotion(p, Draining, "GSM-8a", $"{p.Label} is unhealthy");
         }
         else if (p is not null && Conv(p, PrepareMaintenance))
         {
@@ -235,7 +292,7 @@ internal static class GroupStateMachineRules
             return true;
         }
         c.Ctx.BeginFailover(p, $"{p.Label} is unhealthy", planned: false);
-        c.Assign(p, Draining, "GSM-17", $"{p.Label} is unhealthy");
+        c.AssignDemotion(p, Draining, "GSM-17", $"{p.Label} is unhealthy");
         c.Assign(c.A, PreparePromotion, "GSM-17", $"{p.Label} is unhealthy and {c.A.Label} is a healthy candidate");
         return true;
     }

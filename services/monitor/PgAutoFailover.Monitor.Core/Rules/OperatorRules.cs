@@ -48,7 +48,8 @@ internal static class OperatorRules
                 new RuleContext(ctx, voter.NodeId).Run(GroupStateMachineRules.Table);
                 return ctx.Assignments.Count > before
                     ? ctx.ToDecision()
-                    : Refuse("cannot fail over: even without the data-loss guard no candidate can be elected");
+                    : Refuse("cannot fail over: even without the data-loss guard no candidate can be elected"
+                             + (ctx.ToDecision().Notices.LastOrDefault() is { } why ? $" ({why})" : ""));
             }
             return Refuse("cannot fail over: couldn't find the primary node (a wait_primary primary cannot be failed over from)");
         }
@@ -151,16 +152,18 @@ internal static class OperatorRules
     private static Decision StopMaintenance(DecisionContext ctx, long nodeId)
     {
         if (ctx.State.Find(nodeId) is not { } node || node.GoalState == Dropped) return Unknown(nodeId);
-        if (!Conv(node, Maintenance) && !(ctx.N > 2 && Conv(node, PrepareMaintenance)))
+        if (!Conv(node, Maintenance, PrepareMaintenance))
             return Refuse($"cannot stop maintenance on {node.Label}: it is in state {DecisionContext.Display(node.ReportedState)}, not maintenance");
         if (ctx.N == 1)
         {
             new RuleContext(ctx, nodeId).Run(SingleNodeTable);
             return ctx.ToDecision();
         }
-        if (ctx.Primary is null)
+        if (ctx.Primary is null || ctx.Primary.NodeId == nodeId)
         {
-            if (ctx.N == 2) return Refuse($"cannot stop maintenance on {node.Label}: the group has no primary");
+            // Upstream refuses with N = 2 (and for prepare_maintenance); joining an election instead lets the
+            // node that holds the data come back when the other node has none (found by the property walks;
+            // the election guards still apply).
             ctx.Assign(nodeId, ReportLsn, "API-STOP-MAINTENANCE", "no primary: join the election");
         }
         else if (ctx.FailoverInProgress)
@@ -245,9 +248,14 @@ internal static class OperatorRules
         if (ctx.State.Find(nodeId) is not { } node) return Unknown(nodeId);
         if (node.IsConverged(Dropped) || force)
         {
-            if (force && Lease.FencedAt(ctx.State, node, ctx.Options) is { } fenced && fenced > ctx.Now)
+            if (force && Lease.FencedAt(ctx.State, node, ctx.Options, ctx.Now) is { } fenced && fenced > ctx.Now)
                 return Refuse($"cannot force the removal of {node.Label}: it may still accept writes until {fenced:O}; retry then");
             ctx.Emit(new NodeRemoved(nodeId, $"Removing {node.Label}{(force ? " (forced)" : "")}", ctx.Now));
+            if (States.IsWritable(node.GoalState) && ctx.N > 0)
+            {
+                ctx.BeginFailover(node, $"{node.Label} removed", planned: true);
+                new RuleContext(ctx, ctx.Nodes[0].NodeId).Run(GroupStateMachineRules.Table);
+            }
             return ctx.ToDecision();
         }
         if (node.GoalState == Dropped) return ctx.ToDecision();
@@ -256,7 +264,10 @@ internal static class OperatorRules
         if (wasPrimary)
         {
             ctx.BeginFailover(node, $"{node.Label} removed", planned: true);
-            foreach (var o in ctx.Others(node).Where(o => !DecisionContext.InMaintenance(o)).ToList())
+            // Nodes that never got data (init, wait_standby) have no keeper edge to report_lsn: they wait for the new primary.
+            // An old primary still reporting a primary state keeps its demotion goal (no keeper edge to report_lsn).
+            foreach (var o in ctx.Others(node).Where(o => !DecisionContext.InMaintenance(o) && o.ReportedState is not (Init or WaitStandby)
+                                                          && !States.IsPrimaryBelonging(o.ReportedState)).ToList())
                 ctx.Assign(o.NodeId, ReportLsn, "API-REMOVE-NODE", $"the primary {node.Label} is being removed");
         }
         ctx.Assign(nodeId, Dropped, "API-REMOVE-NODE", "operator dropped the node");

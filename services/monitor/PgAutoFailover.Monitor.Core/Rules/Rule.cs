@@ -23,6 +23,16 @@ internal sealed class RuleContext(DecisionContext ctx, long activeNodeId)
     /// <summary>N = number of nodes in the group.</summary>
     public int N => Ctx.N;
     public MonitorOptions Options => Ctx.Options;
+
+    /// <summary>P holds a writable goal and is not unhealthy: it serves writes, so nobody may be promoted over it.</summary>
+    public bool PrimaryStillServing => P is { } p && States.IsWritable(p.GoalState) && !Ctx.Unhealthy(p);
+
+    /// <summary>
+    /// Standbys may start or resume streaming from P: P exists and is not the primary a failover is moving
+    /// away from. Once an election decided, a standby streaming from the old primary could acknowledge
+    /// commits the candidate lacks (design.md §4.4), and would keep the old primary alive past its lease.
+    /// </summary>
+    public bool FollowablePrimary => P is { } p && !(Ctx.State.Failover is { OldPrimaryId: { } old } && old == p.NodeId);
     public int NumberSyncStandbys => Ctx.State.Settings.NumberSyncStandbys;
 
     public static bool Conv(MonitorNode? x, params NodeState[] states) =>
@@ -30,6 +40,13 @@ internal sealed class RuleContext(DecisionContext ctx, long activeNodeId)
 
     public bool Assign(MonitorNode node, NodeState goal, string rule, string reason) =>
         Ctx.Assign(node.NodeId, goal, rule, reason);
+
+    /// <summary>
+    /// Assigns a demotion goal the node's keeper can reach from its reported state: <paramref name="preferred"/>
+    /// (draining, demote_timeout) when there is a keeper edge, else demoted (reachable from every primary state).
+    /// </summary>
+    public bool AssignDemotion(MonitorNode node, NodeState preferred, string rule, string reason) =>
+        Assign(node, States.KeeperCanReach(node.ReportedState, preferred) ? preferred : NodeState.Demoted, rule, reason);
 
     /// <summary>Runs a table for this context; returns the id of the rule that stopped evaluation, or null.</summary>
     public string? Run(IReadOnlyList<Rule> table)

@@ -1,0 +1,104 @@
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core.Tests.Harness;
+using static PgAutoFailover.Contracts.NodeState;
+
+namespace PgAutoFailover.Monitor.Core.Tests;
+
+/// <summary>design.md §4.3: the core decides when a lease is granted and refuses early promotions.</summary>
+public class LeaseTests
+{
+    [Fact]
+    public void A_report_from_a_writable_goal_earns_a_lease_in_the_reply()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        var d = g.Report(1);
+        var granted = Assert.Single(d.Events.OfType<Events.LeaseGranted>());
+        Assert.Equal(G.Now + MonitorOptions.Default.PrimaryLease, granted.ExpiresAt);
+        Assert.False(((Events.IGroupEvent)granted).LivenessOnly);
+        var reply = MonitorCore.GoalFor(g.State, 1, d)!;
+        Assert.Equal(new PrimaryLease(MonitorOptions.Default.PrimaryLease, granted.ReportSequence), reply.Lease);
+        Assert.Equal("ANY 1 (pgautofailover_standby_2)", reply.SynchronousStandbyNames);
+    }
+
+    [Fact]
+    public void Standbys_and_demoted_primaries_get_no_lease()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        Assert.Null(MonitorCore.GoalFor(g.State, 2, g.Report(2))!.Lease);
+        var demoting = new G().Node(1, Primary, Draining).Node(2, PreparePromotion);
+        Assert.Empty(demoting.Report(1).Events.OfType<Events.LeaseGranted>());
+    }
+
+    [Fact]
+    public void The_old_primary_of_a_failover_gets_no_new_lease()
+    {
+        // #1168 path: the primary keeps goal wait_primary while a candidate is promoted.
+        var g = new G().Node(1, WaitPrimary, dead: true).Node(2, Secondary);
+        g.Report(2);
+        Assert.NotNull(g.State.Failover);
+        Assert.Empty(g.Report(1).Events.OfType<Events.LeaseGranted>());
+    }
+
+    [Fact]
+    public void Fence_time_is_the_later_of_lease_and_last_streaming_plus_lease_plus_margin()
+    {
+        var o = MonitorOptions.Default;
+        var g = new G().Node(1, Primary).Node(2, Secondary)
+            .With(1, n => n with { LeaseExpiresAt = G.Now + TimeSpan.FromSeconds(1) })
+            .With(2, n => n with { StreamingUntil = G.Now + TimeSpan.FromSeconds(0.5) });
+        Assert.Equal(G.Now + TimeSpan.FromSeconds(0.5) + o.PrimaryLease + o.LeaseSafetyMargin, Lease.FencedAt(g.State, g[1], o, G.Now));
+    }
+
+    [Fact]
+    public void A_silent_quorum_standby_that_was_streaming_keeps_the_old_primary_unfenced()
+    {
+        var o = MonitorOptions.Default;
+        var g = new G().Node(1, Primary, dead: true).Node(2, Secondary, dead: true).Node(3, ReportLsn);
+        Assert.Equal(DateTimeOffset.MaxValue, Lease.FencedAt(g.State, g[1], o, G.Now));
+        g.With(2, n => n with { ReplicationQuorum = false }); // an async standby's replies do not keep it alive
+        Assert.NotEqual(DateTimeOffset.MaxValue, Lease.FencedAt(g.State, g[1], o, G.Now));
+    }
+
+    [Fact]
+    public void A_non_writable_report_after_the_last_lease_confirms_fencing()
+    {
+        var o = MonitorOptions.Default;
+        var g = new G().Node(1, DemoteTimeout, pgIsRunning: false).With(1, n => n with { LeaseExpiresAt = G.Now + TimeSpan.FromSeconds(2), LeaseReportSequence = 0 });
+        Assert.Null(Lease.FencedAt(g.State, g[1], o, G.Now));
+        // ...but not when the lease answered that very report: the keeper may have become a writer since.
+        g.With(1, n => n with { LeaseReportSequence = n.LastReportSequence });
+        Assert.NotNull(Lease.FencedAt(g.State, g[1], o, G.Now));
+    }
+
+    [Fact]
+    public void Writable_goal_is_never_assigned_while_another_node_may_write()
+    {
+        var g = new G().Node(1, Primary, DemoteTimeout, dead: true).Node(2, StopReplication)
+            .With(1, n => n with { LeaseExpiresAt = G.Now + TimeSpan.FromSeconds(30) });
+        var d = g.Report(2, at: G.Now + TimeSpan.FromSeconds(5));
+        d.AssignsNothing();
+        Assert.Contains(d.Notices, n => n.Contains("lease may still be valid"));
+    }
+
+    [Fact]
+    public void Rebuilt_state_assumes_every_lease_may_still_run()
+    {
+        var o = MonitorOptions.Default;
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        var restarted = g.State.Restarted(G.Now, o);
+        Assert.Equal(G.Now + o.PrimaryLease, restarted[1].LeaseExpiresAt);
+        Assert.Equal(NodeHealth.Unknown, restarted[1].Health);
+        Assert.Equal(G.Now, restarted.MonitorStartedAt);
+    }
+
+    [Fact]
+    public void Options_keep_the_lease_shorter_than_detection_plus_margin()
+    {
+        var o = MonitorOptions.Default;
+        Assert.Equal(TimeSpan.FromSeconds(2), o.PrimaryLease);
+        Assert.Equal(TimeSpan.FromSeconds(1), o.LeaseSafetyMargin);
+        // A crashed primary's lease is over by the time it is detected (about 3 s), so only the margin and the
+        // candidate's own streaming bound the wait.
+        Assert.True(o.PrimaryLease <= o.KeeperSilenceTimeout);
+    }
+}

@@ -1,0 +1,215 @@
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core.Tests.Harness;
+using static PgAutoFailover.Contracts.NodeState;
+
+namespace PgAutoFailover.Monitor.Core.Tests.Rules;
+
+/// <summary>Spec §2.11 API-triggered rules, with their refusals.</summary>
+public class OperatorRuleTests
+{
+    [Fact]
+    public void API_FAILOVER_needs_two_nodes()
+    {
+        new G().Node(1, NodeState.Single).Do(new FailoverCommand()).Refused(RefusalKind.CommandRefused, "at least 2 nodes are required");
+    }
+
+    [Fact]
+    public void API_FAILOVER_needs_a_converged_primary()
+    {
+        new G().Node(1, WaitPrimary).Node(2, CatchingUp).Do(new FailoverCommand())
+            .Refused(RefusalKind.CommandRefused, "couldn't find the primary node");
+    }
+
+    [Fact]
+    public void API_FAILOVER_refuses_when_no_candidate_is_healthy()
+    {
+        new G().Node(1, Primary).Node(2, Secondary, dead: true).Do(new FailoverCommand())
+            .Refused(RefusalKind.CommandRefused, "cannot fail over: no candidate node is healthy");
+    }
+
+    [Fact]
+    public void API_FAILOVER_refuses_when_the_standby_has_priority_zero()
+    {
+        new G().Node(1, Primary).Node(3, Secondary, priority: 0).Do(new FailoverCommand())
+            .Refused(RefusalKind.CommandRefused, "cannot fail over: node 3 has candidate priority 0");
+    }
+
+    [Fact]
+    public void API_FAILOVER_two_nodes_needs_a_stable_pair()
+    {
+        new G().Node(1, Primary, ApplySettings).Node(2, Secondary).Node(3, CatchingUp, Dropped).Do(new FailoverCommand())
+            .Refused(RefusalKind.CommandRefused, "couldn't find the primary node");
+        new G().Node(1, Primary).Node(2, Secondary).With(2, n => n with { GoalState = CatchingUp, ReportedState = Secondary })
+            .Do(new FailoverCommand()).Refused(RefusalKind.CommandRefused, "no candidate node is healthy");
+    }
+
+    [Fact]
+    public void API_FAILOVER_two_nodes_drains_primary_and_prepares_standby()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        var d = g.Do(new FailoverCommand());
+        d.Assigns(("API-FAILOVER", 1, Draining), ("API-FAILOVER", 2, PreparePromotion));
+        Assert.Contains(d.Events, e => e is Events.FailoverBegan { Planned: true, OldPrimaryId: 1 });
+    }
+
+    [Fact]
+    public void API_FAILOVER_three_nodes_penalises_the_old_primary_and_starts_the_election()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary).Node(3, Secondary);
+        var d = g.Do(new FailoverCommand());
+        Assert.Equal(("API-FAILOVER", 1L, Draining), G.Summary(d).First());
+        Assert.Equal(-51, g[1].CandidatePriority);
+        // The election starts once the draining primary reports PostgreSQL stopped (it is then unhealthy).
+        g.Report(1, Draining, pgIsRunning: false);
+        Assert.Contains(("EL-2", 2L, ReportLsn), G.Summary(g.Report(2)));
+    }
+
+    [Fact]
+    public void API_FAILOVER_ALLOW_DATA_LOSS_decides_an_election_stuck_on_the_guard()
+    {
+        var g = new G().Node(1, Primary, Draining, dead: true).Node(2, ReportLsn).Node(3, Secondary, ReportLsn, dead: true);
+        g.Report(2).AssignsNothing();
+        g.Do(new FailoverCommand()).Refused(RefusalKind.CommandRefused, "couldn't find the primary node");
+        // Node 3 is silent and last said it was streaming: it may keep the old primary alive in a partition,
+        // so even without the guard the operator must first assert it is gone (forced removal).
+        g.Do(new FailoverCommand(AllowDataLoss: true)).Refused(RefusalKind.CommandRefused, "may still accept writes");
+        Assert.True(g.Do(new DropNodeCommand(3, Force: true)).Accepted);
+        g.Do(new FailoverCommand(AllowDataLoss: true), at: G.Now + TimeSpan.FromSeconds(3)).Assigns(("EL-8", 2, PreparePromotion));
+    }
+
+    [Fact]
+    public void API_PROMOTION_refusals()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary).Node(3, Secondary, priority: 0).Node(4, CatchingUp);
+        g.Do(new PromotionCommand(9)).Refused(RefusalKind.UnknownNode, "node 9");
+        g.Do(new PromotionCommand(3)).Refused(RefusalKind.CommandRefused, "node 3 has candidate priority 0");
+        g.Do(new PromotionCommand(4)).Refused(RefusalKind.CommandRefused, "expected secondary");
+        var already = g.Do(new PromotionCommand(1));
+        already.AssignsNothing();
+        Assert.Contains(already.Notices, n => n.Contains("already a primary"));
+    }
+
+    [Fact]
+    public void API_PROMOTION_boosts_the_node_and_fails_over()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary).Node(3, Secondary);
+        var d = g.Do(new PromotionCommand(3));
+        Assert.True(d.Accepted);
+        Assert.Equal(151, g[3].CandidatePriority);
+        Assert.Equal(Draining, g[1].GoalState);
+    }
+
+    [Fact]
+    public void API_START_MAINTENANCE_of_a_standby()
+    {
+        new G().Node(1, Primary).Node(2, Secondary).Node(3, Secondary).Do(new EnableMaintenanceCommand(3))
+            .Assigns(("API-START-MAINTENANCE", 3, Maintenance));
+    }
+
+    [Fact]
+    public void API_START_MAINTENANCE_of_the_last_sync_standby_disables_sync_first()
+    {
+        new G().Node(1, Primary).Node(2, Secondary).Do(new EnableMaintenanceCommand(2))
+            .Assigns(("API-START-MAINTENANCE", 1, WaitPrimary), ("API-START-MAINTENANCE", 2, WaitMaintenance));
+    }
+
+    [Fact]
+    public void API_START_MAINTENANCE_of_the_primary()
+    {
+        new G().Node(1, Primary).Node(2, Secondary).Do(new EnableMaintenanceCommand(1))
+            .Assigns(("API-START-MAINTENANCE", 1, PrepareMaintenance), ("API-START-MAINTENANCE", 2, PreparePromotion));
+        new G().Node(1, Primary).Node(2, Secondary).Do(new EnableMaintenanceCommand(1, AllowFailover: false))
+            .Refused(RefusalKind.CommandRefused, "--allow-failover");
+        new G().Node(1, Primary).Node(2, Secondary, dead: true).Do(new EnableMaintenanceCommand(1))
+            .Refused(RefusalKind.CommandRefused, "0 candidate nodes");
+    }
+
+    [Fact]
+    public void API_START_MAINTENANCE_is_idempotent_and_refuses_other_states()
+    {
+        new G().Node(1, Primary).Node(2, Maintenance).Do(new EnableMaintenanceCommand(2)).AssignsNothing();
+        new G().Node(1, Primary).Node(2, ReportLsn).Do(new EnableMaintenanceCommand(2))
+            .Refused(RefusalKind.CommandRefused, "cannot start maintenance");
+    }
+
+    [Fact]
+    public void API_STOP_MAINTENANCE_rejoins_the_primary_or_the_election()
+    {
+        new G().Node(1, Primary).Node(2, Maintenance).Do(new DisableMaintenanceCommand(2))
+            .Assigns(("API-STOP-MAINTENANCE", 2, CatchingUp));
+        new G().Node(1, Primary, Draining, dead: true).Node(2, Maintenance).Node(3, ReportLsn).Do(new DisableMaintenanceCommand(2))
+            .Assigns(("API-STOP-MAINTENANCE", 2, ReportLsn));
+        new G().Node(1, Primary).Node(2, Secondary).Do(new DisableMaintenanceCommand(2))
+            .Refused(RefusalKind.CommandRefused, "not maintenance");
+    }
+
+    [Fact]
+    public void API_STOP_MAINTENANCE_alone_runs_the_state_machine()
+    {
+        new G().Node(1, Maintenance).Do(new DisableMaintenanceCommand(1)).Assigns(("GSM-4", 1, ReportLsn));
+    }
+
+    [Fact]
+    public void API_SET_CANDIDATE_PRIORITY_stores_and_refreshes_the_primary()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        g.Do(new SetCandidatePriorityCommand(2, 80)).Assigns(("API-SET-CANDIDATE-PRIORITY", 1, ApplySettings));
+        Assert.Equal(80, g[2].CandidatePriority);
+        g.Do(new SetCandidatePriorityCommand(2, 101)).Refused(RefusalKind.CommandRefused, "between 0 and 100");
+        g.State = g.State with { AllNodes = g.State.AllNodes.SetItem(1, g[1] with { ReportedState = ApplySettings }) };
+        g.Do(new SetCandidatePriorityCommand(2, 70)).Refused(RefusalKind.CommandRefused, "apply_settings");
+    }
+
+    [Fact]
+    public void API_SET_REPLICATION_QUORUM_checks_number_sync_standbys()
+    {
+        var g = new G(numberSyncStandbys: 1).Node(1, Primary).Node(2, Secondary).Node(3, Secondary);
+        g.Do(new SetReplicationQuorumCommand(3, false)).Refused(RefusalKind.CommandRefused, "can't set replication quorum to false");
+        var ok = new G().Node(1, Primary).Node(2, Secondary).Node(3, Secondary);
+        ok.Do(new SetReplicationQuorumCommand(3, false)).Assigns(("API-SET-REPLICATION-QUORUM", 1, ApplySettings));
+        Assert.False(ok[3].ReplicationQuorum);
+    }
+
+    [Fact]
+    public void API_SET_NUMBER_SYNC_STANDBYS_needs_enough_quorum_standbys()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary).Node(3, Secondary);
+        g.Do(new SetNumberSyncStandbysCommand(2)).Refused(RefusalKind.CommandRefused, "at least 3 quorum standbys");
+        g.Do(new SetNumberSyncStandbysCommand(-1)).Refused(RefusalKind.CommandRefused, "0 or more");
+        g.Do(new SetNumberSyncStandbysCommand(1)).Assigns(("API-SET-NUMBER-SYNC-STANDBYS", 1, ApplySettings));
+        Assert.Equal(1, g.State.Settings.NumberSyncStandbys);
+        new G().Node(1, Primary, Draining).Node(2, Secondary).Do(new SetNumberSyncStandbysCommand(0))
+            .Refused(RefusalKind.CommandRefused, "primary must be in state primary or wait_primary");
+    }
+
+    [Fact]
+    public void API_REMOVE_NODE_of_a_standby_refreshes_the_primary()
+    {
+        var g = new G(numberSyncStandbys: 1).Node(1, Primary).Node(2, Secondary).Node(3, Secondary);
+        var d = g.Do(new DropNodeCommand(3));
+        Assert.Contains(("API-REMOVE-NODE", 3L, Dropped), G.Summary(d));
+        Assert.Contains(("API-REMOVE-NODE", 1L, ApplySettings), G.Summary(d));
+        Assert.Equal(0, g.State.Settings.NumberSyncStandbys);
+        g.Do(new DropNodeCommand(3)).AssignsNothing(); // idempotent
+    }
+
+    [Fact]
+    public void API_REMOVE_NODE_of_the_primary_sends_standbys_to_report_lsn()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary).Node(3, Secondary);
+        var d = g.Do(new DropNodeCommand(1));
+        Assert.Contains(("API-REMOVE-NODE", 2L, ReportLsn), G.Summary(d));
+        Assert.Contains(("API-REMOVE-NODE", 3L, ReportLsn), G.Summary(d));
+        Assert.Contains(("API-REMOVE-NODE", 1L, Dropped), G.Summary(d));
+    }
+
+    [Fact]
+    public void API_REMOVE_NODE_force_is_refused_while_the_node_may_still_write()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary).With(1, n => n with { LeaseExpiresAt = G.Now + TimeSpan.FromSeconds(2) });
+        g.Do(new DropNodeCommand(1, Force: true)).Refused(RefusalKind.CommandRefused, "may still accept writes");
+        var d = g.Do(new DropNodeCommand(2, Force: true));
+        Assert.Contains(d.Events, e => e is Events.NodeRemoved { NodeId: 2 });
+        g.Do(new DropNodeCommand(7)).Refused(RefusalKind.UnknownNode, "node 7");
+    }
+}

@@ -1,0 +1,82 @@
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core.Tests.Harness;
+using static PgAutoFailover.Contracts.NodeState;
+
+namespace PgAutoFailover.Monitor.Core.Tests.Rules;
+
+/// <summary>Spec §2.6 primary rules and the [main] replication stall.</summary>
+public class PrimaryRuleTests
+{
+    [Fact]
+    public void PRI_1_single_goes_wait_primary_when_a_standby_waits()
+    {
+        new G().Node(1, NodeState.Single).Node(2, WaitStandby).Report(1).Assigns(("PRI-1", 1, WaitPrimary));
+    }
+
+    [Fact]
+    public void PRI_2_fan_out_demotes_unhealthy_secondaries_then_PRI_2b_disables_sync()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary, dead: true);
+        g.Report(1).Assigns(("PRI-2", 2, CatchingUp), ("PRI-2b", 1, WaitPrimary));
+    }
+
+    [Fact]
+    public void PRI_2a_all_standbys_async_primary_without_secondary_waits()
+    {
+        new G().Node(1, Primary).Node(2, CatchingUp, quorum: false).Report(1).Assigns(("PRI-2a", 1, WaitPrimary));
+    }
+
+    [Fact]
+    public void PRI_2a_all_standbys_async_wait_primary_with_a_secondary_is_primary()
+    {
+        new G().Node(1, WaitPrimary).Node(2, Secondary, quorum: false).Report(1).Assigns(("PRI-2a", 1, Primary));
+    }
+
+    [Fact]
+    public void PRI_2b_with_number_sync_standbys_the_primary_keeps_sync_replication()
+    {
+        var g = new G(numberSyncStandbys: 1).Node(1, ApplySettings).Node(2, CatchingUp).Node(3, CatchingUp);
+        g.Report(1).Assigns(("PRI-2b", 1, Primary));
+    }
+
+    [Fact]
+    public void PRI_2c_wait_primary_with_a_quorum_secondary_enables_sync()
+    {
+        new G().Node(1, WaitPrimary).Node(2, Secondary).Report(1).Assigns(("PRI-2c", 1, Primary));
+    }
+
+    [Fact]
+    public void PRI_2d_apply_settings_returns_to_primary_or_wait_primary()
+    {
+        new G().Node(1, ApplySettings).Node(2, Secondary).Report(1).Assigns(("PRI-2d", 1, Primary));
+        new G().Node(1, ApplySettings).Node(2, CatchingUp).Node(3, CatchingUp, quorum: false).Report(1).Assigns(("PRI-2b", 1, WaitPrimary));
+    }
+
+    [Fact]
+    public void PRI_3_join_primary_becomes_primary()
+    {
+        new G().Node(1, JoinPrimary).Node(2, Secondary).Report(1).Assigns(("PRI-3", 1, Primary));
+    }
+
+    [Fact]
+    public void MAIN_REPLICATION_STALL_primary_without_connected_standby_goes_wait_primary()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        g.Report(1, rep: "").AssignsNothing(); // stall starts
+        Assert.Equal(G.Now, g[1].ReplicationStallSince);
+        g.Report(1, rep: "", at: G.Now + TimeSpan.FromSeconds(10))
+            .Assigns(("MAIN-REPLICATION-STALL", 1, WaitPrimary));
+    }
+
+    [Fact]
+    public void MAIN_REPLICATION_STALL_clears_when_a_standby_reconnects_and_waits_with_number_sync_standbys()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        g.Report(1, rep: "");
+        g.Report(1, rep: "quorum", at: G.Now + TimeSpan.FromSeconds(5));
+        Assert.Null(g[1].ReplicationStallSince);
+        var nss = new G(numberSyncStandbys: 1).Node(1, Primary).Node(2, Secondary).Node(3, Secondary);
+        nss.Report(1, rep: "");
+        nss.Report(1, rep: "", at: G.Now + TimeSpan.FromSeconds(20)).AssignsNothing();
+    }
+}
