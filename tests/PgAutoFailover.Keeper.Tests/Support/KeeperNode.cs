@@ -188,10 +188,15 @@ public sealed class TestGroup : IAsyncDisposable
 
     public static async Task<TestGroup> CreateAsync(RabbitMqFixture broker)
     {
+        return await CreateAsync(await broker.NewVirtualHostAsync());
+    }
+
+    /// <summary>A group on a given broker (e.g. a private node the test kills).</summary>
+    public static async Task<TestGroup> CreateAsync(Uri amqp)
+    {
         var baseDirectory = Path.Combine(Path.GetTempPath(), "pgaf-test", $"k-{Guid.NewGuid():N}"[..12]);
         Directory.CreateDirectory(baseDirectory);
         if (ProcessRunner.IsRoot) await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("chown", ["postgres:postgres", baseDirectory], TimeSpan.FromSeconds(10)), "chown");
-        var amqp = await broker.NewVirtualHostAsync();
         return new TestGroup(baseDirectory, amqp, await FakeMonitor.StartAsync(amqp));
     }
 

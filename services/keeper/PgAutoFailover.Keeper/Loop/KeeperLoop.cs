@@ -167,7 +167,7 @@ public sealed class KeeperLoop(
                 registered = await monitor.RegisterAsync(request, ct);
                 break;
             }
-            catch (MassTransit.RequestTimeoutException)
+            catch (Exception e) when (!ct.IsCancellationRequested && e is MassTransit.RequestTimeoutException or OperationCanceledException)
             {
                 logger.LogWarning("The monitor did not answer the registration; retrying");
             }
