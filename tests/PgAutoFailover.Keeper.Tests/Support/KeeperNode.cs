@@ -67,6 +67,7 @@ public sealed class KeeperNode : IAsyncDisposable
         foreach (var (k, v) in Settings) settings[k] = v;
         _host = await ServiceHost.StartAsync(KeeperService.Telemetry, b => b.AddKeeper(), settings, b =>
         {
+            b.Logging.ClearProviders(); // the keeper's log goes to its own file (and into failure messages), not the console
             b.Logging.SetMinimumLevel(LogLevel.Information);
             b.Logging.AddFilter("MassTransit", LogLevel.Warning);
             b.Logging.AddFilter("Microsoft", LogLevel.Warning);

@@ -224,7 +224,7 @@ public sealed class TransitionRunner(KeeperOptions options, PostgresServer serve
         await sql.CheckpointAsync(ct);
         var target = _syncTarget.Value;
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(5))
+        while (deadline.Elapsed < TimeSpan.FromSeconds(1)) // short: the fence watch waits for the actor
         {
             standbys = await sql.StandbysAsync(ct);
             if (standbys.Any(s => s.SyncState is "sync" or "quorum" && s.FlushLsn >= target))
