@@ -115,7 +115,7 @@ public sealed class FencingTests(RabbitMqFixture broker, ITestOutputHelper outpu
             await primary.ExecuteAsync("INSERT INTO t VALUES (1)");
             Assert.False(await primary.IsInRecoveryAsync());
             Assert.Equal(NodeState.Primary, primary.PersistedState!.CurrentState);
-            await Eventually.TrueAsync(async () => await standby.ScalarAsync<long>("SELECT count(*) FROM t") == 1, "row 1 on the standby");
+            await Eventually.TrueAsync(async () => await standby.CountAsync("SELECT count(*) FROM t") == 1, "row 1 on the standby");
 
             // Now the standby goes away too: the primary is isolated and must fence within the reply window.
             var watch = Stopwatch.StartNew();

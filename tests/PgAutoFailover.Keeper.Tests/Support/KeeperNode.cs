@@ -111,6 +111,14 @@ public sealed class KeeperNode : IAsyncDisposable
         return v is null or DBNull ? default : (T)v;
     }
 
+    /// <summary>A count for polling: -1 while the table has not replicated yet or the server does not answer.</summary>
+    public async Task<long> CountAsync(string sql)
+    {
+        try { return await ScalarAsync<long>(sql); }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable) { return -1; }
+        catch (NpgsqlException) { return -1; }
+    }
+
     public async Task ExecuteAsync(string sql)
     {
         await using var c = new NpgsqlConnection(ConnectionString());

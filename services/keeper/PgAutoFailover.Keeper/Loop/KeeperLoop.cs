@@ -341,7 +341,11 @@ public sealed class KeeperLoop(
                     lifetime.StopApplication();
                     return false;
                 }
-                if (reached) await runner.EnsureAsync(state.CurrentState, state.LastGoal, ct);
+                if (reached)
+                {
+                    if (KeeperStates.IsWritable(state.CurrentState) && !server.IsPostmasterAlive()) RequireLease();
+                    await runner.EnsureAsync(state.CurrentState, state.LastGoal, ct);
+                }
                 return false;
             }
             var transition = TransitionTable.Find(state.CurrentState, state.AssignedState);
@@ -352,6 +356,8 @@ public sealed class KeeperLoop(
                 lock (_gate) { _state = _state with { LastError = message }; Save(_state); }
                 return false;
             }
+            // design.md §4.3: never become writable without a lease in hand (it comes with the reply to a report).
+            if (KeeperStates.IsWritable(transition.To) && !KeeperStates.IsWritable(state.CurrentState)) RequireLease();
             logger.LogInformation("FSM transition from \"{From}\" to \"{To}\": {Comment} [{Id}: {Plan}]", KeeperStates.Name(transition.From ?? state.CurrentState),
                 KeeperStates.Name(transition.To), transition.Comment, transition.Id, string.Join(" + ", transition.Plan));
             var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -386,6 +392,16 @@ public sealed class KeeperLoop(
         {
             _act.Release();
         }
+    }
+
+    private void RequireLease()
+    {
+        lock (_gate)
+        {
+            if (_lease.ExpiresAt is { } expiry && clock.GetTimestamp() < expiry) return;
+        }
+        _reporterWake.Release();
+        throw new NotYetException("waiting for a primary lease from the monitor before taking writes");
     }
 
     // ---- fencing --------------------------------------------------------------------------
