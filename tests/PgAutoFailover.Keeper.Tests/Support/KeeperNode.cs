@@ -89,6 +89,14 @@ public sealed class KeeperNode : IAsyncDisposable
 
     public bool KeeperRunning => _host is not null;
 
+    /// <summary>Edits the state file while the keeper is down (e.g. to replay a crash before a transition was recorded).</summary>
+    public void RewriteState(Func<KeeperState, KeeperState> change)
+    {
+        if (_host is not null) throw new InvalidOperationException("stop the keeper first");
+        var store = new StateStore(Path.Combine(StateDirectory, "keeper.state"));
+        store.Save(change(store.Load()!));
+    }
+
     /// <summary>The keeper dies but its PostgreSQL goes on running (as after kill -9 of the keeper).</summary>
     public async Task KillKeeperAsync()
     {

@@ -287,6 +287,8 @@ public sealed class TransitionRunner(KeeperOptions options, PostgresServer serve
         {
             throw new KeeperException($"cannot reach {source.Host}:{source.Port} as {PgSql.ReplicationUser} for a base backup: {e.Message}", e);
         }
+        // A local standby still streaming would hold our slot on the source (spec: stop Postgres first).
+        await server.StopAsync(ct);
         var clone = options.PgData.TrimEnd('/') + ".basebackup";
         DeleteDirectory(clone);
         Directory.CreateDirectory(clone);
