@@ -46,7 +46,21 @@ public static class KeeperService
         builder.Services.AddSingleton<KeeperLoop>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KeeperLoop>());
         builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(90));
-        builder.Services.AddHealthChecks().AddCheck("keeper", () => HealthCheckResult.Healthy());
+        builder.Services.AddHealthChecks().AddCheck<KeeperHealthCheck>("keeper");
         return builder;
+    }
+}
+
+/// <summary>/health: unhealthy once the keeper stopped on a fatal error, degraded while a transition keeps failing.</summary>
+public sealed class KeeperHealthCheck(KeeperLoop loop, KeeperExit exit) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (exit.Code != 0) return Task.FromResult(HealthCheckResult.Unhealthy(exit.Error));
+        var state = loop.State;
+        var description = $"node {state.NodeId}: {Core.KeeperStates.Name(state.CurrentState)} (goal {Core.KeeperStates.Name(state.AssignedState)})";
+        return Task.FromResult(state.LastError is { } error
+            ? HealthCheckResult.Degraded($"{description}: {error}")
+            : HealthCheckResult.Healthy(description));
     }
 }

@@ -29,7 +29,7 @@ public sealed class BootstrapTests(RabbitMqFixture broker) : IClassFixture<Rabbi
 
             // A synchronous commit on the primary is visible on the standby.
             await primary.ExecuteAsync("INSERT INTO t VALUES (2, 'sync')");
-            await Eventually.TrueAsync(async () => await standby.ScalarAsync<long>("SELECT count(*) FROM t") == 2, "row 2 on the standby");
+            await Eventually.TrueAsync(async () => await standby.CountAsync("SELECT count(*) FROM t") == 2, "row 2 on the standby");
             await Assert.ThrowsAnyAsync<Npgsql.PostgresException>(() => standby.ExecuteAsync("INSERT INTO t VALUES (3, 'standby')"));
 
             // Security by default: scram for the replication and health-check roles, from the group's hosts only.

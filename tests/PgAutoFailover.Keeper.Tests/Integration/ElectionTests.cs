@@ -31,7 +31,7 @@ public sealed class ElectionTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             await monitor.AssignAsync(aid, NodeState.Primary, $"ANY 1 (pgautofailover_standby_{bid}, pgautofailover_standby_{cid})");
             await monitor.WaitForStateAsync(aid, NodeState.Primary);
             await a.ExecuteAsync("CREATE TABLE t (id int primary key); INSERT INTO t VALUES (1)");
-            await Eventually.TrueAsync(async () => await b.ScalarAsync<long>("SELECT count(*) FROM t") == 1, "row 1 on B");
+            await Eventually.TrueAsync(async () => await b.CountAsync("SELECT count(*) FROM t") == 1, "row 1 on B");
 
             // B freezes (report_lsn: no upstream); row 2 reaches only C.
             await monitor.AssignAsync(bid, NodeState.ReportLsn);
@@ -39,7 +39,7 @@ public sealed class ElectionTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             Assert.True(await b.IsInRecoveryAsync());
             Assert.Null(await b.ScalarAsync<string>("SELECT status FROM pg_stat_wal_receiver"));
             await a.ExecuteAsync("INSERT INTO t VALUES (2)");
-            await Eventually.TrueAsync(async () => await c.ScalarAsync<long>("SELECT count(*) FROM t") == 2, "row 2 on C");
+            await Eventually.TrueAsync(async () => await c.CountAsync("SELECT count(*) FROM t") == 2, "row 2 on C");
             Assert.Equal(1L, await b.ScalarAsync<long>("SELECT count(*) FROM t"));
 
             // The primary dies; C reports its LSN too.
@@ -71,7 +71,7 @@ public sealed class ElectionTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             Assert.False(c.PostmasterRunning);
             await monitor.AssignAsync(cid, NodeState.Secondary);
             await monitor.WaitForStateAsync(cid, NodeState.Secondary);
-            await Eventually.TrueAsync(async () => await c.ScalarAsync<long>("SELECT count(*) FROM t") == 3, "row 3 on C");
+            await Eventually.TrueAsync(async () => await c.CountAsync("SELECT count(*) FROM t") == 3, "row 3 on C");
             Assert.Equal("streaming", await c.ScalarAsync<string>("SELECT status FROM pg_stat_wal_receiver"));
 
             // Dropped: the node stops.

@@ -54,7 +54,7 @@ public sealed class FailoverTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             await monitor.WaitForStateAsync(a, NodeState.CatchingUp);
             Assert.True(await oldPrimary.IsInRecoveryAsync());
             Assert.Contains(oldPrimary.Log.Lines, l => l.Contains("pg_rewind"));
-            await Eventually.TrueAsync(async () => await oldPrimary.ScalarAsync<long>("SELECT count(*) FROM t") == 2, "row 2 on the rejoined node");
+            await Eventually.TrueAsync(async () => await oldPrimary.CountAsync("SELECT count(*) FROM t") == 2, "row 2 on the rejoined node");
             await monitor.AssignAsync(a, NodeState.Secondary);
             await monitor.WaitForStateAsync(a, NodeState.Secondary);
 
@@ -63,7 +63,7 @@ public sealed class FailoverTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             Assert.Equal("sync", await standby.ScalarAsync<string>(
                 $"SELECT sync_state FROM pg_stat_replication WHERE application_name = 'pgautofailover_standby_{a}' AND state = 'streaming'"));
             await standby.ExecuteAsync("INSERT INTO t VALUES (3, 'synchronous again')");
-            await Eventually.TrueAsync(async () => await oldPrimary.ScalarAsync<long>("SELECT count(*) FROM t") == 3, "row 3 on the new standby");
+            await Eventually.TrueAsync(async () => await oldPrimary.CountAsync("SELECT count(*) FROM t") == 3, "row 3 on the new standby");
         });
     }
 
@@ -76,7 +76,7 @@ public sealed class FailoverTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             var monitor = group.Monitor;
             var (oldPrimary, a, standby, b) = await group.PairAsync();
             await oldPrimary.ExecuteAsync("CREATE TABLE t (id int primary key, note text); INSERT INTO t VALUES (1, 'both')");
-            await Eventually.TrueAsync(async () => await standby.ScalarAsync<long>("SELECT count(*) FROM t") == 1, "row 1 on the standby");
+            await Eventually.TrueAsync(async () => await standby.CountAsync("SELECT count(*) FROM t") == 1, "row 1 on the standby");
 
             // The old primary goes on alone (wait_primary: no synchronous standby) and writes a row the standby never gets.
             await monitor.AssignAsync(a, NodeState.WaitPrimary);
@@ -95,7 +95,7 @@ public sealed class FailoverTests(RabbitMqFixture broker) : IClassFixture<Rabbit
 
             await monitor.AssignAsync(a, NodeState.CatchingUp);
             await monitor.WaitForStateAsync(a, NodeState.CatchingUp);
-            await Eventually.TrueAsync(async () => await oldPrimary.ScalarAsync<long>("SELECT count(*) FROM t WHERE id = 2") == 1, "row 2 on the rejoined node");
+            await Eventually.TrueAsync(async () => await oldPrimary.CountAsync("SELECT count(*) FROM t WHERE id = 2") == 1, "row 2 on the rejoined node");
             Assert.Equal(0L, await oldPrimary.ScalarAsync<long>("SELECT count(*) FROM t WHERE id = 99"));
             Assert.True(await oldPrimary.IsInRecoveryAsync());
         });

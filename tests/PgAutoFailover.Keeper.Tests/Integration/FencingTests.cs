@@ -73,6 +73,32 @@ public sealed class FencingTests(RabbitMqFixture broker, ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task With_the_bus_down_a_primary_whose_standby_streams_keeps_serving_and_everything_resumes_when_it_is_back()
+    {
+        await using var rabbit = await LocalRabbitNode.StartAsync();
+        await using var group = await TestGroup.CreateAsync(rabbit.AmqpUri);
+        group.Monitor.LeaseDuration = Lease;
+        await group.WithLogsAsync(async () =>
+        {
+            var (primary, a, standby, _) = await group.PairAsync();
+            await primary.ExecuteAsync("CREATE TABLE t (id int primary key)");
+            var before = group.Monitor.LastReport(a)!.Sequence;
+
+            await rabbit.KillAsync(); // no broker: no monitor, no pushes, no leases
+            await Task.Delay(Lease * 3);
+            await primary.ExecuteAsync("INSERT INTO t VALUES (1)"); // synchronous commit: the standby still streams
+            Assert.Equal(NodeState.Primary, primary.PersistedState!.CurrentState);
+            Assert.True(await standby.IsInRecoveryAsync());
+            Assert.Contains(primary.Log.Lines, l => l.Contains("Could not fetch the goal state"));
+
+            await rabbit.BootAsync();
+            var after = await group.Monitor.WaitForStateAsync(a, NodeState.Primary, TimeSpan.FromSeconds(120), afterSequence: before);
+            Assert.True(after.Sequence > before);
+            await primary.ExecuteAsync("INSERT INTO t VALUES (2)");
+        });
+    }
+
+    [Fact]
     public async Task A_primary_whose_standby_streams_keeps_serving_without_the_monitor_and_fences_once_the_standby_stops()
     {
         await using var group = await TestGroup.CreateAsync(broker);
@@ -89,7 +115,7 @@ public sealed class FencingTests(RabbitMqFixture broker, ITestOutputHelper outpu
             await primary.ExecuteAsync("INSERT INTO t VALUES (1)");
             Assert.False(await primary.IsInRecoveryAsync());
             Assert.Equal(NodeState.Primary, primary.PersistedState!.CurrentState);
-            await Eventually.TrueAsync(async () => await standby.ScalarAsync<long>("SELECT count(*) FROM t") == 1, "row 1 on the standby");
+            await Eventually.TrueAsync(async () => await standby.CountAsync("SELECT count(*) FROM t") == 1, "row 1 on the standby");
 
             // Now the standby goes away too: the primary is isolated and must fence within the reply window.
             var watch = Stopwatch.StartNew();

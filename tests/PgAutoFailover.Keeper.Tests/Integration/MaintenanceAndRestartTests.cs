@@ -37,7 +37,7 @@ public sealed class MaintenanceAndRestartTests(RabbitMqFixture broker) : IClassF
             await monitor.WaitForStateAsync(b, NodeState.Secondary);
             Assert.True(await standby.IsInRecoveryAsync());
             Assert.Equal("streaming", await standby.ScalarAsync<string>("SELECT status FROM pg_stat_wal_receiver"));
-            await Eventually.TrueAsync(async () => await standby.ScalarAsync<long>("SELECT count(*) FROM t") == 1, "row 1 on the standby");
+            await Eventually.TrueAsync(async () => await standby.CountAsync("SELECT count(*) FROM t") == 1, "row 1 on the standby");
         });
     }
 
@@ -64,7 +64,7 @@ public sealed class MaintenanceAndRestartTests(RabbitMqFixture broker) : IClassF
             await monitor.AssignAsync(a, NodeState.CatchingUp);
             await monitor.WaitForStateAsync(a, NodeState.CatchingUp);
             Assert.True(await oldPrimary.IsInRecoveryAsync());
-            await Eventually.TrueAsync(async () => await oldPrimary.ScalarAsync<long>("SELECT count(*) FROM t") == 1, "row 1 on the old primary");
+            await Eventually.TrueAsync(async () => await oldPrimary.CountAsync("SELECT count(*) FROM t") == 1, "row 1 on the old primary");
         });
     }
 

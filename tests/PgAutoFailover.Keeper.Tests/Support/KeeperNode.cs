@@ -67,6 +67,7 @@ public sealed class KeeperNode : IAsyncDisposable
         foreach (var (k, v) in Settings) settings[k] = v;
         _host = await ServiceHost.StartAsync(KeeperService.Telemetry, b => b.AddKeeper(), settings, b =>
         {
+            b.Logging.ClearProviders(); // the keeper's log goes to its own file (and into failure messages), not the console
             b.Logging.SetMinimumLevel(LogLevel.Information);
             b.Logging.AddFilter("MassTransit", LogLevel.Warning);
             b.Logging.AddFilter("Microsoft", LogLevel.Warning);
@@ -88,6 +89,14 @@ public sealed class KeeperNode : IAsyncDisposable
 
     public bool KeeperRunning => _host is not null;
 
+    /// <summary>Edits the state file while the keeper is down (e.g. to replay a crash before a transition was recorded).</summary>
+    public void RewriteState(Func<KeeperState, KeeperState> change)
+    {
+        if (_host is not null) throw new InvalidOperationException("stop the keeper first");
+        var store = new StateStore(Path.Combine(StateDirectory, "keeper.state"));
+        store.Save(change(store.Load()!));
+    }
+
     /// <summary>The keeper dies but its PostgreSQL goes on running (as after kill -9 of the keeper).</summary>
     public async Task KillKeeperAsync()
     {
@@ -108,6 +117,14 @@ public sealed class KeeperNode : IAsyncDisposable
         await using var cmd = new NpgsqlCommand(sql, c);
         var v = await cmd.ExecuteScalarAsync();
         return v is null or DBNull ? default : (T)v;
+    }
+
+    /// <summary>A count for polling: -1 while the table has not replicated yet or the server does not answer.</summary>
+    public async Task<long> CountAsync(string sql)
+    {
+        try { return await ScalarAsync<long>(sql); }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable) { return -1; }
+        catch (NpgsqlException) { return -1; }
     }
 
     public async Task ExecuteAsync(string sql)
@@ -188,10 +205,15 @@ public sealed class TestGroup : IAsyncDisposable
 
     public static async Task<TestGroup> CreateAsync(RabbitMqFixture broker)
     {
+        return await CreateAsync(await broker.NewVirtualHostAsync());
+    }
+
+    /// <summary>A group on a given broker (e.g. a private node the test kills).</summary>
+    public static async Task<TestGroup> CreateAsync(Uri amqp)
+    {
         var baseDirectory = Path.Combine(Path.GetTempPath(), "pgaf-test", $"k-{Guid.NewGuid():N}"[..12]);
         Directory.CreateDirectory(baseDirectory);
         if (ProcessRunner.IsRoot) await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("chown", ["postgres:postgres", baseDirectory], TimeSpan.FromSeconds(10)), "chown");
-        var amqp = await broker.NewVirtualHostAsync();
         return new TestGroup(baseDirectory, amqp, await FakeMonitor.StartAsync(amqp));
     }
 

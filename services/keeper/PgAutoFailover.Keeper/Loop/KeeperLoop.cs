@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -45,15 +44,11 @@ public sealed class KeeperLoop(
     private readonly SemaphoreSlim _act = new(1, 1);
     private readonly SemaphoreSlim _actorWake = new(0, int.MaxValue);
     private readonly SemaphoreSlim _reporterWake = new(0, int.MaxValue);
-    private readonly ConcurrentDictionary<long, long> _sentAt = new();
-    private readonly Dictionary<string, DateTimeOffset> _lastReplyTime = [];
+    private readonly LeaseTracker _lease = new(clock);
+    private readonly StandbyReplyTracker _replies = new(clock);
     private KeeperState _state = new();
     private bool _goalConfirmed;          // a goal came from the monitor in this process
     private long? _lastMonitorContact;    // monotonic
-    private long? _leaseExpiresAt;        // monotonic
-    private long? _lastStandbyReplyAt;    // monotonic
-    private TimeSpan _leaseDuration = TimeSpan.FromSeconds(10);
-    private long _ignoreRepliesSentBefore; // monotonic: replies to older reports carry stale goals
     private volatile bool _firstReportDone;
     private long _reachedCreateGoal;
 
@@ -167,7 +162,7 @@ public sealed class KeeperLoop(
                 registered = await monitor.RegisterAsync(request, ct);
                 break;
             }
-            catch (MassTransit.RequestTimeoutException)
+            catch (Exception e) when (!ct.IsCancellationRequested && e is MassTransit.RequestTimeoutException or OperationCanceledException)
             {
                 logger.LogWarning("The monitor did not answer the registration; retrying");
             }
@@ -215,7 +210,7 @@ public sealed class KeeperLoop(
             }
             logger.LogInformation("Goal pushed by the monitor: {Goal} ({Description})", KeeperStates.Name(message.Goal.GoalState), message.Description);
             // Replies to reports sent before this push may carry the goal it replaces.
-            _ignoreRepliesSentBefore = clock.GetTimestamp();
+            _lease.GoalPushed();
             _state = _state with { LastGroupVersion = message.GroupVersion };
             ApplyGoal(message.Goal, fromReply: false, sentAt: null);
         }
@@ -225,13 +220,8 @@ public sealed class KeeperLoop(
     /// <summary>Takes a goal (under the gate): lease from its report's send time, goal state unless stale.</summary>
     private void ApplyGoal(NodeGoal goal, bool fromReply, long? sentAt)
     {
-        if (goal.Lease is { } lease && _sentAt.TryGetValue(lease.ReportSequence, out var leaseSentAt))
-        {
-            var expiry = Fencing.ExpiryOf(leaseSentAt, lease.Duration, clock);
-            if (_leaseExpiresAt is null || expiry > _leaseExpiresAt) _leaseExpiresAt = expiry;
-            _leaseDuration = lease.Duration;
-        }
-        if (fromReply && sentAt < _ignoreRepliesSentBefore) { Save(_state); return; }
+        _lease.Granted(goal.Lease);
+        if (fromReply && sentAt is { } s && !_lease.ReplyGoalIsCurrent(s)) { Save(_state); return; }
         _goalConfirmed = true;
         var changed = goal.GoalState != _state.AssignedState;
         _state = _state with { AssignedState = goal.GoalState, LastGoal = goal, GroupId = goal.GroupId };
@@ -283,10 +273,8 @@ public sealed class KeeperLoop(
             var sequence = _state.ReportSequence + 1;
             _state = _state with { ReportSequence = sequence };
             Save(_state); // persisted before it is sent: strictly increasing across restarts
-            sentAt = clock.GetTimestamp();
-            _sentAt[sequence] = sentAt;
-            foreach (var old in _sentAt.Keys.Where(k => k < sequence - 600)) _sentAt.TryRemove(old, out _);
-            TimeSpan? replyAge = _lastStandbyReplyAt is { } r ? clock.GetElapsedTime(r) : null;
+            sentAt = _lease.ReportSent(sequence);
+            TimeSpan? replyAge = _replies.LastReplyAt is { } r ? clock.GetElapsedTime(r) : null;
             report = new ReportNodeState(_state.Formation, _state.GroupId, _state.NodeId, _state.CurrentState, observed.Running,
                 observed.Timeline, observed.Lsn, observed.ReplicationState, replyAge, sequence, clock.GetUtcNow());
         }
@@ -353,7 +341,11 @@ public sealed class KeeperLoop(
                     lifetime.StopApplication();
                     return false;
                 }
-                if (reached) await runner.EnsureAsync(state.CurrentState, state.LastGoal, ct);
+                if (reached)
+                {
+                    if (KeeperStates.IsWritable(state.CurrentState) && !server.IsPostmasterAlive()) RequireLease();
+                    await runner.EnsureAsync(state.CurrentState, state.LastGoal, ct);
+                }
                 return false;
             }
             var transition = TransitionTable.Find(state.CurrentState, state.AssignedState);
@@ -364,6 +356,8 @@ public sealed class KeeperLoop(
                 lock (_gate) { _state = _state with { LastError = message }; Save(_state); }
                 return false;
             }
+            // design.md §4.3: never become writable without a lease in hand (it comes with the reply to a report).
+            if (KeeperStates.IsWritable(transition.To) && !KeeperStates.IsWritable(state.CurrentState)) RequireLease();
             logger.LogInformation("FSM transition from \"{From}\" to \"{To}\": {Comment} [{Id}: {Plan}]", KeeperStates.Name(transition.From ?? state.CurrentState),
                 KeeperStates.Name(transition.To), transition.Comment, transition.Id, string.Join(" + ", transition.Plan));
             var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -400,6 +394,16 @@ public sealed class KeeperLoop(
         }
     }
 
+    private void RequireLease()
+    {
+        lock (_gate)
+        {
+            if (_lease.ExpiresAt is { } expiry && clock.GetTimestamp() < expiry) return;
+        }
+        _reporterWake.Release();
+        throw new NotYetException("waiting for a primary lease from the monitor before taking writes");
+    }
+
     // ---- fencing --------------------------------------------------------------------------
 
     private async Task FenceWatchAsync(CancellationToken ct)
@@ -416,7 +420,7 @@ public sealed class KeeperLoop(
             FenceDecision decision;
             lock (_gate)
             {
-                decision = Fencing.Decide(new FenceInput(clock.GetTimestamp(), _state.CurrentState, running, _leaseExpiresAt, _lastStandbyReplyAt, _leaseDuration), clock);
+                decision = Fencing.Decide(new FenceInput(clock.GetTimestamp(), _state.CurrentState, running, _lease.ExpiresAt, _replies.LastReplyAt, _lease.Duration), clock);
             }
             if (decision == FenceDecision.Fence) await FenceAsync(ct);
         }
@@ -432,14 +436,7 @@ public sealed class KeeperLoop(
             var standbys = await sql.StandbysAsync(timeout.Token);
             lock (_gate)
             {
-                foreach (var s in standbys.Where(s => s.State == "streaming" && s.ReplyTime is not null))
-                {
-                    if (!_lastReplyTime.TryGetValue(s.ApplicationName, out var seen) || s.ReplyTime > seen)
-                    {
-                        _lastReplyTime[s.ApplicationName] = s.ReplyTime!.Value;
-                        _lastStandbyReplyAt = clock.GetTimestamp();
-                    }
-                }
+                _replies.Observe(standbys.Select(s => (s.ApplicationName, s.State, s.ReplyTime)));
             }
         }
         catch (Exception e) when (!ct.IsCancellationRequested && e is Npgsql.NpgsqlException or OperationCanceledException or TimeoutException or InvalidOperationException)
@@ -456,11 +453,11 @@ public sealed class KeeperLoop(
         {
             lock (_gate)
             {
-                var decision = Fencing.Decide(new FenceInput(clock.GetTimestamp(), _state.CurrentState, server.IsPostmasterAlive(), _leaseExpiresAt,
-                    _lastStandbyReplyAt, _leaseDuration), clock);
+                var decision = Fencing.Decide(new FenceInput(clock.GetTimestamp(), _state.CurrentState, server.IsPostmasterAlive(), _lease.ExpiresAt,
+                    _replies.LastReplyAt, _lease.Duration), clock);
                 if (decision != FenceDecision.Fence) return;
             }
-            logger.LogCritical("Primary lease expired and no standby replied within {Window}: fencing PostgreSQL (read-only, then stop)", _leaseDuration);
+            logger.LogCritical("Primary lease expired and no standby replied within {Window}: fencing PostgreSQL (read-only, then stop)", _lease.Duration);
             var watch = System.Diagnostics.Stopwatch.StartNew();
             try
             {
@@ -481,8 +478,7 @@ public sealed class KeeperLoop(
             Fences.Add(1);
             lock (_gate)
             {
-                _ignoreRepliesSentBefore = clock.GetTimestamp();
-                _leaseExpiresAt = null;
+                _lease.Fenced();
                 _state = _state with { CurrentState = NodeState.DemoteTimeout, AssignedState = NodeState.DemoteTimeout };
                 Save(_state);
             }

@@ -224,7 +224,7 @@ public sealed class TransitionRunner(KeeperOptions options, PostgresServer serve
         await sql.CheckpointAsync(ct);
         var target = _syncTarget.Value;
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(5))
+        while (deadline.Elapsed < TimeSpan.FromSeconds(1)) // short: the fence watch waits for the actor
         {
             standbys = await sql.StandbysAsync(ct);
             if (standbys.Any(s => s.SyncState is "sync" or "quorum" && s.FlushLsn >= target))
@@ -287,6 +287,8 @@ public sealed class TransitionRunner(KeeperOptions options, PostgresServer serve
         {
             throw new KeeperException($"cannot reach {source.Host}:{source.Port} as {PgSql.ReplicationUser} for a base backup: {e.Message}", e);
         }
+        // A local standby still streaming would hold our slot on the source (spec: stop Postgres first).
+        await server.StopAsync(ct);
         var clone = options.PgData.TrimEnd('/') + ".basebackup";
         DeleteDirectory(clone);
         Directory.CreateDirectory(clone);

@@ -15,7 +15,10 @@ public sealed class MonitorClient(
 
     public async Task<NodeRegistered> RegisterAsync(RegisterNode request, CancellationToken cancellationToken)
     {
-        var response = await register.GetResponse<NodeRegistered, RegistrationRejected>(request, cancellationToken, RequestTimeout.After(ms: (int)options.RegisterTimeout.TotalMilliseconds));
+        // The token bounds the whole call: with the broker down, sending the request itself would wait for the connection.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.RegisterTimeout);
+        var response = await register.GetResponse<NodeRegistered, RegistrationRejected>(request, timeout.Token, RequestTimeout.After(ms: (int)options.RegisterTimeout.TotalMilliseconds));
         if (response.Is(out Response<RegistrationRejected>? rejected))
         {
             throw new KeeperException($"the monitor rejected the registration of {request.Host}:{request.Port} in formation {request.Formation}: {rejected.Message.Reason}");
@@ -27,7 +30,9 @@ public sealed class MonitorClient(
 
     public async Task<NodeGoal> ReportAsync(ReportNodeState request, CancellationToken cancellationToken)
     {
-        var response = await report.GetResponse<NodeGoal, NodeReportRejected>(request, cancellationToken, RequestTimeout.After(ms: (int)options.MonitorTimeout.TotalMilliseconds));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.MonitorTimeout);
+        var response = await report.GetResponse<NodeGoal, NodeReportRejected>(request, timeout.Token, RequestTimeout.After(ms: (int)options.MonitorTimeout.TotalMilliseconds));
         if (response.Is(out Response<NodeReportRejected>? rejected))
         {
             // The monitor answered but will not take the report: keep PostgreSQL as it is and say why.
