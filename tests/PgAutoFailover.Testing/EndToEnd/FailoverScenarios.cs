@@ -52,7 +52,8 @@ public static class FailoverScenarios
         var fresh = cluster.Node(newName);
         log?.Invoke($"{newName} shown as primary after {shown.TotalSeconds:F3} s");
         await load.WaitAcksAfterAsync(fault, 30, "the crash", Patience);
-        var window = load.Window(fault);
+        await WaitAcksOnAsync(load, fresh, fault);
+        var window = load.Window(fault, old.Port);
         log?.Invoke($"writes back after a window of {window?.TotalSeconds:F3} s");
 
         var restart = WriteLoad.Clock.Elapsed;
@@ -85,7 +86,8 @@ public static class FailoverScenarios
         var newName = shownState.Nodes.Single(n => n.Node.NodeName != oldName && Writable(n.ReportedState)).Node.NodeName;
         var fresh = cluster.Node(newName);
         await load.WaitAcksAfterAsync(fault, 30, "the switchover", Patience);
-        var window = load.Window(fault);
+        await WaitAcksOnAsync(load, fresh, fault);
+        var window = load.Window(fault, old.Port);
         await cluster.WaitConvergedAsync(newName, Patience);
         await WaitSynchronousAsync(fresh, 1);
         var rejoin = WriteLoad.Clock.Elapsed - fault;
@@ -94,6 +96,10 @@ public static class FailoverScenarios
         await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 30, "the old primary rejoined", Patience);
         return await FinishAsync("switchover", load, poller, oldName, fresh, old, window, shown, rejoin);
     }
+
+    private static Task WaitAcksOnAsync(WriteLoad load, DataNode node, TimeSpan after) =>
+        Eventually.TrueAsync(() => Task.FromResult(load.Acks.Any(a => a.At > after && a.Port == node.Port)),
+            $"a write acknowledged by {node.Name} ({load.Summary})", Patience);
 
     /// <summary>The primary lists <paramref name="count"/> standbys in sync_state 'sync' or 'quorum'.</summary>
     public static Task WaitSynchronousAsync(DataNode primary, int count) =>

@@ -143,13 +143,18 @@ public sealed class WriteLoad : IAsyncDisposable
         Eventually.TrueAsync(() => Task.FromResult(_acks.Count(a => a.At > after) >= count),
             $"{count} acknowledged writes after {what} (attempts {Attempts}, failures {Failures}, last error: {LastError})", timeout ?? TimeSpan.FromSeconds(120));
 
-    /// <summary>The write-unavailability window around <paramref name="fault"/>: last acknowledgement before it to the first after it.</summary>
-    public TimeSpan? Window(TimeSpan fault)
+    /// <summary>
+    /// The write-unavailability window of a fault on the primary listening on <paramref name="oldPort"/>: from the
+    /// last write acknowledged by the old primary to the first acknowledged by another node after
+    /// <paramref name="fault"/> (the kill itself takes a few milliseconds, during which the old primary may still acknowledge).
+    /// </summary>
+    public TimeSpan? Window(TimeSpan fault, int oldPort)
     {
         var acks = Acks;
-        var before = acks.Where(a => a.At <= fault).Select(a => (TimeSpan?)a.At).LastOrDefault();
-        var after = acks.Where(a => a.At > fault).Select(a => (TimeSpan?)a.At).FirstOrDefault();
-        return before is { } b && after is { } f ? f - b : null;
+        var first = acks.Where(a => a.At > fault && a.Port != oldPort).Select(a => (TimeSpan?)a.At).FirstOrDefault();
+        if (first is not { } f) return null;
+        var last = acks.Where(a => a.At < f && a.Port == oldPort).Select(a => (TimeSpan?)a.At).LastOrDefault();
+        return last is { } l ? f - l : null;
     }
 
     /// <summary>Acknowledged ids missing from <paramref name="node"/>'s table.</summary>
