@@ -97,7 +97,7 @@ public static class FailoverScenarios
         return await FinishAsync("switchover", load, poller, oldName, fresh, old, window, shown, rejoin);
     }
 
-    private static Task WaitAcksOnAsync(WriteLoad load, DataNode node, TimeSpan after) =>
+    public static Task WaitAcksOnAsync(WriteLoad load, DataNode node, TimeSpan after) =>
         Eventually.TrueAsync(() => Task.FromResult(load.Acks.Any(a => a.At > after && a.Port == node.Port)),
             $"a write acknowledged by {node.Name} ({load.Summary})", Patience);
 

@@ -18,6 +18,8 @@ public sealed class WriteLoad : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
     private long _attempts;
+    private static int _instances;
+    private readonly long _firstId = Interlocked.Increment(ref _instances) * 1_000_000_000L;
     private long _failures;
     private string? _lastError;
 
@@ -93,7 +95,7 @@ public sealed class WriteLoad : IAsyncDisposable
         var until = Clock.Elapsed + maxDuration;
         var token = _stop.Token;
         NpgsqlConnection? connection = null;
-        long next = 0;
+        var next = _firstId; // each load its own id range: two loads may share the table
         try
         {
             while (!token.IsCancellationRequested && Clock.Elapsed < until)
