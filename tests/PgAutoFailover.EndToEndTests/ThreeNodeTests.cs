@@ -1,0 +1,67 @@
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Testing;
+using PgAutoFailover.Testing.EndToEnd;
+using Xunit.Abstractions;
+
+namespace PgAutoFailover.EndToEndTests;
+
+/// <summary>Issue 7 part 4 (d): three nodes; the primary crashes; the most advanced standby wins and the other follows it.</summary>
+public sealed class ThreeNodeTests(RabbitMqFixture broker, ITestOutputHelper output) : IClassFixture<RabbitMqFixture>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(180);
+
+    [Fact]
+    public async Task Crash_of_the_primary_of_three_promotes_a_standby_holding_every_acknowledged_write_and_the_other_follows()
+    {
+        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
+        await cluster.WithLogsAsync(async () =>
+        {
+            await cluster.AddNodesAndConvergeAsync("node1", "node2", "node3");
+            var node1 = cluster.Node("node1");
+            await FailoverScenarios.WaitSynchronousAsync(node1, 2);
+
+            await using var poller = WriterPoller.Start(cluster);
+            await using var load = await WriteLoad.StartAsync(node1, await cluster.WaitUriAsync(), FailoverScenarios.WriteInterval, TimeSpan.FromMinutes(6));
+            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 60, "the load to start");
+
+            var fault = WriteLoad.Clock.Elapsed;
+            await node1.CrashAsync();
+            // Both standbys' LSNs right after the crash: the winner must be the most advanced one.
+            var lsns = new Dictionary<string, decimal>();
+            foreach (var n in new[] { "node2", "node3" })
+            {
+                lsns[n] = await cluster.Node(n).ScalarAsync<decimal>("SELECT pg_wal_lsn_diff(coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), '0/0')");
+            }
+            output.WriteLine($"received LSNs after the crash: {string.Join(", ", lsns.Select(kv => $"{kv.Key}={kv.Value}"))}");
+
+            var after = await cluster.WaitForAsync(s =>
+                s.Nodes.Where(n => n.Node.NodeName != "node1").Count(n => FailoverScenarios.Writable(n.ReportedState) && n.ReportedState == n.GoalState) == 1
+                && s.Nodes.Where(n => n.Node.NodeName != "node1").Count(n => n.ReportedState == NodeState.Secondary && n.GoalState == NodeState.Secondary) == 1,
+                "a new primary among node2 and node3, the other its secondary", Patience);
+            var winner = cluster.Node(after.Nodes.Single(n => n.Node.NodeName != "node1" && FailoverScenarios.Writable(n.ReportedState)).Node.NodeName);
+            var follower = cluster.Node(winner.Name == "node2" ? "node3" : "node2");
+            output.WriteLine($"{winner.Name} won, {follower.Name} follows, {(WriteLoad.Clock.Elapsed - fault).TotalSeconds:F3} s after the crash");
+            Assert.True(lsns[winner.Name] >= lsns[follower.Name], $"{winner.Name} won with LSN {lsns[winner.Name]} although {follower.Name} had {lsns[follower.Name]}");
+
+            await FailoverScenarios.WaitAcksOnAsync(load, winner, fault);
+            await FailoverScenarios.WaitSynchronousAsync(winner, 1);
+            await Eventually.TrueAsync(async () => await follower.ScalarAsync<int>("SELECT coalesce((SELECT sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'), 0)") == winner.Port,
+                $"{follower.Name} to stream from {winner.Name}", Patience);
+            output.WriteLine($"window {load.Window(fault, node1.Port)?.TotalSeconds:F3} s");
+
+            // The old primary's keeper comes back: it rejoins as a standby of the winner.
+            node1.StartKeeper();
+            await cluster.WaitConvergedAsync(winner.Name, Patience);
+            await FailoverScenarios.WaitSynchronousAsync(winner, 2);
+            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 30, "node1 rejoined", Patience);
+
+            await load.StopAsync();
+            await poller.DisposeAsync();
+            output.WriteLine(load.Summary);
+            Assert.Empty(poller.Violations);
+            Assert.Empty(await load.MissingOnAsync(winner));
+            Assert.Empty(await load.MissingAfterCatchUpAsync(follower, TimeSpan.FromSeconds(60)));
+            Assert.Empty(await load.MissingAfterCatchUpAsync(node1, TimeSpan.FromSeconds(60)));
+        });
+    }
+}

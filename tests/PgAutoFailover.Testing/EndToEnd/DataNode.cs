@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace PgAutoFailover.Testing.EndToEnd;
+
+/// <summary>
+/// One data node of a <see cref="ProcessCluster"/>: a keeper process (<c>keeper create … --run</c>, later
+/// <c>keeper run</c>) driving its own PostgreSQL on a loopback port.
+/// </summary>
+public sealed class DataNode : IAsyncDisposable
+{
+    internal DataNode(string name, string baseDirectory, int port, int httpPort, ServiceProcess keeper)
+    {
+        Name = name;
+        PgData = Path.Combine(baseDirectory, name);
+        Port = port;
+        HttpPort = httpPort;
+        Keeper = keeper;
+    }
+
+    public string Name { get; }
+    public string PgData { get; }
+    public string StateDirectory => PgData + ".keeper";
+    public string PostgresLog => Path.Combine(StateDirectory, "postgres.log");
+    public int Port { get; }
+    public int HttpPort { get; }
+    public ServiceProcess Keeper { get; }
+    public bool Created { get; private set; }
+
+    private static string KeeperDll => ServiceProcess.Dll("keeper", "PgAutoFailover.Keeper");
+
+    /// <summary>keeper create … --run (first start), or keeper run --pgdata (after a crash).</summary>
+    public void StartKeeper()
+    {
+        if (!Created)
+        {
+            Created = true;
+            Keeper.Start(KeeperDll, "create", "--pgdata", PgData, "--port", Port.ToString(), "--hostname", "127.0.0.1",
+                "--name", Name, "--formation", ProcessCluster.Formation, "--pg-bindir", PgCluster.BinDirectory, "--run");
+        }
+        else
+        {
+            Keeper.Start(KeeperDll, "run", "--pgdata", PgData);
+        }
+    }
+
+    public int? PostmasterPid
+    {
+        get
+        {
+            try
+            {
+                using var stream = new FileStream(Path.Combine(PgData, "postmaster.pid"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var reader = new StreamReader(stream);
+                return int.TryParse(reader.ReadLine(), out var pid) && Alive(pid) ? pid : null;
+            }
+            catch (IOException) { return null; }
+            catch (UnauthorizedAccessException) { return null; }
+        }
+    }
+
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault() is not ('Z' or 'X');
+        }
+        catch (IOException) { return false; }
+    }
+
+    /// <summary>Crash of the whole node: SIGKILL to the keeper and to the postmaster at once; waits until the port is closed.</summary>
+    public async Task CrashAsync()
+    {
+        var postmaster = PostmasterPid;
+        var kills = new List<Task> { Keeper.KillAsync() };
+        if (postmaster is { } pid)
+        {
+            try { using var p = Process.GetProcessById(pid); p.Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
+        }
+        await Task.WhenAll(kills);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline && await Ports.AcceptsAsync(Port)) await Task.Delay(20);
+    }
+
+    public string ConnectionString(int timeoutSeconds = 5) => new NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1", Port = Port, Username = "postgres", Database = "postgres",
+        Pooling = false, Timeout = timeoutSeconds, CommandTimeout = 30,
+    }.ConnectionString;
+
+    public async Task<T?> ScalarAsync<T>(string sql)
+    {
+        await using var c = new NpgsqlConnection(ConnectionString());
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, c);
+        var v = await cmd.ExecuteScalarAsync();
+        return v is null or DBNull ? default : (T)v;
+    }
+
+    public async Task<List<long>> ColumnAsync(string sql)
+    {
+        await using var c = new NpgsqlConnection(ConnectionString());
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, c);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var list = new List<long>();
+        while (await reader.ReadAsync()) list.Add(reader.GetInt64(0));
+        return list;
+    }
+
+    public string LogTail(int lines)
+    {
+        string pg;
+        try
+        {
+            using var stream = new FileStream(PostgresLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            pg = string.Join('\n', reader.ReadToEnd().Split('\n').TakeLast(lines / 2));
+        }
+        catch (IOException) { pg = "(no log)"; }
+        catch (UnauthorizedAccessException) { pg = "(unreadable)"; }
+        return $"---- {Name} keeper (tail) ----\n{Keeper.Tail(lines)}\n---- {Name} postgres (tail) ----\n{pg}";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Keeper.KillAsync();
+        if (PostmasterPid is { } pid)
+        {
+            try { using var p = Process.GetProcessById(pid); p.Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+            while (DateTime.UtcNow < deadline && await Ports.AcceptsAsync(Port)) await Task.Delay(50);
+        }
+        await Keeper.DisposeAsync();
+    }
+}

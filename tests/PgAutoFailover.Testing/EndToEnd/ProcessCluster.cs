@@ -1,0 +1,269 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using MassTransit;
+using PgAutoFailover.Contracts;
+
+namespace PgAutoFailover.Testing.EndToEnd;
+
+/// <summary>
+/// A whole deployment as REAL processes on loopback, wired as cluster.sh wires it: a PostgreSQL store
+/// for the monitor, the monitor, the health-checker, the uri-service, and data nodes (keeper processes
+/// with their PostgreSQL), all on the given broker / virtual host. Default product timings throughout;
+/// only test-infrastructure settings differ (trust authentication, fsync off, no-sync initdb/basebackup).
+/// Logs go to files under <see cref="BaseDirectory"/>; <see cref="Logs"/> gathers their tails for
+/// assertion messages. Dispose kills everything and removes the folder (PGAF_KEEP_CLUSTERS=1 keeps it).
+/// </summary>
+public sealed class ProcessCluster : IAsyncDisposable
+{
+    public const string Formation = "default";
+    private readonly List<DataNode> _nodes = [];
+    private readonly IBusControl _bus;
+    private PgCluster? _store;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    private ProcessCluster(string baseDirectory, Uri amqp, IBusControl bus)
+    {
+        BaseDirectory = baseDirectory;
+        Amqp = amqp;
+        _bus = bus;
+    }
+
+    public string BaseDirectory { get; }
+    public Uri Amqp { get; }
+    public ServiceProcess Monitor { get; private set; } = null!;
+    public ServiceProcess HealthChecker { get; private set; } = null!;
+    public ServiceProcess UriService { get; private set; } = null!;
+    public int MonitorHttpPort { get; private set; }
+    public int UriServiceHttpPort { get; private set; }
+    public IReadOnlyList<DataNode> Nodes => _nodes;
+    public DataNode Node(string name) => _nodes.Single(n => n.Name == name);
+    public bool KeepOnDispose { get; set; } = Environment.GetEnvironmentVariable("PGAF_KEEP_CLUSTERS") == "1";
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+
+    /// <summary>Store, monitor, health-checker and uri-service, each healthy; no data node yet.</summary>
+    public static async Task<ProcessCluster> StartAsync(Uri amqp)
+    {
+        var baseDirectory = Path.Combine(Path.GetTempPath(), "pgaf-test", $"e2e-{Guid.NewGuid():N}"[..14]);
+        Directory.CreateDirectory(baseDirectory);
+        if (ProcessRunner.IsRoot)
+        {
+            await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("chown", ["postgres:postgres", baseDirectory], TimeSpan.FromSeconds(10)), "chown");
+        }
+        var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(amqp));
+        await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        var cluster = new ProcessCluster(baseDirectory, amqp, bus);
+        try
+        {
+            await cluster.StartServicesAsync();
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+        return cluster;
+    }
+
+    private Dictionary<string, string> CommonEnvironment(int httpPort) => new()
+    {
+        ["RABBITMQ_URL"] = Amqp.ToString(),
+        ["Urls"] = $"http://127.0.0.1:{httpPort}",
+        ["Logging__LogLevel__Default"] = "Information",
+        ["Logging__LogLevel__Microsoft"] = "Warning",
+        ["Logging__LogLevel__MassTransit"] = "Warning",
+        ["Logging__LogLevel__Marten"] = "Warning",
+        ["Logging__Console__FormatterName"] = "simple",
+        ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
+        ["Logging__Console__FormatterOptions__SingleLine"] = "true",
+        ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
+    };
+
+    private async Task StartServicesAsync()
+    {
+        _store = await PgCluster.CreateAsync();
+        await _store.ExecuteAsync("CREATE DATABASE pg_auto_failover");
+
+        MonitorHttpPort = Ports.Free();
+        var monitorEnv = CommonEnvironment(MonitorHttpPort);
+        monitorEnv["ConnectionStrings__MonitorStore"] = $"Host=127.0.0.1;Port={_store.Port};Database=pg_auto_failover;Username=postgres";
+        Monitor = new ServiceProcess("monitor", "PgAutoFailover.Monitor", Path.Combine(BaseDirectory, "monitor.log"), monitorEnv);
+        Monitor.Start(MonitorDll);
+
+        var checkerPort = Ports.Free();
+        var checkerEnv = CommonEnvironment(checkerPort);
+        checkerEnv["HealthChecker__Password"] = "";
+        HealthChecker = new ServiceProcess("health-checker", "PgAutoFailover.HealthChecker", Path.Combine(BaseDirectory, "health-checker.log"), checkerEnv);
+        HealthChecker.Start(ServiceProcess.Dll("health-checker", "PgAutoFailover.HealthChecker"));
+
+        UriServiceHttpPort = Ports.Free();
+        UriService = new ServiceProcess("uri-service", "PgAutoFailover.UriService", Path.Combine(BaseDirectory, "uri-service.log"), CommonEnvironment(UriServiceHttpPort));
+        UriService.Start(ServiceProcess.Dll("uri-service", "PgAutoFailover.UriService"));
+
+        await Monitor.WaitHealthyAsync(MonitorHttpPort, StartTimeout);
+        await HealthChecker.WaitHealthyAsync(checkerPort, StartTimeout);
+        await UriService.WaitHealthyAsync(UriServiceHttpPort, StartTimeout);
+        await Eventually.TrueAsync(async () => await TryStateAsync() is not null, "the monitor to answer GetFormationState", StartTimeout);
+    }
+
+    private static string MonitorDll => ServiceProcess.Dll("monitor", "PgAutoFailover.Monitor");
+
+    public void StartMonitor() => Monitor.Start(MonitorDll);
+    public Task WaitMonitorHealthyAsync() => Monitor.WaitHealthyAsync(MonitorHttpPort, StartTimeout);
+
+    /// <summary>Starts a keeper (create --run) and waits until the monitor lists the node.</summary>
+    public async Task<DataNode> AddNodeAsync(string name)
+    {
+        var port = Ports.Free();
+        var httpPort = Ports.Free();
+        var env = CommonEnvironment(httpPort);
+        env["Keeper__AuthMethod"] = "trust";
+        env["Keeper__NoSync"] = "true";
+        env["Keeper__ExtraSettings__0"] = "fsync=off";
+        var node = new DataNode(name, BaseDirectory, port, httpPort,
+            new ServiceProcess(name, "PgAutoFailover.Keeper", Path.Combine(BaseDirectory, $"{name}.keeper.log"), env));
+        _nodes.Add(node);
+        node.StartKeeper();
+        await WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == name), $"{name} to register");
+        return node;
+    }
+
+    /// <summary>Nodes added one after the other (the first becomes the primary), then waits for the group to converge.</summary>
+    public async Task AddNodesAndConvergeAsync(params string[] names)
+    {
+        foreach (var name in names) await AddNodeAsync(name);
+        await WaitConvergedAsync(names[0], TimeSpan.FromSeconds(240));
+    }
+
+    // ---- the monitor, over the bus ----
+
+    public async Task<FormationState?> TryStateAsync()
+    {
+        try
+        {
+            var client = _bus.CreateRequestClient<GetFormationState>(RequestTimeout.After(s: 3));
+            var response = await client.GetResponse<FormationState, OperatorCommandRefused>(new GetFormationState(Formation));
+            return response.Is(out Response<FormationState>? state) ? state!.Message : null;
+        }
+        catch (RequestTimeoutException) { return null; }
+        catch (RequestFaultException) { return null; }
+        catch (MassTransitException) { return null; }
+        catch (OperationCanceledException) { return null; }
+    }
+
+    public async Task<FormationState> StateAsync() =>
+        await Eventually.ValueAsync(TryStateAsync, "the monitor to answer GetFormationState");
+
+    public async Task<FormationState> WaitForAsync(Func<FormationState, bool> condition, string what, TimeSpan? timeout = null)
+    {
+        FormationState? last = null;
+        try
+        {
+            return await Eventually.ValueAsync(async () =>
+            {
+                var state = await TryStateAsync();
+                if (state is not null) last = state;
+                return state is not null && condition(state) ? state : null;
+            }, what, timeout ?? TimeSpan.FromSeconds(120));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; last state:\n{Describe(last)}", e);
+        }
+    }
+
+    public static string Describe(FormationState? state) => state is null ? "(none)" : string.Join('\n', state.Nodes.Select(n =>
+        $"  {n.Node.NodeName} id={n.Node.NodeId} :{n.Node.Port} reported={n.ReportedState} goal={n.GoalState} health={n.Health} lsn={n.Lsn:X} running={n.PgIsRunning}"));
+
+    public static NodeSnapshot? ConvergedPrimary(FormationState state) =>
+        state.Nodes.SingleOrDefault(n => n.ReportedState == NodeState.Primary && n.GoalState == NodeState.Primary);
+
+    /// <summary>One converged primary (the named node if given), every other node a converged secondary.</summary>
+    public static bool Converged(FormationState state, string? primary = null, int? nodes = null) =>
+        (nodes is null || state.Nodes.Count == nodes)
+        && ConvergedPrimary(state) is { } p && (primary is null || p.Node.NodeName == primary)
+        && state.Nodes.Where(n => n != p).All(n => n.ReportedState == NodeState.Secondary && n.GoalState == NodeState.Secondary);
+
+    public Task<FormationState> WaitConvergedAsync(string? primary = null, TimeSpan? timeout = null) =>
+        WaitForAsync(s => Converged(s, primary, _nodes.Count), primary is null ? "the group to converge" : $"the group to converge with {primary} as primary", timeout);
+
+    public long NodeId(FormationState state, string name) => state.Nodes.Single(n => n.Node.NodeName == name).Node.NodeId;
+
+    public async Task<string> OperatorAsync<TRequest>(TRequest request) where TRequest : class
+    {
+        var client = _bus.CreateRequestClient<TRequest>(RequestTimeout.After(s: 15));
+        var response = await client.GetResponse<OperatorCommandSucceeded, OperatorCommandRefused>(request);
+        if (response.Is(out Response<OperatorCommandRefused>? refused)) throw new InvalidOperationException($"monitor refused {typeof(TRequest).Name}: {refused!.Message.Reason}");
+        return response.Is(out Response<OperatorCommandSucceeded>? ok) ? ok!.Message.Message : "";
+    }
+
+    // ---- the uri-service, over HTTP ----
+
+    /// <summary>GET /formations/default/uri → the multi-host uri, once it names every node.</summary>
+    public async Task<string> WaitUriAsync()
+    {
+        return await Eventually.ValueAsync(async () =>
+        {
+            try
+            {
+                var response = await _http.GetAsync($"http://127.0.0.1:{UriServiceHttpPort}/formations/{Formation}/uri");
+                if (!response.IsSuccessStatusCode) return null;
+                var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+                var uri = json.GetProperty("uri").GetString();
+                return uri is not null && _nodes.All(n => uri.Contains($":{n.Port}")) ? uri : null;
+            }
+            catch (HttpRequestException) { return null; }
+            catch (TaskCanceledException) { return null; }
+        }, "the uri-service to name every node");
+    }
+
+    // ---- diagnostics ----
+
+    public string Logs(int lines = 60)
+    {
+        var text = new StringBuilder();
+        foreach (var service in new[] { Monitor, HealthChecker, UriService })
+        {
+            if (service is null) continue;
+            text.AppendLine($"---- {service.Name} (tail) ----").AppendLine(service.Tail(lines));
+        }
+        foreach (var node in _nodes) text.AppendLine(node.LogTail(lines));
+        return text.ToString();
+    }
+
+    /// <summary>Runs a test body; on failure the state and every process's log tail go into the assertion message.</summary>
+    public async Task WithLogsAsync(Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch (Exception e)
+        {
+            var state = await TryStateAsync();
+            throw new Xunit.Sdk.XunitException(
+                $"{e.GetType().Name}: {e.Message}\n{e.StackTrace}\n==== formation state ====\n{Describe(state)}\n==== logs in {BaseDirectory} ====\n{Logs()}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes) await node.DisposeAsync();
+        foreach (var service in new[] { UriService, HealthChecker, Monitor })
+        {
+            if (service is not null) await service.DisposeAsync();
+        }
+        try { await _bus.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token); } catch (Exception) { /* broker may be gone */ }
+        if (_store is not null)
+        {
+            _store.KeepOnDispose = KeepOnDispose;
+            await _store.DisposeAsync();
+        }
+        _http.Dispose();
+        if (!KeepOnDispose)
+        {
+            try { Directory.Delete(BaseDirectory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+}
