@@ -115,7 +115,7 @@ public sealed class GroupCoordinator(
         var decision = core.Decide(loaded.State, trigger(loaded.State), now);
         if (!decision.Accepted && before is null)
         {
-            return new GroupOutcome(null, loaded.State, decision, 0);
+            return new GroupOutcome(loaded.State, loaded.State, decision, 0, 0, Created: false);
         }
 
         var after = decision.Events.Aggregate(loaded.State, GroupProjection.Apply);
@@ -123,14 +123,14 @@ public sealed class GroupCoordinator(
         var version = loaded.Version;
         if (durable.Count > 0)
         {
-            var outcomeForDocuments = new GroupOutcome(before?.State, after, decision, loaded.Version + durable.Count);
+            var outcomeForDocuments = new GroupOutcome(loaded.State, after, decision, loaded.Version, loaded.Version + durable.Count, before is null);
             version = await store.AppendAsync(loaded, durable, after,
                 alongside is null ? null : session => alongside(session, outcomeForDocuments), cancellationToken);
         }
         slot.Loaded = new LoadedGroup(key, after, version);
         liveness.Record(key, decision.Events.Where(e => e.LivenessOnly));
 
-        var outcome = new GroupOutcome(before?.State, after, decision, version);
+        var outcome = new GroupOutcome(loaded.State, after, decision, loaded.Version, version, before is null);
         activity?.SetTag("pgaf.trigger", decision.Accepted ? "accepted" : decision.Refusal!.Kind.ToString());
         activity?.SetTag("pgaf.assignments", decision.Assignments.Count);
         activity?.SetTag("pgaf.version", version);
