@@ -10,12 +10,12 @@ namespace PgAutoFailover.HealthChecker.Tests;
 public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<RabbitMqFixture>, IAsyncLifetime
 {
     private PgCluster _node = null!;
-    private TestMonitor _monitor = null!;
+    private StandInMonitor<NodeProbed> _monitor = null!;
 
     public async Task InitializeAsync()
     {
         _node = await PgCluster.CreateAsync();
-        _monitor = await TestMonitor.StartAsync(broker.AmqpUri);
+        _monitor = await StandInMonitor<NodeProbed>.StartAsync(broker.AmqpUri);
     }
 
     public async Task DisposeAsync()
@@ -48,10 +48,10 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
     {
         await Eventually.TrueAsync(async () =>
         {
-            if (_monitor.ProbesOf(nodeId).Count > 0) return true;
+            if (_monitor.ObservedWhere(p => p.Node.NodeId == nodeId).Count > 0) return true;
             await _monitor.PublishAsync(snapshot);
             await Task.Delay(500);
-            return _monitor.ProbesOf(nodeId).Count > 0;
+            return _monitor.ObservedWhere(p => p.Node.NodeId == nodeId).Count > 0;
         }, $"probes of node {nodeId}");
     }
 
@@ -61,7 +61,7 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
         await using var checker = await StartCheckerAsync("checker-a");
         await PublishUntilProbedAsync(Topology("come-go", 1, Snapshot("come-go", 31, _node.Port)), 31);
 
-        var probe = _monitor.ProbesOf(31)[0];
+        var probe = _monitor.ObservedWhere(p => p.Node.NodeId == 31)[0];
         Assert.True(probe.Succeeded, probe.Error);
         Assert.False(probe.InRecovery);
         Assert.Equal("checker-a", probe.CheckerId);
@@ -69,12 +69,12 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
 
         // Node 31 leaves (goal dropped), node 32 arrives: probes of 31 stop, probes of 32 start.
         await _monitor.PublishAsync(Topology("come-go", 2, Snapshot("come-go", 31, _node.Port, NodeState.Dropped), Snapshot("come-go", 32, _node.Port)));
-        await Eventually.TrueAsync(() => Task.FromResult(_monitor.ProbesOf(32).Count > 0), "probes of node 32");
+        await Eventually.TrueAsync(() => Task.FromResult(_monitor.ObservedWhere(p => p.Node.NodeId == 32).Count > 0), "probes of node 32");
         await Task.Delay(2000);
-        var before = _monitor.ProbesOf(31).Count;
+        var before = _monitor.ObservedWhere(p => p.Node.NodeId == 31).Count;
         await Task.Delay(1500);
-        Assert.Equal(before, _monitor.ProbesOf(31).Count);
-        Assert.True(_monitor.ProbesOf(32).Count >= 3, $"only {_monitor.ProbesOf(32).Count} probes of node 32 with ConfirmEvery=1");
+        Assert.Equal(before, _monitor.ObservedWhere(p => p.Node.NodeId == 31).Count);
+        Assert.True(_monitor.ObservedWhere(p => p.Node.NodeId == 32).Count >= 3, $"only {_monitor.ObservedWhere(p => p.Node.NodeId == 32).Count} probes of node 32 with ConfirmEvery=1");
 
         using var http = new HttpClient { BaseAddress = checker.BaseAddress };
         await Eventually.TrueAsync(async () => (await http.GetStringAsync("/metrics")).Contains("pgaf_probe_duration"), "the probe histogram on /metrics");
@@ -86,13 +86,13 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
         _monitor.AnswerTopologyWith(null);
         await using var checker = await StartCheckerAsync("checker-boot");
         // Unanswered, the checker keeps asking (and keeps running) rather than blocking its start.
-        await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref _monitor.TopologyRequests) >= 2), "a second GetTopology");
+        await Eventually.TrueAsync(() => Task.FromResult(_monitor.TopologyRequests >= 2), "a second GetTopology");
         using var http = new HttpClient { BaseAddress = checker.BaseAddress };
         Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/alive")).StatusCode);
-        Assert.Empty(_monitor.ProbesOf(41));
+        Assert.Empty(_monitor.ObservedWhere(p => p.Node.NodeId == 41));
 
         _monitor.AnswerTopologyWith(Topology("boot", 1, Snapshot("boot", 41, _node.Port)));
-        await Eventually.TrueAsync(() => Task.FromResult(_monitor.ProbesOf(41).Any(p => p.Succeeded)), "a successful probe of node 41");
+        await Eventually.TrueAsync(() => Task.FromResult(_monitor.ObservedWhere(p => p.Node.NodeId == 41).Any(p => p.Succeeded)), "a successful probe of node 41");
     }
 
     [Fact]
@@ -103,8 +103,8 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
         await using var checker = await StartCheckerAsync("checker-fail", confirmEvery: "5");
         await PublishUntilProbedAsync(Topology("down", 1, Snapshot("down", 51, stopped.Port)), 51);
 
-        await Eventually.TrueAsync(() => Task.FromResult(_monitor.ProbesOf(51).Count(p => !p.Succeeded) >= 3), "three failed probes of node 51");
-        var failures = _monitor.ProbesOf(51).Where(p => !p.Succeeded).Take(3).ToList();
+        await Eventually.TrueAsync(() => Task.FromResult(_monitor.ObservedWhere(p => p.Node.NodeId == 51).Count(p => !p.Succeeded) >= 3), "three failed probes of node 51");
+        var failures = _monitor.ObservedWhere(p => p.Node.NodeId == 51).Where(p => !p.Succeeded).Take(3).ToList();
         Assert.All(failures, f => Assert.Contains("refused", f.Error, StringComparison.OrdinalIgnoreCase));
         Assert.Equal([1, 2, 3], failures.Select(f => f.ConsecutiveFailures));
         Assert.Single(failures.Select(f => f.FailingSince).Distinct());
@@ -112,7 +112,7 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
 
         // It comes back: the very next probe is published as a success and the count resets.
         await stopped.StartAsync();
-        var back = await Eventually.ValueAsync(() => Task.FromResult(_monitor.ProbesOf(51).FirstOrDefault(p => p.Succeeded)), "node 51 reachable again");
+        var back = await Eventually.ValueAsync(() => Task.FromResult(_monitor.ObservedWhere(p => p.Node.NodeId == 51).FirstOrDefault(p => p.Succeeded)), "node 51 reachable again");
         Assert.Equal(0, back.ConsecutiveFailures);
         Assert.Null(back.FailingSince);
     }
@@ -125,11 +125,11 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
         var topology = Topology("pair", 1, Snapshot("pair", 61, _node.Port));
         await Eventually.TrueAsync(async () =>
         {
-            var ids = _monitor.ProbesOf(61).Select(p => p.CheckerId).Distinct().Count();
+            var ids = _monitor.ObservedWhere(p => p.Node.NodeId == 61).Select(p => p.CheckerId).Distinct().Count();
             if (ids < 2) await _monitor.PublishAsync(topology);
             await Task.Delay(300);
-            return _monitor.ProbesOf(61).Select(p => p.CheckerId).Distinct().Count() == 2;
+            return _monitor.ObservedWhere(p => p.Node.NodeId == 61).Select(p => p.CheckerId).Distinct().Count() == 2;
         }, "probes of node 61 from both checkers");
-        Assert.Equal(["checker-east", "checker-west"], _monitor.ProbesOf(61).Select(p => p.CheckerId).Distinct().Order());
+        Assert.Equal(["checker-east", "checker-west"], _monitor.ObservedWhere(p => p.Node.NodeId == 61).Select(p => p.CheckerId).Distinct().Order());
     }
 }

@@ -13,13 +13,13 @@ public sealed class StartupTests(RabbitMqFixture broker) : IClassFixture<RabbitM
     [Fact]
     public async Task Starts_without_a_monitor_and_picks_the_topology_up_when_one_answers()
     {
-        await using var monitor = await TestMonitor.StartAsync(broker.AmqpUri);
+        await using var monitor = await StandInMonitor<ConnectionStringChanged>.StartAsync(broker.AmqpUri);
         monitor.AnswerTopologyWith(null);
         await using var service = await UriServiceTests.StartServiceAsync(broker.AmqpUri);
         using var http = new HttpClient { BaseAddress = service.BaseAddress };
 
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/alive")).StatusCode);
-        await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref monitor.TopologyRequests) >= 2), "a second GetTopology after the first went unanswered");
+        await Eventually.TrueAsync(() => Task.FromResult(monitor.TopologyRequests >= 2), "a second GetTopology after the first went unanswered");
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/formations/late/uri")).StatusCode);
 
         monitor.AnswerTopologyWith(Formation("late", 3, Node(1, NodeState.Primary), Node(2, NodeState.Secondary)));
@@ -30,7 +30,7 @@ public sealed class StartupTests(RabbitMqFixture broker) : IClassFixture<RabbitM
         }, "the topology of formation late");
         Assert.Equal("postgres://127.0.0.1:5501,127.0.0.1:5502/appdb?target_session_attrs=any&sslmode=prefer",
             ((JsonElement)answer).GetProperty("uri").GetString());
-        await Eventually.TrueAsync(() => Task.FromResult(monitor.Published.Any(e => e.Formation == "late" && e.Primary!.NodeId == 1)),
+        await Eventually.TrueAsync(() => Task.FromResult(monitor.Observed.Any(e => e.Formation == "late" && e.Primary!.NodeId == 1)),
             "ConnectionStringChanged for the start-up topology");
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using System.Diagnostics.Metrics;
 using System.Text.RegularExpressions;
 using MassTransit;
@@ -23,7 +24,12 @@ public static partial class HealthCheckerService
         builder.Services.AddSingleton(sp => new ProbeMetrics(sp.GetRequiredService<IMeterFactory>().Create(Telemetry.ServiceName)));
         builder.Services.AddSingleton<ProbeScheduler>();
         builder.Services.AddHostedService<ProbeService>();
-        builder.Services.AddHostedService<TopologyBootstrap>();
+        builder.Services.AddTopologyBootstrap<ProbeTargets>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<HealthCheckerOptions>>().Value;
+            return new TopologyRequestOptions($"health-checker/{o.CheckerId}", o.TopologyRequestTimeout, o.TopologyRetryDelay,
+                o.TopologyRetryMaxDelay, o.TopologyRefreshPeriod);
+        });
         builder.AddPgAutoFailoverBus(bus =>
         {
             // Every checker needs every snapshot: a temporary queue of its own, in order.

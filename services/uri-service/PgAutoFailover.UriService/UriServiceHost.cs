@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using System.Diagnostics.Metrics;
 using System.Text.RegularExpressions;
 using MassTransit;
@@ -25,7 +26,12 @@ public static partial class UriServiceHost
         builder.Services.AddSingleton(new ConnectionStringTracker(UriEndpoints.Ssl(options)));
         builder.Services.AddSingleton(sp => new UriMetrics(sp.GetRequiredService<IMeterFactory>().Create(Telemetry.ServiceName)));
         builder.Services.AddSingleton<TopologyUpdater>();
-        builder.Services.AddHostedService<TopologyBootstrap>();
+        builder.Services.AddTopologyBootstrap<TopologyUpdater>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<UriServiceOptions>>().Value;
+            return new TopologyRequestOptions($"uri-service/{o.InstanceId}", o.TopologyRequestTimeout, o.TopologyRetryDelay,
+                o.TopologyRetryMaxDelay, o.TopologyRefreshPeriod);
+        });
         builder.Services.AddSingleton<IStartupFilter, UriEndpointsStartupFilter>();
         builder.AddPgAutoFailoverBus(bus =>
         {

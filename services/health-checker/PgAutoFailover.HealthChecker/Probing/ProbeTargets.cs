@@ -1,3 +1,4 @@
+using PgAutoFailover.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using PgAutoFailover.Contracts;
 
@@ -8,7 +9,7 @@ namespace PgAutoFailover.HealthChecker.Probing;
 /// formation from the monitor's topology snapshots (nodes whose goal is dropped excluded). A
 /// snapshot older than the one held for its formation is ignored.
 /// </summary>
-public sealed class ProbeTargets
+public sealed class ProbeTargets : ITopologySink
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<long, NodeAddress> _static = [];
@@ -34,6 +35,12 @@ public sealed class ProbeTargets
     public bool TryGet(long nodeId, out NodeAddress node) => Current.TryGetValue(nodeId, out node!);
 
     /// <summary>Takes a formation's snapshot; false when it is not newer than the one held.</summary>
+    Task ITopologySink.ApplyAsync(FormationTopologyChanged snapshot, CancellationToken cancellationToken)
+    {
+        Apply(snapshot);
+        return Task.CompletedTask;
+    }
+
     public bool Apply(FormationTopologyChanged snapshot)
     {
         lock (_gate)

@@ -1,3 +1,4 @@
+using PgAutoFailover.ServiceDefaults;
 using MassTransit;
 using PgAutoFailover.Contracts;
 
@@ -15,9 +16,12 @@ public sealed class TopologyUpdater(
     IBus bus,
     UriMetrics metrics,
     TimeProvider time,
-    ILogger<TopologyUpdater> logger)
+    ILogger<TopologyUpdater> logger) : ITopologySink
 {
     private readonly SemaphoreSlim _serial = new(1, 1);
+
+    async Task ITopologySink.ApplyAsync(FormationTopologyChanged snapshot, CancellationToken cancellationToken) =>
+        await ApplyAsync(snapshot, cancellationToken);
 
     public async Task<ApplyOutcome> ApplyAsync(FormationTopologyChanged snapshot, CancellationToken cancellationToken)
     {
