@@ -11,7 +11,7 @@ namespace PgAutoFailover.Contracts;
 /// <param name="PgIsRunning">Whether PostgreSQL accepts connections on its port.</param>
 /// <param name="Timeline">Timeline id; 0 when unknown (ignored by the monitor).</param>
 /// <param name="Lsn">Primary: flush LSN; standby: received (else replayed) LSN; 0 when unknown (ignored).</param>
-/// <param name="ReplicationState">Primary: best sync_state among its standbys (sync, quorum, potential, async) or empty.</param>
+/// <param name="ReplicationState">Primary: best sync_state among its standbys (sync, quorum, potential, async) or empty. Standby: "streaming" while its WAL receiver streams from the primary, "disconnected" otherwise.</param>
 /// <param name="SyncStandbyReplyAge">Primary: time since the freshest reply of a synchronous standby, if any.</param>
 /// <param name="Sequence">Keeper-local, strictly increasing report number: lets the monitor drop duplicates and stale reports.</param>
 /// <param name="SentAt">Wall-clock time the keeper sent the report (informational).</param>

@@ -101,4 +101,30 @@ public class LeaseTests
         // candidate's own streaming bound the wait.
         Assert.True(o.PrimaryLease <= o.KeeperSilenceTimeout);
     }
+
+    [Fact]
+    public void A_standby_stops_counting_as_streaming_at_its_first_report_that_its_receiver_is_disconnected()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        var t1 = G.Now + TimeSpan.FromSeconds(1);
+        g.Report(2, Secondary, rep: "streaming", at: t1);
+        Assert.Equal(t1, g[2].StreamingUntil);
+
+        var t2 = t1 + TimeSpan.FromSeconds(1);
+        g.Report(2, Secondary, rep: States.StandbyNotStreaming, at: t2);
+        Assert.Equal(t2, g[2].StreamingUntil); // it may have replied until this very report
+        Assert.False(g[2].ReportedStreaming);
+
+        g.Report(2, Secondary, rep: States.StandbyNotStreaming, at: t2 + TimeSpan.FromSeconds(1));
+        Assert.Equal(t2, g[2].StreamingUntil); // later reports of a disconnected receiver do not extend it
+    }
+
+    [Fact]
+    public void A_silent_quorum_standby_that_said_it_was_disconnected_does_not_keep_the_old_primary_unfenced()
+    {
+        var o = MonitorOptions.Default;
+        var g = new G().Node(1, Primary, dead: true).Node(2, Secondary, dead: true).Node(3, ReportLsn);
+        g.With(2, n => n with { ReportedStreaming = false });
+        Assert.NotEqual(DateTimeOffset.MaxValue, Lease.FencedAt(g.State, g[1], o, G.Now));
+    }
 }

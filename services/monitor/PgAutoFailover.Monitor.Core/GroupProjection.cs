@@ -74,7 +74,7 @@ public static class GroupProjection
         {
             AllNodes = state.AllNodes.Remove(r.NodeId),
             RemovedStreamingUntil = Later(state.RemovedStreamingUntil,
-                state.Find(r.NodeId) is { } gone ? States.IsStreaming(gone.ReportedState) ? r.At : gone.StreamingUntil : null),
+                state.Find(r.NodeId) is { } gone ? gone.ReportedStreaming ? r.At : gone.StreamingUntil : null),
         },
         FailoverBegan f => state with { Failover = new FailoverInProgress(f.FailoverId, f.OldPrimaryId, f.Reason, f.Planned, f.At) },
         FailoverEnded => state with { Failover = null },
@@ -92,6 +92,9 @@ public static class GroupProjection
     {
         var primaryState = r.ReportedState is NodeState.Primary or NodeState.ApplySettings or NodeState.JoinPrimary;
         var stalled = primaryState && string.IsNullOrEmpty(r.ReplicationState);
+        // A standby whose keeper says its WAL receiver is not streaming cannot be acknowledging the primary's
+        // commits; without that word (older keepers) a streaming state counts as streaming.
+        var streaming = States.IsStreaming(r.ReportedState) && r.ReplicationState != States.StandbyNotStreaming;
         return n with
         {
             ReportedState = r.ReportedState,
@@ -106,8 +109,9 @@ public static class GroupProjection
             LastReportSequence = r.Sequence,
             ReplicationStallSince = stalled ? n.ReplicationStallSince ?? r.At : null,
             NotWritingSince = States.IsWritable(r.ReportedState) && r.PgIsRunning ? null : n.NotWritingSince ?? r.At,
-            // A node leaving a streaming state may have streamed until this very report.
-            StreamingUntil = States.IsStreaming(r.ReportedState) || States.IsStreaming(n.ReportedState) ? r.At : n.StreamingUntil,
+            // A node that stops streaming may have streamed until this very report.
+            StreamingUntil = streaming || n.ReportedStreaming ? r.At : n.StreamingUntil,
+            ReportedStreaming = streaming,
         };
     }
 }

@@ -35,7 +35,7 @@ public static class Lease
         // keep y serving: y is not provably fenced until that standby reports again or is removed.
         foreach (var x in g.AllNodes.Values)
         {
-            if (x.NodeId != y.NodeId && x.ReplicationQuorum && States.IsStreaming(x.ReportedState) && !HealthPredicates.IsReporting(x, o, now))
+            if (x.NodeId != y.NodeId && x.ReplicationQuorum && x.ReportedStreaming && !HealthPredicates.IsReporting(x, o, now))
                 return DateTimeOffset.MaxValue;
         }
         var until = y.LeaseExpiresAt ?? DateTimeOffset.MinValue;

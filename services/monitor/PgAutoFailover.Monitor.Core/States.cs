@@ -21,6 +21,12 @@ public static class States
     /// States in which a node may stream WAL from the primary (and acknowledge its commits). prepare_promotion
     /// is included because entering it does not stop the WAL receiver (K49 is a no-op).
     /// </summary>
+    /// <summary>
+    /// What a standby's keeper reports as its replication state when its WAL receiver is not streaming
+    /// (a standby reports "streaming" otherwise). Lets the lease wait start when replication really stopped.
+    /// </summary>
+    public const string StandbyNotStreaming = "disconnected";
+
     public static bool IsStreaming(NodeState s) =>
         s is NodeState.Secondary or NodeState.CatchingUp or NodeState.WaitMaintenance or NodeState.PreparePromotion;
 

@@ -36,6 +36,7 @@ internal sealed class G
             HealthCheckAt = Now - TimeSpan.FromMilliseconds(300),
             ConsecutiveProbeFailures = dead ? 3 : 0,
             EverAssignedWritable = States.IsWritable(goal ?? reported) || States.IsWritable(reported),
+            ReportedStreaming = States.IsStreaming(reported),
         };
         State = State with { AllNodes = State.AllNodes.SetItem(id, node) };
         return this;

@@ -80,7 +80,9 @@ public sealed class PgSql(PostgresServer server)
         }
         var standbys = inRecovery ? [] : await StandbysAsync(c, cancellationToken);
         var best = standbys.Select(s => s.SyncState).OrderBy(Rank).FirstOrDefault() ?? "";
-        return new PgObservation(true, inRecovery, lsn, inRecovery && wrTli > 0 ? wrTli : tli, best, wrStatus, wrTli, ssn, standbys);
+        // A standby says whether its WAL receiver streams: the monitor's lease wait starts when it stops.
+        var replicationState = inRecovery ? wrStatus == "streaming" ? "streaming" : "disconnected" : best;
+        return new PgObservation(true, inRecovery, lsn, inRecovery && wrTli > 0 ? wrTli : tli, replicationState, wrStatus, wrTli, ssn, standbys);
     }
 
     private static int Rank(string syncState) => syncState switch { "quorum" => 0, "sync" => 1, "potential" => 2, "async" => 3, _ => 4 };

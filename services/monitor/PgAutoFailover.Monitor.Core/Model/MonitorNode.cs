@@ -71,6 +71,8 @@ public sealed record MonitorNode
     /// a streaming state. Null when it never streamed.
     /// </summary>
     public DateTimeOffset? StreamingUntil { get; init; }
+    /// <summary>Its last report said it was streaming from the primary (a streaming state, and not "disconnected").</summary>
+    public bool ReportedStreaming { get; init; }
 
     /// <summary>
     /// First report, in the current run of such reports, in which the node said it is not writing (a
