@@ -106,6 +106,22 @@ public sealed class BadInputTests(RabbitMqFixture broker) : IClassFixture<Rabbit
     }
 
     [Fact]
+    public async Task A_rejected_registration_stops_the_keeper_with_the_monitors_reason()
+    {
+        await using var group = await TestGroup.CreateAsync(broker);
+        await group.WithLogsAsync(async () =>
+        {
+            var node = group.Node("rejected");
+            await node.StartKeeperAsync();
+            await Eventually.TrueAsync(() => Task.FromResult(node.Exit.Code != 0), "the keeper to stop");
+            Assert.Contains("rejected the registration", node.Exit.Error);
+            Assert.Contains("already in use", node.Exit.Error);
+            Assert.False(Directory.Exists(node.PgData), "nothing initialised");
+            Assert.False(File.Exists(Path.Combine(node.StateDirectory, "keeper.state")));
+        });
+    }
+
+    [Fact]
     public async Task Missing_postgresql_binaries_give_a_clear_error()
     {
         var error = Assert.Throws<KeeperException>(() => PgBinaries.Resolve("/nonexistent/pg/bin"));
