@@ -35,12 +35,12 @@ public static class KeeperCommandLine
             var settings = Common(parse, pgdata, port, host, formation, group, name, priority, quorum, auth, bindir);
             settings["Keeper:Create"] = "true";
             settings["Keeper:ExitAfterCreate"] = parse.GetValue(run) ? "false" : "true";
-            return HostAsync(args, settings, ct);
+            return HostAsync(settings, ct);
         });
 
         var runCommand = new Command("run", "run the keeper loop for an existing node");
         foreach (var o in new Option[] { pgdata, port, host, bindir }) runCommand.Options.Add(o);
-        runCommand.SetAction((parse, ct) => HostAsync(args, Common(parse, pgdata, port, host, null, null, null, null, null, null, bindir), ct));
+        runCommand.SetAction((parse, ct) => HostAsync(Common(parse, pgdata, port, host, null, null, null, null, null, null, bindir), ct));
 
         var root = new RootCommand("pgaf keeper: drives one PostgreSQL node to the goal state the monitor assigns");
         root.Subcommands.Add(create);
@@ -66,7 +66,7 @@ public static class KeeperCommandLine
         return s;
     }
 
-    private static async Task<int> HostAsync(string[] args, Dictionary<string, string?> settings, CancellationToken ct)
+    private static async Task<int> HostAsync(Dictionary<string, string?> settings, CancellationToken ct)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         // Settings recorded by create come first; the environment and the command line override them.
@@ -104,7 +104,6 @@ public static class KeeperCommandLine
             // The keeper stopped itself during start-up; the reason is in KeeperExit.
         }
         if (exit.Error is not null) await Console.Error.WriteLineAsync($"keeper: {exit.Error}");
-        _ = args;
         return exit.Code;
     }
 }

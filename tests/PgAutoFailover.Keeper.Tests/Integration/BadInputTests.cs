@@ -106,6 +106,39 @@ public sealed class BadInputTests(RabbitMqFixture broker) : IClassFixture<Rabbit
     }
 
     [Fact]
+    public async Task A_second_keeper_for_the_same_data_directory_is_refused_and_touches_nothing()
+    {
+        await using var group = await TestGroup.CreateAsync(broker);
+        await group.WithLogsAsync(async () =>
+        {
+            var (first, _) = await group.SingleAsync("node1");
+            var second = group.Node("node1"); // same folder, another port
+            await second.StartKeeperAsync();
+            await Eventually.TrueAsync(() => Task.FromResult(second.Exit.Code != 0), "the second keeper to stop");
+            Assert.Contains("another keeper runs", second.Exit.Error);
+            await second.StopKeeperAsync();
+            Assert.True(await first.AcceptsQueriesAsync(), "the first keeper's PostgreSQL still runs");
+            Assert.Null(first.PersistedState!.LastError);
+        });
+    }
+
+    [Fact]
+    public async Task A_rejected_registration_stops_the_keeper_with_the_monitors_reason()
+    {
+        await using var group = await TestGroup.CreateAsync(broker);
+        await group.WithLogsAsync(async () =>
+        {
+            var node = group.Node("rejected");
+            await node.StartKeeperAsync();
+            await Eventually.TrueAsync(() => Task.FromResult(node.Exit.Code != 0), "the keeper to stop");
+            Assert.Contains("rejected the registration", node.Exit.Error);
+            Assert.Contains("already in use", node.Exit.Error);
+            Assert.False(Directory.Exists(node.PgData), "nothing initialised");
+            Assert.False(File.Exists(Path.Combine(node.StateDirectory, "keeper.state")));
+        });
+    }
+
+    [Fact]
     public async Task Missing_postgresql_binaries_give_a_clear_error()
     {
         var error = Assert.Throws<KeeperException>(() => PgBinaries.Resolve("/nonexistent/pg/bin"));

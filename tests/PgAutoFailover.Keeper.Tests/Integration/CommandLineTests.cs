@@ -63,6 +63,29 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
         }
     }
 
+    [Fact]
+    public async Task Create_without_run_reaches_the_first_goal_and_exits()
+    {
+        await using var group = await TestGroup.CreateAsync(broker);
+        var node = group.Node("cli2");
+        var log = Path.Combine(group.BaseDirectory, "cli2.process.log");
+        using var created = Start(group, node, Ports.Free(), log,
+            ["create", "--pgdata", node.PgData, "--port", node.Port.ToString(), "--formation", FakeMonitor.Formation, "--name", "cli2"]);
+        try
+        {
+            await created.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token);
+            Assert.Equal(0, created.ExitCode);
+            Assert.Equal(NodeState.Single, node.PersistedState!.CurrentState);
+            Assert.True(File.Exists(Path.Combine(node.StateDirectory, "keeper.settings.json")));
+            Assert.False(node.PostmasterRunning, "PostgreSQL does not run without its keeper");
+        }
+        catch (Exception e)
+        {
+            if (!created.HasExited) created.Kill();
+            throw new Xunit.Sdk.XunitException($"{e.Message}\n---- keeper process output ----\n{(File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(60)) : "")}");
+        }
+    }
+
     private static Process Start(TestGroup group, KeeperNode node, int httpPort, string log, string[] args)
     {
         var exe = Path.Combine(AppContext.BaseDirectory, "PgAutoFailover.Keeper");

@@ -58,6 +58,11 @@ public sealed class FakeMonitor : IAsyncDisposable
     private async Task OnRegisterAsync(ConsumeContext<RegisterNode> ctx)
     {
         var m = ctx.Message;
+        if (m.NodeName is { } name && name.StartsWith("reject", StringComparison.Ordinal))
+        {
+            await ctx.RespondAsync(new RegistrationRejected(m.Formation, m.Host, m.Port, $"node name \"{name}\" is already in use"));
+            return;
+        }
         var id = m.DesiredNodeId ?? Interlocked.Increment(ref _nextId);
         var address = new NodeAddress(m.Formation, 0, id, m.NodeName ?? $"node_{id}", m.Host, m.Port);
         _nodes[id] = address;

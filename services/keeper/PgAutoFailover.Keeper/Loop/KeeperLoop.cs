@@ -72,17 +72,20 @@ public sealed class KeeperLoop(
             logger.LogCritical("Keeper stopped: {Error}", e is KeeperException ? e.Message : e.ToString());
             lock (_gate)
             {
-                if (_store.Exists) Save((_store.Load() ?? _state) with { LastError = e.Message });
+                // Only with the lock: the state file may belong to another keeper that runs.
+                if (_lock is not null && _store.Exists) Save((_store.Load() ?? _state) with { LastError = e.Message });
             }
             exit.Code = 1;
-            lifetime.StopApplication();
+            // Not while the host is still starting (that would fail its start): once it has started.
+            lifetime.ApplicationStarted.Register(lifetime.StopApplication);
         }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        if (options.StopPostgresOnExit && server.IsPostmasterAlive())
+        // Only a keeper that started up owns the PostgreSQL it would stop (not another keeper's, not a refused data directory's).
+        if (_started && options.StopPostgresOnExit && server.IsPostmasterAlive())
         {
             logger.LogInformation("Keeper stopping: stopping PostgreSQL");
             await server.StopAsync(cancellationToken);
@@ -92,6 +95,7 @@ public sealed class KeeperLoop(
     }
 
     private FileStream? _lock;
+    private volatile bool _started;
 
     /// <summary>One keeper per data directory: an exclusive lock on a file in the state directory, held for the keeper's life.</summary>
     private void TakeLock()
@@ -135,6 +139,7 @@ public sealed class KeeperLoop(
         }
         logger.LogInformation("Keeper for node {NodeId} ({Name}) in formation {Formation} group {Group}: current state {Current}, assigned {Assigned}",
             _state.NodeId, _state.NodeName, _state.Formation, _state.GroupId, KeeperStates.Name(_state.CurrentState), KeeperStates.Name(_state.AssignedState));
+        _started = true;
         _ = ConnectGoalQueueAsync(ct);
     }
 
