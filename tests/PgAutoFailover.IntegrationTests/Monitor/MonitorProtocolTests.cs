@@ -99,7 +99,8 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
                 return goal.GoalState == PreparePromotion ? goal : null;
             }, "the standby's goal to become prepare_promotion", TimeSpan.FromSeconds(90));
             Assert.Equal(b.NodeId, candidate.NodeId);
-            Assert.Contains(h.Published.Of<FailoverStarted>(), f => f.OldPrimary?.NodeId == a.NodeId);
+            await Eventually.TrueAsync(() => Task.FromResult(h.Published.Of<FailoverStarted>().Any(f => f.OldPrimary?.NodeId == a.NodeId)),
+                "FailoverStarted for the old primary");
 
             // The monitor restarts mid-failover; a new instance rebuilds the group from its stream.
             await h.StopMonitorAsync(h.Monitor);

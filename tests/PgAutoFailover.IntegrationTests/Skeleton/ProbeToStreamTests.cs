@@ -54,8 +54,9 @@ public sealed class ProbeToStreamTests(RabbitMqFixture broker) : IClassFixture<R
 
         Assert.Equal(NodeHealth.Bad, marked.Health);
         Assert.Contains("refused", marked.Reason, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains(registered.Node.NodeId, _harness.Published.Of<NodeHealthChanged>()
-            .Where(h => h.Health == NodeHealth.Bad).Select(h => h.Node.NodeId));
+        // Published for ops right after it is stored.
+        await Eventually.TrueAsync(() => Task.FromResult(_harness.Published.Of<NodeHealthChanged>()
+            .Any(h => h.Health == NodeHealth.Bad && h.Node.NodeId == registered.Node.NodeId)), "NodeHealthChanged to bad");
     }
 
     [Fact]
