@@ -26,7 +26,8 @@ public sealed class ThreeNodeTests(RabbitMqFixture broker, ITestOutputHelper out
 
             var fault = WriteLoad.Clock.Elapsed;
             await node1.CrashAsync();
-            // Both standbys' LSNs right after the crash: the winner must be the most advanced one.
+            // Both standbys' LSNs once what was in flight has arrived (detection alone takes seconds): the winner must be the most advanced one.
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
             var lsns = new Dictionary<string, decimal>();
             foreach (var n in new[] { "node2", "node3" })
             {
