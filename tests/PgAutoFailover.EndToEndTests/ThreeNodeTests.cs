@@ -26,7 +26,8 @@ public sealed class ThreeNodeTests(RabbitMqFixture broker, ITestOutputHelper out
 
             var fault = WriteLoad.Clock.Elapsed;
             await node1.CrashAsync();
-            // Both standbys' LSNs right after the crash: the winner must be the most advanced one.
+            // Both standbys' LSNs once what was in flight has arrived (detection alone takes seconds): the winner must be the most advanced one.
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
             var lsns = new Dictionary<string, decimal>();
             foreach (var n in new[] { "node2", "node3" })
             {
@@ -62,6 +63,65 @@ public sealed class ThreeNodeTests(RabbitMqFixture broker, ITestOutputHelper out
             Assert.Empty(await load.MissingOnAsync(winner));
             Assert.Empty(await load.MissingAfterCatchUpAsync(follower, TimeSpan.FromSeconds(60)));
             Assert.Empty(await load.MissingAfterCatchUpAsync(node1, TimeSpan.FromSeconds(60)));
+        });
+    }
+
+    /// <summary>
+    /// (d) with a standby made deterministically behind: node3's WAL receiver is stopped (SIGSTOP) while node2 alone
+    /// acknowledges commits (ANY 1 quorum), then killed with the primary, so node3 restarts from what it had flushed.
+    /// The election must pick node2, and node3 must follow it with every acknowledged write.
+    /// </summary>
+    [Fact]
+    public async Task Crash_of_the_primary_of_three_elects_the_most_advanced_standby_over_a_lagging_one()
+    {
+        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
+        await cluster.WithLogsAsync(async () =>
+        {
+            await cluster.AddNodesAndConvergeAsync("node1", "node2", "node3");
+            var node1 = cluster.Node("node1");
+            var node2 = cluster.Node("node2");
+            var node3 = cluster.Node("node3");
+            await FailoverScenarios.WaitSynchronousAsync(node1, 2);
+
+            await using var poller = WriterPoller.Start(cluster);
+            await using var load = await WriteLoad.StartAsync(node1, await cluster.WaitUriAsync(), FailoverScenarios.WriteInterval, TimeSpan.FromMinutes(6));
+            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 30, "the load to start");
+
+            var receiver = await node3.ScalarAsync<int>("SELECT pid FROM pg_stat_wal_receiver");
+            Assert.True(receiver > 0, "node3 has a WAL receiver");
+            await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("kill", ["-STOP", receiver.ToString()], TimeSpan.FromSeconds(10)), "kill -STOP");
+            try
+            {
+                await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 60, "node3's WAL receiver stopped");
+                const string received = "SELECT pg_wal_lsn_diff(coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), '0/0')";
+                var (lsn2, lsn3) = (await node2.ScalarAsync<decimal>(received), await node3.ScalarAsync<decimal>(received));
+                output.WriteLine($"received LSNs before the crash: node2={lsn2}, node3={lsn3}");
+                Assert.True(lsn3 < lsn2, $"node3 ({lsn3}) should be behind node2 ({lsn2})");
+                await node1.CrashAsync();
+            }
+            finally
+            {
+                // SIGKILL of a PostgreSQL child: node3's postmaster restarts it from the WAL it had flushed.
+                await ProcessRunner.RunAsync("kill", ["-KILL", receiver.ToString()], TimeSpan.FromSeconds(10));
+            }
+            output.WriteLine($"node1 crashed with node3 behind; {load.Summary}");
+
+            var after = await cluster.WaitForAsync(s =>
+                s.Nodes.Any(n => n.Node.NodeName == "node2" && FailoverScenarios.Writable(n.ReportedState) && n.ReportedState == n.GoalState)
+                && s.Nodes.Any(n => n.Node.NodeName == "node3" && n.ReportedState == NodeState.Secondary && n.GoalState == NodeState.Secondary),
+                "node2 (the most advanced) to be the primary and node3 its secondary", Patience);
+            Assert.DoesNotContain(after.Nodes, n => n.Node.NodeName == "node3" && FailoverScenarios.Writable(n.ReportedState));
+            await Eventually.TrueAsync(async () => await node3.ScalarAsync<int>("SELECT coalesce((SELECT sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'), 0)") == node2.Port,
+                "node3 to stream from node2", Patience);
+            await FailoverScenarios.WaitAcksOnAsync(load, node2, TimeSpan.Zero);
+            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 30, "node2 took over", Patience);
+
+            await load.StopAsync();
+            await poller.DisposeAsync();
+            output.WriteLine(load.Summary);
+            Assert.Empty(poller.Violations);
+            Assert.Empty(await load.MissingOnAsync(node2));
+            Assert.Empty(await load.MissingAfterCatchUpAsync(node3, TimeSpan.FromSeconds(60)));
         });
     }
 }

@@ -8,8 +8,24 @@ public static class Ports
 {
     private static readonly object Gate = new();
     private static readonly HashSet<int> Given = [];
+    // Below the kernel's ephemeral range (ip_local_port_range, 32768-60999 here): a port handed out there can be
+    // taken by some outgoing connection's local end while its service is down, and a restart on it then fails with
+    // "address already in use" (seen in the end-to-end tests when a crashed keeper restarted on its HTTP port).
+    private static readonly int Low = 10000;
+    private static readonly int High = EphemeralLow() is { } low && low - 1 > Low + 2000 ? Math.Min(45000, low - 1) : 45000;
     // Start each process at a different place, so that parallel test processes rarely collide.
-    private static int _next = 20000 + Random.Shared.Next(0, 20000);
+    private static int _next = Low + Random.Shared.Next(0, High - Low);
+
+    private static int? EphemeralLow()
+    {
+        try
+        {
+            var first = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+            return int.TryParse(first, out var low) ? low : null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
 
     public static int Free()
     {
@@ -18,7 +34,7 @@ public static class Ports
             for (var attempt = 0; attempt < 2000; attempt++)
             {
                 var port = _next++;
-                if (_next > 45000) _next = 20000;
+                if (_next > High) _next = Low;
                 if (Given.Contains(port) || !IsFree(port)) continue;
                 Given.Add(port);
                 return port;

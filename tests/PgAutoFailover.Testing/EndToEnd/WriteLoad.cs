@@ -59,7 +59,7 @@ public sealed class WriteLoad : IAsyncDisposable
             Pooling = false,
             Timeout = timeoutSeconds,
             CommandTimeout = commandTimeoutSeconds,
-            HostRecheckSeconds = 1,            // libpq re-checks every host on every connect; don't trust a stale role for long
+            HostRecheckSeconds = 0,            // like libpq: check every host on every connect (Npgsql caches a host's role for 10 s by default)
             TargetSessionAttributes = "read-write",
         };
         foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
