@@ -19,7 +19,10 @@ checker_bin=$root/services/health-checker/PgAutoFailover.HealthChecker/bin/$cfg/
 uri_bin=$root/services/uri-service/PgAutoFailover.UriService/bin/$cfg/net10.0/PgAutoFailover.UriService
 keeper_bin=$root/services/keeper/PgAutoFailover.Keeper/bin/$cfg/net10.0/PgAutoFailover.Keeper
 pgaf_bin=$root/cli/PgAutoFailover.Cli/bin/$cfg/net10.0/pgaf
-export RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/}
+# A virtual host of its own: queues left by an earlier cluster (a keeper's goal queue keeps its node id)
+# must never reach this one's keepers.
+vhost=pgaf-cluster
+export RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/$vhost}
 
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 pgaf() { "$pgaf_bin" "$@" --rabbitmq "$RABBITMQ_URL"; }
@@ -56,6 +59,11 @@ up() {
   build_if_needed
   ensure_rabbitmq
   [ "$PGAF_STARTED_RABBITMQ" = 1 ] && started_rabbit=1 || started_rabbit=0
+  if [[ $RABBITMQ_URL == */$vhost ]]; then
+    rabbitmqctl -q delete_vhost "$vhost" >/dev/null 2>&1 || true
+    rabbitmqctl -q add_vhost "$vhost" >/dev/null
+    rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null
+  fi
   t_start=$SECONDS
   rm -rf "$dir"; mkdir -p "$dir"; chown postgres:postgres "$dir"; chmod 700 "$dir"
   echo "$started_rabbit" >"$dir/started-rabbitmq"
@@ -136,6 +144,7 @@ down() {
   for d in "$dir"/node*/data "$dir/store"; do
     [ -f "$d/postmaster.pid" ] && as_postgres "$bin/pg_ctl" -D "$d" -m fast -w stop >/dev/null 2>&1 || true
   done
+  if [[ $RABBITMQ_URL == */$vhost ]]; then rabbitmqctl -q delete_vhost "$vhost" >/dev/null 2>&1 || true; fi
   if [ "$(cat "$dir/started-rabbitmq" 2>/dev/null)" = 1 ]; then
     say "stopping the RabbitMQ this script started"
     rabbitmqctl -q shutdown >/dev/null 2>&1 || true

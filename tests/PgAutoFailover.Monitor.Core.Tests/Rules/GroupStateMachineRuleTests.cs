@@ -402,4 +402,22 @@ public class GroupStateMachineRuleTests
     {
         new G().Node(1, Primary).Node(2, Secondary).Report(2).AssignsNothing();
     }
+
+    [Fact]
+    public void GSM_26_a_dead_old_primary_is_not_waited_for_beyond_its_lease()
+    {
+        // The old primary (goal demote_timeout) is unhealthy and silent; its lease ran out long ago.
+        var g = new G().Node(1, Primary, DemoteTimeout, dead: true).Node(2, StopReplication)
+            .With(1, n => n with { StateChangedAt = G.Now });
+        var d = g.Report(2, StopReplication, at: G.Now + TimeSpan.FromMilliseconds(100));
+        d.Assigns(("GSM-26", 1, Demoted), ("GSM-26", 2, WaitPrimary));
+    }
+
+    [Fact]
+    public void GSM_26_a_healthy_old_primary_gets_its_demote_timeout_to_confirm()
+    {
+        var g = new G().Node(1, Primary, DemoteTimeout).Node(2, StopReplication)
+            .With(1, n => n with { StateChangedAt = G.Now });
+        g.Report(2, StopReplication, at: G.Now + TimeSpan.FromMilliseconds(100)).AssignsNothing();
+    }
 }

@@ -203,9 +203,11 @@ internal static class GroupStateMachineRules
                 return true;
             }),
 
-        new("GSM-26", "promotion completes: old primary confirmed demote_timeout, or its demote timeout and lease are over",
+        // Refinement: an old primary that is unhealthy and silent cannot confirm anything; waiting out the demote
+        // timeout for it is patience without safety, the lease check below is the safety (design.md §4.3).
+        new("GSM-26", "promotion completes: old primary confirmed demote_timeout, or (its demote timeout is over or it is dead) and its lease is over",
             c => Conv(c.A, StopReplication) && c.P is { } p && p.NodeId != c.A.NodeId
-                 && (Conv(p, DemoteTimeout) || c.Ctx.DrainTimeExpired(p))
+                 && (Conv(p, DemoteTimeout) || c.Ctx.DrainTimeExpired(p) || (p.GoalState == DemoteTimeout && !c.Ctx.Healthy(p) && !c.Ctx.Reporting(p)))
                  && Lease.CandidateMayTakeWrites(c.Ctx, c.A),
             c =>
             {
