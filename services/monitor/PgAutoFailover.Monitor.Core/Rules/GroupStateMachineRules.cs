@@ -175,8 +175,8 @@ internal static class GroupStateMachineRules
             c => Conv(c.A, PreparePromotion) && Conv(c.P, PrepareMaintenance),
             c => c.Assign(c.A, StopReplication, "GSM-20", $"{c.P!.Label} is stopped for maintenance") || true),
 
-        new("MAIN-1168-STOP-REPLICATION", "A converged prepare_promotion, the failed primary still has goal wait_primary: stop_replication without demote_timeout (#1168)",
-            c => Conv(c.A, PreparePromotion) && c.P is { GoalState: WaitPrimary } p && p.NodeId != c.A.NodeId && !c.PrimaryStillServing,
+        new("MAIN-1168-STOP-REPLICATION", "A converged prepare_promotion, the failed primary still has a writable goal (wait_primary, #1168): stop_replication without demote_timeout",
+            c => Conv(c.A, PreparePromotion) && c.P is { } p && States.IsWritable(p.GoalState) && p.NodeId != c.A.NodeId && !c.PrimaryStillServing,
             c => c.Assign(c.A, StopReplication, "MAIN-1168-STOP-REPLICATION", $"{c.P!.Label} failed while in wait_primary") || true),
 
         new("GSM-23", "A converged prepare_promotion, primary not in maintenance: stop_replication, primary demote_timeout",
@@ -215,8 +215,8 @@ internal static class GroupStateMachineRules
                 return true;
             }),
 
-        new("MAIN-1168-PROMOTE", "A converged stop_replication, failed wait_primary primary: after the demote timeout and its lease, wait_primary",
-            c => Conv(c.A, StopReplication) && c.P is { GoalState: WaitPrimary } p && p.NodeId != c.A.NodeId
+        new("MAIN-1168-PROMOTE", "A converged stop_replication, the failed primary still has a writable goal (#1168): after the demote timeout and its lease, wait_primary",
+            c => Conv(c.A, StopReplication) && c.P is { } p && States.IsWritable(p.GoalState) && p.NodeId != c.A.NodeId
                  && !c.PrimaryStillServing && c.Ctx.Now - c.A.StateChangedAt >= c.Options.DemoteTimeout
                  && Lease.CandidateMayTakeWrites(c.Ctx, c.A),
             c =>
