@@ -255,9 +255,10 @@ internal static class GroupStateMachineRules
             c => c.Assign(c.A, Secondary, "GSM-32", $"follow the new primary {c.P!.Label}") || true),
     ];
 
-    /// <summary>Highest LSN among the other standbys that can serve WAL (where fast_forward fetches from).</summary>
+    /// <summary>Highest LSN among the other nodes of the EL-6 pool (not primaries, not a demoted old primary), up or down.</summary>
     private static ulong MostAdvancedStandbyLsn(RuleContext c, Model.MonitorNode a) =>
-        c.Ctx.Others(a).Where(o => States.ServesWal(o.ReportedState) && o.PgIsRunning).Select(o => o.Lsn).DefaultIfEmpty(0UL).Max();
+        c.Ctx.Others(a).Where(o => !States.IsPrimaryBelonging(o.ReportedState) && o.ReportedState != Demoted)
+            .Select(o => o.Lsn).DefaultIfEmpty(0UL).Max();
 
     /// <summary>GSM-8 a/b/c.</summary>
     private static bool MultiStandbyPrimaryFailure(RuleContext c)
