@@ -237,7 +237,8 @@ internal sealed class Simulation
                 {
                     if (!UpstreamOk()) return;
                     n.Generation = upstream!.Generation;
-                    n.Lsn = to == Secondary ? upstream.Lsn : Math.Min(n.Lsn, upstream.Lsn);
+                    // Base backup, rewind or follow: the node now holds the upstream's history (up to its LSN).
+                    n.Lsn = upstream.Lsn;
                     n.PgRunning = true;
                 }
                 else n.PgRunning = false; // K74 checkpoint and stop
