@@ -63,6 +63,20 @@ internal sealed class Simulation
     public List<string> Violations { get; } = [];
     public bool CheckKeeperEdges { get; set; } = true;
 
+    /// <summary>
+    /// Strict: any promotion lacking an acknowledged write is a violation (walks without operator commands:
+    /// only faults, so the guarantee must hold). Otherwise (operators may drop nodes or change the quorum) a
+    /// violation needs a node that still holds the write and that the monitor can reach.
+    /// </summary>
+    public bool StrictDataLoss { get; set; } = true;
+
+    /// <summary>Candidates elected while a reachable node held every acknowledged write (non-strict mode).</summary>
+    private readonly Dictionary<long, long> _holderWhenElected = [];
+
+    private SimNode? AvailableHolderOfAckedWrites(SimNode promoted) =>
+        Nodes.Values.FirstOrDefault(x => x.Id != promoted.Id && x.HostUp && x.MonitorLink && x.Lsn >= AckedLsn
+                                         && State.Find(x.Id) is { GoalState: not Dropped });
+
     public string Trace => _trace.ToString();
 
     private void Log(string line)
@@ -86,6 +100,11 @@ internal sealed class Simulation
         }
         foreach (var a in d.Assignments)
         {
+            if (a.Goal is PreparePromotion or FastForward && Nodes.TryGetValue(a.NodeId, out var elected))
+            {
+                if (AvailableHolderOfAckedWrites(elected) is { } holder) _holderWhenElected[a.NodeId] = holder.Id;
+                else _holderWhenElected.Remove(a.NodeId);
+            }
             Log($"  assign node {a.NodeId} {a.PreviousGoal}->{a.Goal} [{a.Rule}] (reported {a.ReportedState})");
             if (CheckKeeperEdges && !States.KeeperCanReach(a.ReportedState, a.Goal))
                 Violate($"{a.Rule} assigned {a.Goal} to node {a.NodeId} which reports {a.ReportedState}: no keeper edge");
@@ -260,8 +279,9 @@ internal sealed class Simulation
                     }
                     else if (n.Reported is not (StopReplication or Demoted or DemoteTimeout or Draining))
                         n.Generation = ++_generations; // promotion of a standby
-                    if (!DataLossAllowed && n.Lsn < AckedLsn)
-                        Violate($"node {n.Id} takes writes at LSN {n.Lsn:X} but LSN {AckedLsn:X} was acknowledged");
+                    if (!DataLossAllowed && n.Lsn < AckedLsn && (StrictDataLoss || _holderWhenElected.ContainsKey(n.Id)))
+                        Violate($"node {n.Id} takes writes at LSN {n.Lsn:X} but LSN {AckedLsn:X} was acknowledged" +
+                                (StrictDataLoss ? "" : $" and node {_holderWhenElected[n.Id]} had it when {n.Id} was elected"));
                     Log($"node {n.Id} becomes a writer in {to} at {n.Lsn:X} (acked {AckedLsn:X})");
                 }
                 n.PgRunning = true;
