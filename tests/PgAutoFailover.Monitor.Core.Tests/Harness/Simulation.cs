@@ -64,9 +64,9 @@ internal sealed class Simulation
     public bool CheckKeeperEdges { get; set; } = true;
 
     /// <summary>
-    /// Strict: any promotion lacking an acknowledged write is a violation (walks without operator commands:
-    /// only faults, so the guarantee must hold). Otherwise (operators may drop nodes or change the quorum) a
-    /// violation needs a node that still holds the write and that the monitor can reach.
+    /// Strict: any promotion lacking an acknowledged write is a violation (only meaningful with a single
+    /// failure). Otherwise a violation needs a node that held the write, alive and reachable by the monitor,
+    /// when the candidate was elected.
     /// </summary>
     public bool StrictDataLoss { get; set; } = true;
 
