@@ -408,8 +408,9 @@ internal sealed class Simulation
 
     /// <summary>
     /// Everything heals; keepers cycle every 250 ms with no more commands. States that by design wait for an
-    /// operator (every data-bearing node has candidate priority 0, or the data is only on nodes in maintenance)
-    /// get the operator's answer after 25 s: priorities set back to 50, maintenance disabled. Returns the rounds until the group is quiet and converged, or -1 (a dead end). A group
+    /// operator (every data-bearing node has candidate priority 0, the data is only on nodes in maintenance, or
+    /// a lone node is frozen) get the operator's answer after 25 s: priorities set back to 50, maintenance
+    /// disabled, the lone node promoted. Returns the rounds until the group is quiet and converged, or -1 (a dead end). A group
     /// the operator left without any data-bearing node (all in init/wait_standby) may stay as it is.
     /// </summary>
     public int SettleAfterHealing(int maxRounds = 600)
@@ -424,6 +425,8 @@ internal sealed class Simulation
                     Decide(new SetCandidatePriorityCommand(x.NodeId, 50));
                 foreach (var x in State.Nodes.Where(x => x.IsConverged(Maintenance) || x.IsConverged(PrepareMaintenance)).ToList())
                     Decide(new DisableMaintenanceCommand(x.NodeId));
+                if (State.Nodes.Count == 1 && State.Nodes[0].ReportedState is JoinSecondary or PrepareMaintenance)
+                    Decide(new PromotionCommand(State.Nodes[0].NodeId));
             }
             var before = State;
             foreach (var n in Nodes.Values.ToList())

@@ -70,6 +70,15 @@ public class GroupStateMachineRuleTests
     }
 
     [Fact]
+    public void MAIN_ALONE_FROZEN_operator_promotion_accepts_the_lone_node_data()
+    {
+        var g = new G().Node(1, JoinSecondary, Secondary);
+        g.Report(1).AssignsNothing();
+        g.Do(new PromotionCommand(1)).Assigns(("API-PROMOTION", 1, ReportLsn));
+        g.Report(1, ReportLsn).Assigns(("GSM-4", 1, NodeState.Single));
+    }
+
+    [Fact]
     public void GSM_6_primary_state_runs_primary_rules()
     {
         var g = new G().Node(1, NodeState.Single).Node(2, WaitStandby);

@@ -94,6 +94,13 @@ internal static class OperatorRules
             ctx.Note($"{node.Label} is already a primary");
             return ctx.ToDecision();
         }
+        if (ctx.N == 1 && node.ReportedState is JoinSecondary or PrepareMaintenance)
+        {
+            // MAIN-ALONE-FROZEN keeps a lone node whose data may be stale away from single; promoting it is the
+            // operator's explicit acceptance of that data (report_lsn, then GSM-4).
+            ctx.Assign(nodeId, ReportLsn, "API-PROMOTION", "operator accepts the data of the last node left");
+            return ctx.ToDecision();
+        }
         if (!Conv(node, Secondary, ReportLsn))
             return Refuse($"cannot promote {node.Label}: it is in state {DecisionContext.Display(node.ReportedState)}, expected secondary");
         if (node.CandidatePriority <= 0)
