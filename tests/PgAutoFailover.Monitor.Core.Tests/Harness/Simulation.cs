@@ -65,8 +65,8 @@ internal sealed class Simulation
 
     /// <summary>
     /// Strict: any promotion lacking an acknowledged write is a violation (only meaningful with a single
-    /// failure). Otherwise a violation needs a node that held the write, alive and reachable by the monitor,
-    /// when the candidate was elected.
+    /// failure). Otherwise a violation needs a node that held the write, alive, reachable and reporting to the
+    /// monitor, when the candidate was elected.
     /// </summary>
     public bool StrictDataLoss { get; set; } = true;
 
@@ -75,7 +75,8 @@ internal sealed class Simulation
 
     private SimNode? AvailableHolderOfAckedWrites(SimNode promoted) =>
         Nodes.Values.FirstOrDefault(x => x.Id != promoted.Id && x.HostUp && x.MonitorLink && x.Lsn >= AckedLsn
-                                         && State.Find(x.Id) is { GoalState: not Dropped });
+                                         && State.Find(x.Id) is { GoalState: not Dropped } seen
+                                         && HealthPredicates.IsReporting(seen, Options, Now));
 
     public string Trace => _trace.ToString();
 

@@ -83,11 +83,11 @@ internal static class GroupStateMachineRules
                  && !c.Ctx.Nodes.Any(n => States.IsWritable(n.GoalState) || DecisionContext.BeingPromoted(n)),
             c => c.Assign(c.A, ReportLsn, "ORPHAN-DEMOTED", "no primary and no promotion under way: join an election") || true),
 
-        new("GSM-7", "no primary and no failover in progress: upstream stops with an error; here an election is run, so standbys left without a primary (forced removal) are not stranded",
-            c => c.P is null && !c.Ctx.FailoverInProgress,
+        new("GSM-7", "no primary and nobody being promoted: upstream stops with an error; here an election is run, so standbys left without a primary (forced removal, failed joins) are not stranded",
+            c => c.P is null && !c.Ctx.Nodes.Any(DecisionContext.BeingPromoted),
             c =>
             {
-                c.Ctx.Note($"{c.A.Label}: the group has no primary and no failover is in progress: running an election");
+                c.Ctx.Note($"{c.A.Label}: the group has no primary and nobody is being promoted: running an election");
                 Election.Run(c);
                 return true;
             }),
