@@ -93,7 +93,7 @@ public class GroupStateMachineRuleTests
     }
 
     [Fact]
-    public void GSM_8a_unhealthy_primary_with_three_nodes_is_drained_and_standbys_report_lsn()
+    public void GSM_8_a_unhealthy_primary_with_three_nodes_is_drained_and_standbys_report_lsn()
     {
         var g = new G().Node(1, Primary, dead: true).Node(2, Secondary).Node(3, Secondary);
         var d = g.Report(2);
@@ -218,7 +218,7 @@ public class GroupStateMachineRuleTests
     }
 
     [Fact]
-    public void MAIN_1168_primary_failing_in_wait_primary_is_not_drained()
+    public void MAIN_1168_STOP_REPLICATION_and_MAIN_1168_PROMOTE_primary_failing_in_wait_primary_is_not_drained()
     {
         var g = new G().Node(1, WaitPrimary, dead: true).Node(2, Secondary);
         var d = g.Report(2);
