@@ -83,6 +83,12 @@ internal static class GroupStateMachineRules
                  && !c.Ctx.Nodes.Any(n => States.IsWritable(n.GoalState) || DecisionContext.BeingPromoted(n)),
             c => c.Assign(c.A, ReportLsn, "ORPHAN-DEMOTED", "no primary and no promotion under way: join an election") || true),
 
+        new("REG-6-REDIRECT", "refinement: A still in init with goal report_lsn (REG-6), and a primary exists now or no standby is left in report_lsn to copy: wait_standby",
+            c => c.A.ReportedState == Init && c.A.GoalState == ReportLsn
+                 && ((c.FollowablePrimary && States.IsWritable(c.P!.GoalState))
+                     || !c.Ctx.Others(c.A).Any(o => o.IsConverged(ReportLsn))),
+            c => c.Assign(c.A, WaitStandby, "REG-6-REDIRECT", "wait for a primary to copy from") || true),
+
         new("GSM-7", "no primary and nobody being promoted: upstream stops with an error; here an election is run, so standbys left without a primary (forced removal, failed joins) are not stranded",
             c => c.P is null && !c.Ctx.Nodes.Any(DecisionContext.BeingPromoted),
             c =>
@@ -128,12 +134,6 @@ internal static class GroupStateMachineRules
             c => Conv(c.A, ReportLsn, FastForward),
             c => { Election.Run(c); return true; }),
 
-        new("REG-6-REDIRECT", "refinement: A still in init with goal report_lsn (REG-6), and a primary exists now or no standby is left in report_lsn to copy: wait_standby",
-            c => c.A.ReportedState == Init && c.A.GoalState == ReportLsn
-                 && ((c.FollowablePrimary && States.IsWritable(c.P!.GoalState))
-                     || !c.Ctx.Others(c.A).Any(o => o.IsConverged(ReportLsn))),
-            c => c.Assign(c.A, WaitStandby, "REG-6-REDIRECT", "wait for a primary to copy from") || true),
-
         new("GSM-13", "A converged wait_standby, primary converged wait_primary/join_primary: catchingup",
             c => c.FollowablePrimary && Conv(c.A, WaitStandby) && Conv(c.P, WaitPrimary, JoinPrimary),
             c => c.Assign(c.A, CatchingUp, "GSM-13", $"{c.P!.Label} is ready to stream WAL") || true),
@@ -167,8 +167,8 @@ internal static class GroupStateMachineRules
             c => Conv(c.A, WaitMaintenance) && Conv(c.P, WaitPrimary),
             c => c.Assign(c.A, Maintenance, "GSM-18", "the primary no longer waits for it") || true),
 
-        new("GSM-19", "A converged wait_maintenance, primary's goal is not wait_primary: maintenance",
-            c => Conv(c.A, WaitMaintenance) && c.P is { GoalState: not WaitPrimary },
+        new("GSM-19", "A converged wait_maintenance, primary's goal is not wait_primary (or no primary is left): maintenance",
+            c => Conv(c.A, WaitMaintenance) && c.P is not { GoalState: WaitPrimary },
             c => c.Assign(c.A, Maintenance, "GSM-19", "the primary does not wait for it") || true),
 
         new("GSM-20", "A converged prepare_promotion, primary converged prepare_maintenance: stop_replication",
