@@ -63,6 +63,21 @@ internal sealed class Simulation
     public List<string> Violations { get; } = [];
     public bool CheckKeeperEdges { get; set; } = true;
 
+    /// <summary>
+    /// Strict: any promotion lacking an acknowledged write is a violation (only meaningful with a single
+    /// failure). Otherwise a violation needs a node that held the write, alive, reachable and reporting to the
+    /// monitor, when the candidate was elected.
+    /// </summary>
+    public bool StrictDataLoss { get; set; } = true;
+
+    /// <summary>Candidates elected while a reachable node held every acknowledged write (non-strict mode).</summary>
+    private readonly Dictionary<long, long> _holderWhenElected = [];
+
+    private SimNode? AvailableHolderOfAckedWrites(SimNode promoted) =>
+        Nodes.Values.FirstOrDefault(x => x.Id != promoted.Id && x.HostUp && x.MonitorLink && x.Lsn >= AckedLsn
+                                         && State.Find(x.Id) is { GoalState: not Dropped } seen
+                                         && HealthPredicates.IsReporting(seen, Options, Now));
+
     public string Trace => _trace.ToString();
 
     private void Log(string line)
@@ -86,6 +101,11 @@ internal sealed class Simulation
         }
         foreach (var a in d.Assignments)
         {
+            if (a.Goal is PreparePromotion or FastForward && Nodes.TryGetValue(a.NodeId, out var elected))
+            {
+                if (AvailableHolderOfAckedWrites(elected) is { } holder) _holderWhenElected[a.NodeId] = holder.Id;
+                else _holderWhenElected.Remove(a.NodeId);
+            }
             Log($"  assign node {a.NodeId} {a.PreviousGoal}->{a.Goal} [{a.Rule}] (reported {a.ReportedState})");
             if (CheckKeeperEdges && !States.KeeperCanReach(a.ReportedState, a.Goal))
                 Violate($"{a.Rule} assigned {a.Goal} to node {a.NodeId} which reports {a.ReportedState}: no keeper edge");
@@ -237,7 +257,8 @@ internal sealed class Simulation
                 {
                     if (!UpstreamOk()) return;
                     n.Generation = upstream!.Generation;
-                    n.Lsn = to == Secondary ? upstream.Lsn : Math.Min(n.Lsn, upstream.Lsn);
+                    // Base backup, rewind or follow: the node now holds the upstream's history (up to its LSN).
+                    n.Lsn = upstream.Lsn;
                     n.PgRunning = true;
                 }
                 else n.PgRunning = false; // K74 checkpoint and stop
@@ -259,8 +280,9 @@ internal sealed class Simulation
                     }
                     else if (n.Reported is not (StopReplication or Demoted or DemoteTimeout or Draining))
                         n.Generation = ++_generations; // promotion of a standby
-                    if (!DataLossAllowed && n.Lsn < AckedLsn)
-                        Violate($"node {n.Id} takes writes at LSN {n.Lsn:X} but LSN {AckedLsn:X} was acknowledged");
+                    if (!DataLossAllowed && n.Lsn < AckedLsn && (StrictDataLoss || _holderWhenElected.ContainsKey(n.Id)))
+                        Violate($"node {n.Id} takes writes at LSN {n.Lsn:X} but LSN {AckedLsn:X} was acknowledged" +
+                                (StrictDataLoss ? "" : $" and node {_holderWhenElected[n.Id]} had it when {n.Id} was elected"));
                     Log($"node {n.Id} becomes a writer in {to} at {n.Lsn:X} (acked {AckedLsn:X})");
                 }
                 n.PgRunning = true;
@@ -387,8 +409,9 @@ internal sealed class Simulation
 
     /// <summary>
     /// Everything heals; keepers cycle every 250 ms with no more commands. States that by design wait for an
-    /// operator (every data-bearing node has candidate priority 0, or the data is only on nodes in maintenance)
-    /// get the operator's answer after 25 s: priorities set back to 50, maintenance disabled. Returns the rounds until the group is quiet and converged, or -1 (a dead end). A group
+    /// operator (every data-bearing node has candidate priority 0, the data is only on nodes in maintenance, or
+    /// a lone node is frozen) get the operator's answer after 25 s: priorities set back to 50, maintenance
+    /// disabled, the lone node promoted. Returns the rounds until the group is quiet and converged, or -1 (a dead end). A group
     /// the operator left without any data-bearing node (all in init/wait_standby) may stay as it is.
     /// </summary>
     public int SettleAfterHealing(int maxRounds = 600)
@@ -403,6 +426,8 @@ internal sealed class Simulation
                     Decide(new SetCandidatePriorityCommand(x.NodeId, 50));
                 foreach (var x in State.Nodes.Where(x => x.IsConverged(Maintenance) || x.IsConverged(PrepareMaintenance)).ToList())
                     Decide(new DisableMaintenanceCommand(x.NodeId));
+                if (State.Nodes.Count == 1 && State.Nodes[0].ReportedState is JoinSecondary or PrepareMaintenance)
+                    Decide(new PromotionCommand(State.Nodes[0].NodeId));
             }
             var before = State;
             foreach (var n in Nodes.Values.ToList())

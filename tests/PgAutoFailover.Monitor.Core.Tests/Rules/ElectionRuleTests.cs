@@ -167,4 +167,12 @@ public class ElectionRuleTests
         var g = new G().Node(1, Primary, Demoted, pgIsRunning: false).Node(2, ReportLsn).Node(3, ReportLsn);
         g.Report(2).AssignsNothing();
     }
+
+    [Fact]
+    public void EL_2_an_unhealthy_reporting_old_primary_with_a_writable_goal_is_demoted_to_join()
+    {
+        var g = new G().Node(1, DemoteTimeout, Primary, pgIsRunning: false).Node(2, ReportLsn).Node(3, ReportLsn);
+        var d = g.Report(2);
+        Assert.Equal(("EL-2", 1L, Demoted), G.Summary(d).Single());
+    }
 }

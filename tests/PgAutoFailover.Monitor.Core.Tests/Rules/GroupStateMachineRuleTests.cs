@@ -70,6 +70,15 @@ public class GroupStateMachineRuleTests
     }
 
     [Fact]
+    public void MAIN_ALONE_FROZEN_operator_promotion_accepts_the_lone_node_data()
+    {
+        var g = new G().Node(1, JoinSecondary, Secondary);
+        g.Report(1).AssignsNothing();
+        g.Do(new PromotionCommand(1)).Assigns(("API-PROMOTION", 1, ReportLsn));
+        g.Report(1, ReportLsn).Assigns(("GSM-4", 1, NodeState.Single));
+    }
+
+    [Fact]
     public void GSM_6_primary_state_runs_primary_rules()
     {
         var g = new G().Node(1, NodeState.Single).Node(2, WaitStandby);
@@ -84,7 +93,7 @@ public class GroupStateMachineRuleTests
     }
 
     [Fact]
-    public void GSM_8a_unhealthy_primary_with_three_nodes_is_drained_and_standbys_report_lsn()
+    public void GSM_8_a_unhealthy_primary_with_three_nodes_is_drained_and_standbys_report_lsn()
     {
         var g = new G().Node(1, Primary, dead: true).Node(2, Secondary).Node(3, Secondary);
         var d = g.Report(2);
@@ -209,7 +218,7 @@ public class GroupStateMachineRuleTests
     }
 
     [Fact]
-    public void MAIN_1168_primary_failing_in_wait_primary_is_not_drained()
+    public void MAIN_1168_STOP_REPLICATION_and_MAIN_1168_PROMOTE_primary_failing_in_wait_primary_is_not_drained()
     {
         var g = new G().Node(1, WaitPrimary, dead: true).Node(2, Secondary);
         var d = g.Report(2);

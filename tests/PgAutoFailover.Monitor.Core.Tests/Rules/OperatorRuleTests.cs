@@ -212,4 +212,14 @@ public class OperatorRuleTests
         Assert.Contains(d.Events, e => e is Events.NodeRemoved { NodeId: 2 });
         g.Do(new DropNodeCommand(7)).Refused(RefusalKind.UnknownNode, "node 7");
     }
+
+    [Fact]
+    public void Settings_changed_during_a_failover_are_stored_without_retargeting_the_primary()
+    {
+        var g = new G().Node(1, WaitPrimary, dead: true).Node(2, PreparePromotion).Node(3, Secondary);
+        g.State = g.State with { Failover = new Model.FailoverInProgress(Guid.NewGuid(), 1, "test", false, G.Now) };
+        g.Do(new SetCandidatePriorityCommand(3, 10)).AssignsNothing();
+        Assert.Equal(10, g[3].CandidatePriority);
+        g.Do(new SetNumberSyncStandbysCommand(0)).Refused(RefusalKind.CommandRefused, "a failover is in progress");
+    }
 }

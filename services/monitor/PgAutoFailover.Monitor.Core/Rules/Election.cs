@@ -114,13 +114,21 @@ internal static class Election
         var oldPrimaryWritesEnded = b.Rc.P is { } p ? Lease.WritesEndedBy(ctx.State, p, ctx.Options, ctx.Now) : null;
         foreach (var x in ctx.Nodes.ToList())
         {
-            var oldOrNewPrimary = DecisionContext.InPrimaryState(x) || DecisionContext.BeingDemotedPrimary(x) || DecisionContext.DemotedPrimary(x);
+            var oldOrNewPrimary = DecisionContext.InPrimaryState(x) || DecisionContext.BeingDemotedPrimary(x) || DecisionContext.DemotedPrimary(x)
+                                  || States.IsWritable(x.GoalState) || States.IsPrimaryBelonging(x.ReportedState);
             if (oldOrNewPrimary && !x.IsConverged(Draining) && !x.IsConverged(Demoted))
             {
                 // Refinement: an old primary that is still reporting may hold the only copy of commits a
                 // standby acknowledged before it was promoted; wait until it converges (draining or demoted)
-                // and joins the election with its LSN. A dead one is skipped, as upstream does.
-                if (!DecisionContext.InPrimaryState(x) && ctx.Reporting(x) && x.LastReportAt is not null) b.Missing++;
+                // and joins the election with its LSN. One that still holds a writable goal but is unhealthy
+                // (it fenced itself, or PostgreSQL is down for good) is demoted so that it can. A dead one is
+                // skipped, as upstream does.
+                if (ctx.Reporting(x) && x.LastReportAt is not null)
+                {
+                    if (States.IsWritable(x.GoalState) && ctx.Unhealthy(x))
+                        ctx.Assign(x.NodeId, Demoted, "EL-2", $"{x.Label} is unhealthy during an election: demote it so it can report its LSN");
+                    if (!DecisionContext.InPrimaryState(ctx.Node(x.NodeId)) || !States.IsWritable(ctx.Node(x.NodeId).GoalState)) b.Missing++;
+                }
                 continue;
             }
 

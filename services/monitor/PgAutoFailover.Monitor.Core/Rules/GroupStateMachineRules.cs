@@ -83,11 +83,17 @@ internal static class GroupStateMachineRules
                  && !c.Ctx.Nodes.Any(n => States.IsWritable(n.GoalState) || DecisionContext.BeingPromoted(n)),
             c => c.Assign(c.A, ReportLsn, "ORPHAN-DEMOTED", "no primary and no promotion under way: join an election") || true),
 
-        new("GSM-7", "no primary and no failover in progress: upstream stops with an error; here an election is run, so standbys left without a primary (forced removal) are not stranded",
-            c => c.P is null && !c.Ctx.FailoverInProgress,
+        new("REG-6-REDIRECT", "refinement: A still in init with goal report_lsn (REG-6), and a primary exists now or no standby is left in report_lsn to copy: wait_standby",
+            c => c.A.ReportedState == Init && c.A.GoalState == ReportLsn
+                 && ((c.FollowablePrimary && States.IsWritable(c.P!.GoalState))
+                     || !c.Ctx.Others(c.A).Any(o => o.IsConverged(ReportLsn))),
+            c => c.Assign(c.A, WaitStandby, "REG-6-REDIRECT", "wait for a primary to copy from") || true),
+
+        new("GSM-7", "no primary and nobody being promoted: upstream stops with an error; here an election is run, so standbys left without a primary (forced removal, failed joins) are not stranded",
+            c => c.P is null && !c.Ctx.Nodes.Any(DecisionContext.BeingPromoted),
             c =>
             {
-                c.Ctx.Note($"{c.A.Label}: the group has no primary and no failover is in progress: running an election");
+                c.Ctx.Note($"{c.A.Label}: the group has no primary and nobody is being promoted: running an election");
                 Election.Run(c);
                 return true;
             }),
@@ -128,12 +134,6 @@ internal static class GroupStateMachineRules
             c => Conv(c.A, ReportLsn, FastForward),
             c => { Election.Run(c); return true; }),
 
-        new("REG-6-REDIRECT", "refinement: A still in init with goal report_lsn (REG-6), and a primary exists now or no standby is left in report_lsn to copy: wait_standby",
-            c => c.A.ReportedState == Init && c.A.GoalState == ReportLsn
-                 && ((c.FollowablePrimary && States.IsWritable(c.P!.GoalState))
-                     || !c.Ctx.Others(c.A).Any(o => o.IsConverged(ReportLsn))),
-            c => c.Assign(c.A, WaitStandby, "REG-6-REDIRECT", "wait for a primary to copy from") || true),
-
         new("GSM-13", "A converged wait_standby, primary converged wait_primary/join_primary: catchingup",
             c => c.FollowablePrimary && Conv(c.A, WaitStandby) && Conv(c.P, WaitPrimary, JoinPrimary),
             c => c.Assign(c.A, CatchingUp, "GSM-13", $"{c.P!.Label} is ready to stream WAL") || true),
@@ -167,16 +167,16 @@ internal static class GroupStateMachineRules
             c => Conv(c.A, WaitMaintenance) && Conv(c.P, WaitPrimary),
             c => c.Assign(c.A, Maintenance, "GSM-18", "the primary no longer waits for it") || true),
 
-        new("GSM-19", "A converged wait_maintenance, primary's goal is not wait_primary: maintenance",
-            c => Conv(c.A, WaitMaintenance) && c.P is { GoalState: not WaitPrimary },
+        new("GSM-19", "A converged wait_maintenance, primary's goal is not wait_primary (or no primary is left): maintenance",
+            c => Conv(c.A, WaitMaintenance) && c.P is not { GoalState: WaitPrimary },
             c => c.Assign(c.A, Maintenance, "GSM-19", "the primary does not wait for it") || true),
 
         new("GSM-20", "A converged prepare_promotion, primary converged prepare_maintenance: stop_replication",
             c => Conv(c.A, PreparePromotion) && Conv(c.P, PrepareMaintenance),
             c => c.Assign(c.A, StopReplication, "GSM-20", $"{c.P!.Label} is stopped for maintenance") || true),
 
-        new("MAIN-1168-STOP-REPLICATION", "A converged prepare_promotion, the failed primary still has goal wait_primary: stop_replication without demote_timeout (#1168)",
-            c => Conv(c.A, PreparePromotion) && c.P is { GoalState: WaitPrimary } p && p.NodeId != c.A.NodeId && !c.PrimaryStillServing,
+        new("MAIN-1168-STOP-REPLICATION", "A converged prepare_promotion, the failed primary still has a writable goal (wait_primary, #1168): stop_replication without demote_timeout",
+            c => Conv(c.A, PreparePromotion) && c.P is { } p && States.IsWritable(p.GoalState) && p.NodeId != c.A.NodeId && !c.PrimaryStillServing,
             c => c.Assign(c.A, StopReplication, "MAIN-1168-STOP-REPLICATION", $"{c.P!.Label} failed while in wait_primary") || true),
 
         new("GSM-23", "A converged prepare_promotion, primary not in maintenance: stop_replication, primary demote_timeout",
@@ -217,8 +217,8 @@ internal static class GroupStateMachineRules
                 return true;
             }),
 
-        new("MAIN-1168-PROMOTE", "A converged stop_replication, failed wait_primary primary: after the demote timeout and its lease, wait_primary",
-            c => Conv(c.A, StopReplication) && c.P is { GoalState: WaitPrimary } p && p.NodeId != c.A.NodeId
+        new("MAIN-1168-PROMOTE", "A converged stop_replication, the failed primary still has a writable goal (#1168): after the demote timeout and its lease, wait_primary",
+            c => Conv(c.A, StopReplication) && c.P is { } p && States.IsWritable(p.GoalState) && p.NodeId != c.A.NodeId
                  && !c.PrimaryStillServing && c.Ctx.Now - c.A.StateChangedAt >= c.Options.DemoteTimeout
                  && Lease.CandidateMayTakeWrites(c.Ctx, c.A),
             c =>
@@ -257,9 +257,10 @@ internal static class GroupStateMachineRules
             c => c.Assign(c.A, Secondary, "GSM-32", $"follow the new primary {c.P!.Label}") || true),
     ];
 
-    /// <summary>Highest LSN among the other standbys that can serve WAL (where fast_forward fetches from).</summary>
+    /// <summary>Highest LSN among the other nodes of the EL-6 pool (not primaries, not a demoted old primary), up or down.</summary>
     private static ulong MostAdvancedStandbyLsn(RuleContext c, Model.MonitorNode a) =>
-        c.Ctx.Others(a).Where(o => States.ServesWal(o.ReportedState) && o.PgIsRunning).Select(o => o.Lsn).DefaultIfEmpty(0UL).Max();
+        c.Ctx.Others(a).Where(o => !States.IsPrimaryBelonging(o.ReportedState) && o.ReportedState != Demoted)
+            .Select(o => o.Lsn).DefaultIfEmpty(0UL).Max();
 
     /// <summary>GSM-8 a/b/c.</summary>
     private static bool MultiStandbyPrimaryFailure(RuleContext c)

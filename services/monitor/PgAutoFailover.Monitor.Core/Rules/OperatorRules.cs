@@ -94,6 +94,13 @@ internal static class OperatorRules
             ctx.Note($"{node.Label} is already a primary");
             return ctx.ToDecision();
         }
+        if (ctx.N == 1 && node.ReportedState is JoinSecondary or PrepareMaintenance)
+        {
+            // MAIN-ALONE-FROZEN keeps a lone node whose data may be stale away from single; promoting it is the
+            // operator's explicit acceptance of that data (report_lsn, then GSM-4).
+            ctx.Assign(nodeId, ReportLsn, "API-PROMOTION", "operator accepts the data of the last node left");
+            return ctx.ToDecision();
+        }
         if (!Conv(node, Secondary, ReportLsn))
             return Refuse($"cannot promote {node.Label}: it is in state {DecisionContext.Display(node.ReportedState)}, expected secondary");
         if (node.CandidatePriority <= 0)
@@ -215,6 +222,7 @@ internal static class OperatorRules
     private static Decision SetNumberSyncStandbys(DecisionContext ctx, int n)
     {
         if (n < 0) return Refuse("number_sync_standbys must be 0 or more");
+        if (FailoverBlocks(ctx) is { } busy) return Refuse($"cannot set number_sync_standbys: {busy}");
         var primary = ctx.Primary;
         if (primary is null || !Conv(primary, Primary, WaitPrimary))
             return Refuse("cannot set number_sync_standbys: the primary must be in state primary or wait_primary");
@@ -231,10 +239,19 @@ internal static class OperatorRules
             ? "current state for primary is apply_settings; retry in a moment"
             : null;
 
+    /// <summary>Settings that re-target the primary wait while a failover is under way (its rules match on the primary's goal).</summary>
+    private static string? FailoverBlocks(DecisionContext ctx) =>
+        ctx.State.Failover is not null || ctx.Nodes.Any(DecisionContext.BeingPromoted)
+            ? "a failover is in progress; retry once it completed"
+            : null;
+
     /// <summary>A node with a writable goal re-reads synchronous_standby_names (apply_settings) when it can.</summary>
     private static void RefreshPrimarySettings(DecisionContext ctx, string rule, string reason)
     {
         if (ctx.N <= 1) return;
+        // During a failover the primary's goal is left alone (the failover rules match on it); the new
+        // primary computes synchronous_standby_names from the stored settings when it gets its goal.
+        if (FailoverBlocks(ctx) is not null) return;
         if (ctx.Nodes.FirstOrDefault(n => States.IsWritable(n.GoalState)) is not { } p) return;
         // apply_settings has keeper edges only from primary and wait_primary.
         if (p.ReportedState is Primary or WaitPrimary && p.GoalState is Primary or WaitPrimary)
