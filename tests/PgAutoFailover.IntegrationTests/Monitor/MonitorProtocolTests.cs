@@ -78,8 +78,10 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
             lock (assigned) return Task.FromResult(assigned.FirstOrDefault(g => g.Goal.GoalState == WaitPrimary));
         }, "AssignGoalState wait_primary on the keeper's queue");
         Assert.Equal(a.NodeId, pushed.Goal.NodeId);
-        Assert.NotNull(pushed.Goal.Lease);
+        Assert.True(pushed.GroupVersion > 0);
         Assert.False(string.IsNullOrWhiteSpace(pushed.Description));
+        // A lease is granted only in reply to the node's own report (measured from its send), never pushed on its own.
+        Assert.True(pushed.Goal.Lease is null || pushed.Goal.Lease.ReportSequence >= 1);
     }
 
     [Fact]
