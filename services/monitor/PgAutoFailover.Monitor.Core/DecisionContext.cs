@@ -68,23 +68,7 @@ internal sealed class DecisionContext(GroupState state, MonitorOptions options, 
             Emit(new FailoverBegan(Guid.NewGuid(), oldPrimary?.NodeId, reason, planned, Now));
     }
 
-    public static string Display(NodeState s) => s switch
-    {
-        NodeState.WaitPrimary => "wait_primary",
-        NodeState.DemoteTimeout => "demote_timeout",
-        NodeState.CatchingUp => "catchingup",
-        NodeState.PreparePromotion => "prepare_promotion",
-        NodeState.StopReplication => "stop_replication",
-        NodeState.WaitStandby => "wait_standby",
-        NodeState.JoinPrimary => "join_primary",
-        NodeState.ApplySettings => "apply_settings",
-        NodeState.PrepareMaintenance => "prepare_maintenance",
-        NodeState.WaitMaintenance => "wait_maintenance",
-        NodeState.ReportLsn => "report_lsn",
-        NodeState.FastForward => "fast_forward",
-        NodeState.JoinSecondary => "join_secondary",
-        _ => s.ToString().ToLowerInvariant(),
-    };
+    public static string Display(NodeState s) => NodeStateNames.Of(s);
 
     // ---- group view (spec §2.3) -------------------------------------------------------------
 

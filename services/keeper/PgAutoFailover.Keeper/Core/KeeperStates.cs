@@ -21,21 +21,5 @@ public static class KeeperStates
     public static bool IsStopping(NodeState state) => state is NodeState.Draining or NodeState.DemoteTimeout or NodeState.Demoted;
 
     /// <summary>snake_case name as in pg_auto_failover's logs.</summary>
-    public static string Name(NodeState state) => state switch
-    {
-        NodeState.WaitPrimary => "wait_primary",
-        NodeState.DemoteTimeout => "demote_timeout",
-        NodeState.CatchingUp => "catchingup",
-        NodeState.PreparePromotion => "prepare_promotion",
-        NodeState.StopReplication => "stop_replication",
-        NodeState.WaitStandby => "wait_standby",
-        NodeState.JoinPrimary => "join_primary",
-        NodeState.ApplySettings => "apply_settings",
-        NodeState.PrepareMaintenance => "prepare_maintenance",
-        NodeState.WaitMaintenance => "wait_maintenance",
-        NodeState.ReportLsn => "report_lsn",
-        NodeState.FastForward => "fast_forward",
-        NodeState.JoinSecondary => "join_secondary",
-        _ => state.ToString().ToLowerInvariant(),
-    };
+    public static string Name(NodeState state) => NodeStateNames.Of(state);
 }

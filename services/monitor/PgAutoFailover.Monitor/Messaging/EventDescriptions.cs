@@ -27,6 +27,5 @@ public static class EventDescriptions
     };
 
     /// <summary>pg_auto_failover's name of a state ("wait_primary").</summary>
-    public static string Name(NodeState state) =>
-        System.Text.Json.JsonSerializer.Serialize(state).Trim('"');
+    public static string Name(NodeState state) => NodeStateNames.Of(state);
 }
