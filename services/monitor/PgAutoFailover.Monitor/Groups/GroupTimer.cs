@@ -9,6 +9,8 @@ namespace PgAutoFailover.Monitor.Groups;
 public sealed class GroupTimer(GroupCoordinator groups, MonitorServiceOptions options, TimeProvider time, ILogger<GroupTimer> logger)
     : BackgroundService
 {
+    private const int ParallelGroups = 8;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.TimerPeriod, time);
@@ -16,10 +18,10 @@ public sealed class GroupTimer(GroupCoordinator groups, MonitorServiceOptions op
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                foreach (var key in groups.Current.Select(g => g.Key).ToList())
-                {
-                    await TickAsync(key, stoppingToken);
-                }
+                // Groups are independent: evaluate several at once, so a thousand groups fit in one period.
+                await Parallel.ForEachAsync(groups.Current.Select(g => g.Key).ToList(),
+                    new ParallelOptions { MaxDegreeOfParallelism = ParallelGroups, CancellationToken = stoppingToken },
+                    async (key, ct) => await TickAsync(key, ct));
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
