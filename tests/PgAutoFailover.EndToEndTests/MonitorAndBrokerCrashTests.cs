@@ -51,6 +51,11 @@ public sealed class MonitorAndBrokerCrashTests(ITestOutputHelper output)
             await rabbit.BootAsync();
             await cluster.WaitConvergedAsync("node1", Patience);
             await FailoverScenarios.WaitSynchronousAsync(node1, 1);
+            // Resumed means the monitor hears both keepers and the probes again, not only that it still shows the
+            // old state: a switchover asked before the candidate counts as healthy becomes an election instead.
+            await cluster.WaitForAsync(state => state.Nodes.Count == 2 && state.Nodes.All(n => n.Health == Contracts.NodeHealth.Good
+                    && n.LastReportAt is { } at && DateTimeOffset.UtcNow - at < TimeSpan.FromSeconds(2)),
+                "both nodes healthy and reporting after the broker returned", Patience);
 
             // 3. Everything resumed: the monitor still drives the group (a switchover works).
             var m = await FailoverScenarios.SwitchoverAsync(cluster, output.WriteLine);
