@@ -23,14 +23,7 @@ public sealed class FailoverTests(RabbitMqFixture broker, ITestOutputHelper outp
             var m = await FailoverScenarios.CrashPrimaryAsync(cluster, output.WriteLine);
             output.WriteLine(m.ToString());
 
-            Assert.Equal("node1", m.OldPrimary);
-            Assert.Equal("node2", m.NewPrimary);
-            Assert.True(m.Acknowledged > 100, m.ToString());
-            Assert.Equal(0, m.LostOnNewPrimary);
-            Assert.Equal(0, m.MissingOnStandby);
-            Assert.Empty(m.TwoWriters);
-            Assert.True(await cluster.Node("node1").ScalarAsync<bool>("SELECT pg_is_in_recovery()"), "the old primary came back as a standby");
-            Assert.False(await cluster.Node("node2").ScalarAsync<bool>("SELECT pg_is_in_recovery()"));
+            await AssertRolesSwappedWithoutLossAsync(cluster, m);
         });
     }
 
@@ -46,14 +39,7 @@ public sealed class FailoverTests(RabbitMqFixture broker, ITestOutputHelper outp
             var m = await FailoverScenarios.SwitchoverAsync(cluster, output.WriteLine);
             output.WriteLine(m.ToString());
 
-            Assert.Equal("node1", m.OldPrimary);
-            Assert.Equal("node2", m.NewPrimary);
-            Assert.True(m.Acknowledged > 100, m.ToString());
-            Assert.Equal(0, m.LostOnNewPrimary);
-            Assert.Equal(0, m.MissingOnStandby);
-            Assert.Empty(m.TwoWriters);
-            Assert.True(await cluster.Node("node1").ScalarAsync<bool>("SELECT pg_is_in_recovery()"));
-            Assert.False(await cluster.Node("node2").ScalarAsync<bool>("SELECT pg_is_in_recovery()"));
+            await AssertRolesSwappedWithoutLossAsync(cluster, m);
 
             // And back: a second switchover returns the roles, still without loss.
             var back = await FailoverScenarios.SwitchoverAsync(cluster, output.WriteLine);
@@ -63,5 +49,18 @@ public sealed class FailoverTests(RabbitMqFixture broker, ITestOutputHelper outp
             Assert.Equal(0, back.MissingOnStandby);
             Assert.Empty(back.TwoWriters);
         });
+    }
+
+    /// <summary>node1 → node2 with every acknowledged write kept, one writer throughout, and PostgreSQL agreeing on the roles.</summary>
+    private static async Task AssertRolesSwappedWithoutLossAsync(ProcessCluster cluster, FailoverMeasurement m)
+    {
+        Assert.Equal("node1", m.OldPrimary);
+        Assert.Equal("node2", m.NewPrimary);
+        Assert.True(m.Acknowledged > 100, m.ToString());
+        Assert.Equal(0, m.LostOnNewPrimary);
+        Assert.Equal(0, m.MissingOnStandby);
+        Assert.Empty(m.TwoWriters);
+        Assert.True(await cluster.Node("node1").ScalarAsync<bool>("SELECT pg_is_in_recovery()"), "the old primary came back as a standby");
+        Assert.False(await cluster.Node("node2").ScalarAsync<bool>("SELECT pg_is_in_recovery()"));
     }
 }

@@ -33,22 +33,16 @@ public static class FailoverScenarios
     /// <summary>(a) SIGKILL the primary's keeper and postmaster at once; the standby takes writes; the old node's keeper restarts and it rejoins as a synchronous standby.</summary>
     public static async Task<FailoverMeasurement> CrashPrimaryAsync(ProcessCluster cluster, Action<string>? log = null)
     {
-        var before = await cluster.WaitConvergedAsync(timeout: Patience);
-        var oldName = ProcessCluster.ConvergedPrimary(before)!.Node.NodeName;
-        var old = cluster.Node(oldName);
-        var uri = await cluster.WaitUriAsync();
-        await using var poller = WriterPoller.Start(cluster);
-        await using var load = await WriteLoad.StartAsync(old, uri, WriteInterval, LoadLimit);
-        await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 60, "the load to start");
+        var (oldName, old, poller, load) = await StartLoadOnPrimaryAsync(cluster);
+        await using var _ = poller;
+        await using var __ = load;
 
         var fault = WriteLoad.Clock.Elapsed;
         log?.Invoke($"crash of {oldName} (keeper and postmaster, SIGKILL) at {fault.TotalSeconds:F3} s");
         await old.CrashAsync();
 
-        var shownState = await cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName != oldName && Writable(n.ReportedState) && n.ReportedState == n.GoalState),
-            "another node to be shown as the primary", Patience);
+        var newName = await WaitNewPrimaryShownAsync(cluster, oldName);
         var shown = WriteLoad.Clock.Elapsed - fault;
-        var newName = shownState.Nodes.Single(n => n.Node.NodeName != oldName && Writable(n.ReportedState)).Node.NodeName;
         var fresh = cluster.Node(newName);
         log?.Invoke($"{newName} shown as primary after {shown.TotalSeconds:F3} s");
         await load.WaitAcksAfterAsync(fault, 30, "the crash", Patience);
@@ -69,21 +63,15 @@ public static class FailoverScenarios
     /// <summary>(b) Planned switchover under the write load; roles swapped, both healthy afterwards.</summary>
     public static async Task<FailoverMeasurement> SwitchoverAsync(ProcessCluster cluster, Action<string>? log = null)
     {
-        var before = await cluster.WaitConvergedAsync(timeout: Patience);
-        var oldName = ProcessCluster.ConvergedPrimary(before)!.Node.NodeName;
-        var old = cluster.Node(oldName);
-        var uri = await cluster.WaitUriAsync();
-        await using var poller = WriterPoller.Start(cluster);
-        await using var load = await WriteLoad.StartAsync(old, uri, WriteInterval, LoadLimit);
-        await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 60, "the load to start");
+        var (oldName, old, poller, load) = await StartLoadOnPrimaryAsync(cluster);
+        await using var _ = poller;
+        await using var __ = load;
 
         var fault = WriteLoad.Clock.Elapsed;
         log?.Invoke($"switchover from {oldName} at {fault.TotalSeconds:F3} s");
         await cluster.OperatorAsync(new PerformSwitchover(ProcessCluster.Formation, 0));
-        var shownState = await cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName != oldName && Writable(n.ReportedState) && n.ReportedState == n.GoalState),
-            "another node to be shown as the primary", Patience);
+        var newName = await WaitNewPrimaryShownAsync(cluster, oldName);
         var shown = WriteLoad.Clock.Elapsed - fault;
-        var newName = shownState.Nodes.Single(n => n.Node.NodeName != oldName && Writable(n.ReportedState)).Node.NodeName;
         var fresh = cluster.Node(newName);
         await load.WaitAcksAfterAsync(fault, 30, "the switchover", Patience);
         await WaitAcksOnAsync(load, fresh, fault);
@@ -95,6 +83,27 @@ public static class FailoverScenarios
         log?.Invoke($"{newName} primary, {oldName} synchronous standby after {rejoin.TotalSeconds:F3} s; write window {window?.TotalSeconds:F3} s");
         await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 30, "the old primary rejoined", Patience);
         return await FinishAsync("switchover", load, poller, oldName, fresh, old, window, shown, rejoin);
+    }
+
+    /// <summary>The converged primary, a poller and a write load through the uri-service's URI, acknowledging already.</summary>
+    private static async Task<(string OldName, DataNode Old, WriterPoller Poller, WriteLoad Load)> StartLoadOnPrimaryAsync(ProcessCluster cluster)
+    {
+        var before = await cluster.WaitConvergedAsync(timeout: Patience);
+        var oldName = ProcessCluster.ConvergedPrimary(before)!.Node.NodeName;
+        var old = cluster.Node(oldName);
+        var uri = await cluster.WaitUriAsync();
+        var poller = WriterPoller.Start(cluster);
+        var load = await WriteLoad.StartAsync(old, uri, WriteInterval, LoadLimit);
+        await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 60, "the load to start");
+        return (oldName, old, poller, load);
+    }
+
+    /// <summary>Name of the node the monitor shows as converged in a writable state, once it is not <paramref name="oldName"/>.</summary>
+    private static async Task<string> WaitNewPrimaryShownAsync(ProcessCluster cluster, string oldName)
+    {
+        var state = await cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName != oldName && Writable(n.ReportedState) && n.ReportedState == n.GoalState),
+            "another node to be shown as the primary", Patience);
+        return state.Nodes.Single(n => n.Node.NodeName != oldName && Writable(n.ReportedState)).Node.NodeName;
     }
 
     public static Task WaitAcksOnAsync(WriteLoad load, DataNode node, TimeSpan after) =>
