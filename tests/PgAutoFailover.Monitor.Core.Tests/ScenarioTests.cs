@@ -137,6 +137,39 @@ public class ScenarioTests(Xunit.Abstractions.ITestOutputHelper output)
         AssertConverged(c, (1, Secondary), (2, Primary));
     }
 
+    /// <summary>
+    /// Seen once in CI: a switchover asked right after the broker came back, before node 2's keeper reported
+    /// again, was accepted (node 2's probe was good); node 1 reported draining and then report_lsn before node 2
+    /// reported once, so ORPHAN-DEMOTED and an election (EL-8) made node 1 primary again (GSM-24) and node 2 was
+    /// sent back (STALE-CANDIDATE): the switchover silently did not switch.
+    /// </summary>
+    [Fact]
+    public void Switchover_right_after_a_broker_outage_waits_for_the_standby_then_switches()
+    {
+        var c = Cluster.WithNodes(2);
+        c.Advance(TimeSpan.FromSeconds(10));            // broker outage: no report, no probe reaches the monitor
+        c.Probe(1, true); c.Probe(2, true); c.Report(1); // back: probes and node 1's keeper, node 2's keeper not yet
+
+        var refused = c.Do(new FailoverCommand(Switchover: true));
+        refused.Refused(RefusalKind.CommandRefused, "cannot fail over: standby node 2 \"node_2\" (localhost:5402) has not reported for");
+        Assert.EndsWith("; retry when it is healthy", refused.Refusal!.Reason);
+
+        c.Report(2);
+        c.Advance(TimeSpan.FromMilliseconds(200));
+        Assert.True(c.Do(new FailoverCommand(Switchover: true)).Accepted);
+        // Node 2's keeper learns its goal late; node 1 drains and re-reports meanwhile (probes stay good).
+        for (var i = 0; i < 12; i++)
+        {
+            c.Advance(TimeSpan.FromMilliseconds(500));
+            c.Probe(1, true); c.Probe(2, true);
+            c.Reach(1);
+        }
+        AssertGoals(c, (1, Draining), (2, PreparePromotion)); // PROMOTION-ASSIGNED: node 1 does not join an election
+        c.Converge();
+        AssertConverged(c, (1, Secondary), (2, Primary));
+        Assert.DoesNotContain(ReportLsn, c.GoalsOf(1));
+    }
+
     [Fact]
     public void Promotion_of_a_given_node()
     {

@@ -115,8 +115,23 @@ internal sealed class DecisionContext(GroupState state, MonitorOptions options, 
         _ => false,
     };
 
+    /// <summary>
+    /// Refinement PROMOTION-ASSIGNED: a standby told prepare_promotion straight from secondary (perform
+    /// failover/switchover or start maintenance with N = 2, GSM-17) whose keeper has not reported it yet. The
+    /// spec's BeingPromoted lacks this pair; without it a draining old primary that reports twice before the
+    /// candidate reports once sees "no promotion under way", goes report_lsn and wins an election over it.
+    /// </summary>
+    public static bool PromotionAssigned(MonitorNode x) =>
+        x.ReportedState == NodeState.Secondary && x.GoalState == NodeState.PreparePromotion;
+
+    /// <summary>Gone(X): the keeper is silent and the node is unhealthy (an elected node that died, EL-1).</summary>
+    public bool Gone(MonitorNode x) => !Reporting(x) && Unhealthy(x);
+
+    /// <summary>A promotion of X is under way: BeingPromoted(X), or PROMOTION-ASSIGNED and X is not gone.</summary>
+    public bool PromotionUnderWay(MonitorNode x) => BeingPromoted(x) || (PromotionAssigned(x) && !Gone(x));
+
     public static bool ParticipatingInPromotion(MonitorNode x) =>
-        BeingPromoted(x)
+        BeingPromoted(x) || PromotionAssigned(x)
         || x.ReportedState is NodeState.ReportLsn or NodeState.JoinSecondary
         || x.GoalState is NodeState.ReportLsn or NodeState.JoinSecondary;
 

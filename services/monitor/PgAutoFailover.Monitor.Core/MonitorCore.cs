@@ -82,6 +82,7 @@ public sealed class MonitorCore(MonitorOptions? options = null)
         .. PrimaryRules.Table.Select(r => r.Id),
         .. Election.StepIds,
         .. OperatorRules.RuleIds,
+        "PROMOTION-ASSIGNED", // refinement of the BeingPromoted predicate (DecisionContext.PromotionAssigned)
     ];
 
     // ---- keeper report (spec §3.2) ----------------------------------------------------------------

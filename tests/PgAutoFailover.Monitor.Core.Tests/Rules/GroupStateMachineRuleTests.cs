@@ -342,6 +342,29 @@ public class GroupStateMachineRuleTests
     }
 
     [Fact]
+    public void PROMOTION_ASSIGNED_draining_old_primary_waits_for_the_candidate_that_has_not_reported_yet()
+    {
+        // Switchover with N = 2: node 2 was told prepare_promotion and its keeper has not reported it yet. The
+        // draining old primary is not an orphan (no ORPHAN-DEMOTED, no GSM-7 election): it waits.
+        var g = new G().Node(1, Draining, pgIsRunning: false).Node(2, Secondary, PreparePromotion)
+            .With(2, n => n with { LastReportAt = G.Now - TimeSpan.FromSeconds(6) }); // silent, but probes say up
+        g.Report(1, pgIsRunning: false).AssignsNothing();
+        g.Report(1, pgIsRunning: false).AssignsNothing();
+        g.Report(2, PreparePromotion).Assigns(("GSM-23", 1, DemoteTimeout), ("GSM-23", 2, StopReplication));
+    }
+
+    [Fact]
+    public void PROMOTION_ASSIGNED_candidate_that_is_gone_is_replaced_through_EL_1()
+    {
+        // The candidate died before it reported prepare_promotion: the old primary joins an election, and EL-1
+        // sends the dead candidate back to report_lsn so it cannot resume a stale promotion.
+        var g = new G().Node(1, Draining, pgIsRunning: false).Node(2, Secondary, PreparePromotion, dead: true);
+        g.Report(1, pgIsRunning: false).Assigns(("ORPHAN-DEMOTED", 1, ReportLsn));
+        var d = g.Report(1, ReportLsn);
+        Assert.Equal(("EL-1", 2L, ReportLsn), G.Summary(d).First());
+    }
+
+    [Fact]
     public void REG_6_REDIRECT_init_node_waiting_for_a_report_lsn_source_that_is_gone()
     {
         var g = new G().Node(1, Primary).Node(2, Secondary).Node(3, Init, ReportLsn);

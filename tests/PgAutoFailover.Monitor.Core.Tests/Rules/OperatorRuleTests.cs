@@ -44,6 +44,40 @@ public class OperatorRuleTests
     }
 
     [Fact]
+    public void API_FAILOVER_FRESH_refuses_while_the_standby_has_not_reported()
+    {
+        // Probes say both nodes are up (the health-checker is back), but node 2's keeper is still silent.
+        var g = new G().Node(1, Primary).Node(2, Secondary).With(2, n => n with { LastReportAt = G.Now - TimeSpan.FromSeconds(12) });
+        g.Do(new FailoverCommand(Switchover: true)).Refused(RefusalKind.CommandRefused,
+            "cannot fail over: standby node 2 \"node_2\" (localhost:5402) has not reported for 12 s; retry when it is healthy");
+        g.Do(new FailoverCommand()).Refused(RefusalKind.CommandRefused, "node 2 \"node_2\" (localhost:5402) has not reported for 12 s");
+        g.Do(new PromotionCommand(2)).Refused(RefusalKind.CommandRefused, "cannot promote: node 2 \"node_2\" (localhost:5402) has not reported for 12 s");
+        g.Report(2);
+        g.Do(new FailoverCommand(Switchover: true)).Assigns(("API-FAILOVER", 1, Draining), ("API-FAILOVER", 2, PreparePromotion));
+    }
+
+    [Fact]
+    public void API_FAILOVER_FRESH_switchover_needs_a_reporting_primary_failover_does_not()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary).With(1, n => n with { LastReportAt = G.Now - TimeSpan.FromSeconds(5) });
+        g.Do(new FailoverCommand(Switchover: true)).Refused(RefusalKind.CommandRefused,
+            "cannot switch over: primary node 1 \"node_1\" (localhost:5401) has not reported for 5 s; retry when it is healthy");
+        g.Do(new FailoverCommand()).Assigns(("API-FAILOVER", 1, Draining), ("API-FAILOVER", 2, PreparePromotion));
+    }
+
+    [Fact]
+    public void API_FAILOVER_FRESH_three_nodes_need_one_reporting_healthy_candidate()
+    {
+        var silent = TimeSpan.FromSeconds(4);
+        var g = new G().Node(1, Primary).Node(2, Secondary).Node(3, Secondary)
+            .With(2, n => n with { LastReportAt = G.Now - silent }).With(3, n => n with { LastReportAt = G.Now - silent });
+        g.Do(new FailoverCommand()).Refused(RefusalKind.CommandRefused,
+            "cannot fail over: no healthy candidate has reported in the last 3 s; retry when one is healthy");
+        g.Report(3);
+        Assert.True(g.Do(new FailoverCommand()).Accepted);
+    }
+
+    [Fact]
     public void API_FAILOVER_two_nodes_drains_primary_and_prepares_standby()
     {
         var g = new G().Node(1, Primary).Node(2, Secondary);

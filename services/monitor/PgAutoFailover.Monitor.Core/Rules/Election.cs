@@ -87,17 +87,18 @@ internal static class Election
     {
         var ctx = b.Ctx;
         var a = b.Rc.A;
-        foreach (var c in ctx.Nodes.Where(DecisionContext.BeingPromoted).ToList())
+        // A standby told prepare_promotion that has not reported it yet (PROMOTION-ASSIGNED) is the candidate too.
+        foreach (var c in ctx.Nodes.Where(n => DecisionContext.BeingPromoted(n) || DecisionContext.PromotionAssigned(n)).ToList())
         {
-            if (c.NodeId != a.NodeId && c.ReportedState is ReportLsn or PreparePromotion && c.GoalState is PreparePromotion or FastForward
-                && !ctx.Reporting(c) && ctx.Unhealthy(c))
+            if (c.NodeId != a.NodeId && c.ReportedState is ReportLsn or PreparePromotion or Secondary && c.GoalState is PreparePromotion or FastForward
+                && ctx.Gone(c))
             {
                 // Refinement: the elected node died before it took over. It goes back to report_lsn (so it cannot
                 // resume a stale promotion) and a new election runs; the guards still wait for it if needed.
                 ctx.Assign(c.NodeId, ReportLsn, "EL-1", $"{c.Label} was elected but is gone: new election");
                 return false;
             }
-            if (c.NodeId == a.NodeId || c.ReportedState is ReportLsn or PreparePromotion || ctx.Healthy(c))
+            if (c.NodeId == a.NodeId || c.ReportedState is ReportLsn or PreparePromotion or Secondary || ctx.Healthy(c))
             {
                 if (a.IsConverged(ReportLsn) && c.NodeId != a.NodeId && DecisionContext.ReadyToStreamWal(c))
                     ctx.Assign(a.NodeId, JoinSecondary, "EL-1", $"{c.Label} was elected and can stream WAL");

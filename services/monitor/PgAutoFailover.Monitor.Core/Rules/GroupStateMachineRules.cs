@@ -80,7 +80,7 @@ internal static class GroupStateMachineRules
 
         new("ORPHAN-DEMOTED", "refinement: A converged demoted, demote_timeout or draining, nobody holds a writable goal and nobody is being promoted: report_lsn, so an election can use its data",
             c => Conv(c.A, Demoted, DemoteTimeout, Draining) && c.N > 1
-                 && !c.Ctx.Nodes.Any(n => States.IsWritable(n.GoalState) || DecisionContext.BeingPromoted(n)),
+                 && !c.Ctx.Nodes.Any(n => States.IsWritable(n.GoalState) || c.Ctx.PromotionUnderWay(n)),
             c => c.Assign(c.A, ReportLsn, "ORPHAN-DEMOTED", "no primary and no promotion under way: join an election") || true),
 
         new("REG-6-REDIRECT", "refinement: A still in init with goal report_lsn (REG-6), and a primary exists now or no standby is left in report_lsn to copy: wait_standby",
@@ -90,7 +90,7 @@ internal static class GroupStateMachineRules
             c => c.Assign(c.A, WaitStandby, "REG-6-REDIRECT", "wait for a primary to copy from") || true),
 
         new("GSM-7", "no primary and nobody being promoted: upstream stops with an error; here an election is run, so standbys left without a primary (forced removal, failed joins) are not stranded",
-            c => c.P is null && !c.Ctx.Nodes.Any(DecisionContext.BeingPromoted),
+            c => c.P is null && !c.Ctx.Nodes.Any(c.Ctx.PromotionUnderWay),
             c =>
             {
                 c.Ctx.Note($"{c.A.Label}: the group has no primary and nobody is being promoted: running an election");

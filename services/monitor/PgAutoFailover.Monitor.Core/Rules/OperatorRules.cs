@@ -14,13 +14,13 @@ internal static class OperatorRules
 {
     public static readonly string[] RuleIds =
     [
-        "API-FAILOVER", "API-FAILOVER-ALLOW-DATA-LOSS", "API-PROMOTION", "API-START-MAINTENANCE", "API-STOP-MAINTENANCE",
+        "API-FAILOVER", "API-FAILOVER-ALLOW-DATA-LOSS", "API-FAILOVER-FRESH", "API-PROMOTION", "API-START-MAINTENANCE", "API-STOP-MAINTENANCE",
         "API-SET-CANDIDATE-PRIORITY", "API-SET-REPLICATION-QUORUM", "API-SET-NUMBER-SYNC-STANDBYS", "API-REMOVE-NODE",
     ];
 
     public static Decision Execute(DecisionContext ctx, OperatorTrigger command) => command switch
     {
-        FailoverCommand f => Failover(ctx, f.AllowDataLoss, f.Switchover ? "operator switchover" : "operator failover"),
+        FailoverCommand f => Failover(ctx, f.AllowDataLoss, f.Switchover ? "operator switchover" : "operator failover", f.Switchover),
         PromotionCommand p => Promotion(ctx, p.NodeId),
         EnableMaintenanceCommand m => StartMaintenance(ctx, m.NodeId, m.AllowFailover),
         DisableMaintenanceCommand m => StopMaintenance(ctx, m.NodeId),
@@ -33,7 +33,7 @@ internal static class OperatorRules
 
     // ---- perform_failover / perform_switchover ---------------------------------------------------
 
-    private static Decision Failover(DecisionContext ctx, bool allowDataLoss, string reason)
+    private static Decision Failover(DecisionContext ctx, bool allowDataLoss, string reason, bool switchover = false)
     {
         if (ctx.N < 2) return Refuse("cannot fail over: at least 2 nodes are required");
         var primary = ctx.Nodes.FirstOrDefault(n => Conv(n, NodeState.Single, Primary, JoinPrimary));
@@ -61,6 +61,14 @@ internal static class OperatorRules
                 : "cannot fail over: every other node has candidate priority 0");
         if (!ctx.HealthyCandidates(others).Any())
             return Refuse("cannot fail over: no candidate node is healthy");
+        // API-FAILOVER-FRESH: a keeper that is not reporting (e.g. right after a broker outage) would learn its
+        // goal late; the other nodes would move on without it. A switchover also needs the primary's keeper to drain.
+        if (!ctx.HealthyCandidates(others).Any(ctx.Reporting))
+            return Refuse(others.Count == 1
+                ? $"cannot fail over: standby {Silence(ctx, others[0])}; retry when it is healthy"
+                : $"cannot fail over: no healthy candidate has reported in the last {ctx.Options.KeeperSilenceTimeout.TotalSeconds:0.#} s; retry when one is healthy");
+        if (switchover && !ctx.Reporting(primary))
+            return Refuse($"cannot switch over: primary {Silence(ctx, primary)}; retry when it is healthy");
 
         if (ctx.N == 2)
         {
@@ -83,6 +91,11 @@ internal static class OperatorRules
         new RuleContext(ctx, ctx.Others(primary).First().NodeId).Run(GroupStateMachineRules.Table);
         return ctx.ToDecision();
     }
+
+    /// <summary>"node 2 … has not reported for 12 s" (or "has never reported").</summary>
+    private static string Silence(DecisionContext ctx, MonitorNode n) => n.LastReportAt is { } at
+        ? $"{n.Label} has not reported for {(ctx.Now - at).TotalSeconds:0} s"
+        : $"{n.Label} has never reported";
 
     // ---- perform_promotion ------------------------------------------------------------------------
 
@@ -107,6 +120,8 @@ internal static class OperatorRules
             return Refuse($"cannot promote: node {node.NodeId} has candidate priority 0");
         if (!ctx.Healthy(node))
             return Refuse($"cannot promote {node.Label}: it is not healthy");
+        if (!ctx.Reporting(node))
+            return Refuse($"cannot promote: {Silence(ctx, node)}; retry when it is healthy");
         if (ctx.N > 2)
             ctx.Emit(new CandidatePriorityChanged(nodeId, node.CandidatePriority + 101, $"perform promotion of {node.Label}", ctx.Now));
         return Failover(ctx, allowDataLoss: false, $"operator promotion of node {nodeId}");
