@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 
 namespace PgAutoFailover.Keeper.Tests.Integration;
 
-/// <summary>The real executable: keeper create … --run, kill -9, keeper run, SIGTERM.</summary>
+/// <summary>The real executable: keeper create … --run, kill -9, keeper run, SIGTERM, SIGHUP, exit code 121.</summary>
 public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper output) : IClassFixture<RabbitMqFixture>
 {
     [Fact]
@@ -86,7 +86,104 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
         }
     }
 
-    private static Process Start(TestGroup group, KeeperNode node, int httpPort, string log, string[] args)
+    [Fact]
+    public async Task A_dropped_node_stops_its_postgres_and_exits_with_121_and_so_does_a_later_run()
+    {
+        await using var group = await TestGroup.CreateAsync(broker);
+        var node = group.Node("cli3");
+        var log = Path.Combine(group.BaseDirectory, "cli3.process.log");
+        using var created = Start(group, node, Ports.Free(), log,
+            ["create", "--pgdata", node.PgData, "--port", node.Port.ToString(), "--formation", FakeMonitor.Formation, "--name", "cli3", "--run"]);
+        Process? again = null;
+        try
+        {
+            await group.Monitor.WaitForStateAsync(1, NodeState.Single);
+            await group.Monitor.AssignAsync(1, NodeState.Dropped);
+            await created.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+            Assert.Equal(121, created.ExitCode);
+            Assert.False(node.PostmasterRunning);
+            Assert.Equal(NodeState.Dropped, node.PersistedState!.CurrentState);
+            Assert.Contains(group.Monitor.Reports(1), r => r.CurrentState == NodeState.Dropped);
+            Assert.Contains("was dropped", File.ReadAllText(log));
+
+            // Started again (a supervisor that does not know 121): the monitor still does not know the node.
+            again = Start(group, node, Ports.Free(), log, ["run", "--pgdata", node.PgData]);
+            await again.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+            Assert.Equal(121, again.ExitCode);
+            Assert.False(node.PostmasterRunning);
+        }
+        catch (Exception e)
+        {
+            foreach (var p in new[] { created, again }) if (p is { HasExited: false }) p.Kill();
+            throw new Xunit.Sdk.XunitException($"{e.Message}\n---- keeper process output ----\n{(File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(60)) : "")}");
+        }
+        finally
+        {
+            again?.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Sighup_reloads_the_settings_file_takes_what_can_change_and_tells_the_monitor()
+    {
+        await using var group = await TestGroup.CreateAsync(broker);
+        var node = group.Node("cli4");
+        var log = Path.Combine(group.BaseDirectory, "cli4.process.log");
+        // No Keeper__LoopPeriod in the environment: it would win over the settings file.
+        using var running = Start(group, node, Ports.Free(), log,
+            ["create", "--pgdata", node.PgData, "--port", node.Port.ToString(), "--formation", FakeMonitor.Formation, "--name", "cli4", "--run"],
+            withoutEnvironment: ["Keeper__LoopPeriod"]);
+        try
+        {
+            await group.Monitor.WaitForStateAsync(1, NodeState.Single);
+            var settingsFile = Path.Combine(node.StateDirectory, "keeper.settings.json");
+            var settings = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(settingsFile))!;
+            Assert.Equal("00:00:01", (string?)settings["Keeper"]!["LoopPeriod"]);
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            var before = ReportsPerSecond(group.Monitor.Reports(1), TimeSpan.FromSeconds(4));
+
+            settings["Keeper"]!["LoopPeriod"] = "00:00:00.2";
+            settings["Keeper"]!["CandidatePriority"] = 70;
+            settings["Keeper"]!["FenceTimeout"] = "00:00:05";
+            settings["Keeper"]!["Port"] = node.Port + 1; // --port on the command line wins over the file
+            File.WriteAllText(settingsFile, settings.ToJsonString());
+            await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("kill", ["-HUP", running.Id.ToString()], TimeSpan.FromSeconds(10)), "kill -HUP");
+
+            var request = await Eventually.ValueAsync(() => Task.FromResult(group.Monitor.SettingRequests.OfType<SetCandidatePriority>().FirstOrDefault()),
+                "SetCandidatePriority from the keeper");
+            Assert.Equal(new SetCandidatePriority(FakeMonitor.Formation, 1, 70), request);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var after = ReportsPerSecond(group.Monitor.Reports(1), TimeSpan.FromSeconds(3));
+            output.WriteLine($"reports per second: {before:F1} before the reload, {after:F1} after");
+            Assert.True(before < 1.6, $"{before:F1} reports/s with a 1 s period");
+            Assert.True(after > 2 && after > 2 * before, $"{after:F1} reports/s with a 0.2 s period");
+
+            Assert.False(running.HasExited, "SIGHUP does not end the keeper");
+            Assert.True(await node.AcceptsQueriesAsync(), "PostgreSQL still on its port");
+            var text = File.ReadAllText(log);
+            Assert.Contains("FenceTimeout changed from 00:00:02 to 00:00:05, which needs a restart", text);
+            Assert.DoesNotContain("Port changed", text);
+            Assert.Empty(group.Monitor.SettingRequests.OfType<SetReplicationQuorum>());
+
+            await ProcessRunner.RunAsync("kill", ["-TERM", running.Id.ToString()], TimeSpan.FromSeconds(10));
+            await running.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+            Assert.Equal(0, running.ExitCode);
+        }
+        catch (Exception e)
+        {
+            if (!running.HasExited) running.Kill();
+            throw new Xunit.Sdk.XunitException($"{e.Message}\n---- keeper process output ----\n{(File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(60)) : "")}");
+        }
+    }
+
+    /// <summary>Reports received over the last <paramref name="window"/>, per second.</summary>
+    private static double ReportsPerSecond(IReadOnlyList<ReportNodeState> reports, TimeSpan window)
+    {
+        var since = DateTimeOffset.UtcNow - window;
+        return reports.Count(r => r.SentAt >= since) / window.TotalSeconds;
+    }
+
+    private static Process Start(TestGroup group, KeeperNode node, int httpPort, string log, string[] args, string[]? withoutEnvironment = null)
     {
         var exe = Path.Combine(AppContext.BaseDirectory, "PgAutoFailover.Keeper");
         var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
@@ -101,6 +198,7 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
         info.Environment["Logging__LogLevel__Default"] = "Information";
         info.Environment["Logging__LogLevel__MassTransit"] = "Warning";
         info.Environment["Logging__LogLevel__Microsoft"] = "Warning";
+        foreach (var name in withoutEnvironment ?? []) info.Environment.Remove(name);
         return Process.Start(info) ?? throw new InvalidOperationException("could not start the keeper");
     }
 }
