@@ -15,12 +15,11 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
         await using var group = await TestGroup.CreateAsync(broker);
         var node = group.Node("cli1");
         var httpPort = Ports.Free();
-        var log = Path.Combine(group.BaseDirectory, "cli1.process.log");
+        var log = LogOf(group, node);
         var processes = new List<Process>();
         try
         {
-            using var created = Start(group, node, httpPort, log,
-                ["create", "--pgdata", node.PgData, "--port", node.Port.ToString(), "--formation", FakeMonitor.Formation, "--name", "cli1", "--run"]);
+            using var created = Start(group, node, httpPort, log, Create(node));
             processes.Add(created);
             var first = await group.Monitor.WaitForStateAsync(1, NodeState.Single);
             Assert.False(await node.IsInRecoveryAsync());
@@ -52,7 +51,7 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
         }
         catch (Exception e)
         {
-            throw new Xunit.Sdk.XunitException($"{e.Message}\n---- keeper process output ----\n{(File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(60)) : "")}");
+            throw Failure(e, log);
         }
         finally
         {
@@ -68,9 +67,8 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
     {
         await using var group = await TestGroup.CreateAsync(broker);
         var node = group.Node("cli2");
-        var log = Path.Combine(group.BaseDirectory, "cli2.process.log");
-        using var created = Start(group, node, Ports.Free(), log,
-            ["create", "--pgdata", node.PgData, "--port", node.Port.ToString(), "--formation", FakeMonitor.Formation, "--name", "cli2"]);
+        var log = LogOf(group, node);
+        using var created = Start(group, node, Ports.Free(), log, Create(node, run: false));
         try
         {
             await created.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token);
@@ -81,8 +79,7 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
         }
         catch (Exception e)
         {
-            if (!created.HasExited) created.Kill();
-            throw new Xunit.Sdk.XunitException($"{e.Message}\n---- keeper process output ----\n{(File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(60)) : "")}");
+            throw Failure(e, log, created);
         }
     }
 
@@ -91,9 +88,8 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
     {
         await using var group = await TestGroup.CreateAsync(broker);
         var node = group.Node("cli3");
-        var log = Path.Combine(group.BaseDirectory, "cli3.process.log");
-        using var created = Start(group, node, Ports.Free(), log,
-            ["create", "--pgdata", node.PgData, "--port", node.Port.ToString(), "--formation", FakeMonitor.Formation, "--name", "cli3", "--run"]);
+        var log = LogOf(group, node);
+        using var created = Start(group, node, Ports.Free(), log, Create(node));
         Process? again = null;
         try
         {
@@ -114,8 +110,7 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
         }
         catch (Exception e)
         {
-            foreach (var p in new[] { created, again }) if (p is { HasExited: false }) p.Kill();
-            throw new Xunit.Sdk.XunitException($"{e.Message}\n---- keeper process output ----\n{(File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(60)) : "")}");
+            throw Failure(e, log, created, again);
         }
         finally
         {
@@ -128,10 +123,10 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
     {
         await using var group = await TestGroup.CreateAsync(broker);
         var node = group.Node("cli4");
-        var log = Path.Combine(group.BaseDirectory, "cli4.process.log");
+        var log = LogOf(group, node);
         // No Keeper__LoopPeriod in the environment: it would win over the settings file.
         using var running = Start(group, node, Ports.Free(), log,
-            ["create", "--pgdata", node.PgData, "--port", node.Port.ToString(), "--formation", FakeMonitor.Formation, "--name", "cli4", "--run"],
+            Create(node),
             withoutEnvironment: ["Keeper__LoopPeriod"]);
         try
         {
@@ -171,9 +166,24 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
         }
         catch (Exception e)
         {
-            if (!running.HasExited) running.Kill();
-            throw new Xunit.Sdk.XunitException($"{e.Message}\n---- keeper process output ----\n{(File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(60)) : "")}");
+            throw Failure(e, log, running);
         }
+    }
+
+    /// <summary>keeper create for <paramref name="node"/>, named after it; with --run unless told otherwise.</summary>
+    private static string[] Create(KeeperNode node, bool run = true) =>
+        ["create", "--pgdata", node.PgData, "--port", node.Port.ToString(), "--formation", FakeMonitor.Formation, "--name", node.Name, .. (run ? (string[])["--run"] : [])];
+
+    private static string LogOf(TestGroup group, KeeperNode node) => Path.Combine(group.BaseDirectory, $"{node.Name}.process.log");
+
+    /// <summary>A test failure carrying the keeper processes' output; the ones still running are killed.</summary>
+    private static Xunit.Sdk.XunitException Failure(Exception e, string log, params Process?[] processes)
+    {
+        foreach (var p in processes)
+        {
+            try { if (p is { HasExited: false }) p.Kill(); } catch (InvalidOperationException) { }
+        }
+        return new Xunit.Sdk.XunitException($"{e.Message}\n---- keeper process output ----\n{(File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(60)) : "")}");
     }
 
     /// <summary>Reports received over the last <paramref name="window"/>, per second.</summary>
