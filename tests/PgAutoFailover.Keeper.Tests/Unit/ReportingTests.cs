@@ -83,7 +83,8 @@ public sealed class RestartDampingTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private readonly FakeTimeProvider _clock = new();
 
-    private bool Report(RestartDamping d, NodeState state, bool running) => d.Reported(state, running, _clock.GetTimestamp(), Timeout, 3);
+    private bool Report(RestartDamping d, NodeState state, bool running, NodeState? assigned = null) =>
+        d.Reported(state, assigned ?? state, running, _clock.GetTimestamp(), Timeout, 3);
 
     [Fact]
     public void A_primary_reports_running_until_three_restarts_failed_then_the_truth()
@@ -138,6 +139,18 @@ public sealed class RestartDampingTests
         Assert.False(Report(d, state, running: false));
         Assert.True(Report(d, state, running: true));
         Assert.False(d.Hiding);
+    }
+
+    [Theory]
+    [InlineData(NodeState.Draining)]
+    [InlineData(NodeState.DemoteTimeout)]
+    [InlineData(NodeState.PrepareMaintenance)]
+    [InlineData(NodeState.ApplySettings)]
+    public void A_primary_the_monitor_moves_elsewhere_reports_the_truth_while_its_transition_stops_postgres(NodeState assigned)
+    {
+        var d = new RestartDamping(_clock);
+        Assert.False(Report(d, NodeState.Primary, running: false, assigned));
+        Assert.True(Report(d, NodeState.Primary, running: false)); // converged again: damped
     }
 
     [Fact]

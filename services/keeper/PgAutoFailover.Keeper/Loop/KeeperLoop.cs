@@ -325,7 +325,8 @@ public sealed class KeeperLoop(
     private bool ReportedRunning(bool observed, long now)
     {
         var wasHiding = _damping.Hiding;
-        var reported = _damping.Reported(_state.CurrentState, observed, now, options.PostgresRestartFailureTimeout, options.PostgresRestartFailureMaxRetries);
+        var reported = _damping.Reported(_state.CurrentState, _state.AssignedState, observed, now,
+            options.PostgresRestartFailureTimeout, options.PostgresRestartFailureMaxRetries);
         if (_damping.Hiding && !wasHiding)
         {
             logger.LogWarning("PostgreSQL is down in state primary: restarting it, and reporting it as running for up to {Retries} failed restarts or {Timeout}",
