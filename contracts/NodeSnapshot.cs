@@ -11,6 +11,9 @@ namespace PgAutoFailover.Contracts;
 /// <param name="ReplicationQuorum">Replication quorum flag.</param>
 /// <param name="PgIsRunning">Keeper's last "PostgreSQL is running" flag.</param>
 /// <param name="LastReportAt">Monitor time of the last keeper report; null if none yet.</param>
+/// <param name="LastError">Keeper's last transition or check error as of its last report; null when none.</param>
+/// <param name="Progress">Keeper's long step in progress as of its last report (clone, rewind); null when idle.</param>
 public sealed record NodeSnapshot(
     NodeAddress Node, NodeState ReportedState, NodeState GoalState, NodeHealth Health, int Timeline, ulong Lsn,
-    int CandidatePriority, bool ReplicationQuorum, bool PgIsRunning, DateTimeOffset? LastReportAt);
+    int CandidatePriority, bool ReplicationQuorum, bool PgIsRunning, DateTimeOffset? LastReportAt,
+    string? LastError = null, string? Progress = null);

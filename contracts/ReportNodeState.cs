@@ -15,6 +15,8 @@ namespace PgAutoFailover.Contracts;
 /// <param name="SyncStandbyReplyAge">Primary: time since the freshest reply of a synchronous standby, if any.</param>
 /// <param name="Sequence">Keeper-local, strictly increasing report number: lets the monitor drop duplicates and stale reports.</param>
 /// <param name="SentAt">Wall-clock time the keeper sent the report (informational).</param>
+/// <param name="LastError">Error of the keeper's last failed transition or check, one line; null once a transition (or the check) succeeds. Null from older keepers.</param>
+/// <param name="Progress">What a long step is doing right now, one line (e.g. "pg_basebackup from node 1: 45 MB / 120 MB (38 %), 3 s"); null when idle. Null from older keepers.</param>
 public sealed record ReportNodeState(
     string Formation,
     int GroupId,
@@ -26,4 +28,6 @@ public sealed record ReportNodeState(
     string ReplicationState,
     TimeSpan? SyncStandbyReplyAge,
     long Sequence,
-    DateTimeOffset SentAt);
+    DateTimeOffset SentAt,
+    string? LastError = null,
+    string? Progress = null);

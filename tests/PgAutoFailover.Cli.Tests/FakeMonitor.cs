@@ -28,7 +28,18 @@ public sealed class FakeMonitor : IAsyncLifetime
 
     public static readonly DateTimeOffset EventTime = new(2026, 11, 25, 21, 0, 0, TimeSpan.Zero);
 
-    public static FormationState State(string formation) => new(formation, "postgres", 1,
+    public const string BusyProgress = "pg_basebackup from node 1 (localhost:5501): 45 MB / 120 MB (37 %), 3 s";
+    public const string BusyError = "cannot reach localhost:5501 as pgautofailover_replicator for a base backup: connection refused";
+
+    /// <summary>The "busy" formation has a keeper cloning (progress) and one whose transition failed (last error).</summary>
+    public static FormationState State(string formation) => formation == "busy"
+        ? new(formation, "postgres", 1,
+        [
+            StateViewTests.Node(1, "node1", 5501, NodeState.Primary, NodeState.Primary, lsn: 0x3000060, formation: formation),
+            StateViewTests.Node(2, "node2", 5502, NodeState.WaitStandby, NodeState.CatchingUp, lsn: 0, formation: formation) with { Progress = BusyProgress },
+            StateViewTests.Node(3, "node3", 5503, NodeState.WaitStandby, NodeState.CatchingUp, lsn: 0, formation: formation) with { LastError = BusyError },
+        ])
+        : new(formation, "postgres", 1,
     [
         StateViewTests.Node(2, "node2", 5502, NodeState.Secondary, NodeState.Secondary, lsn: 0x3000060, formation: formation),
         StateViewTests.Node(1, "node1", 5501, NodeState.Primary, NodeState.Primary, lsn: 0x3000060, formation: formation),

@@ -152,6 +152,28 @@ public sealed class StateViewTests
     }
 
     [Fact]
+    public void Keeper_progress_and_errors_follow_the_table_one_line_each_in_row_order()
+    {
+        var state = new FormationState("f", "postgres", 0,
+        [
+            Node(3, "c", 5503, NodeState.WaitStandby, NodeState.CatchingUp, group: 1) with { LastError = "cannot reach a:1" },
+            Node(2, "b", 5502, NodeState.Demoted, NodeState.CatchingUp) with { Progress = "pg_rewind from node 1 (a:1) running for 2 s", LastError = "pg_rewind failed" },
+            Node(1, "a", 5501, NodeState.Primary, NodeState.Primary) with { LastError = " " },
+        ]);
+        var text = StateView.Render(state);
+        var table = TextTable.Render(StateView.Columns, StateView.Ordered(state).Select(StateView.Row));
+        Assert.Equal(table +
+            "\n" +
+            "b (2): progress: pg_rewind from node 1 (a:1) running for 2 s\n" +
+            "b (2): last error: pg_rewind failed\n" +
+            "c (1/3): last error: cannot reach a:1\n", text);
+
+        var rows = StateView.Json(state);
+        Assert.Equal([" ", "pg_rewind failed", "cannot reach a:1"], rows.Select(r => r.LastError)); // --json passes the monitor's values through
+        Assert.Equal([null, "pg_rewind from node 1 (a:1) running for 2 s", null], rows.Select(r => r.Progress));
+    }
+
+    [Fact]
     public void Ipv6_hosts_are_bracketed() => Assert.Equal("[::1]:5432", StateView.HostPort("::1", 5432));
 }
 

@@ -42,6 +42,29 @@ public sealed class MonitorCommandTests(FakeMonitor monitor) : IClassFixture<Fak
     }
 
     [Fact]
+    public async Task Show_state_prints_keeper_progress_and_errors_under_the_table_and_in_json()
+    {
+        var result = await Pgaf("show", "state", "--formation", "busy");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var lines = result.Stdout.Split('\n');
+        Assert.StartsWith("node3 |     3 | localhost:5503 |", lines[4]);
+        Assert.EndsWith("|        wait_standby |          catchingup", lines[4]);
+        Assert.Equal("", lines[5]);
+        Assert.Equal($"node2 (2): progress: {FakeMonitor.BusyProgress}", lines[6]);
+        Assert.Equal($"node3 (3): last error: {FakeMonitor.BusyError}", lines[7]);
+
+        var json = await Pgaf("show", "state", "--formation", "busy", "--json");
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var doc = JsonDocument.Parse(json.Stdout);
+        var rows = doc.RootElement.EnumerateArray().ToList();
+        Assert.Equal(JsonValueKind.Null, rows[0].GetProperty("last_error").ValueKind);
+        Assert.Equal(JsonValueKind.Null, rows[0].GetProperty("progress").ValueKind);
+        Assert.Equal(FakeMonitor.BusyProgress, rows[1].GetProperty("progress").GetString());
+        Assert.Equal(FakeMonitor.BusyError, rows[2].GetProperty("last_error").GetString());
+    }
+
+    [Fact]
     public async Task A_refused_query_prints_the_reason_on_one_line_and_exits_3()
     {
         var result = await Pgaf("show", "state", "--formation", "missing");

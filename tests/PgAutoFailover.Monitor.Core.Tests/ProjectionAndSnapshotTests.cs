@@ -48,6 +48,25 @@ public class ProjectionAndSnapshotTests
     }
 
     [Fact]
+    public void A_keepers_error_and_progress_ride_on_a_liveness_only_report_into_the_snapshot_and_clear_with_the_next()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        var wire = new ReportNodeState("default", 0, 2, Secondary, true, 1, g[2].Lsn, "streaming", null, 1000, DateTimeOffset.UnixEpoch,
+            LastError: "pg_rewind failed (exit 1)", Progress: "pg_basebackup from node 1 (h:1) running for 3 s");
+        var d = g.Do(ReportTrigger.From(wire));
+        var reported = d.Events.OfType<NodeReported>().Single();
+        Assert.True(((IGroupEvent)reported).LivenessOnly);
+        Assert.Equal(("pg_rewind failed (exit 1)", "pg_basebackup from node 1 (h:1) running for 3 s"), (reported.LastError, reported.Progress));
+        var row = MonitorCore.Snapshot(g.State).Single(r => r.Node.NodeId == 2);
+        Assert.Equal(("pg_rewind failed (exit 1)", "pg_basebackup from node 1 (h:1) running for 3 s"), (row.LastError, row.Progress));
+        Assert.Null(MonitorCore.Snapshot(g.State).Single(r => r.Node.NodeId == 1).LastError);
+
+        g.Do(ReportTrigger.From(wire with { Sequence = 1001, LastError = null, Progress = null }));
+        Assert.Null(g[2].LastError);
+        Assert.Null(g[2].Progress);
+    }
+
+    [Fact]
     public void Report_rules_for_timeline_and_lsn_zero()
     {
         var g = new G().Node(1, Primary).Node(2, Secondary, lsn: 0x5000, timeline: 3);

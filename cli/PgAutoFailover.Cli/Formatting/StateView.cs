@@ -34,7 +34,26 @@ public static class StateView
         StateNames.Of(node.GoalState),
     ];
 
-    public static string Render(FormationState state) => TextTable.Render(Columns, Ordered(state).Select(Row));
+    /// <summary>The table, then one line per keeper error and per step in progress (none when every keeper is idle and well).</summary>
+    public static string Render(FormationState state)
+    {
+        var table = TextTable.Render(Columns, Ordered(state).Select(Row));
+        var notes = Notes(state);
+        return notes.Count == 0 ? table : table + "\n" + string.Join("", notes.Select(n => n + "\n"));
+    }
+
+    /// <summary>"node2 (2): progress: …" and "node3 (3): last error: …", in row order.</summary>
+    public static IReadOnlyList<string> Notes(FormationState state)
+    {
+        var notes = new List<string>();
+        foreach (var node in Ordered(state))
+        {
+            var who = $"{node.Node.NodeName} ({Row(node)[1]})";
+            if (!string.IsNullOrWhiteSpace(node.Progress)) notes.Add($"{who}: progress: {node.Progress}");
+            if (!string.IsNullOrWhiteSpace(node.LastError)) notes.Add($"{who}: last error: {node.LastError}");
+        }
+        return notes;
+    }
 
     /// <summary>host:port, with an IPv6 address in brackets.</summary>
     public static string HostPort(string host, int port) =>
@@ -61,7 +80,9 @@ public static class StateView
             Nodecluster: "default",
             Formation: state.Formation,
             PgIsRunning: n.PgIsRunning,
-            LastReportAt: n.LastReportAt)).ToList();
+            LastReportAt: n.LastReportAt,
+            LastError: n.LastError,
+            Progress: n.Progress)).ToList();
 
     /// <summary>pg_auto_failover's integer health: 1 good, 0 bad, -1 unknown.</summary>
     public static int HealthCode(NodeHealth health) => health switch
@@ -77,4 +98,4 @@ public sealed record StateJsonRow(
     string FormationKind, string Nodename, string Nodehost, int Nodeport, int GroupId, long NodeId,
     string CurrentGroupState, string AssignedGroupState, int CandidatePriority, bool ReplicationQuorum,
     int ReportedTli, string ReportedLsn, int Health, string Nodecluster,
-    string Formation, bool PgIsRunning, DateTimeOffset? LastReportAt);
+    string Formation, bool PgIsRunning, DateTimeOffset? LastReportAt, string? LastError, string? Progress);

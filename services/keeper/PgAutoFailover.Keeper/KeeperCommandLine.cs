@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using PgAutoFailover.Keeper.Loop;
@@ -95,6 +96,13 @@ public static class KeeperCommandLine
         var app = builder.Build();
         app.MapDefaultEndpoints();
         var exit = app.Services.GetRequiredService<KeeperExit>(); // RunAsync disposes the services
+        var loop = app.Services.GetRequiredService<KeeperLoop>();
+        // SIGHUP reloads the configuration (spec §3.3 step 2) instead of ending the process.
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, signal =>
+        {
+            signal.Cancel = true;
+            _ = loop.ReloadAsync(app.Lifetime.ApplicationStopping);
+        });
         try
         {
             await app.RunAsync(ct);

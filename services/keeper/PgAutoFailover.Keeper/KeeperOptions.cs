@@ -86,6 +86,14 @@ public sealed class KeeperOptions
     public TimeSpan PostgresStopTimeout { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>Bound on pg_basebackup and pg_rewind. Default 1 h.</summary>
     public TimeSpan CloneTimeout { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>
+    /// Failover damping (spec §2.2.4): a primary whose PostgreSQL is found down goes on reporting it as running while
+    /// the keeper restarts it, until this long after the first failure. Default 20 s
+    /// (timeout.postgresql_restart_failure_timeout).
+    /// </summary>
+    public TimeSpan PostgresRestartFailureTimeout { get; set; } = TimeSpan.FromSeconds(20);
+    /// <summary>… or until this many restart attempts in a row have failed. Default 3 (timeout.postgresql_restart_failure_max_retries).</summary>
+    public int PostgresRestartFailureMaxRetries { get; set; } = 3;
     /// <summary>pg_basebackup --max-rate. Default 100M (spec).</summary>
     public string MaximumBackupRate { get; set; } = "100M";
     /// <summary>

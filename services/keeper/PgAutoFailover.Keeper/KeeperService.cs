@@ -28,6 +28,7 @@ public static class KeeperService
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<PostgresServer>()));
         builder.Services.AddSingleton<PgSql>();
         builder.Services.AddSingleton<Secrets>();
+        builder.Services.AddSingleton<Core.StepProgress>();
         builder.Services.AddSingleton<TransitionRunner>();
         builder.Services.AddSingleton<MonitorClient>();
         builder.Services.AddSingleton<KeeperExit>();
@@ -36,6 +37,8 @@ public static class KeeperService
         {
             bus.AddRequestClient<RegisterNode>();
             bus.AddRequestClient<ReportNodeState>();
+            bus.AddRequestClient<SetCandidatePriority>();
+            bus.AddRequestClient<SetReplicationQuorum>();
         });
         builder.Services.Configure<MassTransit.MassTransitHostOptions>(o =>
         {

@@ -107,6 +107,8 @@ public static class GroupProjection
             SyncStandbyReplyAge = r.SyncStandbyReplyAge,
             LastReportAt = r.At,
             LastReportSequence = r.Sequence,
+            LastError = r.LastError,
+            Progress = r.Progress,
             ReplicationStallSince = stalled ? n.ReplicationStallSince ?? r.At : null,
             NotWritingSince = States.IsWritable(r.ReportedState) && r.PgIsRunning ? null : n.NotWritingSince ?? r.At,
             // A node that stops streaming may have streamed until this very report.

@@ -67,7 +67,7 @@ public sealed class MonitorCore(MonitorOptions? options = null)
     [
         .. group.AllNodes.Values.Select(n => new NodeSnapshot(
             Address(group, n), n.ReportedState, n.GoalState, n.Health, n.Timeline, n.Lsn,
-            n.CandidatePriority, n.ReplicationQuorum, n.PgIsRunning, n.LastReportAt)),
+            n.CandidatePriority, n.ReplicationQuorum, n.PgIsRunning, n.LastReportAt, n.LastError, n.Progress)),
     ];
 
     /// <summary>Contract address of a node.</summary>
@@ -98,7 +98,7 @@ public sealed class MonitorCore(MonitorOptions? options = null)
 
         var changed = r.CurrentState != node.ReportedState || r.PgIsRunning != node.PgIsRunning;
         ctx.Emit(new NodeReported(r.NodeId, r.CurrentState, r.PgIsRunning, r.Timeline, r.Lsn, r.ReplicationState,
-            r.SyncStandbyReplyAge, r.Sequence, changed, ctx.Now));
+            r.SyncStandbyReplyAge, r.Sequence, changed, ctx.Now, r.LastError, r.Progress));
 
         new RuleContext(ctx, r.NodeId).Run(GroupStateMachineRules.Table);
 

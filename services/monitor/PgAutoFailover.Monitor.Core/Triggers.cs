@@ -19,14 +19,19 @@ public sealed record RegisterTrigger(
         r.ReplicationQuorum, r.InitialState, r.GroupId, r.Formation);
 }
 
-/// <summary>A keeper report (spec §3.2, node_active).</summary>
+/// <summary>
+/// A keeper report (spec §3.2, node_active). <paramref name="LastError"/> and <paramref name="Progress"/> are for
+/// the operator only: stored with the report, never read by a rule, and a change of either alone keeps the report
+/// liveness only.
+/// </summary>
 public sealed record ReportTrigger(
     long NodeId, NodeState CurrentState, bool PgIsRunning, int Timeline, ulong Lsn, string ReplicationState,
-    long Sequence, TimeSpan? SyncStandbyReplyAge = null) : Trigger
+    long Sequence, TimeSpan? SyncStandbyReplyAge = null, string? LastError = null, string? Progress = null) : Trigger
 {
     /// <summary>From the wire request.</summary>
     public static ReportTrigger From(ReportNodeState r) => new(
-        r.NodeId, r.CurrentState, r.PgIsRunning, r.Timeline, r.Lsn, r.ReplicationState, r.Sequence, r.SyncStandbyReplyAge);
+        r.NodeId, r.CurrentState, r.PgIsRunning, r.Timeline, r.Lsn, r.ReplicationState, r.Sequence, r.SyncStandbyReplyAge,
+        r.LastError, r.Progress);
 }
 
 /// <summary>A health-checker probe result.</summary>

@@ -36,7 +36,7 @@ public sealed class MonitorHarness : IAsyncDisposable
     public IReadOnlyList<ServiceHost> Monitors => _monitors;
 
     public static async Task<MonitorHarness> StartAsync(Uri amqp, string storeConnection, int instances = 1,
-        IDictionary<string, string?>? settings = null)
+        IDictionary<string, string?>? settings = null, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? adjust = null)
     {
         var recorder = new Recorder();
         var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
@@ -57,11 +57,12 @@ public sealed class MonitorHarness : IAsyncDisposable
         });
         await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
         var harness = new MonitorHarness(amqp, storeConnection, bus, recorder);
-        for (var i = 0; i < instances; i++) await harness.StartMonitorAsync(settings);
+        for (var i = 0; i < instances; i++) await harness.StartMonitorAsync(settings, adjust);
         return harness;
     }
 
-    public async Task<ServiceHost> StartMonitorAsync(IDictionary<string, string?>? settings = null)
+    public async Task<ServiceHost> StartMonitorAsync(IDictionary<string, string?>? settings = null,
+        Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? adjust = null)
     {
         var all = new Dictionary<string, string?>
         {
@@ -69,7 +70,7 @@ public sealed class MonitorHarness : IAsyncDisposable
             ["ConnectionStrings:MonitorStore"] = StoreConnection,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
-        var host = await ServiceHost.StartAsync(MonitorService.Telemetry, b => b.AddMonitor(), all);
+        var host = await ServiceHost.StartAsync(MonitorService.Telemetry, b => b.AddMonitor(), all, adjust);
         _monitors.Add(host);
         return host;
     }
@@ -102,9 +103,11 @@ public sealed class MonitorHarness : IAsyncDisposable
         RequestAsync<RegisterNode, NodeRegistered, RegistrationRejected>(
             new RegisterNode(formation, null, name, "127.0.0.1", port, "postgres", null, priority, quorum, null, NodeState.Init));
 
-    public Task<object> ReportAsync(NodeAddress node, NodeState state, long sequence, ulong lsn = 0x3000000, string repState = "", bool running = true) =>
+    public Task<object> ReportAsync(NodeAddress node, NodeState state, long sequence, ulong lsn = 0x3000000, string repState = "", bool running = true,
+        string? lastError = null, string? progress = null) =>
         RequestAsync<ReportNodeState, NodeGoal, NodeReportRejected>(
-            new ReportNodeState(node.Formation, node.GroupId, node.NodeId, state, running, 1, lsn, repState, null, sequence, DateTimeOffset.UtcNow));
+            new ReportNodeState(node.Formation, node.GroupId, node.NodeId, state, running, 1, lsn, repState, null, sequence, DateTimeOffset.UtcNow,
+                lastError, progress));
 
     /// <summary>The group's stored events, read straight from the store with a fresh session.</summary>
     public async Task<IReadOnlyList<IEvent>> StreamAsync(string formation, int groupId = 0)

@@ -1,5 +1,6 @@
 using System.Text;
 using MassTransit;
+using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Monitor.Core;
@@ -185,6 +186,72 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
         await PublishRawAsync("PgAutoFailover.Contracts:ReportNodeState", "{ this is not json");
         await Eventually.TrueAsync(async () => await QueueDepthAsync("report-node-state_error") >= 1, "the malformed message in the error queue");
         Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, 51, repState: "quorum"));
+    }
+
+    [Fact]
+    public async Task A_keepers_error_and_progress_are_shown_logged_and_kept_with_its_liveness_but_are_neither_events_nor_topology()
+    {
+        var logs = new LogCapture();
+        void Capture(Microsoft.AspNetCore.Builder.WebApplicationBuilder b)
+        {
+            b.Logging.AddProvider(logs);
+            b.Logging.AddFilter<LogCapture>("PgAutoFailover", LogLevel.Information);
+        }
+        var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings, adjust: Capture);
+        try
+        {
+            var (a, b) = await BootstrapAsync(h);
+            long seq = 100;
+            await Task.Delay(TimeSpan.FromSeconds(1)); // the bootstrap's topology snapshots have arrived
+            // The primary's reports renew its lease, which is always an event; nothing else may be.
+            async Task<List<string>> EventsAsync() => [.. (await h.StreamAsync("default")).Where(e => e.Data is not LeaseGranted).Select(e => e.Data.GetType().Name)];
+            var events = await EventsAsync();
+            var topologies = h.Published.Of<FormationTopologyChanged>().Count;
+            NodeSnapshot B(FormationState s) => s.Nodes.Single(n => n.Node.NodeId == b.NodeId);
+            IReadOnlyList<LogCapture.Entry> ErrorLogs() =>
+                logs.Entries.Where(e => e.Values.TryGetValue("NodeId", out var id) && Equals(id, b.NodeId) && e.Values.ContainsKey("LastError")).ToList();
+
+            Assert.IsType<NodeGoal>(await h.ReportAsync(b, Secondary, ++seq, lastError: "pg_rewind failed (exit 1)"));
+            var state = await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState("default"));
+            Assert.Equal("pg_rewind failed (exit 1)", B(state).LastError);
+            Assert.Null(B(state).Progress);
+            var warning = Assert.Single(ErrorLogs());
+            Assert.Equal(LogLevel.Warning, warning.Level);
+            Assert.Equal("pg_rewind failed (exit 1)", warning.Values["LastError"]);
+            Assert.Contains("pg_rewind failed (exit 1)", warning.Message);
+
+            // The same error again, now with progress: shown, not logged twice.
+            Assert.IsType<NodeGoal>(await h.ReportAsync(b, Secondary, ++seq, lastError: "pg_rewind failed (exit 1)", progress: "pg_basebackup from node 1 (127.0.0.1:6001): 3.0 MB / 22 MB (13 %), 1 s"));
+            Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, ++seq, repState: "quorum"));
+            state = await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState("default"));
+            Assert.Equal("pg_basebackup from node 1 (127.0.0.1:6001): 3.0 MB / 22 MB (13 %), 1 s", B(state).Progress);
+            Assert.Single(ErrorLogs());
+            Assert.Null(state.Nodes.Single(n => n.Node.NodeId == a.NodeId).LastError);
+
+            // Success: both gone, and the monitor says so.
+            Assert.IsType<NodeGoal>(await h.ReportAsync(b, Secondary, ++seq));
+            state = await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState("default"));
+            Assert.Null(B(state).LastError);
+            Assert.Null(B(state).Progress);
+            Assert.Contains(logs.Entries, e => e.Level == LogLevel.Information && e.Message.Contains("no longer reports an error")
+                                               && Equals(e.Values.GetValueOrDefault("PreviousError"), "pg_rewind failed (exit 1)"));
+
+            // None of it was a stream event or a topology change.
+            Assert.Equal(events, await EventsAsync());
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.Equal(topologies, h.Published.Of<FormationTopologyChanged>().Count);
+
+            // Kept with the node's liveness: a restarted monitor still shows the last error.
+            Assert.IsType<NodeGoal>(await h.ReportAsync(b, Secondary, ++seq, lastError: "cannot reach 127.0.0.1:6001"));
+            await h.StopMonitorAsync(h.Monitor); // flushes the liveness on the way out
+            await h.StartMonitorAsync(FastSettings);
+            state = await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState("default"));
+            Assert.Equal("cannot reach 127.0.0.1:6001", B(state).LastError);
+        }
+        finally
+        {
+            await h.DisposeAsync();
+        }
     }
 
     [Fact]

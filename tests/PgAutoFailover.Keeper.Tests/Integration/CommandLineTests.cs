@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 
 namespace PgAutoFailover.Keeper.Tests.Integration;
 
-/// <summary>The real executable: keeper create … --run, kill -9, keeper run, SIGTERM.</summary>
+/// <summary>The real executable: keeper create … --run, kill -9, keeper run, SIGTERM, SIGHUP, exit code 121.</summary>
 public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper output) : IClassFixture<RabbitMqFixture>
 {
     [Fact]
@@ -15,12 +15,11 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
         await using var group = await TestGroup.CreateAsync(broker);
         var node = group.Node("cli1");
         var httpPort = Ports.Free();
-        var log = Path.Combine(group.BaseDirectory, "cli1.process.log");
+        var log = LogOf(group, node);
         var processes = new List<Process>();
         try
         {
-            using var created = Start(group, node, httpPort, log,
-                ["create", "--pgdata", node.PgData, "--port", node.Port.ToString(), "--formation", FakeMonitor.Formation, "--name", "cli1", "--run"]);
+            using var created = Start(group, node, httpPort, log, Create(node));
             processes.Add(created);
             var first = await group.Monitor.WaitForStateAsync(1, NodeState.Single);
             Assert.False(await node.IsInRecoveryAsync());
@@ -52,7 +51,7 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
         }
         catch (Exception e)
         {
-            throw new Xunit.Sdk.XunitException($"{e.Message}\n---- keeper process output ----\n{(File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(60)) : "")}");
+            throw Failure(e, log);
         }
         finally
         {
@@ -68,9 +67,8 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
     {
         await using var group = await TestGroup.CreateAsync(broker);
         var node = group.Node("cli2");
-        var log = Path.Combine(group.BaseDirectory, "cli2.process.log");
-        using var created = Start(group, node, Ports.Free(), log,
-            ["create", "--pgdata", node.PgData, "--port", node.Port.ToString(), "--formation", FakeMonitor.Formation, "--name", "cli2"]);
+        var log = LogOf(group, node);
+        using var created = Start(group, node, Ports.Free(), log, Create(node, run: false));
         try
         {
             await created.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token);
@@ -81,12 +79,121 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
         }
         catch (Exception e)
         {
-            if (!created.HasExited) created.Kill();
-            throw new Xunit.Sdk.XunitException($"{e.Message}\n---- keeper process output ----\n{(File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(60)) : "")}");
+            throw Failure(e, log, created);
         }
     }
 
-    private static Process Start(TestGroup group, KeeperNode node, int httpPort, string log, string[] args)
+    [Fact]
+    public async Task A_dropped_node_stops_its_postgres_and_exits_with_121_and_so_does_a_later_run()
+    {
+        await using var group = await TestGroup.CreateAsync(broker);
+        var node = group.Node("cli3");
+        var log = LogOf(group, node);
+        using var created = Start(group, node, Ports.Free(), log, Create(node));
+        Process? again = null;
+        try
+        {
+            await group.Monitor.WaitForStateAsync(1, NodeState.Single);
+            await group.Monitor.AssignAsync(1, NodeState.Dropped);
+            await created.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+            Assert.Equal(121, created.ExitCode);
+            Assert.False(node.PostmasterRunning);
+            Assert.Equal(NodeState.Dropped, node.PersistedState!.CurrentState);
+            Assert.Contains(group.Monitor.Reports(1), r => r.CurrentState == NodeState.Dropped);
+            Assert.Contains("was dropped", File.ReadAllText(log));
+
+            // Started again (a supervisor that does not know 121): the monitor still does not know the node.
+            again = Start(group, node, Ports.Free(), log, ["run", "--pgdata", node.PgData]);
+            await again.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+            Assert.Equal(121, again.ExitCode);
+            Assert.False(node.PostmasterRunning);
+        }
+        catch (Exception e)
+        {
+            throw Failure(e, log, created, again);
+        }
+        finally
+        {
+            again?.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Sighup_reloads_the_settings_file_takes_what_can_change_and_tells_the_monitor()
+    {
+        await using var group = await TestGroup.CreateAsync(broker);
+        var node = group.Node("cli4");
+        var log = LogOf(group, node);
+        // No Keeper__LoopPeriod in the environment: it would win over the settings file.
+        using var running = Start(group, node, Ports.Free(), log,
+            Create(node),
+            withoutEnvironment: ["Keeper__LoopPeriod"]);
+        try
+        {
+            await group.Monitor.WaitForStateAsync(1, NodeState.Single);
+            var settingsFile = Path.Combine(node.StateDirectory, "keeper.settings.json");
+            var settings = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(settingsFile))!;
+            Assert.Equal("00:00:01", (string?)settings["Keeper"]!["LoopPeriod"]);
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            var before = ReportsPerSecond(group.Monitor.Reports(1), TimeSpan.FromSeconds(4));
+
+            settings["Keeper"]!["LoopPeriod"] = "00:00:00.2";
+            settings["Keeper"]!["CandidatePriority"] = 70;
+            settings["Keeper"]!["FenceTimeout"] = "00:00:05";
+            settings["Keeper"]!["Port"] = node.Port + 1; // --port on the command line wins over the file
+            File.WriteAllText(settingsFile, settings.ToJsonString());
+            await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("kill", ["-HUP", running.Id.ToString()], TimeSpan.FromSeconds(10)), "kill -HUP");
+
+            var request = await Eventually.ValueAsync(() => Task.FromResult(group.Monitor.SettingRequests.OfType<SetCandidatePriority>().FirstOrDefault()),
+                "SetCandidatePriority from the keeper");
+            Assert.Equal(new SetCandidatePriority(FakeMonitor.Formation, 1, 70), request);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var after = ReportsPerSecond(group.Monitor.Reports(1), TimeSpan.FromSeconds(3));
+            output.WriteLine($"reports per second: {before:F1} before the reload, {after:F1} after");
+            Assert.True(before < 1.6, $"{before:F1} reports/s with a 1 s period");
+            Assert.True(after > 2 && after > 2 * before, $"{after:F1} reports/s with a 0.2 s period");
+
+            Assert.False(running.HasExited, "SIGHUP does not end the keeper");
+            Assert.True(await node.AcceptsQueriesAsync(), "PostgreSQL still on its port");
+            var text = File.ReadAllText(log);
+            Assert.Contains("FenceTimeout changed from 00:00:02 to 00:00:05, which needs a restart", text);
+            Assert.DoesNotContain("Port changed", text);
+            Assert.Empty(group.Monitor.SettingRequests.OfType<SetReplicationQuorum>());
+
+            await ProcessRunner.RunAsync("kill", ["-TERM", running.Id.ToString()], TimeSpan.FromSeconds(10));
+            await running.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+            Assert.Equal(0, running.ExitCode);
+        }
+        catch (Exception e)
+        {
+            throw Failure(e, log, running);
+        }
+    }
+
+    /// <summary>keeper create for <paramref name="node"/>, named after it; with --run unless told otherwise.</summary>
+    private static string[] Create(KeeperNode node, bool run = true) =>
+        ["create", "--pgdata", node.PgData, "--port", node.Port.ToString(), "--formation", FakeMonitor.Formation, "--name", node.Name, .. (run ? (string[])["--run"] : [])];
+
+    private static string LogOf(TestGroup group, KeeperNode node) => Path.Combine(group.BaseDirectory, $"{node.Name}.process.log");
+
+    /// <summary>A test failure carrying the keeper processes' output; the ones still running are killed.</summary>
+    private static Xunit.Sdk.XunitException Failure(Exception e, string log, params Process?[] processes)
+    {
+        foreach (var p in processes)
+        {
+            try { if (p is { HasExited: false }) p.Kill(); } catch (InvalidOperationException) { }
+        }
+        return new Xunit.Sdk.XunitException($"{e.Message}\n---- keeper process output ----\n{(File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(60)) : "")}");
+    }
+
+    /// <summary>Reports received over the last <paramref name="window"/>, per second.</summary>
+    private static double ReportsPerSecond(IReadOnlyList<ReportNodeState> reports, TimeSpan window)
+    {
+        var since = DateTimeOffset.UtcNow - window;
+        return reports.Count(r => r.SentAt >= since) / window.TotalSeconds;
+    }
+
+    private static Process Start(TestGroup group, KeeperNode node, int httpPort, string log, string[] args, string[]? withoutEnvironment = null)
     {
         var exe = Path.Combine(AppContext.BaseDirectory, "PgAutoFailover.Keeper");
         var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
@@ -101,6 +208,7 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
         info.Environment["Logging__LogLevel__Default"] = "Information";
         info.Environment["Logging__LogLevel__MassTransit"] = "Warning";
         info.Environment["Logging__LogLevel__Microsoft"] = "Warning";
+        foreach (var name in withoutEnvironment ?? []) info.Environment.Remove(name);
         return Process.Start(info) ?? throw new InvalidOperationException("could not start the keeper");
     }
 }

@@ -9,7 +9,8 @@ namespace PgAutoFailover.Keeper.Tests.Support;
 /// <summary>
 /// The test plays the monitor over the real broker: answers RegisterNode and ReportNodeState with
 /// goals the test scripts, and pushes AssignGoalState to queue:keeper-node-{id}. It can stop
-/// answering (a monitor that is down) without touching the keepers.
+/// answering (a monitor that is down) without touching the keepers. Like the real monitor, it removes a
+/// node that reports dropped when told to drop, and answers its later reports with "node unknown".
 /// </summary>
 public sealed class FakeMonitor : IAsyncDisposable
 {
@@ -19,6 +20,8 @@ public sealed class FakeMonitor : IAsyncDisposable
     private readonly ConcurrentDictionary<long, string> _syncNames = new();
     private readonly ConcurrentDictionary<long, (long Upstream, ulong TargetLsn)> _fastForward = new();
     private readonly ConcurrentDictionary<long, ReportNodeState> _reports = new();
+    private readonly ConcurrentDictionary<long, ConcurrentQueue<ReportNodeState>> _history = new();
+    private readonly ConcurrentDictionary<long, bool> _removed = new();
     private long _nextId;
     private long _groupVersion;
 
@@ -28,6 +31,9 @@ public sealed class FakeMonitor : IAsyncDisposable
     public long? PrimaryNodeId { get; set; }
     /// <summary>UTC moment of the last reply that carried a lease, per node.</summary>
     public ConcurrentDictionary<long, DateTime> LastLeaseReply { get; } = new();
+
+    /// <summary>SetCandidatePriority / SetReplicationQuorum requests received (a keeper reloading its configuration).</summary>
+    public ConcurrentQueue<object> SettingRequests { get; } = new();
 
     /// <summary>Goal given at registration instead of single / wait_standby.</summary>
     public NodeState? FirstGoal { get; set; }
@@ -48,6 +54,8 @@ public sealed class FakeMonitor : IAsyncDisposable
             {
                 e.Handler<RegisterNode>(ctx => self!.OnRegisterAsync(ctx));
                 e.Handler<ReportNodeState>(ctx => self!.OnReportAsync(ctx));
+                e.Handler<SetCandidatePriority>(ctx => self!.OnSettingAsync(ctx, ctx.Message.Formation));
+                e.Handler<SetReplicationQuorum>(ctx => self!.OnSettingAsync(ctx, ctx.Message.Formation));
             });
         });
         self = new FakeMonitor(bus);
@@ -77,6 +85,17 @@ public sealed class FakeMonitor : IAsyncDisposable
         if (!Answering) return;
         var m = ctx.Message;
         _reports.AddOrUpdate(m.NodeId, m, (_, old) => old.Sequence > m.Sequence ? old : m);
+        _history.GetOrAdd(m.NodeId, _ => new ConcurrentQueue<ReportNodeState>()).Enqueue(m);
+        if (m.CurrentState == NodeState.Dropped && _goals.TryGetValue(m.NodeId, out var assigned) && assigned == NodeState.Dropped)
+        {
+            _removed[m.NodeId] = true;
+            _goals.TryRemove(m.NodeId, out _);
+        }
+        if (_removed.ContainsKey(m.NodeId))
+        {
+            await ctx.RespondAsync(new NodeReportRejected(m.Formation, m.GroupId, m.NodeId, true, $"node {m.NodeId} is not registered in this group (it may have been removed)"));
+            return;
+        }
         if (!_goals.ContainsKey(m.NodeId)) return;
         var goal = Goal(m.NodeId, m.Sequence);
         if (goal.Lease is not null) LastLeaseReply[m.NodeId] = DateTime.UtcNow;
@@ -90,6 +109,12 @@ public sealed class FakeMonitor : IAsyncDisposable
         var lease = KeeperStates.IsWritable(state) && sequence is { } s ? new PrimaryLease(LeaseDuration, s) : null;
         var upstream = _fastForward.TryGetValue(nodeId, out var ff) && _nodes.TryGetValue(ff.Upstream, out var u) ? u : null;
         return new NodeGoal(Formation, 0, nodeId, state, 50, true, _syncNames.GetValueOrDefault(nodeId, ""), primary, lease, upstream, ff.TargetLsn);
+    }
+
+    private async Task OnSettingAsync<T>(ConsumeContext<T> ctx, string formation) where T : class
+    {
+        SettingRequests.Enqueue(ctx.Message);
+        await ctx.RespondAsync(new OperatorCommandSucceeded(formation, $"{typeof(T).Name} taken"));
     }
 
     /// <summary>Assigns a goal and pushes it to the keeper's queue at once.</summary>
@@ -118,6 +143,8 @@ public sealed class FakeMonitor : IAsyncDisposable
     }
 
     public ReportNodeState? LastReport(long nodeId) => _reports.GetValueOrDefault(nodeId);
+    /// <summary>Every report of <paramref name="nodeId"/> in arrival order.</summary>
+    public IReadOnlyList<ReportNodeState> Reports(long nodeId) => _history.TryGetValue(nodeId, out var q) ? q.ToList() : [];
     public IReadOnlyCollection<long> NodeIds => _nodes.Keys.ToList();
 
     public async Task<ReportNodeState> WaitForStateAsync(long nodeId, NodeState state, TimeSpan? timeout = null, long afterSequence = 0) =>

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PgAutoFailover.Contracts;
@@ -11,6 +12,9 @@ namespace PgAutoFailover.Keeper.Loop;
 /// <summary>Why the keeper stopped on its own, for the command line's exit code.</summary>
 public sealed class KeeperExit
 {
+    /// <summary>Exit code of a keeper whose node was dropped (pg_auto_failover's convention): its supervisor must not restart it.</summary>
+    public const int NodeDropped = 121;
+
     private volatile int _code;
     public int Code { get => _code; set => _code = value; }
     public string? Error { get; set; }
@@ -23,6 +27,9 @@ public sealed class KeeperExit
 /// the assigned goal (or "ensure current state" when converged), persisting the new current state
 /// only after it succeeded; the fence watch checks the primary lease (design.md §4.3) every
 /// FenceCheckPeriod. Goals pushed with AssignGoalState wake the actor at once.
+/// Reports carry the last transition error and what a long step (clone, rewind) is doing: the reporter
+/// keeps reporting while the actor is busy. A node that was dropped stops the keeper with exit code 121;
+/// <see cref="ReloadAsync"/> (SIGHUP) applies the reloadable settings of <see cref="ConfigReload"/>.
 /// </summary>
 public sealed class KeeperLoop(
     KeeperOptions options,
@@ -30,6 +37,8 @@ public sealed class KeeperLoop(
     PostgresServer server,
     PgSql sql,
     TransitionRunner runner,
+    StepProgress progress,
+    IConfiguration configuration,
     TimeProvider clock,
     IHostApplicationLifetime lifetime,
     KeeperExit exit,
@@ -46,11 +55,14 @@ public sealed class KeeperLoop(
     private readonly SemaphoreSlim _reporterWake = new(0, int.MaxValue);
     private readonly LeaseTracker _lease = new(clock);
     private readonly StandbyReplyTracker _replies = new(clock);
+    private readonly RestartDamping _damping = new(clock);
+    private readonly SemaphoreSlim _reload = new(1, 1);
     private KeeperState _state = new();
     private bool _goalConfirmed;          // a goal came from the monitor in this process
     private long? _lastMonitorContact;    // monotonic
     private volatile bool _firstReportDone;
     private long _reachedCreateGoal;
+    private long _dropped;
 
     /// <summary>The state as persisted (for tests and /health).</summary>
     public KeeperState State { get { lock (_gate) return _state; } }
@@ -280,8 +292,10 @@ public sealed class KeeperLoop(
             Save(_state); // persisted before it is sent: strictly increasing across restarts
             sentAt = _lease.ReportSent(sequence);
             TimeSpan? replyAge = _replies.LastReplyAt is { } r ? clock.GetElapsedTime(r) : null;
-            report = new ReportNodeState(_state.Formation, _state.GroupId, _state.NodeId, _state.CurrentState, observed.Running,
-                observed.Timeline, observed.Lsn, observed.ReplicationState, replyAge, sequence, clock.GetUtcNow());
+            var running = ReportedRunning(observed.Running, sentAt);
+            report = new ReportNodeState(_state.Formation, _state.GroupId, _state.NodeId, _state.CurrentState, running,
+                observed.Timeline, observed.Lsn, observed.ReplicationState, replyAge, sequence, clock.GetUtcNow(),
+                ReportText.OneLine(_state.LastError), ReportText.OneLine(progress.Current));
         }
         try
         {
@@ -294,11 +308,69 @@ public sealed class KeeperLoop(
                 if (wasLost) logger.LogInformation("Goal state fetched from the monitor: {Goal}", KeeperStates.Name(goal.GoalState));
                 ApplyGoal(goal, fromReply: true, sentAt: sentAt);
             }
+            // Spec §3.3 step 10: the monitor has seen this node report dropped.
+            if (report.CurrentState == NodeState.Dropped && goal.GoalState == NodeState.Dropped) NodeDropped();
+        }
+        catch (NodeUnknownException e) when (!ct.IsCancellationRequested)
+        {
+            OnNodeUnknown(report, e);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             logger.LogWarning("Could not fetch the goal state from the monitor: {Error}", e.Message);
         }
+    }
+
+    /// <summary>Spec §2.2.4 (under the gate): the pg-is-running flag to report, damped for a primary whose PostgreSQL the keeper is restarting.</summary>
+    private bool ReportedRunning(bool observed, long now)
+    {
+        var wasHiding = _damping.Hiding;
+        var reported = _damping.Reported(_state.CurrentState, _state.AssignedState, observed, now,
+            options.PostgresRestartFailureTimeout, options.PostgresRestartFailureMaxRetries);
+        if (_damping.Hiding && !wasHiding)
+        {
+            logger.LogWarning("PostgreSQL is down in state primary: restarting it, and reporting it as running for up to {Retries} failed restarts or {Timeout}",
+                options.PostgresRestartFailureMaxRetries, options.PostgresRestartFailureTimeout);
+        }
+        else if (wasHiding && !reported)
+        {
+            logger.LogError("PostgreSQL is still down after {Failed} failed restarts: reporting it as not running", _damping.FailedRestarts);
+        }
+        return reported;
+    }
+
+    /// <summary>
+    /// The monitor has no such node. After this keeper reported dropped, that is the monitor confirming the drop
+    /// (it removes a node once it reports dropped): exit 121. A node told to drop that the monitor already
+    /// forgot (forced removal) still finishes its drop first. Anything else: keep PostgreSQL as it is.
+    /// </summary>
+    private void OnNodeUnknown(ReportNodeState report, NodeUnknownException e)
+    {
+        if (report.CurrentState == NodeState.Dropped)
+        {
+            NodeDropped();
+            return;
+        }
+        lock (_gate)
+        {
+            if (_state.AssignedState == NodeState.Dropped && !_goalConfirmed)
+            {
+                logger.LogWarning("The monitor no longer knows this node, which was told to drop: finishing the drop");
+                _goalConfirmed = true;
+                _actorWake.Release();
+                return;
+            }
+        }
+        logger.LogWarning("Could not fetch the goal state from the monitor: {Error}", e.Message);
+    }
+
+    private void NodeDropped()
+    {
+        if (Interlocked.Exchange(ref _dropped, 1) == 1) return;
+        logger.LogWarning("Node {NodeId} was dropped from the monitor: the keeper stops (exit code {Code})", _state.NodeId, KeeperExit.NodeDropped);
+        exit.Error = $"node {_state.NodeId} was dropped from formation {_state.Formation}; its data directory is left as it is";
+        exit.Code = KeeperExit.NodeDropped;
+        lifetime.ApplicationStarted.Register(lifetime.StopApplication);
     }
 
     // ---- actor ----------------------------------------------------------------------------
@@ -348,8 +420,22 @@ public sealed class KeeperLoop(
                 }
                 if (reached)
                 {
-                    if (KeeperStates.IsWritable(state.CurrentState) && !server.IsPostmasterAlive()) RequireLease();
-                    await runner.EnsureAsync(state.CurrentState, state.LastGoal, ct);
+                    var restarting = KeeperStates.IsWritable(state.CurrentState) && !server.IsPostmasterAlive();
+                    if (restarting) RequireLease();
+                    try
+                    {
+                        await runner.EnsureAsync(state.CurrentState, state.LastGoal, ct);
+                    }
+                    catch (Exception e) when (restarting && e is not (NotYetException or OperationCanceledException))
+                    {
+                        lock (_gate) _damping.RestartFailed(clock.GetTimestamp());
+                        throw;
+                    }
+                    // The check passed: an error of an earlier check is over.
+                    lock (_gate)
+                    {
+                        if (_state.LastError is not null && _state.CurrentState == state.CurrentState) { _state = _state with { LastError = null }; Save(_state); }
+                    }
                 }
                 return false;
             }
@@ -407,6 +493,98 @@ public sealed class KeeperLoop(
         }
         _reporterWake.Release();
         throw new NotYetException("waiting for a primary lease from the monitor before taking writes");
+    }
+
+    // ---- reload (SIGHUP) -------------------------------------------------------------------
+
+    /// <summary>
+    /// Re-reads the configuration (the settings file written by create, appsettings, environment; the command
+    /// line still wins) and applies what <see cref="ConfigReload"/> allows at run time; the rest is logged as
+    /// needing a restart. Candidate priority and replication quorum go to the monitor, which holds them; a
+    /// refused change is not taken, so the next reload tries again.
+    /// </summary>
+    public async Task ReloadAsync(CancellationToken ct)
+    {
+        await _reload.WaitAsync(ct);
+        try
+        {
+            (configuration as IConfigurationRoot)?.Reload();
+            var configured = new KeeperOptions();
+            configuration.GetSection(KeeperOptions.Section).Bind(configured);
+            if (!string.IsNullOrWhiteSpace(configured.PgData)) configured.PgData = Path.GetFullPath(configured.PgData).TrimEnd('/');
+            var changes = ConfigReload.Diff(options, configured);
+            if (changes.Count == 0)
+            {
+                logger.LogInformation("Configuration reloaded: nothing changed");
+                return;
+            }
+            foreach (var ignored in changes.Where(c => !c.Reloadable))
+            {
+                logger.LogWarning("Configuration reloaded: {Setting} changed from {Old} to {New}, which needs a restart of the keeper: ignored",
+                    ignored.Name, ignored.Old, ignored.New);
+            }
+            var (priority, quorum) = (options.CandidatePriority, options.ReplicationQuorum);
+            ConfigReload.Apply(options, configured, changes);
+            foreach (var applied in changes.Where(c => c.Reloadable))
+            {
+                logger.LogInformation("Configuration reloaded: {Setting} changed from {Old} to {New}", applied.Name, applied.Old, applied.New);
+            }
+            if (priority != options.CandidatePriority && !await TellMonitorAsync("candidate priority", options.CandidatePriority,
+                    () => monitor.SetCandidatePriorityAsync(new SetCandidatePriority(State.Formation, State.NodeId, options.CandidatePriority), ct)))
+            {
+                options.CandidatePriority = priority;
+            }
+            if (quorum != options.ReplicationQuorum && !await TellMonitorAsync("replication quorum", options.ReplicationQuorum,
+                    () => monitor.SetReplicationQuorumAsync(new SetReplicationQuorum(State.Formation, State.NodeId, options.ReplicationQuorum), ct)))
+            {
+                options.ReplicationQuorum = quorum;
+            }
+            if (changes.Any(c => c.Name is nameof(KeeperOptions.GroupHosts) or nameof(KeeperOptions.HealthCheckHosts)))
+            {
+                await _act.WaitAsync(ct); // not in the middle of a clone that replaces PGDATA
+                try
+                {
+                    if (server.Files.IsDataDirectory)
+                    {
+                        runner.WriteHba();
+                        if (server.IsPostmasterAlive()) await sql.ExecuteAsync("SELECT pg_reload_conf()", ct);
+                        logger.LogInformation("pg_hba.conf rewritten for the new hosts");
+                    }
+                }
+                finally
+                {
+                    _act.Release();
+                }
+            }
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            logger.LogError("Configuration reload failed: {Error}", e.Message);
+        }
+        finally
+        {
+            _reload.Release();
+        }
+    }
+
+    private async Task<bool> TellMonitorAsync<T>(string what, T value, Func<Task<string>> request)
+    {
+        if (State.NodeId == 0)
+        {
+            logger.LogError("The new {Setting} {Value} cannot be sent before the node is registered: keeping the old one", what, value);
+            return false;
+        }
+        try
+        {
+            var answer = await request();
+            logger.LogInformation("The monitor took the new {Setting} {Value}: {Answer}", what, value, answer);
+            return true;
+        }
+        catch (Exception e) when (e is KeeperException or MassTransit.RequestTimeoutException or OperationCanceledException or MassTransit.RequestFaultException)
+        {
+            logger.LogError("The monitor did not take the new {Setting} {Value}, keeping the old one (reload again to retry): {Error}", what, value, e.Message);
+            return false;
+        }
     }
 
     // ---- fencing --------------------------------------------------------------------------

@@ -13,7 +13,8 @@ public sealed class NotYetException(string message) : Exception(message);
 /// Runs the local actions of spec §1.3 against the real PostgreSQL. Each action is idempotent:
 /// a transition interrupted at any point (crash, error) is simply run again.
 /// </summary>
-public sealed class TransitionRunner(KeeperOptions options, PostgresServer server, PgSql sql, Secrets secrets, ILogger<TransitionRunner> logger)
+public sealed class TransitionRunner(
+    KeeperOptions options, PostgresServer server, PgSql sql, Secrets secrets, StepProgress progress, ILogger<TransitionRunner> logger)
 {
     private ulong? _syncTarget;
 
@@ -183,7 +184,10 @@ public sealed class TransitionRunner(KeeperOptions options, PostgresServer serve
         args.AddRange(options.Trust ? ["-A", "trust"] : ["--auth-local=peer", "--auth-host=scram-sha-256"]);
         if (options.NoSync) args.Add("--no-sync");
         logger.LogInformation("initdb {PgData}", options.PgData);
-        await server.Os.CheckedAsync("initdb", server.Binaries.Path("initdb"), args, TimeSpan.FromMinutes(5), ct);
+        using (progress.Begin("initdb"))
+        {
+            await server.Os.CheckedAsync("initdb", server.Binaries.Path("initdb"), args, TimeSpan.FromMinutes(5), ct);
+        }
         if (Directory.Exists(options.PgData)) Directory.Delete(options.PgData); // empty, checked above
         Directory.Move(temp, options.PgData);
     }
@@ -301,14 +305,19 @@ public sealed class TransitionRunner(KeeperOptions options, PostgresServer serve
         logger.LogInformation("pg_basebackup from {Host}:{Port} into {Clone}", source.Host, source.Port, clone);
         var watch = Stopwatch.StartNew();
         var lastProgress = TimeSpan.Zero;
-        var result = await server.Os.RunAsync(server.Binaries.Path("pg_basebackup"), args, options.CloneTimeout, ct,
-            new Dictionary<string, string> { ["PGPASSWORD"] = password, ["PGCONNECT_TIMEOUT"] = "10" },
-            line =>
-            {
-                if (watch.Elapsed - lastProgress < TimeSpan.FromSeconds(1)) return;
-                lastProgress = watch.Elapsed;
-                logger.LogInformation("pg_basebackup progress: {Line}", line.Trim());
-            });
+        CommandResult result;
+        using (progress.Begin($"pg_basebackup from node {source.NodeId} ({source.Host}:{source.Port})"))
+        {
+            result = await server.Os.RunAsync(server.Binaries.Path("pg_basebackup"), args, options.CloneTimeout, ct,
+                new Dictionary<string, string> { ["PGPASSWORD"] = password, ["PGCONNECT_TIMEOUT"] = "10" },
+                line =>
+                {
+                    if (StepProgress.ParseCopyProgress(line) is { } copied) progress.Detail(copied);
+                    if (watch.Elapsed - lastProgress < TimeSpan.FromSeconds(1)) return;
+                    lastProgress = watch.Elapsed;
+                    logger.LogInformation("pg_basebackup progress: {Line}", line.Trim());
+                });
+        }
         if (result.ExitCode != 0)
         {
             DeleteDirectory(clone);
@@ -346,9 +355,17 @@ public sealed class TransitionRunner(KeeperOptions options, PostgresServer serve
             if (options.NoSync) args.Add("--no-sync");
             logger.LogInformation("pg_rewind from {Host}:{Port}", primary.Host, primary.Port);
             var watch = Stopwatch.StartNew();
-            var result = await server.Os.RunAsync(server.Binaries.Path("pg_rewind"), args, options.CloneTimeout, ct,
-                new Dictionary<string, string> { ["PGPASSWORD"] = password },
-                line => logger.LogInformation("pg_rewind: {Line}", line.Trim()));
+            CommandResult result;
+            using (progress.Begin($"pg_rewind from node {primary.NodeId} ({primary.Host}:{primary.Port})"))
+            {
+                result = await server.Os.RunAsync(server.Binaries.Path("pg_rewind"), args, options.CloneTimeout, ct,
+                    new Dictionary<string, string> { ["PGPASSWORD"] = password },
+                    line =>
+                    {
+                        if (StepProgress.ParseCopyProgress(line) is { } copied) progress.Detail(copied);
+                        logger.LogInformation("pg_rewind: {Line}", line.Trim());
+                    });
+            }
             rewound = result.ExitCode == 0;
             if (rewound) logger.LogInformation("pg_rewind done in {Elapsed:F1} s", watch.Elapsed.TotalSeconds);
             else logger.LogWarning("pg_rewind failed (exit {Code}), falling back to pg_basebackup: {Output}", result.ExitCode, OsCommand.Tail(result.Combined, 8));
@@ -450,9 +467,11 @@ public sealed class TransitionRunner(KeeperOptions options, PostgresServer serve
         ConfigureStandby(upstream, state.NodeId, useSlot: false, recoveryTargetLsn: target == 0 ? null : target);
         await server.RestartAsync(ct);
         var watch = Stopwatch.StartNew();
-        while (target != 0 && await sql.ReplayLsnAsync(ct) < target)
+        using var step = progress.Begin($"fast_forward from node {upstream.NodeId} ({upstream.Host}:{upstream.Port}) to {FormatLsn(target)}");
+        while (target != 0 && await sql.ReplayLsnAsync(ct) is var replayed && replayed < target)
         {
             if (watch.Elapsed > options.CloneTimeout) throw new KeeperException($"fast_forward did not reach {FormatLsn(target)}");
+            progress.Detail($"replayed up to {FormatLsn(replayed)}");
             await Task.Delay(200, ct);
         }
         await sql.CheckpointAsync(ct);

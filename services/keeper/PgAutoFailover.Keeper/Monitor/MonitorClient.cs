@@ -8,6 +8,8 @@ namespace PgAutoFailover.Keeper.Monitor;
 public sealed class MonitorClient(
     IRequestClient<RegisterNode> register,
     IRequestClient<ReportNodeState> report,
+    IRequestClient<SetCandidatePriority> setPriority,
+    IRequestClient<SetReplicationQuorum> setQuorum,
     IBus bus,
     KeeperOptions options)
 {
@@ -36,11 +38,32 @@ public sealed class MonitorClient(
         if (response.Is(out Response<NodeReportRejected>? rejected))
         {
             // The monitor answered but will not take the report: keep PostgreSQL as it is and say why.
-            throw new KeeperException(rejected.Message.NodeUnknown
-                ? $"the monitor does not know node {request.NodeId} in {request.Formation}/{request.GroupId} (dropped?): {rejected.Message.Reason}"
-                : $"the monitor rejected report #{request.Sequence}: {rejected.Message.Reason}");
+            if (rejected.Message.NodeUnknown)
+            {
+                throw new NodeUnknownException(
+                    $"the monitor does not know node {request.NodeId} in {request.Formation}/{request.GroupId} (dropped?): {rejected.Message.Reason}");
+            }
+            throw new KeeperException($"the monitor rejected report #{request.Sequence}: {rejected.Message.Reason}");
         }
         return response.Is(out Response<NodeGoal>? goal) ? goal.Message : throw new KeeperException("unexpected answer to a report");
+    }
+
+    /// <summary>Operator request on the node's behalf (a setting changed in the keeper's configuration): the monitor's answer, or an exception saying why not.</summary>
+    public Task<string> SetCandidatePriorityAsync(SetCandidatePriority request, CancellationToken cancellationToken) =>
+        OperatorAsync(setPriority, request, cancellationToken);
+
+    /// <inheritdoc cref="SetCandidatePriorityAsync"/>
+    public Task<string> SetReplicationQuorumAsync(SetReplicationQuorum request, CancellationToken cancellationToken) =>
+        OperatorAsync(setQuorum, request, cancellationToken);
+
+    private async Task<string> OperatorAsync<T>(IRequestClient<T> client, T request, CancellationToken cancellationToken) where T : class
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.RegisterTimeout);
+        var response = await client.GetResponse<OperatorCommandSucceeded, OperatorCommandRefused>(request, timeout.Token,
+            RequestTimeout.After(ms: (int)options.RegisterTimeout.TotalMilliseconds));
+        if (response.Is(out Response<OperatorCommandRefused>? refused)) throw new KeeperException($"the monitor refused: {refused.Message.Reason}");
+        return response.Is(out Response<OperatorCommandSucceeded>? done) ? done.Message.Message : throw new KeeperException("unexpected answer");
     }
 
     /// <summary>The keeper's own queue, where the monitor sends AssignGoalState the moment a goal changes.</summary>
@@ -54,3 +77,6 @@ public sealed class MonitorClient(
         return handle;
     }
 }
+
+/// <summary>The monitor answered a report with "no such node": the node was removed (dropped), or belongs to another monitor.</summary>
+public sealed class NodeUnknownException(string message) : Exception(message);

@@ -31,11 +31,13 @@ public sealed record NodeJoined(
 
 /// <summary>
 /// A keeper report was accepted (spec §3.2 step 4). <see cref="StateChanged"/> when the reported state or
-/// pg-is-running flag differs from the stored one; otherwise the report is liveness only.
+/// pg-is-running flag differs from the stored one; otherwise the report is liveness only (a new
+/// <see cref="LastError"/> or <see cref="Progress"/> alone does not make it an event).
 /// </summary>
 public sealed record NodeReported(
     long NodeId, NodeState ReportedState, bool PgIsRunning, int Timeline, ulong Lsn, string ReplicationState,
-    TimeSpan? SyncStandbyReplyAge, long Sequence, bool StateChanged, DateTimeOffset At) : IGroupEvent
+    TimeSpan? SyncStandbyReplyAge, long Sequence, bool StateChanged, DateTimeOffset At,
+    string? LastError = null, string? Progress = null) : IGroupEvent
 {
     /// <inheritdoc />
     public bool LivenessOnly => !StateChanged;

@@ -46,6 +46,10 @@ public sealed record MonitorNode
     public long LastReportSequence { get; init; } = -1;
     /// <summary>Primary: time since the freshest sync standby reply, as last reported.</summary>
     public TimeSpan? SyncStandbyReplyAge { get; init; }
+    /// <summary>Keeper's last transition or check error, as of its last report (operator information only).</summary>
+    public string? LastError { get; init; }
+    /// <summary>Keeper's long step in progress, as of its last report (operator information only).</summary>
+    public string? Progress { get; init; }
     /// <summary>[main] replication_stall_since: first report of a primary with an empty sync state.</summary>
     public DateTimeOffset? ReplicationStallSince { get; init; }
 

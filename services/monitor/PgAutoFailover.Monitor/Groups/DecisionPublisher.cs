@@ -39,10 +39,10 @@ public sealed class DecisionPublisher(IBus bus, ILogger<DecisionPublisher> logge
     /// <summary>The node holding a writable goal: the one that may accept writes, or is about to.</summary>
     public static MonitorNode? Writer(GroupState group) => group.Nodes.FirstOrDefault(n => States.IsWritable(n.GoalState));
 
-    /// <summary>Changes that matter to a topology consumer; LSNs and report times alone are not topology.</summary>
+    /// <summary>Changes that matter to a topology consumer; LSNs, report times, keeper errors and progress alone are not topology.</summary>
     private static bool TopologyChanged(GroupState before, GroupState after) =>
         !Topology(before).SequenceEqual(Topology(after)) || before.Settings.DatabaseName != after.Settings.DatabaseName;
 
     private static IEnumerable<NodeSnapshot> Topology(GroupState group) =>
-        MonitorCore.Snapshot(group).Select(n => n with { Lsn = 0, LastReportAt = null });
+        MonitorCore.Snapshot(group).Select(n => n with { Lsn = 0, LastReportAt = null, LastError = null, Progress = null });
 }

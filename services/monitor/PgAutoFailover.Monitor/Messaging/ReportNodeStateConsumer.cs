@@ -19,6 +19,7 @@ public sealed class ReportNodeStateConsumer(GroupCoordinator groups, ILogger<Rep
         var report = context.Message;
         var outcome = await groups.DecideAsync(GroupStream.Key(report.Formation, report.GroupId),
             _ => ReportTrigger.From(report), context.CancellationToken);
+        if (outcome is not null) KeeperErrors.LogChange(logger, outcome.Before, outcome.After, report.NodeId);
 
         if (outcome is null)
         {

@@ -1,0 +1,33 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace PgAutoFailover.IntegrationTests.Monitor;
+
+/// <summary>Keeps every log entry of a host with its structured values (the named placeholders), for assertions.</summary>
+public sealed class LogCapture : ILoggerProvider
+{
+    private readonly ConcurrentQueue<Entry> _entries = new();
+
+    /// <summary>One entry: level, category, rendered message and the placeholder values by name.</summary>
+    public sealed record Entry(LogLevel Level, string Category, string Message, IReadOnlyDictionary<string, object?> Values);
+
+    public IReadOnlyList<Entry> Entries => _entries.ToList();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose() { }
+
+    private sealed class Logger(LogCapture owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var values = state is IEnumerable<KeyValuePair<string, object?>> pairs
+                ? pairs.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.First().Value)
+                : new Dictionary<string, object?>();
+            owner._entries.Enqueue(new Entry(logLevel, category, formatter(state, exception), values));
+        }
+    }
+}
