@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
 using MassTransit;
+using Npgsql;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Testing;
 using static PgAutoFailover.Contracts.NodeState;
@@ -9,10 +11,13 @@ namespace PgAutoFailover.Bench;
 /// <summary>
 /// Monitor load: one real monitor process (Release build) on a real broker and a real PostgreSQL store;
 /// this process simulates N keepers (groups of a primary and a standby, one formation each) and a
-/// health-checker on the bus, every node reporting and being probed once per period. Prints triggers
-/// per second, the report round trip (keeper → broker → decision stored → reply; an upper bound of the
+/// health-checker on the bus, every node reporting and being probed once per period. After a warm-up
+/// (JIT, connection pools, every loop started) it prints reports and probes per second, the monitor's
+/// decisions per second (reports, probes and timer evaluations, from its own metrics) and their mean
+/// duration, how long a report stays inside the monitor (MassTransit's receive duration: delivery to reply
+/// sent; p50/p99 as histogram bucket bounds), the report round trip (keeper → broker → decision stored → reply; an upper bound of the
 /// decision latency) at p50/p99, and the monitor process's CPU and memory.
-/// Usage: monitor [--nodes 10,100,1000] [--seconds 20] [--period-ms 1000]
+/// Usage: monitor [--nodes 10,100,1000] [--seconds 20] [--warmup 10] [--period-ms 1000]
 /// Needs `dotnet build -c Release` first and RabbitMQ (RABBITMQ_URL, else a private node).
 /// </summary>
 public static class MonitorBenchmark
@@ -21,6 +26,7 @@ public static class MonitorBenchmark
     {
         var nodeCounts = Option(args, "--nodes", "10,100,1000").Split(',').Select(int.Parse).ToArray();
         var seconds = int.Parse(Option(args, "--seconds", "20"));
+        var warmup = TimeSpan.FromSeconds(int.Parse(Option(args, "--warmup", "10")));
         var period = TimeSpan.FromMilliseconds(int.Parse(Option(args, "--period-ms", "1000")));
         var monitorBinary = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory,
             "../../../../../services/monitor/PgAutoFailover.Monitor/bin/Release/net10.0/PgAutoFailover.Monitor"));
@@ -30,8 +36,10 @@ public static class MonitorBenchmark
             return 2;
         }
 
-        Console.WriteLine($"monitor benchmark: period {period.TotalMilliseconds} ms, {seconds} s measured per run, {Environment.ProcessorCount} cores, store fsync=off");
-        Console.WriteLine($"{"nodes",6} {"groups",6} {"reports/s",10} {"probes/s",9} {"p50 ms",7} {"p99 ms",7} {"max ms",7} {"errors",6} {"monitor CPU",11} {"RSS MB",7}");
+        Console.WriteLine($"monitor benchmark: period {period.TotalMilliseconds} ms, {warmup.TotalSeconds} s warm-up then {seconds} s measured per run, " +
+            $"{Environment.ProcessorCount} cores, store fsync=off");
+        Console.WriteLine($"{"nodes",6} {"groups",6} {"reports/s",10} {"probes/s",9} {"decisions/s",11} {"mean ms",7} {"in p50",8} {"in p99",8} {"p50 ms",7} {"p99 ms",7} {"max ms",7} " +
+            $"{"errors",6} {"monitor CPU",11} {"RSS MB",7}");
         await using var store = await PgCluster.CreateAsync("max_connections=200");
         var broker = new RabbitMqFixture();
         await broker.InitializeAsync();
@@ -40,8 +48,11 @@ public static class MonitorBenchmark
             foreach (var nodes in nodeCounts)
             {
                 var amqp = await broker.NewVirtualHostAsync();
-                var database = await store.CreateDatabaseAsync($"bench_{nodes}_{Guid.NewGuid():N}"[..20]);
-                await RunOnceAsync(monitorBinary, amqp, database, nodes, seconds, period);
+                // The fixture turns pooling off (its tests kill servers); a deployed monitor pools, and must:
+                // without pooling every decision opens a connection and 1,000 nodes reach only ~150 reports/s.
+                var database = new NpgsqlConnectionStringBuilder(await store.CreateDatabaseAsync($"bench_{nodes}_{Guid.NewGuid():N}"[..20]))
+                    { Pooling = true }.ConnectionString;
+                await RunOnceAsync(monitorBinary, amqp, database, nodes, seconds, warmup, period);
             }
         }
         finally
@@ -51,7 +62,7 @@ public static class MonitorBenchmark
         return 0;
     }
 
-    private static async Task RunOnceAsync(string binary, Uri amqp, string storeConnection, int nodes, int seconds, TimeSpan period)
+    private static async Task RunOnceAsync(string binary, Uri amqp, string storeConnection, int nodes, int seconds, TimeSpan warmup, TimeSpan period)
     {
         var port = Ports.Free();
         var log = Path.Combine(Path.GetTempPath(), $"pgaf-bench-monitor-{nodes}.log");
@@ -67,26 +78,42 @@ public static class MonitorBenchmark
         monitor.BeginOutputReadLine();
         monitor.BeginErrorReadLine();
 
-        var bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(amqp));
+        // One connection for a thousand simulated keepers: its reply queue must take replies as fast as they come.
+        var bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
+        {
+            rabbit.Host(amqp);
+            rabbit.PrefetchCount = 512;
+        });
         await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
         try
         {
             await WaitHealthyAsync(port);
+            var bootstrap = Stopwatch.StartNew();
             var keepers = await BootstrapAsync(bus, nodes / 2);
-            using var window = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-            var latencies = new List<double>();
-            var errors = 0;
-            var probes = 0;
+            Console.Error.WriteLine($"  {nodes} nodes: registered and at primary + secondary after {bootstrap.Elapsed.TotalSeconds:0.0} s");
+            using var stop = new CancellationTokenSource(warmup + TimeSpan.FromSeconds(seconds));
+            var window = new Window();
+            var loops = Task.WhenAll(keepers.Select(k => KeeperLoopAsync(bus, k, period, window, stop.Token)));
+            await Task.Delay(warmup);
+
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            var before = await MonitorFigures.ScrapeAsync(http);
             var cpuBefore = CpuTime(monitor);
             var wall = Stopwatch.StartNew();
-            await Task.WhenAll(keepers.Select(k => KeeperLoopAsync(bus, k, period, latencies, () => Interlocked.Increment(ref errors),
-                () => Interlocked.Increment(ref probes), window.Token)));
+            window.Open();
+            await loops;
+            window.Close();
             var elapsed = wall.Elapsed.TotalSeconds;
             var cpu = (CpuTime(monitor) - cpuBefore).TotalSeconds / elapsed;
+            var after = await MonitorFigures.ScrapeAsync(http);
+            var decisions = after.Decisions - before.Decisions;
+            var meanMs = decisions == 0 ? 0 : (after.DecisionMs - before.DecisionMs) / decisions;
             monitor.Refresh();
+            var latencies = window.Latencies;
             latencies.Sort();
-            Console.WriteLine($"{nodes,6} {nodes / 2,6} {latencies.Count / elapsed,10:0} {probes / elapsed,9:0} " +
-                $"{Percentile(latencies, 0.50),7:0.0} {Percentile(latencies, 0.99),7:0.0} {(latencies.Count > 0 ? latencies[^1] : 0),7:0.0} {errors,6} " +
+            Console.WriteLine($"{nodes,6} {nodes / 2,6} {latencies.Count / elapsed,10:0} {window.Probes / elapsed,9:0} {decisions / elapsed,11:0} {meanMs,7:0.0} " +
+                $"{"≤" + MonitorFigures.ReportQuantile(before, after, 0.50),8} {"≤" + MonitorFigures.ReportQuantile(before, after, 0.99),8} " +
+                $"{Percentile(latencies, 0.50),7:0.0} {Percentile(latencies, 0.99),7:0.0} {(latencies.Count > 0 ? latencies[^1] : 0),7:0.0} {window.Errors,6} " +
                 $"{cpu,8:0.00} c  {monitor.WorkingSet64 / 1024 / 1024,7}");
         }
         finally
@@ -130,8 +157,7 @@ public static class MonitorBenchmark
         return keepers;
     }
 
-    private static async Task KeeperLoopAsync(IBus bus, Keeper keeper, TimeSpan period, List<double> latencies,
-        Action onError, Action onProbe, CancellationToken stop)
+    private static async Task KeeperLoopAsync(IBus bus, Keeper keeper, TimeSpan period, Window window, CancellationToken stop)
     {
         await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * period.TotalMilliseconds), CancellationToken.None);
         using var timer = new PeriodicTimer(period);
@@ -141,14 +167,14 @@ public static class MonitorBenchmark
             try
             {
                 var goal = await ReportAsync(bus, keeper);
-                lock (latencies) latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                window.Report(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 keeper.State = goal.GoalState;
                 await bus.Publish(new NodeProbed(keeper.Node, true, null, TimeSpan.FromMilliseconds(1), "bench", DateTimeOffset.UtcNow, keeper.State != Primary));
-                onProbe();
+                window.Probe();
             }
             catch (Exception e) when (e is RequestTimeoutException or RequestFaultException)
             {
-                onError();
+                window.Error();
             }
             try { await timer.WaitForNextTickAsync(stop); } catch (OperationCanceledException) { break; }
         }
@@ -161,6 +187,64 @@ public static class MonitorBenchmark
         var response = await client.GetResponse<NodeGoal>(new ReportNodeState(keeper.Node.Formation, 0, keeper.Node.NodeId,
             keeper.State, true, 1, 0x3000000, writable ? "quorum" : "", null, ++keeper.Sequence, DateTimeOffset.UtcNow));
         return response.Message;
+    }
+
+    /// <summary>What the keepers saw while the measurement window was open (the warm-up is not counted).</summary>
+    private sealed class Window
+    {
+        private volatile bool _open;
+        private int _probes;
+        private int _errors;
+
+        public List<double> Latencies { get; } = [];
+        public int Probes => _probes;
+        public int Errors => _errors;
+        public void Open() => _open = true;
+        public void Close() => _open = false;
+
+        public void Report(double milliseconds)
+        {
+            if (_open) lock (Latencies) Latencies.Add(milliseconds);
+        }
+
+        public void Probe() { if (_open) Interlocked.Increment(ref _probes); }
+        public void Error() { if (_open) Interlocked.Increment(ref _errors); }
+    }
+
+    /// <summary>
+    /// From the monitor's /metrics: its decision count and total duration (pgaf.monitor.decision.duration), and
+    /// the cumulative buckets of MassTransit's receive duration on report-node-state (delivery to the monitor
+    /// until the reply is sent: the report's whole stay inside the monitor).
+    /// </summary>
+    private sealed record MonitorFigures(long Decisions, double DecisionMs, SortedDictionary<double, long> ReportBuckets)
+    {
+        public static async Task<MonitorFigures> ScrapeAsync(HttpClient http)
+        {
+            var lines = (await http.GetStringAsync("/metrics")).Split('\n');
+            static double Number(string line) => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            double Sum(string name) => lines.Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal)).Sum(Number);
+            var buckets = new SortedDictionary<double, long>();
+            foreach (var line in lines.Where(l => l.StartsWith("messaging_masstransit_receive_duration_milliseconds_bucket{", StringComparison.Ordinal)
+                                                  && l.Contains("destination=\"report-node-state\"", StringComparison.Ordinal)))
+            {
+                var le = line[(line.IndexOf("le=\"", StringComparison.Ordinal) + 4)..];
+                le = le[..le.IndexOf('"')];
+                buckets[le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture)] = (long)Number(line);
+            }
+            return new MonitorFigures((long)Sum("pgaf_monitor_decision_duration_milliseconds_count"),
+                Sum("pgaf_monitor_decision_duration_milliseconds_sum"), buckets);
+        }
+
+        /// <summary>Upper bound of the bucket holding the p-quantile of the reports received between two scrapes.</summary>
+        public static double ReportQuantile(MonitorFigures before, MonitorFigures after, double p)
+        {
+            var total = after.ReportBuckets.LastOrDefault().Value - before.ReportBuckets.LastOrDefault().Value;
+            foreach (var (le, count) in after.ReportBuckets)
+            {
+                if (count - before.ReportBuckets.GetValueOrDefault(le) >= p * total) return le;
+            }
+            return double.PositiveInfinity;
+        }
     }
 
     private static async Task WaitHealthyAsync(int port)

@@ -57,7 +57,7 @@ public static class MonitorService
         builder.AddPgAutoFailoverBus(bus =>
         {
             bus.AddConsumer<RegisterNodeConsumer>();
-            bus.AddConsumer<ReportNodeStateConsumer>();
+            bus.AddConsumer<ReportNodeStateConsumer>(typeof(ReportNodeStateConsumerDefinition));
             bus.AddConsumer<NodeProbedConsumer>(typeof(NodeProbedConsumerDefinition));
             bus.AddConsumer<OperatorCommandsConsumer>();
             bus.AddConsumer<OperatorQueriesConsumer>();

@@ -25,11 +25,13 @@ public sealed class NodeProbedConsumer(GroupCoordinator groups, ILogger<NodeProb
     }
 }
 
-public sealed class NodeProbedConsumerDefinition : ConsumerDefinition<NodeProbedConsumer>
+public sealed class NodeProbedConsumerDefinition(MonitorServiceOptions options) : ConsumerDefinition<NodeProbedConsumer>
 {
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
         IConsumerConfigurator<NodeProbedConsumer> consumer, IRegistrationContext context)
     {
+        endpoint.PrefetchCount = options.TriggerConcurrency;
+        endpoint.ConcurrentMessageLimit = options.TriggerConcurrency;
         // A store outage is retried a few times, then the probe goes to the error queue: newer probes follow anyway.
         endpoint.UseMessageRetry(retry => retry.Intervals(100, 500, 1000));
     }

@@ -45,3 +45,13 @@ public sealed class ReportNodeStateConsumer(GroupCoordinator groups, ILogger<Rep
         await context.RespondAsync(goal);
     }
 }
+
+public sealed class ReportNodeStateConsumerDefinition(MonitorServiceOptions options) : ConsumerDefinition<ReportNodeStateConsumer>
+{
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
+        IConsumerConfigurator<ReportNodeStateConsumer> consumer, IRegistrationContext context)
+    {
+        endpoint.PrefetchCount = options.TriggerConcurrency;
+        endpoint.ConcurrentMessageLimit = options.TriggerConcurrency;
+    }
+}
