@@ -19,6 +19,9 @@ namespace PgAutoFailover.ServiceDefaults;
 /// </summary>
 public static class ServiceDefaultsExtensions
 {
+    private static readonly double[] MillisecondBuckets =
+        [1, 2, 5, 10, 15, 20, 30, 40, 50, 60, 75, 100, 150, 200, 300, 500, 750, 1000, 2500, 5000, 10000];
+
     private const string LiveTag = "live";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder, ServiceTelemetry telemetry)
@@ -48,6 +51,10 @@ public static class ServiceDefaultsExtensions
             .WithMetrics(metrics => metrics
                 .AddMeter("MassTransit")
                 .AddMeter(telemetry.ServiceName)
+                // The default buckets jump from 100 ms to 250 ms; failover timing is judged in tens of milliseconds.
+                .AddView(instrument => instrument.Unit == "ms" && instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal)
+                    ? new ExplicitBucketHistogramConfiguration { Boundaries = MillisecondBuckets }
+                    : null)
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddPrometheusExporter());

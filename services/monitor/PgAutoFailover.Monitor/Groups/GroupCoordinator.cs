@@ -59,6 +59,7 @@ public sealed class GroupCoordinator(
         Action<IDocumentSession, GroupOutcome>? alongside = null,
         bool verifyStreamVersion = true)
     {
+        var arrived = Stopwatch.GetTimestamp();
         var slot = Slot(key);
         await slot.Gate.WaitAsync(cancellationToken);
         try
@@ -69,7 +70,7 @@ public sealed class GroupCoordinator(
                 if (slot.Loaded is null && create is null) return null;
                 try
                 {
-                    return await DecideOnceAsync(slot, key, trigger, create, alongside, cancellationToken);
+                    return await DecideOnceAsync(slot, key, trigger, create, alongside, arrived, cancellationToken);
                 }
                 catch (GroupVersionConflict conflict) when (attempt < MaxConflictRetries)
                 {
@@ -102,9 +103,8 @@ public sealed class GroupCoordinator(
 
     private async Task<GroupOutcome> DecideOnceAsync(
         GroupSlot slot, string key, Func<GroupState, Trigger> trigger, Func<GroupCreated>? create,
-        Action<IDocumentSession, GroupOutcome>? alongside, CancellationToken cancellationToken)
+        Action<IDocumentSession, GroupOutcome>? alongside, long arrived, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
         var now = time.GetUtcNow();
         // A child of the consumer's span: report → decision → AssignGoalState sent to the keeper, in one trace.
         using var activity = Tracing.StartActivity("decide group");
@@ -134,8 +134,8 @@ public sealed class GroupCoordinator(
         activity?.SetTag("pgaf.trigger", decision.Accepted ? "accepted" : decision.Refusal!.Kind.ToString());
         activity?.SetTag("pgaf.assignments", decision.Assignments.Count);
         activity?.SetTag("pgaf.version", version);
-        metrics.RecordDecision(outcome, Stopwatch.GetElapsedTime(started));
         if (decision.Accepted) await publisher.PublishAsync(outcome, now, cancellationToken);
+        metrics.RecordDecision(outcome, Stopwatch.GetElapsedTime(arrived));
         return outcome;
     }
 
