@@ -12,6 +12,11 @@ namespace PgAutoFailover.Contracts;
 /// <param name="Lease">Write lease for a node with a writable goal; null otherwise.</param>
 /// <param name="UpstreamNode">For fast_forward: the standby to fetch missing WAL from.</param>
 /// <param name="TargetLsn">For fast_forward: the LSN to reach before promotion (0 when none).</param>
+/// <param name="GroupNodeIds">
+/// Ids of every node currently in the group (goal not dropped), this one included unless being dropped, ascending. A primary
+/// drops inactive <c>pgautofailover_standby_&lt;id&gt;</c> slots of ids not in the list. Null (a monitor older than
+/// this field) means unknown: keep all slots. Being a list, it makes record equality compare by reference.
+/// </param>
 public sealed record NodeGoal(
     string Formation,
     int GroupId,
@@ -23,4 +28,5 @@ public sealed record NodeGoal(
     NodeAddress? Primary,
     PrimaryLease? Lease,
     NodeAddress? UpstreamNode,
-    ulong TargetLsn);
+    ulong TargetLsn,
+    IReadOnlyList<long>? GroupNodeIds = null);

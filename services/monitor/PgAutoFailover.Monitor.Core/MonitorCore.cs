@@ -41,7 +41,8 @@ public sealed class MonitorCore(MonitorOptions? options = null)
     /// <summary>
     /// The reply to a keeper (spec §3.2 / <see cref="NodeGoal"/>) from the state after the decision was
     /// applied: goal, priority, quorum, synchronous_standby_names for a writable goal, the primary to
-    /// follow, the fast_forward source, and the lease granted by this decision (if any).
+    /// follow, the fast_forward source, the lease granted by this decision (if any), and the ids of the
+    /// group's current nodes (goal not dropped), for the primary to drop slots of removed nodes.
     /// </summary>
     public static NodeGoal? GoalFor(GroupState group, long nodeId, Decision? decision = null)
     {
@@ -59,7 +60,8 @@ public sealed class MonitorCore(MonitorOptions? options = null)
             primary is null ? null : Address(group, primary),
             lease is null ? null : new PrimaryLease(lease.Duration, lease.ReportSequence),
             upstream is null ? null : Address(group, upstream),
-            upstream?.Lsn ?? 0);
+            upstream?.Lsn ?? 0,
+            [.. group.Nodes.Select(n => n.NodeId)]);
     }
 
     /// <summary>Rows for show state / topology snapshots (spec §4.2), ordered by node id.</summary>

@@ -35,6 +35,14 @@ public sealed class FakeMonitor : IAsyncDisposable
     /// <summary>SetCandidatePriority / SetReplicationQuorum requests received (a keeper reloading its configuration).</summary>
     public ConcurrentQueue<object> SettingRequests { get; } = new();
 
+    /// <summary>
+    /// Whether goals carry <see cref="NodeGoal.GroupNodeIds"/> (the nodes with a goal other than dropped, plus
+    /// <see cref="ExtraGroupNodeIds"/>); false plays a monitor older than the field (null).
+    /// </summary>
+    public volatile bool ListGroupNodes;
+    /// <summary>Ids listed as group members beside the registered nodes.</summary>
+    public long[] ExtraGroupNodeIds { get; set; } = [];
+
     /// <summary>Goal given at registration instead of single / wait_standby.</summary>
     public NodeState? FirstGoal { get; set; }
 
@@ -108,7 +116,11 @@ public sealed class FakeMonitor : IAsyncDisposable
         var primary = PrimaryNodeId is { } p && p != nodeId && _nodes.TryGetValue(p, out var a) ? a : null;
         var lease = KeeperStates.IsWritable(state) && sequence is { } s ? new PrimaryLease(LeaseDuration, s) : null;
         var upstream = _fastForward.TryGetValue(nodeId, out var ff) && _nodes.TryGetValue(ff.Upstream, out var u) ? u : null;
-        return new NodeGoal(Formation, 0, nodeId, state, 50, true, _syncNames.GetValueOrDefault(nodeId, ""), primary, lease, upstream, ff.TargetLsn);
+        IReadOnlyList<long>? members = ListGroupNodes
+            ? [.. _goals.Where(g => g.Value != NodeState.Dropped).Select(g => g.Key).Concat(ExtraGroupNodeIds).Distinct().Order()]
+            : null;
+        return new NodeGoal(Formation, 0, nodeId, state, 50, true, _syncNames.GetValueOrDefault(nodeId, ""), primary, lease, upstream, ff.TargetLsn,
+            members);
     }
 
     private async Task OnSettingAsync<T>(ConsumeContext<T> ctx, string formation) where T : class

@@ -48,7 +48,7 @@ public sealed class FilesAndStateTests : IDisposable
     {
         var store = new StateStore(Path.Combine(_dir, "keeper.state"));
         var goal = new NodeGoal("f", 0, 2, NodeState.CatchingUp, 50, true, "", new NodeAddress("f", 0, 1, "n1", "10.0.0.1", 5432),
-            null, null, 0);
+            null, null, 0, [1, 2]);
         var state = new KeeperState
         {
             Formation = "f", NodeId = 2, CurrentState = NodeState.WaitStandby, AssignedState = NodeState.CatchingUp,
@@ -57,7 +57,9 @@ public sealed class FilesAndStateTests : IDisposable
         store.Save(state);
         var loaded = store.Load()!;
         Assert.Equal(state with { LastGoal = null }, loaded with { LastGoal = null });
-        Assert.Equal(goal, loaded.LastGoal);
+        // GroupNodeIds is a list: record equality compares it by reference.
+        Assert.Equal(goal with { GroupNodeIds = null }, loaded.LastGoal! with { GroupNodeIds = null });
+        Assert.Equal([1L, 2L], loaded.LastGoal.GroupNodeIds);
         Assert.Contains("\"current_state\": \"wait_standby\"", File.ReadAllText(store.Path));
         Assert.False(File.Exists(store.Path + ".tmp"));
     }

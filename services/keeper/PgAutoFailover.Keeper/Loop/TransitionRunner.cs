@@ -17,6 +17,8 @@ public sealed class TransitionRunner(
     KeeperOptions options, PostgresServer server, PgSql sql, Secrets secrets, StepProgress progress, ILogger<TransitionRunner> logger)
 {
     private ulong? _syncTarget;
+    /// <summary>Slots of removed nodes by name: the goal in hand when last seen stale, and how many newer goals saw it so.</summary>
+    private readonly Dictionary<string, (NodeGoal Goal, int NewerGoals)> _staleSlots = [];
 
     /// <summary>Set by the runner when it learns the data directory's system identifier (initdb, base backup).</summary>
     public ulong? SystemIdentifier { get; private set; }
@@ -488,6 +490,8 @@ public sealed class TransitionRunner(
             var names = current is NodeState.Primary or NodeState.ApplySettings or NodeState.JoinPrimary ? goal?.SynchronousStandbyNames ?? "" : "";
             await SetSyncStandbyNamesAsync(names, ct);
             if (await sql.ShowAsync("default_transaction_read_only", ct) != "off") await SetWritableAsync(true, ct);
+            if (goal is { GroupNodeIds: { } groupNodeIds } && KeeperStates.IsWritable(goal.GoalState))
+                await DropSlotsOfRemovedNodesAsync(goal, groupNodeIds, ct);
         }
         else if (current is NodeState.PreparePromotion or NodeState.StopReplication)
         {
@@ -508,6 +512,32 @@ public sealed class TransitionRunner(
                 logger.LogWarning("PostgreSQL runs in state {State}: stopping it", KeeperStates.Name(current));
                 await server.StopAsync(ct);
             }
+        }
+    }
+
+    /// <summary>
+    /// A primary drops the inactive slots of nodes no longer in the group (null list: unknown, keep all). A slot is
+    /// dropped only once it was found stale under two goals received after the one it was first found stale under:
+    /// the list it is then checked against was computed after the slot existed, so the slot of a node registered
+    /// after the goal in hand (which creates its slot before the primary hears of it) is not dropped.
+    /// </summary>
+    private async Task DropSlotsOfRemovedNodesAsync(NodeGoal goal, IReadOnlyList<long> groupNodeIds, CancellationToken ct)
+    {
+        var stale = await sql.SlotsOfRemovedNodesAsync(groupNodeIds, ct);
+        foreach (var gone in _staleSlots.Keys.Except(stale).ToList()) _staleSlots.Remove(gone);
+        var confirmed = new List<string>();
+        foreach (var slot in stale)
+        {
+            if (!_staleSlots.TryGetValue(slot, out var seen)) _staleSlots[slot] = (goal, 0);
+            else if (!ReferenceEquals(seen.Goal, goal) && seen.NewerGoals + 1 >= 2) confirmed.Add(slot);
+            else if (!ReferenceEquals(seen.Goal, goal)) _staleSlots[slot] = (goal, seen.NewerGoals + 1);
+        }
+        if (confirmed.Count == 0) return;
+        foreach (var slot in await sql.DropSlotsOfRemovedNodesAsync(groupNodeIds, confirmed, ct))
+        {
+            _staleSlots.Remove(slot);
+            logger.LogInformation("Dropped replication slot {Slot}: its node is no longer in the group (nodes {GroupNodeIds})",
+                slot, string.Join(", ", groupNodeIds));
         }
     }
 
