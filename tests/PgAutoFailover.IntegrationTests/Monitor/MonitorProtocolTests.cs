@@ -1,6 +1,7 @@
 using System.Text;
 using MassTransit;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using RabbitMQ.Client;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Monitor.Core;
@@ -286,6 +287,45 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     }
 
     /// <summary>Registers two nodes and plays their keepers until the group is primary + secondary.</summary>
+    [Fact]
+    public async Task Lease_renewals_older_than_the_latest_snapshot_are_deleted_and_a_restart_still_resumes()
+    {
+        var settings = new Dictionary<string, string?>(FastSettings) { ["Monitor:SnapshotEvery"] = "10" };
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: settings);
+        var (a, b) = await BootstrapAsync(h);
+        var kept = (await h.StreamAsync("default")).Where(e => e.Data is not LeaseGranted).Select(e => e.Version).ToList();
+
+        // 45 more primary reports: 45 lease renewals, each an event.
+        var primarySequence = 1000L;
+        for (var i = 0; i < 45; i++)
+        {
+            var goal = Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, ++primarySequence, repState: "quorum"));
+            Assert.NotNull(goal.Lease);
+        }
+
+        var stream = await h.StreamAsync("default");
+        await using (var session = h.Monitor.Services.GetRequiredService<Marten.IDocumentStore>().QuerySession())
+        {
+            var version = (await session.Events.FetchStreamStateAsync("default/0"))!.Version;
+            Assert.True(version >= kept.Count + 45, $"stream at version {version}");
+        }
+        // Only the renewals after the latest snapshot (every 10 events) remain; every other event is still there.
+        Assert.InRange(stream.Count(e => e.Data is LeaseGranted), 0, 10);
+        Assert.Equal(kept, stream.Where(e => e.Data is not LeaseGranted).Select(e => e.Version).Take(kept.Count).ToList());
+        var events = await h.RequestAsync<GetEvents, FormationEvents>(new GetEvents("default", null, 50));
+        Assert.Contains(events.Events, e => e.NodeId == a.NodeId && e.Description.Contains("Registering node"));
+
+        // A restarted monitor loads the group from its snapshot and the tail, and goes on renewing the primary's lease.
+        await h.StopMonitorAsync(h.Monitor);
+        await h.StartMonitorAsync(settings);
+        var again = Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, ++primarySequence, repState: "quorum"));
+        Assert.Equal(Primary, again.GoalState);
+        Assert.NotNull(again.Lease);
+        Assert.Equal(Secondary, Assert.IsType<NodeGoal>(await h.ReportAsync(b, Secondary, 1000)).GoalState);
+        var state = await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState("default"));
+        Assert.Equal([(a.NodeId, Primary), (b.NodeId, Secondary)], state.Nodes.Select(n => (n.Node.NodeId, n.GoalState)));
+    }
+
     private static async Task<(NodeAddress A, NodeAddress B)> BootstrapAsync(MonitorHarness h)
     {
         var a = Assert.IsType<NodeRegistered>(await h.RegisterAsync("default", 6001, "a")).Node;
