@@ -13,8 +13,8 @@ namespace PgAutoFailover.Bench;
 /// this process simulates N keepers (groups of a primary and a standby, one formation each) and a
 /// health-checker on the bus, every node reporting and being probed once per period. After a warm-up
 /// (JIT, connection pools, every loop started) it prints reports and probes per second, the monitor's
-/// decisions per second (reports, probes and timer evaluations, from its own metrics) and their mean
-/// duration, how long a report stays inside the monitor (MassTransit's receive duration: delivery to reply
+/// decisions per second (reports, probes and timer evaluations, from its own metrics) and their mean and
+/// p99 duration (arrival at the group to stored and published), how long a report stays inside the monitor (MassTransit's receive duration: delivery to reply
 /// sent; p50/p99 as histogram bucket bounds), the report round trip (keeper → broker → decision stored → reply; an upper bound of the
 /// decision latency) at p50/p99, and the monitor process's CPU and memory.
 /// Usage: monitor [--nodes 10,100,1000] [--seconds 20] [--warmup 10] [--period-ms 1000]
@@ -38,7 +38,7 @@ public static class MonitorBenchmark
 
         Console.WriteLine($"monitor benchmark: period {period.TotalMilliseconds} ms, {warmup.TotalSeconds} s warm-up then {seconds} s measured per run, " +
             $"{Environment.ProcessorCount} cores, store fsync=off");
-        Console.WriteLine($"{"nodes",6} {"groups",6} {"reports/s",10} {"probes/s",9} {"decisions/s",11} {"mean ms",7} {"in p50",8} {"in p99",8} {"p50 ms",7} {"p99 ms",7} {"max ms",7} " +
+        Console.WriteLine($"{"nodes",6} {"groups",6} {"reports/s",10} {"probes/s",9} {"decisions/s",11} {"mean ms",7} {"p99 ms",7} {"in p50",8} {"in p99",8} {"p50 ms",7} {"p99 ms",7} {"max ms",7} " +
             $"{"errors",6} {"monitor CPU",11} {"RSS MB",7}");
         await using var store = await PgCluster.CreateAsync("max_connections=200");
         var broker = new RabbitMqFixture();
@@ -112,7 +112,8 @@ public static class MonitorBenchmark
             var latencies = window.Latencies;
             latencies.Sort();
             Console.WriteLine($"{nodes,6} {nodes / 2,6} {latencies.Count / elapsed,10:0} {window.Probes / elapsed,9:0} {decisions / elapsed,11:0} {meanMs,7:0.0} " +
-                $"{"≤" + MonitorFigures.ReportQuantile(before, after, 0.50),8} {"≤" + MonitorFigures.ReportQuantile(before, after, 0.99),8} " +
+                $"{"≤" + MonitorFigures.Quantile(before.DecisionBuckets, after.DecisionBuckets, 0.99),7} " +
+                $"{"≤" + MonitorFigures.Quantile(before.ReportBuckets, after.ReportBuckets, 0.50),8} {"≤" + MonitorFigures.Quantile(before.ReportBuckets, after.ReportBuckets, 0.99),8} " +
                 $"{Percentile(latencies, 0.50),7:0.0} {Percentile(latencies, 0.99),7:0.0} {(latencies.Count > 0 ? latencies[^1] : 0),7:0.0} {window.Errors,6} " +
                 $"{cpu,8:0.00} c  {monitor.WorkingSet64 / 1024 / 1024,7}");
         }
@@ -216,32 +217,40 @@ public static class MonitorBenchmark
     /// the cumulative buckets of MassTransit's receive duration on report-node-state (delivery to the monitor
     /// until the reply is sent: the report's whole stay inside the monitor).
     /// </summary>
-    private sealed record MonitorFigures(long Decisions, double DecisionMs, SortedDictionary<double, long> ReportBuckets)
+    private sealed record MonitorFigures(long Decisions, double DecisionMs, SortedDictionary<double, long> ReportBuckets,
+        SortedDictionary<double, long> DecisionBuckets)
     {
         public static async Task<MonitorFigures> ScrapeAsync(HttpClient http)
         {
             var lines = (await http.GetStringAsync("/metrics")).Split('\n');
             static double Number(string line) => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
             double Sum(string name) => lines.Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal)).Sum(Number);
-            var buckets = new SortedDictionary<double, long>();
-            foreach (var line in lines.Where(l => l.StartsWith("messaging_masstransit_receive_duration_milliseconds_bucket{", StringComparison.Ordinal)
-                                                  && l.Contains("destination=\"report-node-state\"", StringComparison.Ordinal)))
+            SortedDictionary<double, long> Buckets(string name, string? filter)
             {
-                var le = line[(line.IndexOf("le=\"", StringComparison.Ordinal) + 4)..];
-                le = le[..le.IndexOf('"')];
-                buckets[le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture)] = (long)Number(line);
+                var buckets = new SortedDictionary<double, long>();
+                foreach (var line in lines.Where(l => l.StartsWith(name + "_bucket{", StringComparison.Ordinal)
+                                                      && (filter is null || l.Contains(filter, StringComparison.Ordinal))))
+                {
+                    var le = line[(line.IndexOf("le=\"", StringComparison.Ordinal) + 4)..];
+                    le = le[..le.IndexOf('"')];
+                    var bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture);
+                    buckets[bound] = buckets.GetValueOrDefault(bound) + (long)Number(line);
+                }
+                return buckets;
             }
             return new MonitorFigures((long)Sum("pgaf_monitor_decision_duration_milliseconds_count"),
-                Sum("pgaf_monitor_decision_duration_milliseconds_sum"), buckets);
+                Sum("pgaf_monitor_decision_duration_milliseconds_sum"),
+                Buckets("messaging_masstransit_receive_duration_milliseconds", "destination=\"report-node-state\""),
+                Buckets("pgaf_monitor_decision_duration_milliseconds", null));
         }
 
         /// <summary>Upper bound of the bucket holding the p-quantile of the reports received between two scrapes.</summary>
-        public static double ReportQuantile(MonitorFigures before, MonitorFigures after, double p)
+        public static double Quantile(SortedDictionary<double, long> before, SortedDictionary<double, long> after, double p)
         {
-            var total = after.ReportBuckets.LastOrDefault().Value - before.ReportBuckets.LastOrDefault().Value;
-            foreach (var (le, count) in after.ReportBuckets)
+            var total = after.LastOrDefault().Value - before.LastOrDefault().Value;
+            foreach (var (le, count) in after)
             {
-                if (count - before.ReportBuckets.GetValueOrDefault(le) >= p * total) return le;
+                if (count - before.GetValueOrDefault(le) >= p * total) return le;
             }
             return double.PositiveInfinity;
         }
