@@ -18,6 +18,8 @@ public sealed class DecisionPublisher(IBus bus, ILogger<DecisionPublisher> logge
     public async Task PublishAsync(GroupOutcome outcome, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var (before, after, decision) = (outcome.Before, outcome.After, outcome.Decision);
+        // Most timer evaluations change nothing: no goal, no event, no topology to compare (1,000/s at 1,000 nodes).
+        if (decision.Events.Count == 0 && decision.Assignments.Count == 0 && !outcome.Created) return;
         foreach (var assignment in decision.Assignments)
         {
             if (MonitorCore.GoalFor(after, assignment.NodeId, decision) is not { } goal) continue;

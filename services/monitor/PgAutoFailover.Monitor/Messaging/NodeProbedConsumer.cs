@@ -25,13 +25,12 @@ public sealed class NodeProbedConsumer(GroupCoordinator groups, ILogger<NodeProb
     }
 }
 
-public sealed class NodeProbedConsumerDefinition(MonitorServiceOptions options) : ConsumerDefinition<NodeProbedConsumer>
+public sealed class NodeProbedConsumerDefinition(MonitorServiceOptions options) : TriggerConsumerDefinition<NodeProbedConsumer>(options)
 {
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
         IConsumerConfigurator<NodeProbedConsumer> consumer, IRegistrationContext context)
     {
-        endpoint.PrefetchCount = options.TriggerConcurrency;
-        endpoint.ConcurrentMessageLimit = options.TriggerConcurrency;
+        base.ConfigureConsumer(endpoint, consumer, context);
         // A store outage is retried a few times, then the probe goes to the error queue: newer probes follow anyway.
         endpoint.UseMessageRetry(retry => retry.Intervals(100, 500, 1000));
     }

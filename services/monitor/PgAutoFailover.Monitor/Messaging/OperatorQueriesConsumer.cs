@@ -11,7 +11,7 @@ using PgAutoFailover.Monitor.Store;
 namespace PgAutoFailover.Monitor.Messaging;
 
 /// <summary>Read-only questions: state table, events, settings (spec §4.2, §4.3, §4.5) and the topology snapshot.</summary>
-public sealed class OperatorQueriesConsumer(GroupCoordinator groups, FormationDirectory formations, IDocumentStore store, TimeProvider time) :
+public sealed class OperatorQueriesConsumer(GroupCoordinator groups, FormationDirectory formations, IDocumentStore store, GroupStore groupStore, TimeProvider time) :
     IConsumer<GetFormationState>, IConsumer<GetEvents>, IConsumer<GetSettings>, IConsumer<GetTopology>
 {
     public async Task Consume(ConsumeContext<GetFormationState> context)
@@ -33,7 +33,7 @@ public sealed class OperatorQueriesConsumer(GroupCoordinator groups, FormationDi
 
         await using var session = store.QuerySession();
         // Leases are renewed every second: bookkeeping, not events an operator reads.
-        var leaseType = ((Marten.Events.EventGraph)((DocumentStore)store).Options.Events).EventMappingFor(typeof(LeaseGranted)).EventTypeName;
+        var leaseType = groupStore.LeaseEventType;
         var stored = await session.Events.QueryAllRawEvents()
             .Where(e => e.StreamKey!.StartsWith(prefix) && e.EventTypeName != leaseType)
             .OrderByDescending(e => e.Sequence)

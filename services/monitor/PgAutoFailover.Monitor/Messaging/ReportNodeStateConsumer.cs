@@ -46,12 +46,5 @@ public sealed class ReportNodeStateConsumer(GroupCoordinator groups, ILogger<Rep
     }
 }
 
-public sealed class ReportNodeStateConsumerDefinition(MonitorServiceOptions options) : ConsumerDefinition<ReportNodeStateConsumer>
-{
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
-        IConsumerConfigurator<ReportNodeStateConsumer> consumer, IRegistrationContext context)
-    {
-        endpoint.PrefetchCount = options.TriggerConcurrency;
-        endpoint.ConcurrentMessageLimit = options.TriggerConcurrency;
-    }
-}
+public sealed class ReportNodeStateConsumerDefinition(MonitorServiceOptions options)
+    : TriggerConsumerDefinition<ReportNodeStateConsumer>(options);

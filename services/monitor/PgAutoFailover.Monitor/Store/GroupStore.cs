@@ -16,7 +16,9 @@ namespace PgAutoFailover.Monitor.Store;
 public sealed class GroupStore(IDocumentStore store, MonitorServiceOptions options)
 {
     private readonly EventGraph _events = (EventGraph)((DocumentStore)store).Options.Events;
-    private string LeaseType => _events.EventMappingFor(typeof(LeaseGranted)).EventTypeName;
+
+    /// <summary>Stored type name of <see cref="LeaseGranted"/>: renewals are bookkeeping, pruned here and hidden from `show events`.</summary>
+    public string LeaseEventType { get; } = ((EventGraph)((DocumentStore)store).Options.Events).EventMappingFor(typeof(LeaseGranted)).EventTypeName;
 
     public async Task<LoadedGroup?> LoadAsync(string key, CancellationToken cancellationToken)
     {
@@ -94,7 +96,7 @@ public sealed class GroupStore(IDocumentStore store, MonitorServiceOptions optio
             // stream keeps at most SnapshotEvery of them instead of growing by 86,400 a day.
             session.QueueSqlCommand(
                 $"delete from {_events.DatabaseSchemaName}.mt_events where stream_id = ? and type = ? and version <= ?",
-                before.Key, LeaseType, version);
+                before.Key, LeaseEventType, version);
         }
         foreach (var removed in events.OfType<NodeRemoved>())
         {
