@@ -181,14 +181,7 @@ public sealed class PgCluster : IAsyncDisposable
         if (_postmaster is not null) await _postmaster.WaitForExitAsync();
     }
 
-    public async Task<T?> ScalarAsync<T>(string sql, string database = "postgres")
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString(database));
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        var value = await command.ExecuteScalarAsync();
-        return value is null or DBNull ? default : (T)value;
-    }
+    public Task<T?> ScalarAsync<T>(string sql, string database = "postgres") => Sql.ScalarAsync<T>(ConnectionString(database), sql);
 
     public async Task ExecuteAsync(string sql, string database = "postgres")
     {

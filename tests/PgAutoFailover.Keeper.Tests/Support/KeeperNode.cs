@@ -110,14 +110,7 @@ public sealed class KeeperNode : IAsyncDisposable
         Host = StateDirectory, Port = Port, Username = "postgres", Database = database, Pooling = false, Timeout = 5, CommandTimeout = 30,
     }.ConnectionString;
 
-    public async Task<T?> ScalarAsync<T>(string sql)
-    {
-        await using var c = new NpgsqlConnection(ConnectionString());
-        await c.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, c);
-        var v = await cmd.ExecuteScalarAsync();
-        return v is null or DBNull ? default : (T)v;
-    }
+    public Task<T?> ScalarAsync<T>(string sql) => Sql.ScalarAsync<T>(ConnectionString(), sql);
 
     /// <summary>A count for polling: -1 while the table has not replicated yet or the server does not answer.</summary>
     public async Task<long> CountAsync(string sql)

@@ -89,14 +89,7 @@ public sealed class DataNode : IAsyncDisposable
         Pooling = false, Timeout = timeoutSeconds, CommandTimeout = 30,
     }.ConnectionString;
 
-    public async Task<T?> ScalarAsync<T>(string sql)
-    {
-        await using var c = new NpgsqlConnection(ConnectionString());
-        await c.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, c);
-        var v = await cmd.ExecuteScalarAsync();
-        return v is null or DBNull ? default : (T)v;
-    }
+    public Task<T?> ScalarAsync<T>(string sql) => Sql.ScalarAsync<T>(ConnectionString(), sql);
 
     public async Task<List<long>> ColumnAsync(string sql)
     {
