@@ -56,12 +56,7 @@ public sealed class MaintenanceTests(RabbitMqFixture broker, ITestOutputHelper o
             await FailoverScenarios.WaitSynchronousAsync(node2, 1);
             await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 30, "node1 rejoined", Patience);
 
-            await load.StopAsync();
-            await poller.DisposeAsync();
-            output.WriteLine(load.Summary);
-            Assert.Empty(poller.Violations);
-            Assert.Empty(await load.MissingOnAsync(node2));
-            Assert.Empty(await load.MissingAfterCatchUpAsync(node1, TimeSpan.FromSeconds(60)));
+            await NoLoss.AssertAsync(load, poller, output, node2, node1);
             Assert.True(poller.Rounds > 50);
         });
     }

@@ -64,12 +64,7 @@ public sealed class MonitorAndBrokerCrashTests(ITestOutputHelper output)
             Assert.Equal(0, m.LostOnNewPrimary);
             Assert.Empty(m.TwoWriters);
 
-            await load.StopAsync();
-            await poller.DisposeAsync();
-            output.WriteLine(load.Summary);
-            Assert.Empty(poller.Violations);
-            Assert.Empty(await load.MissingOnAsync(node2));
-            Assert.Empty(await load.MissingAfterCatchUpAsync(node1, TimeSpan.FromSeconds(60)));
+            await NoLoss.AssertAsync(load, poller, output, node2, node1);
         });
     }
 

@@ -56,13 +56,7 @@ public sealed class ThreeNodeTests(RabbitMqFixture broker, ITestOutputHelper out
             await FailoverScenarios.WaitSynchronousAsync(winner, 2);
             await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 30, "node1 rejoined", Patience);
 
-            await load.StopAsync();
-            await poller.DisposeAsync();
-            output.WriteLine(load.Summary);
-            Assert.Empty(poller.Violations);
-            Assert.Empty(await load.MissingOnAsync(winner));
-            Assert.Empty(await load.MissingAfterCatchUpAsync(follower, TimeSpan.FromSeconds(60)));
-            Assert.Empty(await load.MissingAfterCatchUpAsync(node1, TimeSpan.FromSeconds(60)));
+            await NoLoss.AssertAsync(load, poller, output, winner, follower, node1);
         });
     }
 
@@ -116,12 +110,7 @@ public sealed class ThreeNodeTests(RabbitMqFixture broker, ITestOutputHelper out
             await FailoverScenarios.WaitAcksOnAsync(load, node2, TimeSpan.Zero);
             await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 30, "node2 took over", Patience);
 
-            await load.StopAsync();
-            await poller.DisposeAsync();
-            output.WriteLine(load.Summary);
-            Assert.Empty(poller.Violations);
-            Assert.Empty(await load.MissingOnAsync(node2));
-            Assert.Empty(await load.MissingAfterCatchUpAsync(node3, TimeSpan.FromSeconds(60)));
+            await NoLoss.AssertAsync(load, poller, output, node2, node3);
         });
     }
 }
