@@ -136,9 +136,11 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     {
         await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, instances: 2, settings: FastSettings);
         var (a, b) = await BootstrapAsync(h);
-        // Hammer the group from both instances at once: reports, probes and a no-op setting.
+        // Hammer the group from both instances at once with reports and probes: long enough bursts that one
+        // instance loses the append race many times in a row (with 5 immediate retries, 150 rounds faulted
+        // a report in 1 of 4 runs), yet every report must be answered.
         var tasks = new List<Task>();
-        for (var i = 0; i < 30; i++)
+        for (var i = 0; i < 100; i++)
         {
             tasks.Add(h.ReportAsync(a, Primary, 1000 + i, repState: "quorum"));
             tasks.Add(h.ReportAsync(b, Secondary, 1000 + i));

@@ -25,7 +25,11 @@ public sealed class GroupCoordinator(
     TimeProvider time,
     ILogger<GroupCoordinator> logger)
 {
-    private const int MaxConflictRetries = 5;
+    // Enough for the backoff below to outlast another instance's burst (about 3 s in all): a keeper's
+    // report that faults is retried a period later, but a fault per burst is noise in the logs.
+    private const int MaxConflictRetries = 20;
+    private static readonly TimeSpan FirstConflictBackoff = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan MaxConflictBackoff = TimeSpan.FromMilliseconds(200);
     private static readonly ActivitySource Tracing = new(MonitorService.Telemetry.ServiceName);
     private readonly ConcurrentDictionary<string, GroupSlot> _groups = new();
 
@@ -76,6 +80,10 @@ public sealed class GroupCoordinator(
                 {
                     metrics.Conflicts.Add(1);
                     logger.LogInformation("Group {Group} moved on in the store ({Reason}); deciding again", key, conflict.Message);
+                    // The instance that won holds the group's cached version and skips the reload this one
+                    // pays, so while it has a backlog an immediate retry loses again and again (seen in CI:
+                    // 6 straight losses). Backing off, randomly and more each time, lets its burst drain.
+                    await Task.Delay(ConflictBackoff(attempt), time, cancellationToken);
                 }
             }
         }
@@ -152,6 +160,12 @@ public sealed class GroupCoordinator(
         // Restarted() assumes the worst (every lease still running, health unknown) until fresh facts arrive.
         slot.Loaded = loaded is null ? null : loaded with { State = loaded.State.Restarted(time.GetUtcNow(), core.Options) };
         if (loaded is not null) logger.LogInformation("Loaded group {Group} at version {Version}", slot.Key, loaded.Version);
+    }
+
+    private static TimeSpan ConflictBackoff(int attempt)
+    {
+        var ceiling = Math.Min(MaxConflictBackoff.TotalMilliseconds, FirstConflictBackoff.TotalMilliseconds * Math.Pow(2, attempt));
+        return TimeSpan.FromMilliseconds(ceiling * (0.5 + Random.Shared.NextDouble() / 2));
     }
 
     private GroupSlot Slot(string key) => _groups.GetOrAdd(key, k => new GroupSlot(k));
