@@ -231,13 +231,21 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
             Assert.Single(ErrorLogs());
             Assert.Null(state.Nodes.Single(n => n.Node.NodeId == a.NodeId).LastError);
 
+            // A failure retried every cycle quotes fresh timestamps and PIDs: shown as is, yet one warning.
+            const string startFailed = "pg_ctl: could not start server | 2026-11-26 02:33:12.123 UTC [4711] FATAL:  could not create lock file";
+            Assert.IsType<NodeGoal>(await h.ReportAsync(b, Secondary, ++seq, lastError: startFailed));
+            Assert.IsType<NodeGoal>(await h.ReportAsync(b, Secondary, ++seq, lastError: startFailed.Replace("12.123", "13.456").Replace("4711", "4725")));
+            state = await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState("default"));
+            Assert.Contains("[4725]", B(state).LastError);
+            Assert.Equal(2, ErrorLogs().Count(e => e.Level == LogLevel.Warning));
+
             // Success: both gone, and the monitor says so.
             Assert.IsType<NodeGoal>(await h.ReportAsync(b, Secondary, ++seq));
             state = await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState("default"));
             Assert.Null(B(state).LastError);
             Assert.Null(B(state).Progress);
             Assert.Contains(logs.Entries, e => e.Level == LogLevel.Information && e.Message.Contains("no longer reports an error")
-                                               && Equals(e.Values.GetValueOrDefault("PreviousError"), "pg_rewind failed (exit 1)"));
+                                               && Equals(e.Values.GetValueOrDefault("PreviousError"), startFailed.Replace("12.123", "13.456").Replace("4711", "4725")));
 
             // None of it was a stream event or a topology change.
             Assert.Equal(events, await EventsAsync());

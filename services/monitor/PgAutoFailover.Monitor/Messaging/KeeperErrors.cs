@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Monitor.Core.Model;
 
@@ -7,14 +8,14 @@ namespace PgAutoFailover.Monitor.Messaging;
 /// A keeper's <c>LastError</c> is kept with its liveness (not as a stream event); the monitor says in its own
 /// log when it changes, so an operator watching the monitor sees a stuck transition without reading the keeper's log.
 /// </summary>
-public static class KeeperErrors
+public static partial class KeeperErrors
 {
-    /// <summary>Logs a warning when node <paramref name="nodeId"/>'s keeper error differs between the two states, and an information when it cleared.</summary>
+    /// <summary>Logs a warning when node <paramref name="nodeId"/>'s keeper error differs between the two states (in more than its numbers), and an information when it cleared.</summary>
     public static void LogChange(ILogger logger, GroupState before, GroupState after, long nodeId)
     {
         if (after.Find(nodeId) is not { } node) return;
         var previous = before.Find(nodeId)?.LastError;
-        if (node.LastError == previous) return;
+        if (SameFailure(node.LastError, previous)) return;
         if (node.LastError is { } error)
         {
             logger.LogWarning("Keeper of node {NodeId} \"{NodeName}\" in {Formation}/{GroupId} reports an error in state {ReportedState} (goal {GoalState}): {LastError}",
@@ -27,4 +28,15 @@ public static class KeeperErrors
                 nodeId, node.Name, after.Settings.Formation, after.Settings.GroupId, previous);
         }
     }
+
+    /// <summary>
+    /// Equal but for their numbers. A failing step retried every cycle quotes its tool's output, with fresh
+    /// timestamps and PIDs each time ("2026-11-26 02:33:12.123 UTC [4711] FATAL: ..."): that is one failure,
+    /// worth one warning, not a warning a second. The state always shows the latest text.
+    /// </summary>
+    private static bool SameFailure(string? a, string? b) =>
+        a is null || b is null ? a == b : Numbers().Replace(a, "0") == Numbers().Replace(b, "0");
+
+    [GeneratedRegex(@"\d+")]
+    private static partial Regex Numbers();
 }
