@@ -159,6 +159,28 @@ public class OperatorRuleTests
     }
 
     [Fact]
+    public void API_FAILOVER_FRESH_maintenance_of_the_primary_needs_both_keepers_reporting()
+    {
+        // Two nodes: the silent standby would get prepare_promotion late while the primary stops.
+        var g = new G().Node(1, Primary).Node(2, Secondary).With(2, n => n with { LastReportAt = G.Now - TimeSpan.FromSeconds(12) });
+        g.Do(new EnableMaintenanceCommand(1)).Refused(RefusalKind.CommandRefused,
+            "cannot start maintenance on node 1 \"node_1\" (localhost:5401): standby node 2 \"node_2\" (localhost:5402) has not reported for 12 s; retry when it is healthy");
+        g.Report(2);
+        g.With(1, n => n with { LastReportAt = G.Now - TimeSpan.FromSeconds(5) }).Do(new EnableMaintenanceCommand(1)).Refused(RefusalKind.CommandRefused,
+            "cannot start maintenance on node 1 \"node_1\" (localhost:5401): it has not reported for 5 s; retry when it is healthy");
+        g.Report(1);
+        g.Do(new EnableMaintenanceCommand(1)).Assigns(("API-START-MAINTENANCE", 1, PrepareMaintenance), ("API-START-MAINTENANCE", 2, PreparePromotion));
+
+        // Three nodes: one reporting healthy candidate is enough.
+        var silent = TimeSpan.FromSeconds(4);
+        var three = new G().Node(1, Primary).Node(2, Secondary).Node(3, Secondary)
+            .With(2, n => n with { LastReportAt = G.Now - silent }).With(3, n => n with { LastReportAt = G.Now - silent });
+        three.Do(new EnableMaintenanceCommand(1)).Refused(RefusalKind.CommandRefused, "no healthy candidate has reported in the last 3 s");
+        three.Report(3);
+        Assert.True(three.Do(new EnableMaintenanceCommand(1)).Accepted);
+    }
+
+    [Fact]
     public void API_START_MAINTENANCE_is_idempotent_and_refuses_other_states()
     {
         new G().Node(1, Primary).Node(2, Maintenance).Do(new EnableMaintenanceCommand(2)).AssignsNothing();

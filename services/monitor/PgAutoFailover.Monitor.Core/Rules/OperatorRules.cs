@@ -93,9 +93,11 @@ internal static class OperatorRules
     }
 
     /// <summary>"node 2 … has not reported for 12 s" (or "has never reported").</summary>
-    private static string Silence(DecisionContext ctx, MonitorNode n) => n.LastReportAt is { } at
-        ? $"{n.Label} has not reported for {(ctx.Now - at).TotalSeconds:0} s"
-        : $"{n.Label} has never reported";
+    private static string Silence(DecisionContext ctx, MonitorNode n) => $"{n.Label} {SilentFor(ctx, n)}";
+
+    private static string SilentFor(DecisionContext ctx, MonitorNode n) => n.LastReportAt is { } at
+        ? $"has not reported for {(ctx.Now - at).TotalSeconds:0} s"
+        : "has never reported";
 
     // ---- perform_promotion ------------------------------------------------------------------------
 
@@ -141,6 +143,15 @@ internal static class OperatorRules
             var candidates = ctx.HealthyCandidates(ctx.Others(node)).Count();
             if (candidates == 0)
                 return Refuse($"cannot start maintenance on {node.Label}: not currently possible with 0 candidate nodes");
+            // API-FAILOVER-FRESH, as for a switchover: the primary drains and a candidate is promoted, so both keepers
+            // must be listening (with two nodes the only other node gets prepare_promotion, silent or not).
+            var others = ctx.Others(node).ToList();
+            if (!ctx.HealthyCandidates(others).Any(ctx.Reporting))
+                return Refuse(ctx.N == 2
+                    ? $"cannot start maintenance on {node.Label}: standby {Silence(ctx, others[0])}; retry when it is healthy"
+                    : $"cannot start maintenance on {node.Label}: no healthy candidate has reported in the last {ctx.Options.KeeperSilenceTimeout.TotalSeconds:0.#} s; retry when one is healthy");
+            if (!ctx.Reporting(node))
+                return Refuse($"cannot start maintenance on {node.Label}: it {SilentFor(ctx, node)}; retry when it is healthy");
             ctx.BeginFailover(node, $"maintenance of {node.Label}", planned: true);
             ctx.Assign(nodeId, PrepareMaintenance, "API-START-MAINTENANCE", "operator enabled maintenance");
             if (ctx.N == 2)
