@@ -47,7 +47,7 @@ public sealed class BootstrapTests(RabbitMqFixture broker) : IClassFixture<Rabbi
             Assert.True(report.PgIsRunning);
             Assert.Equal("sync", report.ReplicationState);
             Assert.True(report.Lsn > 0);
-            Assert.True(group.Monitor.LastReport(sid)!.Timeline >= 1);
+            await Eventually.TrueAsync(() => Task.FromResult(group.Monitor.LastReport(sid)!.Timeline >= 1), "the streaming standby's timeline");
         });
     }
 }

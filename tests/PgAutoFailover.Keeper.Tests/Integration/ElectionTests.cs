@@ -38,6 +38,9 @@ public sealed class ElectionTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             await monitor.WaitForStateAsync(bid, NodeState.ReportLsn);
             Assert.True(await b.IsInRecoveryAsync());
             Assert.Null(await b.ScalarAsync<string>("SELECT status FROM pg_stat_wal_receiver"));
+            // No WAL receiver: the timeline is unknown (0, the monitor keeps the last one), not the last restartpoint's.
+            await Eventually.TrueAsync(() => Task.FromResult(monitor.LastReport(bid) is { CurrentState: NodeState.ReportLsn, Timeline: 0 }),
+                "B's report_lsn report with timeline 0");
             await a.ExecuteAsync("INSERT INTO t VALUES (2)");
             await Eventually.TrueAsync(async () => await c.CountAsync("SELECT count(*) FROM t") == 2, "row 2 on C");
             Assert.Equal(1L, await b.ScalarAsync<long>("SELECT count(*) FROM t"));

@@ -210,3 +210,13 @@ public sealed class ConfigReloadTests
         Assert.False(Assert.Single(changes).Reloadable);
     }
 }
+
+public sealed class ReportedTimelineTests
+{
+    [Theory]
+    [InlineData(false, 0, 3, 3)] // primary: its checkpoint's timeline
+    [InlineData(true, 3, 2, 3)]  // streaming standby: the receiver's, though its last restartpoint is a timeline behind
+    [InlineData(true, 0, 2, 0)]  // standby without a receiver (primary gone, report_lsn): unknown, never the stale checkpoint's
+    public void A_standby_reports_its_receivers_timeline_or_none(bool inRecovery, int received, int checkpoint, int reported) =>
+        Assert.Equal(reported, PgAutoFailover.Keeper.Postgres.PgSql.ReportedTimeline(inRecovery, received, checkpoint));
+}

@@ -82,8 +82,17 @@ public sealed class PgSql(PostgresServer server)
         var best = standbys.Select(s => s.SyncState).OrderBy(Rank).FirstOrDefault() ?? "";
         // A standby says whether its WAL receiver streams: the monitor's lease wait starts when it stops.
         var replicationState = inRecovery ? wrStatus == "streaming" ? "streaming" : "disconnected" : best;
-        return new PgObservation(true, inRecovery, lsn, inRecovery && wrTli > 0 ? wrTli : tli, replicationState, wrStatus, wrTli, ssn, standbys);
+        return new PgObservation(true, inRecovery, lsn, ReportedTimeline(inRecovery, wrTli, tli), replicationState, wrStatus, wrTli, ssn, standbys);
     }
+
+    /// <summary>
+    /// Spec §3.2: a primary reports the timeline of its last checkpoint, a standby the WAL receiver's <c>received_tli</c>,
+    /// and 0 (unknown: the monitor keeps the last one) when no receiver runs. Not the standby's checkpoint timeline: its
+    /// last restartpoint can predate a timeline switch by minutes, and a standby that lost its primary (the election's
+    /// moment) would look a timeline behind and lose to a less advanced node (seen on a live cluster: 2 instead of 3).
+    /// </summary>
+    public static int ReportedTimeline(bool inRecovery, int receivedTimeline, int checkpointTimeline) =>
+        inRecovery ? receivedTimeline : checkpointTimeline;
 
     private static int Rank(string syncState) => syncState switch { "quorum" => 0, "sync" => 1, "potential" => 2, "async" => 3, _ => 4 };
 
