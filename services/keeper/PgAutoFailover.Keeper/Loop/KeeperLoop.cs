@@ -524,6 +524,7 @@ public sealed class KeeperLoop(
                     ignored.Name, ignored.Old, ignored.New);
             }
             var (priority, quorum) = (options.CandidatePriority, options.ReplicationQuorum);
+            var (name, host) = (options.Name, options.Host);
             ConfigReload.Apply(options, configured, changes);
             foreach (var applied in changes.Where(c => c.Reloadable))
             {
@@ -539,7 +540,13 @@ public sealed class KeeperLoop(
             {
                 options.ReplicationQuorum = quorum;
             }
-            if (changes.Any(c => c.Name is nameof(KeeperOptions.GroupHosts) or nameof(KeeperOptions.HealthCheckHosts)))
+            var hostTaken = options.Host != host;
+            if ((name != options.Name || hostTaken || configured.Port != options.Port)
+                && !await UpdateMetadataAsync(name, host, configured.Port, ct))
+            {
+                (options.Name, options.Host, hostTaken) = (name, host, false);
+            }
+            if (hostTaken || changes.Any(c => c.Name is nameof(KeeperOptions.GroupHosts) or nameof(KeeperOptions.HealthCheckHosts)))
             {
                 await _act.WaitAsync(ct); // not in the middle of a clone that replaces PGDATA
                 try
@@ -565,6 +572,35 @@ public sealed class KeeperLoop(
         {
             _reload.Release();
         }
+    }
+
+    /// <summary>
+    /// Spec §3.3 step 2: a renamed or re-addressed node tells the monitor (update_node_metadata), which checks the
+    /// name and address are free and publishes the new topology. <see cref="KeeperOptions.Name"/> and
+    /// <see cref="KeeperOptions.Host"/> already hold the new values, <paramref name="port"/> is the configured one;
+    /// false when the monitor did not take them (the caller keeps the old ones, a later reload tries again).
+    /// </summary>
+    private async Task<bool> UpdateMetadataAsync(string? oldName, string oldHost, int port, CancellationToken ct)
+    {
+        var state = State;
+        var request = new UpdateNodeMetadata(state.Formation, state.GroupId, state.NodeId,
+            options.Name != oldName ? options.Name : null, options.Host != oldHost ? options.Host : null, port != options.Port ? port : null);
+        if (!await TellMonitorAsync("name, host and port", $"\"{options.Name ?? state.NodeName}\" ({options.Host}:{port})",
+                () => monitor.UpdateNodeMetadataAsync(request, ct)))
+        {
+            return false;
+        }
+        if (request.Name is { } renamed)
+        {
+            lock (_gate) { _state = _state with { NodeName = renamed }; Save(_state); }
+        }
+        if (request.Port is { } announced)
+        {
+            logger.LogWarning("The monitor now gives port {NewPort} to peers and applications, but PostgreSQL still listens on port {Port}: " +
+                              "the keeper does not restart it; stop PostgreSQL and restart the keeper, which starts it on port {NewPort}",
+                announced, options.Port, announced);
+        }
+        return true;
     }
 
     private async Task<bool> TellMonitorAsync<T>(string what, T value, Func<Task<string>> request)
