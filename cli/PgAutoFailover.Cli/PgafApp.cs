@@ -351,12 +351,14 @@ public static class PgafApp
             var host = new Option<string?>("--hostname") { Description = "New host name or address that peers and applications use" };
             var port = new Option<int?>("--pgport")
             {
-                Description = "New PostgreSQL port, 1..65535 (the monitor only records it: restart PostgreSQL and its keeper on that port yourself)",
+                Description = "New PostgreSQL port, 1..65535 (the monitor only records it: restart PostgreSQL and its keeper on that port yourself; " +
+                              "until then the node fails its probes)",
             };
             var json = new Option<bool>("--json") { Description = "Print the node's name, host and port as the monitor now holds them, as JSON" };
             var command = new Command("metadata",
                 "Rename or re-address a node on the monitor; give at least one of --name, --hostname, --pgport (the others stay unchanged). " +
-                "Change the keeper's settings to match (or change them and send the keeper SIGHUP, which does both)")
+                "Change the keeper's settings to match (for a name or host, changing them and sending the keeper SIGHUP does both; " +
+                "a new port needs PostgreSQL and its keeper restarted on it, after a switchover on a primary)")
             {
                 formation, nodeId, name, host, port, json,
             };

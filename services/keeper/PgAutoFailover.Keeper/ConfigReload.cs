@@ -16,9 +16,10 @@ public sealed record SettingChange(string Name, string Old, string New, bool Rel
 /// What SIGHUP may change in a running keeper (spec §3.3 step 2). Timeouts, the loop period, the base-backup
 /// rate and the damping limits take effect at their next use; the group and health-check hosts rewrite pg_hba
 /// and reload PostgreSQL; candidate priority and replication quorum are sent to the monitor, which holds them.
-/// The node's name, host and port are sent to the monitor too (update_node_metadata); the port is only announced
-/// (<see cref="AnnouncedOnly"/>): PostgreSQL listens where it was started until the operator restarts it.
-/// Everything else (formation, group and node id, listen addresses, data and state directories, binaries,
+/// The node's name and host are sent to the monitor too (update_node_metadata). Not the port: PostgreSQL listens
+/// where it was started, and a monitor told of a port nobody listens on yet would see the node fail its probes
+/// (a primary would be failed over). Everything else (port, formation, group and node id, listen addresses, data
+/// and state directories, binaries,
 /// authentication, PostgreSQL command-line settings, and the fencing period and timeout the monitor's lease margin
 /// is computed from) needs a restart and is only reported.
 /// </summary>
@@ -33,14 +34,8 @@ public static class ConfigReload
         nameof(KeeperOptions.PostgresRestartFailureTimeout), nameof(KeeperOptions.PostgresRestartFailureMaxRetries),
         nameof(KeeperOptions.GroupHosts), nameof(KeeperOptions.HealthCheckHosts),
         nameof(KeeperOptions.CandidatePriority), nameof(KeeperOptions.ReplicationQuorum),
-        nameof(KeeperOptions.Name), nameof(KeeperOptions.Host), nameof(KeeperOptions.Port),
+        nameof(KeeperOptions.Name), nameof(KeeperOptions.Host),
     };
-
-    /// <summary>
-    /// Reloadable settings that <see cref="Apply"/> does not copy: the keeper tells the monitor, but goes on
-    /// driving PostgreSQL on the port it runs on (connecting to the new one would find nobody there).
-    /// </summary>
-    public static readonly IReadOnlySet<string> AnnouncedOnly = new HashSet<string>(StringComparer.Ordinal) { nameof(KeeperOptions.Port) };
 
     private static readonly PropertyInfo[] Settings = typeof(KeeperOptions)
         .GetProperties(BindingFlags.Public | BindingFlags.Instance)
@@ -59,7 +54,7 @@ public static class ConfigReload
     /// <summary>Copies the reloadable settings among <paramref name="changes"/> from <paramref name="configured"/> into <paramref name="live"/>.</summary>
     public static void Apply(KeeperOptions live, KeeperOptions configured, IEnumerable<SettingChange> changes)
     {
-        foreach (var change in changes.Where(c => c.Reloadable && !AnnouncedOnly.Contains(c.Name)))
+        foreach (var change in changes.Where(c => c.Reloadable))
         {
             var property = Settings.Single(p => p.Name == change.Name);
             property.SetValue(live, property.GetValue(configured));

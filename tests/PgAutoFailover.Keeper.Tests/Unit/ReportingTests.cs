@@ -179,7 +179,7 @@ public sealed class ConfigReloadTests
         Assert.Equal(
             new Dictionary<string, (string, string, bool)>
             {
-                ["Port"] = ("5432", "5433", true),
+                ["Port"] = ("5432", "5433", false),
                 ["Host"] = ("127.0.0.1", "10.0.0.9", true),
                 ["Formation"] = ("default", "other", false),
                 ["Name"] = ("", "east", true),
@@ -194,7 +194,7 @@ public sealed class ConfigReloadTests
         Assert.Equal(70, live.CandidatePriority);
         Assert.Equal(["10.0.0.1", "10.0.0.2"], live.GroupHosts);
         Assert.Equal(("east", "10.0.0.9", "default"), (live.Name, live.Host, live.Formation));
-        // The port is announced to the monitor, never taken: PostgreSQL runs where it was started.
+        // The port needs a restart: PostgreSQL runs where it was started.
         Assert.Equal(5432, live.Port);
         Assert.Equal(["Formation", "Port"], ConfigReload.Diff(live, configured).Select(c => c.Name).Order());
     }

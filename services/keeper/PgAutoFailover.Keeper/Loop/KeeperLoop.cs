@@ -523,6 +523,11 @@ public sealed class KeeperLoop(
                 logger.LogWarning("Configuration reloaded: {Setting} changed from {Old} to {New}, which needs a restart of the keeper: ignored",
                     ignored.Name, ignored.Old, ignored.New);
             }
+            if (configured.Port != options.Port)
+            {
+                logger.LogWarning("To move node {NodeId} to port {NewPort}: on a primary switch over first, tell the monitor (pgaf set node metadata --pgport), " +
+                                  "then stop PostgreSQL and restart the keeper, which starts it on the new port", State.NodeId, configured.Port);
+            }
             var (priority, quorum) = (options.CandidatePriority, options.ReplicationQuorum);
             var (name, host) = (options.Name, options.Host);
             ConfigReload.Apply(options, configured, changes);
@@ -541,8 +546,7 @@ public sealed class KeeperLoop(
                 options.ReplicationQuorum = quorum;
             }
             var hostTaken = options.Host != host;
-            if ((name != options.Name || hostTaken || configured.Port != options.Port)
-                && !await UpdateMetadataAsync(name, host, configured.Port, ct))
+            if ((name != options.Name || hostTaken) && !await UpdateMetadataAsync(name, host, ct))
             {
                 (options.Name, options.Host, hostTaken) = (name, host, false);
             }
@@ -577,15 +581,15 @@ public sealed class KeeperLoop(
     /// <summary>
     /// Spec §3.3 step 2: a renamed or re-addressed node tells the monitor (update_node_metadata), which checks the
     /// name and address are free and publishes the new topology. <see cref="KeeperOptions.Name"/> and
-    /// <see cref="KeeperOptions.Host"/> already hold the new values, <paramref name="port"/> is the configured one;
-    /// false when the monitor did not take them (the caller keeps the old ones, a later reload tries again).
+    /// <see cref="KeeperOptions.Host"/> already hold the new values; false when the monitor did not take them (the
+    /// caller keeps the old ones, a later reload tries again).
     /// </summary>
-    private async Task<bool> UpdateMetadataAsync(string? oldName, string oldHost, int port, CancellationToken ct)
+    private async Task<bool> UpdateMetadataAsync(string? oldName, string oldHost, CancellationToken ct)
     {
         var state = State;
         var request = new UpdateNodeMetadata(state.Formation, state.GroupId, state.NodeId,
-            options.Name != oldName ? options.Name : null, options.Host != oldHost ? options.Host : null, port != options.Port ? port : null);
-        if (!await TellMonitorAsync("name, host and port", $"\"{options.Name ?? state.NodeName}\" ({options.Host}:{port})",
+            options.Name != oldName ? options.Name : null, options.Host != oldHost ? options.Host : null);
+        if (!await TellMonitorAsync("name and host", $"\"{options.Name ?? state.NodeName}\" ({options.Host})",
                 () => monitor.UpdateNodeMetadataAsync(request, ct)))
         {
             return false;
@@ -593,12 +597,6 @@ public sealed class KeeperLoop(
         if (request.Name is { } renamed)
         {
             lock (_gate) { _state = _state with { NodeName = renamed }; Save(_state); }
-        }
-        if (request.Port is { } announced)
-        {
-            logger.LogWarning("The monitor now gives port {NewPort} to peers and applications, but PostgreSQL still listens on port {Port}: " +
-                              "the keeper does not restart it; stop PostgreSQL and restart the keeper, which starts it on port {NewPort}",
-                announced, options.Port, announced);
         }
         return true;
     }
