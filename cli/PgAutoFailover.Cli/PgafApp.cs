@@ -95,7 +95,7 @@ public static class PgafApp
             root.Subcommands.Add(new Command("disable", "Disable a feature") { Maintenance(enable: false) });
             root.Subcommands.Add(new Command("set", "Change a setting")
             {
-                new Command("node", "Change a node's setting") { SetCandidatePriority(), SetReplicationQuorum() },
+                new Command("node", "Change a node's setting") { SetCandidatePriority(), SetReplicationQuorum(), SetNodeMetadata() },
                 new Command("formation", "Change a formation's setting") { SetNumberSyncStandbys() },
             });
             root.Subcommands.Add(Watch());
@@ -340,6 +340,53 @@ public static class PgafApp
                 new SetReplicationQuorum(FormationName(p.GetValue(formation)), NodeId(p.GetValue(nodeId)), Boolean(p.GetValue(value))), ct),
                 validate: p => (NodeId(p.GetValue(nodeId)), Boolean(p.GetValue(value))));
             return command;
+        }
+
+        private Command SetNodeMetadata()
+        {
+            var formation = FormationOption();
+            var nodeId = NodeIdOption("Id of the node");
+            nodeId.Required = true;
+            var name = new Option<string?>("--name") { Description = "New node name, unique in the formation" };
+            var host = new Option<string?>("--hostname") { Description = "New host name or address that peers and applications use" };
+            var port = new Option<int?>("--pgport")
+            {
+                Description = "New PostgreSQL port, 1..65535 (the monitor only records it: restart PostgreSQL and its keeper on that port yourself; " +
+                              "until then the node fails its probes)",
+            };
+            var json = new Option<bool>("--json") { Description = "Print the node's name, host and port as the monitor now holds them, as JSON" };
+            var command = new Command("metadata",
+                "Rename or re-address a node on the monitor; give at least one of --name, --hostname, --pgport (the others stay unchanged). " +
+                "Change the keeper's settings to match (for a name or host, changing them and sending the keeper SIGHUP does both; " +
+                "a new port needs PostgreSQL and its keeper restarted on it, after a switchover on a primary)")
+            {
+                formation, nodeId, name, host, port, json,
+            };
+            command.SetAction((p, ct) => Guard(async () =>
+            {
+                var request = Metadata(FormationName(p.GetValue(formation)), NodeId(p.GetValue(nodeId)), p.GetValue(name), p.GetValue(host), p.GetValue(port));
+                Timeout(p);
+                await using var monitor = await ConnectAsync(p, ct);
+                var message = await monitor.CommandAsync(request, ct);
+                if (!p.GetValue(json))
+                {
+                    await WriteAsync(string.IsNullOrWhiteSpace(message) ? "done\n" : message.TrimEnd() + "\n");
+                    return ExitCodes.Ok;
+                }
+                var state = await monitor.QueryAsync<GetFormationState, FormationState>(new GetFormationState(request.Formation), ct);
+                await WriteAsync(Json(MetadataView.Json(request, state, message)));
+                return ExitCodes.Ok;
+            }, ct));
+            return command;
+        }
+
+        private static UpdateNodeMetadata Metadata(string formation, long nodeId, string? name, string? host, int? port)
+        {
+            if (name is null && host is null && port is null) throw Usage("give at least one of --name, --hostname, --pgport");
+            if (name is not null && string.IsNullOrWhiteSpace(name)) throw Usage("--name must not be empty");
+            if (host is not null && string.IsNullOrWhiteSpace(host)) throw Usage("--hostname must not be empty");
+            if (port is < 1 or > 65535) throw Usage($"--pgport must be between 1 and 65535, got {port}");
+            return new UpdateNodeMetadata(formation, null, nodeId, name?.Trim(), host?.Trim(), port);
         }
 
         private Command SetNumberSyncStandbys()

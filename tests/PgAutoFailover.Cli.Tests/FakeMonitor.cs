@@ -96,6 +96,26 @@ public sealed class FakeMonitor : IAsyncLifetime
                 endpoint.Handler<DisableMaintenance>(context => Succeed(context, context.Message.Formation, $"node {context.Message.NodeId} leaves maintenance"));
                 endpoint.Handler<SetCandidatePriority>(context => Succeed(context, context.Message.Formation, $"candidate priority of node {context.Message.NodeId} is now {context.Message.CandidatePriority}"));
                 endpoint.Handler<SetReplicationQuorum>(context => Succeed(context, context.Message.Formation, $"replication quorum of node {context.Message.NodeId} is now {context.Message.ReplicationQuorum}"));
+                endpoint.Handler<UpdateNodeMetadata>(context =>
+                {
+                    var m = context.Message;
+                    if (m.Name == "node1")
+                    {
+                        Received.Enqueue(m);
+                        return context.RespondAsync(new OperatorCommandRefused(m.Formation, $"cannot rename node {m.NodeId}: node 1 is already named \"node1\" in formation {m.Formation}"));
+                    }
+                    // Like the monitor: show state lists the node with its new name and address afterwards.
+                    var before = _states.TryGetValue(m.Formation, out var known) ? known : State(m.Formation);
+                    _states[m.Formation] = before with
+                    {
+                        Nodes = [.. before.Nodes.Select(n => n.Node.NodeId != m.NodeId ? n : n with
+                        {
+                            Node = n.Node with { NodeName = m.Name ?? n.Node.NodeName, Host = m.Host ?? n.Node.Host, Port = m.Port ?? n.Node.Port },
+                        })],
+                    };
+                    var node = _states[m.Formation].Nodes.Single(n => n.Node.NodeId == m.NodeId).Node;
+                    return Succeed(context, m.Formation, $"node {m.NodeId} \"{node.NodeName}\" ({node.Host}:{node.Port}) updated");
+                });
                 endpoint.Handler<SetNumberSyncStandbys>(context => Succeed(context, context.Message.Formation, $"number_sync_standbys is now {context.Message.NumberSyncStandbys}"));
             });
         });

@@ -145,6 +145,58 @@ public sealed class MonitorCommandTests(FakeMonitor monitor) : IClassFixture<Fak
     }
 
     [Fact]
+    public async Task Set_node_metadata_sends_only_the_given_fields_and_prints_the_monitors_answer()
+    {
+        var renamed = await Pgaf("set", "node", "metadata", "--formation", "meta-text", "--node-id", "2", "--name", " east ", "--pgport", "6002");
+
+        Assert.True(renamed.ExitCode == 0, renamed.ToString());
+        Assert.Equal("node 2 \"east\" (localhost:6002) updated\n", renamed.Stdout);
+        var sent = Assert.Single(monitor.ReceivedOf<UpdateNodeMetadata>(), m => m.Formation == "meta-text");
+        Assert.Equal(new UpdateNodeMetadata("meta-text", null, 2, "east", null, 6002), sent);
+    }
+
+    [Fact]
+    public async Task Set_node_metadata_json_shows_the_node_as_the_monitor_now_holds_it()
+    {
+        var result = await Pgaf("set", "node", "metadata", "--formation", "meta-json", "--node-id", "2", "--hostname", "10.0.0.2", "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = JsonDocument.Parse(result.Stdout);
+        var root = json.RootElement;
+        Assert.Equal(("meta-json", 2L, "node2", "10.0.0.2", 5502), (root.GetProperty("formation").GetString(), root.GetProperty("node_id").GetInt64(),
+            root.GetProperty("nodename").GetString(), root.GetProperty("nodehost").GetString(), root.GetProperty("nodeport").GetInt32()));
+        Assert.Equal("node 2 \"node2\" (10.0.0.2:5502) updated", root.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Set_node_metadata_rejects_bad_arguments_in_one_line_without_sending_and_reports_a_refusal()
+    {
+        foreach (var (args, error) in new[]
+                 {
+                     (new[] { "--node-id", "2" }, "pgaf: give at least one of --name, --hostname, --pgport"),
+                     (["--node-id", "2", "--name", " "], "pgaf: --name must not be empty"),
+                     (["--node-id", "2", "--hostname", ""], "pgaf: --hostname must not be empty"),
+                     (["--node-id", "2", "--pgport", "70000"], "pgaf: --pgport must be between 1 and 65535, got 70000"),
+                     (["--node-id", "0", "--name", "x"], "pgaf: --node-id must be a positive node id, got 0"),
+                 })
+        {
+            var bad = await Pgaf(["set", "node", "metadata", "--formation", "meta-bad", .. args]);
+            Assert.Equal(1, bad.ExitCode);
+            Assert.Equal(error, CliRun.SingleErrorLine(bad));
+        }
+        Assert.DoesNotContain(monitor.ReceivedOf<UpdateNodeMetadata>(), m => m.Formation == "meta-bad");
+
+        var noNode = await Pgaf("set", "node", "metadata", "--formation", "meta-bad", "--name", "x");
+        Assert.Equal(1, noNode.ExitCode);
+        Assert.Contains("--node-id", CliRun.SingleErrorLine(noNode));
+
+        var refused = await Pgaf("set", "node", "metadata", "--formation", "meta-taken", "--node-id", "2", "--name", "node1");
+        Assert.Equal(3, refused.ExitCode);
+        Assert.Equal("pgaf: cannot rename node 2: node 1 is already named \"node1\" in formation meta-taken", CliRun.SingleErrorLine(refused));
+        Assert.Contains(monitor.ReceivedOf<UpdateNodeMetadata>(), m => m.Formation == "meta-taken");
+    }
+
+    [Fact]
     public async Task Replication_quorum_takes_true_or_false()
     {
         var good = await Pgaf("set", "node", "replication-quorum", "--node-id", "7", "false");

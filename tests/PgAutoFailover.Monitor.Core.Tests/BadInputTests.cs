@@ -83,7 +83,7 @@ public class BadInputTests
         foreach (var command in new Trigger[]
                  {
                      new PromotionCommand(8), new EnableMaintenanceCommand(8), new DisableMaintenanceCommand(8),
-                     new SetCandidatePriorityCommand(8, 10), new SetReplicationQuorumCommand(8, false), new DropNodeCommand(8),
+                     new SetCandidatePriorityCommand(8, 10), new SetReplicationQuorumCommand(8, false), new DropNodeCommand(8), new UpdateNodeMetadataCommand(8, "x"),
                  })
         {
             g.Do(command).Refused(RefusalKind.UnknownNode, "node 8");

@@ -30,11 +30,13 @@ public class ProjectionAndSnapshotTests
         Apply(new ReportTrigger(1, NodeState.Single, true, 1, 100, "", 2));
         Apply(new ProbeTrigger(2, false, "x"));
         Apply(new SetCandidatePriorityCommand(2, 70));
+        Apply(new UpdateNodeMetadataCommand(2, "renamed", "h2", 6002));
 
         var rebuilt = GroupProjection.Rebuild(events);
         Assert.Equal(c.State.Settings, rebuilt.Settings);
         Assert.Equal(c.State.AllNodes.Values, rebuilt.AllNodes.Values);
         Assert.Equal(c.State.Failover, rebuilt.Failover);
+        Assert.Equal(("renamed", "h2", 6002), (rebuilt[2].Name, rebuilt[2].Host, rebuilt[2].Port));
     }
 
     [Fact]

@@ -16,9 +16,12 @@ public sealed record SettingChange(string Name, string Old, string New, bool Rel
 /// What SIGHUP may change in a running keeper (spec §3.3 step 2). Timeouts, the loop period, the base-backup
 /// rate and the damping limits take effect at their next use; the group and health-check hosts rewrite pg_hba
 /// and reload PostgreSQL; candidate priority and replication quorum are sent to the monitor, which holds them.
-/// Everything else (identity, addresses, data and state directories, binaries, authentication, PostgreSQL
-/// command-line settings, and the fencing period and timeout the monitor's lease margin is computed from)
-/// needs a restart and is only reported.
+/// The node's name and host are sent to the monitor too (update_node_metadata). Not the port: PostgreSQL listens
+/// where it was started, and a monitor told of a port nobody listens on yet would see the node fail its probes
+/// (a primary would be failed over). Everything else (port, formation, group and node id, listen addresses, data
+/// and state directories, binaries,
+/// authentication, PostgreSQL command-line settings, and the fencing period and timeout the monitor's lease margin
+/// is computed from) needs a restart and is only reported.
 /// </summary>
 public static class ConfigReload
 {
@@ -31,6 +34,7 @@ public static class ConfigReload
         nameof(KeeperOptions.PostgresRestartFailureTimeout), nameof(KeeperOptions.PostgresRestartFailureMaxRetries),
         nameof(KeeperOptions.GroupHosts), nameof(KeeperOptions.HealthCheckHosts),
         nameof(KeeperOptions.CandidatePriority), nameof(KeeperOptions.ReplicationQuorum),
+        nameof(KeeperOptions.Name), nameof(KeeperOptions.Host),
     };
 
     private static readonly PropertyInfo[] Settings = typeof(KeeperOptions)

@@ -39,6 +39,7 @@ public static class KeeperService
             bus.AddRequestClient<ReportNodeState>();
             bus.AddRequestClient<SetCandidatePriority>();
             bus.AddRequestClient<SetReplicationQuorum>();
+            bus.AddRequestClient<UpdateNodeMetadata>();
         });
         builder.Services.Configure<MassTransit.MassTransitHostOptions>(o =>
         {

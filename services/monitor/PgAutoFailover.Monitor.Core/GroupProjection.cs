@@ -67,6 +67,7 @@ public static class GroupProjection
             LeaseReportSequence = Math.Max(n.LeaseReportSequence, l.ReportSequence),
         }),
         CandidatePriorityChanged c => Update(state, c.NodeId, n => n with { CandidatePriority = c.CandidatePriority }),
+        NodeMetadataChanged m => Update(state, m.NodeId, n => n with { Name = m.Name, Host = m.Host, Port = m.Port }),
         ReplicationQuorumChanged q => Update(state, q.NodeId, n => n with { ReplicationQuorum = q.ReplicationQuorum }),
         NumberSyncStandbysChanged s => state with { Settings = state.Settings with { NumberSyncStandbys = s.NumberSyncStandbys } },
         DatabaseNameAdopted d => state with { Settings = state.Settings with { DatabaseName = d.DatabaseName } },

@@ -72,5 +72,8 @@ public sealed record SetReplicationQuorumCommand(long NodeId, bool ReplicationQu
 /// <summary>set formation number-sync-standbys (§2.11).</summary>
 public sealed record SetNumberSyncStandbysCommand(int NumberSyncStandbys) : OperatorTrigger;
 
+/// <summary>set node metadata (update_node_metadata, §2.11): null leaves a field unchanged.</summary>
+public sealed record UpdateNodeMetadataCommand(long NodeId, string? Name = null, string? Host = null, int? Port = null) : OperatorTrigger;
+
 /// <summary>drop node (remove_node, §2.11).</summary>
 public sealed record DropNodeCommand(long NodeId, bool Force = false) : OperatorTrigger;

@@ -296,6 +296,48 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
         Assert.Contains("does not exist", Assert.IsType<OperatorCommandRefused>(missing).Reason);
     }
 
+    [Fact]
+    public async Task Update_node_metadata_renames_and_moves_a_node_for_state_topology_events_goals_and_the_directory()
+    {
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        var (a, b) = await BootstrapAsync(h);
+        var topologiesBefore = h.Published.Of<FormationTopologyChanged>().Count;
+
+        var moved = await h.RequestAsync<UpdateNodeMetadata, OperatorCommandSucceeded, OperatorCommandRefused>(
+            new UpdateNodeMetadata("default", 0, a.NodeId, Name: "east", Port: 7001));
+        Assert.Contains($"node {a.NodeId} \"east\" (127.0.0.1:7001) updated", Assert.IsType<OperatorCommandSucceeded>(moved).Message);
+
+        var state = await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState("default"));
+        var row = state.Nodes.Single(n => n.Node.NodeId == a.NodeId);
+        Assert.Equal(("east", "127.0.0.1", 7001, Primary), (row.Node.NodeName, row.Node.Host, row.Node.Port, row.GoalState));
+        await Eventually.TrueAsync(() => Task.FromResult(h.Published.Of<FormationTopologyChanged>().Skip(topologiesBefore)
+                .Any(t => t.Nodes.Any(n => n.Node.NodeId == a.NodeId && n.Node.NodeName == "east" && n.Node.Port == 7001))),
+            "a topology snapshot with the new name and port");
+        var events = await h.RequestAsync<GetEvents, FormationEvents>(new GetEvents("default", null, 50));
+        Assert.Contains(events.Events, e => e.NodeId == a.NodeId && e.Description == $"Updating metadata of node {a.NodeId}: \"a\" (127.0.0.1:6001) is now \"east\" (127.0.0.1:7001)");
+        // The standby's next reply names the primary at its new address.
+        var goal = Assert.IsType<NodeGoal>(await h.ReportAsync(b, Secondary, 500));
+        Assert.Equal(("east", 7001), (goal.Primary!.NodeName, goal.Primary.Port));
+
+        // Unchanged: accepted, no event.
+        var same = await h.RequestAsync<UpdateNodeMetadata, OperatorCommandSucceeded, OperatorCommandRefused>(
+            new UpdateNodeMetadata("default", null, a.NodeId, Name: "east"));
+        Assert.Contains("nothing changed", Assert.IsType<OperatorCommandSucceeded>(same).Message);
+
+        // Refusals: taken name, taken address (in another formation too), bad port, unknown node, wrong group.
+        Assert.IsType<OperatorCommandSucceeded>(await h.RequestAsync<CreateFormation, OperatorCommandSucceeded, OperatorCommandRefused>(new CreateFormation("analytics", "postgres", 0)));
+        var other = Assert.IsType<NodeRegistered>(await h.RegisterAsync("analytics", 6001, "c")).Node; // the address node a gave up is free
+        async Task<string> RefusedAsync(UpdateNodeMetadata m) =>
+            Assert.IsType<OperatorCommandRefused>(await h.RequestAsync<UpdateNodeMetadata, OperatorCommandSucceeded, OperatorCommandRefused>(m)).Reason;
+        Assert.Contains($"node {a.NodeId} is already named \"east\"", await RefusedAsync(new UpdateNodeMetadata("default", 0, b.NodeId, Name: "east")));
+        Assert.Contains($"node {other.NodeId} \"c\" of formation \"analytics\" is registered there",
+            await RefusedAsync(new UpdateNodeMetadata("default", 0, b.NodeId, Port: 6001)));
+        Assert.Contains("port 70000 is not between 1 and 65535", await RefusedAsync(new UpdateNodeMetadata("default", 0, b.NodeId, Port: 70000)));
+        Assert.Contains("node 4242 is not registered", await RefusedAsync(new UpdateNodeMetadata("default", 0, 4242, Name: "x")));
+        Assert.Contains("not group 3", await RefusedAsync(new UpdateNodeMetadata("default", 3, b.NodeId, Name: "x")));
+        Assert.Single(await h.StreamAsync("default"), e => e.Data is NodeMetadataChanged);
+    }
+
     /// <summary>Registers two nodes and plays their keepers until the group is primary + secondary.</summary>
     [Fact]
     public async Task Lease_renewals_older_than_the_latest_snapshot_are_deleted_and_a_restart_still_resumes()

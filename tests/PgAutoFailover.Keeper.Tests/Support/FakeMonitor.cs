@@ -32,7 +32,7 @@ public sealed class FakeMonitor : IAsyncDisposable
     /// <summary>UTC moment of the last reply that carried a lease, per node.</summary>
     public ConcurrentDictionary<long, DateTime> LastLeaseReply { get; } = new();
 
-    /// <summary>SetCandidatePriority / SetReplicationQuorum requests received (a keeper reloading its configuration).</summary>
+    /// <summary>SetCandidatePriority / SetReplicationQuorum / UpdateNodeMetadata requests received (a keeper reloading its configuration).</summary>
     public ConcurrentQueue<object> SettingRequests { get; } = new();
 
     /// <summary>
@@ -64,6 +64,7 @@ public sealed class FakeMonitor : IAsyncDisposable
                 e.Handler<ReportNodeState>(ctx => self!.OnReportAsync(ctx));
                 e.Handler<SetCandidatePriority>(ctx => self!.OnSettingAsync(ctx, ctx.Message.Formation));
                 e.Handler<SetReplicationQuorum>(ctx => self!.OnSettingAsync(ctx, ctx.Message.Formation));
+                e.Handler<UpdateNodeMetadata>(ctx => self!.OnMetadataAsync(ctx));
             });
         });
         self = new FakeMonitor(bus);
@@ -127,6 +128,23 @@ public sealed class FakeMonitor : IAsyncDisposable
     {
         SettingRequests.Enqueue(ctx.Message);
         await ctx.RespondAsync(new OperatorCommandSucceeded(formation, $"{typeof(T).Name} taken"));
+    }
+
+    /// <summary>
+    /// Like the monitor: a name starting with "taken" is refused; otherwise the node's address changes, so the other
+    /// nodes' goals name it there from their next report on.
+    /// </summary>
+    private async Task OnMetadataAsync(ConsumeContext<UpdateNodeMetadata> ctx)
+    {
+        var m = ctx.Message;
+        SettingRequests.Enqueue(m);
+        if (m.Name is { } name && name.StartsWith("taken", StringComparison.Ordinal) || !_nodes.TryGetValue(m.NodeId, out var node))
+        {
+            await ctx.RespondAsync(new OperatorCommandRefused(m.Formation, $"cannot rename node {m.NodeId}: node 9 is already named \"{m.Name}\" in formation {m.Formation}"));
+            return;
+        }
+        _nodes[m.NodeId] = node with { NodeName = m.Name ?? node.NodeName, Host = m.Host ?? node.Host, Port = m.Port ?? node.Port };
+        await ctx.RespondAsync(new OperatorCommandSucceeded(m.Formation, $"node {m.NodeId} updated"));
     }
 
     /// <summary>Assigns a goal and pushes it to the keeper's queue at once.</summary>

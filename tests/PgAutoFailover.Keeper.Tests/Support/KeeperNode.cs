@@ -75,6 +75,10 @@ public sealed class KeeperNode : IAsyncDisposable
         });
     }
 
+    /// <summary>Changes a setting of the running keeper's configuration, as an edited settings file would; SIGHUP is <see cref="KeeperLoop.ReloadAsync"/>.</summary>
+    public void Configure(string key, string? value) =>
+        (_host ?? throw new InvalidOperationException("keeper not running")).Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()[key] = value;
+
     /// <summary>Waits until the keeper has registered and knows its node id.</summary>
     public async Task<long> WaitRegisteredAsync() =>
         (await Eventually.ValueAsync(() => Task.FromResult(PersistedState is { NodeId: > 0 } s ? s : null), $"{Name} to register")).NodeId;

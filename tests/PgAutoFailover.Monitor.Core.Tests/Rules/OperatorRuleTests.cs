@@ -278,4 +278,64 @@ public class OperatorRuleTests
         Assert.Equal(10, g[3].CandidatePriority);
         g.Do(new SetNumberSyncStandbysCommand(0)).Refused(RefusalKind.CommandRefused, "a failover is in progress");
     }
+
+    [Fact]
+    public void API_UPDATE_NODE_METADATA_renames_and_moves_a_node_with_one_event_and_no_goal_change()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        var syncNames = Core.Rules.SyncStandbyNames.Compute(g.State);
+        var d = g.Do(new UpdateNodeMetadataCommand(1, Name: "east", Port: 6001));
+        d.AssignsNothing();
+        var changed = Assert.Single(d.Events.OfType<Core.Events.NodeMetadataChanged>());
+        Assert.Equal((1L, "east", "localhost", 6001, "node_1", "localhost", 5401), (changed.NodeId, changed.Name, changed.Host, changed.Port,
+            changed.PreviousName, changed.PreviousHost, changed.PreviousPort));
+        Assert.Equal(("east", "localhost", 6001), (g[1].Name, g[1].Host, g[1].Port));
+        Assert.Contains("node 1 \"east\" (localhost:6001) updated", Assert.Single(d.Notices));
+        // Standbys are named by node id in synchronous_standby_names: a rename does not change it.
+        Assert.Equal(syncNames, Core.Rules.SyncStandbyNames.Compute(g.State));
+        // The standby's goal names the primary at its new address.
+        Assert.Equal(("east", "localhost", 6001), MonitorCore.GoalFor(g.State, 2)!.Primary is { } p ? (p.NodeName, p.Host, p.Port) : default);
+
+        g.Do(new UpdateNodeMetadataCommand(2, Host: "10.0.0.2")).AssignsNothing();
+        Assert.Equal(("node_2", "10.0.0.2", 5402), (g[2].Name, g[2].Host, g[2].Port));
+    }
+
+    [Fact]
+    public void API_UPDATE_NODE_METADATA_that_changes_nothing_is_accepted_without_an_event()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        var d = g.Do(new UpdateNodeMetadataCommand(2, "node_2", "localhost", 5402));
+        d.AssignsNothing();
+        Assert.Empty(d.Events);
+        Assert.Contains("nothing changed", Assert.Single(d.Notices));
+        Assert.Empty(g.Do(new UpdateNodeMetadataCommand(2)).Events);
+    }
+
+    [Fact]
+    public void API_UPDATE_NODE_METADATA_refuses_in_one_line_why()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        g.Do(new UpdateNodeMetadataCommand(7, Name: "x")).Refused(RefusalKind.UnknownNode, "node 7 is not registered");
+        g.Do(new UpdateNodeMetadataCommand(2, Name: " ")).Refused(RefusalKind.CommandRefused, "node name must not be empty");
+        g.Do(new UpdateNodeMetadataCommand(2, Name: new string('n', 64))).Refused(RefusalKind.CommandRefused, "at most 63 characters");
+        g.Do(new UpdateNodeMetadataCommand(2, Host: "")).Refused(RefusalKind.CommandRefused, "host must not be empty");
+        g.Do(new UpdateNodeMetadataCommand(2, Port: 0)).Refused(RefusalKind.CommandRefused, "port 0 is not between 1 and 65535");
+        g.Do(new UpdateNodeMetadataCommand(2, Port: 65536)).Refused(RefusalKind.CommandRefused, "port 65536 is not between 1 and 65535");
+        g.Do(new UpdateNodeMetadataCommand(2, Name: "node_1")).Refused(RefusalKind.CommandRefused,
+            "cannot rename node 2 \"node_2\" (localhost:5402): node 1 is already named \"node_1\" in formation default");
+        g.Do(new UpdateNodeMetadataCommand(2, Port: 5401)).Refused(RefusalKind.CommandRefused,
+            "cannot move node 2 \"node_2\" (localhost:5402) to localhost:5401: node 1 \"node_1\" is registered there");
+        // A node being dropped is gone for the operator.
+        new G().Node(1, Primary).Node(2, Secondary, Dropped).Do(new UpdateNodeMetadataCommand(2, Name: "y")).Refused(RefusalKind.UnknownNode, "node 2");
+        Assert.Equal(("node_2", "localhost", 5402), (g[2].Name, g[2].Host, g[2].Port));
+    }
+
+    [Fact]
+    public void API_UPDATE_NODE_METADATA_may_take_a_name_or_address_a_node_gave_up_in_the_same_group()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        g.Do(new UpdateNodeMetadataCommand(1, Name: "old_one", Port: 6001)).AssignsNothing();
+        g.Do(new UpdateNodeMetadataCommand(2, Name: "node_1", Port: 5401)).AssignsNothing();
+        Assert.Equal(("node_1", 5401), (g[2].Name, g[2].Port));
+    }
 }

@@ -523,7 +523,13 @@ public sealed class KeeperLoop(
                 logger.LogWarning("Configuration reloaded: {Setting} changed from {Old} to {New}, which needs a restart of the keeper: ignored",
                     ignored.Name, ignored.Old, ignored.New);
             }
+            if (configured.Port != options.Port)
+            {
+                logger.LogWarning("To move node {NodeId} to port {NewPort}: on a primary switch over first, tell the monitor (pgaf set node metadata --pgport), " +
+                                  "then stop PostgreSQL and restart the keeper, which starts it on the new port", State.NodeId, configured.Port);
+            }
             var (priority, quorum) = (options.CandidatePriority, options.ReplicationQuorum);
+            var (name, host) = (options.Name, options.Host);
             ConfigReload.Apply(options, configured, changes);
             foreach (var applied in changes.Where(c => c.Reloadable))
             {
@@ -539,7 +545,12 @@ public sealed class KeeperLoop(
             {
                 options.ReplicationQuorum = quorum;
             }
-            if (changes.Any(c => c.Name is nameof(KeeperOptions.GroupHosts) or nameof(KeeperOptions.HealthCheckHosts)))
+            var hostTaken = options.Host != host;
+            if ((name != options.Name || hostTaken) && !await UpdateMetadataAsync(name, host, ct))
+            {
+                (options.Name, options.Host, hostTaken) = (name, host, false);
+            }
+            if (hostTaken || changes.Any(c => c.Name is nameof(KeeperOptions.GroupHosts) or nameof(KeeperOptions.HealthCheckHosts)))
             {
                 await _act.WaitAsync(ct); // not in the middle of a clone that replaces PGDATA
                 try
@@ -565,6 +576,29 @@ public sealed class KeeperLoop(
         {
             _reload.Release();
         }
+    }
+
+    /// <summary>
+    /// Spec §3.3 step 2: a renamed or re-addressed node tells the monitor (update_node_metadata), which checks the
+    /// name and address are free and publishes the new topology. <see cref="KeeperOptions.Name"/> and
+    /// <see cref="KeeperOptions.Host"/> already hold the new values; false when the monitor did not take them (the
+    /// caller keeps the old ones, a later reload tries again).
+    /// </summary>
+    private async Task<bool> UpdateMetadataAsync(string? oldName, string oldHost, CancellationToken ct)
+    {
+        var state = State;
+        var request = new UpdateNodeMetadata(state.Formation, state.GroupId, state.NodeId,
+            options.Name != oldName ? options.Name : null, options.Host != oldHost ? options.Host : null);
+        if (!await TellMonitorAsync("name and host", $"\"{options.Name ?? state.NodeName}\" ({options.Host})",
+                () => monitor.UpdateNodeMetadataAsync(request, ct)))
+        {
+            return false;
+        }
+        if (request.Name is { } renamed)
+        {
+            lock (_gate) { _state = _state with { NodeName = renamed }; Save(_state); }
+        }
+        return true;
     }
 
     private async Task<bool> TellMonitorAsync<T>(string what, T value, Func<Task<string>> request)

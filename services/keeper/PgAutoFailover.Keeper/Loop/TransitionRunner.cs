@@ -504,6 +504,10 @@ public sealed class TransitionRunner(
                 server.Files.SetStandbySignal(true); // never start a standby's data directory as a primary
                 await server.StartAsync(ct);
             }
+            else if (current is NodeState.Secondary or NodeState.CatchingUp && goal?.Primary is { } primary)
+            {
+                await FollowMovedPrimaryAsync(primary, goal.NodeId, ct);
+            }
         }
         else if (KeeperStates.MustBeStopped(current))
         {
@@ -513,6 +517,32 @@ public sealed class TransitionRunner(
                 await server.StopAsync(ct);
             }
         }
+    }
+
+    /// <summary>
+    /// A converged standby whose goal names the primary at another address than primary_conninfo (the primary was
+    /// re-addressed with update_node_metadata: none of this node's goals changed) follows it there. The slot is
+    /// ensured first, which also proves the primary answers at the new address: until the operator restarted it
+    /// there, the standby goes on streaming from the old one. PostgreSQL 13+ restarts the WAL receiver when a
+    /// reload changes primary_conninfo, so PostgreSQL is not restarted.
+    /// </summary>
+    private async Task FollowMovedPrimaryAsync(NodeAddress primary, long nodeId, CancellationToken ct)
+    {
+        var conninfo = Conninfo(primary, nodeId);
+        if (server.Files.ReadAutoConf("primary_conninfo") is not { } current || current == conninfo) return;
+        try
+        {
+            await PgSql.EnsureSlotOnUpstreamAsync(primary, secrets.ReplicationPassword, PgSql.SlotName(nodeId), ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new NotYetException($"the primary, node {primary.NodeId}, is not reachable at its new address {primary.Host}:{primary.Port} yet " +
+                                      $"(still streaming from the old one): {e.Message}");
+        }
+        ConfigureStandby(primary, nodeId, useSlot: true);
+        await sql.ExecuteAsync("SELECT pg_reload_conf()", ct);
+        logger.LogInformation("The primary, node {PrimaryId}, moved to {Host}:{Port}: primary_conninfo now points there (reloaded)",
+            primary.NodeId, primary.Host, primary.Port);
     }
 
     /// <summary>

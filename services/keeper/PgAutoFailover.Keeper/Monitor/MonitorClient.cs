@@ -10,6 +10,7 @@ public sealed class MonitorClient(
     IRequestClient<ReportNodeState> report,
     IRequestClient<SetCandidatePriority> setPriority,
     IRequestClient<SetReplicationQuorum> setQuorum,
+    IRequestClient<UpdateNodeMetadata> updateMetadata,
     IBus bus,
     KeeperOptions options)
 {
@@ -55,6 +56,10 @@ public sealed class MonitorClient(
     /// <inheritdoc cref="SetCandidatePriorityAsync"/>
     public Task<string> SetReplicationQuorumAsync(SetReplicationQuorum request, CancellationToken cancellationToken) =>
         OperatorAsync(setQuorum, request, cancellationToken);
+
+    /// <inheritdoc cref="SetCandidatePriorityAsync"/>
+    public Task<string> UpdateNodeMetadataAsync(UpdateNodeMetadata request, CancellationToken cancellationToken) =>
+        OperatorAsync(updateMetadata, request, cancellationToken);
 
     private async Task<string> OperatorAsync<T>(IRequestClient<T> client, T request, CancellationToken cancellationToken) where T : class
     {

@@ -68,6 +68,12 @@ public sealed record CandidatePriorityChanged(long NodeId, int CandidatePriority
 /// <summary>Replication quorum flag changed.</summary>
 public sealed record ReplicationQuorumChanged(long NodeId, bool ReplicationQuorum, DateTimeOffset At) : IGroupEvent;
 
+/// <summary>
+/// A node was renamed or re-addressed (update_node_metadata); the values before are kept for show events.
+/// </summary>
+public sealed record NodeMetadataChanged(
+    long NodeId, string Name, string Host, int Port, string PreviousName, string PreviousHost, int PreviousPort, DateTimeOffset At) : IGroupEvent;
+
 /// <summary>number_sync_standbys changed (operator, REG-9 auto-bump or removal adjustment).</summary>
 public sealed record NumberSyncStandbysChanged(int NumberSyncStandbys, string Reason, DateTimeOffset At) : IGroupEvent;
 

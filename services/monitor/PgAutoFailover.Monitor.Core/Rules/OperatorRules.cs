@@ -16,6 +16,7 @@ internal static class OperatorRules
     [
         "API-FAILOVER", "API-FAILOVER-ALLOW-DATA-LOSS", "API-FAILOVER-FRESH", "API-PROMOTION", "API-START-MAINTENANCE", "API-STOP-MAINTENANCE",
         "API-SET-CANDIDATE-PRIORITY", "API-SET-REPLICATION-QUORUM", "API-SET-NUMBER-SYNC-STANDBYS", "API-REMOVE-NODE",
+        "API-UPDATE-NODE-METADATA",
     ];
 
     public static Decision Execute(DecisionContext ctx, OperatorTrigger command) => command switch
@@ -28,6 +29,7 @@ internal static class OperatorRules
         SetReplicationQuorumCommand q => SetReplicationQuorum(ctx, q.NodeId, q.ReplicationQuorum),
         SetNumberSyncStandbysCommand n => SetNumberSyncStandbys(ctx, n.NumberSyncStandbys),
         DropNodeCommand d => RemoveNode(ctx, d.NodeId, d.Force),
+        UpdateNodeMetadataCommand m => UpdateNodeMetadata(ctx, m),
         _ => Refuse($"unknown command {command.GetType().Name}"),
     };
 
@@ -282,6 +284,33 @@ internal static class OperatorRules
         // apply_settings has keeper edges only from primary and wait_primary.
         if (p.ReportedState is Primary or WaitPrimary && p.GoalState is Primary or WaitPrimary)
             ctx.Assign(p.NodeId, ApplySettings, rule, reason);
+    }
+
+    // ---- update_node_metadata ----------------------------------------------------------------------
+
+    /// <summary>
+    /// API-UPDATE-NODE-METADATA: rename or re-address a node. No goal changes: synchronous_standby_names names
+    /// standbys by node id (<see cref="SyncStandbyNames.StandbyName"/>), so the primary has nothing to re-read, and
+    /// standbys learn a moved primary's address from the goal in the reply to their next report. The event makes
+    /// the service publish the new topology (health-checker probes, uri-service connection strings).
+    /// </summary>
+    private static Decision UpdateNodeMetadata(DecisionContext ctx, UpdateNodeMetadataCommand m)
+    {
+        if (ctx.State.Find(m.NodeId) is not { } node || node.GoalState == Dropped) return Unknown(m.NodeId);
+        if (NodeIdentity.Invalid(m.Name, m.Host, m.Port) is { } invalid) return Refuse($"cannot update {node.Label}: {invalid}");
+        var (name, host, port) = (m.Name ?? node.Name, m.Host ?? node.Host, m.Port ?? node.Port);
+        if (name == node.Name && host == node.Host && port == node.Port)
+        {
+            ctx.Note($"{node.Label} already has this name, host and port: nothing changed");
+            return ctx.ToDecision();
+        }
+        if (NodeIdentity.NameOwner(ctx.State, name, node.NodeId) is { } named)
+            return Refuse($"cannot rename {node.Label}: node {named.NodeId} is already named \"{name}\" in formation {ctx.State.Settings.Formation}");
+        if (NodeIdentity.AddressOwner(ctx.State, host, port, node.NodeId) is { } there)
+            return Refuse($"cannot move {node.Label} to {host}:{port}: node {there.NodeId} \"{there.Name}\" is registered there");
+        ctx.Emit(new NodeMetadataChanged(node.NodeId, name, host, port, node.Name, node.Host, node.Port, ctx.Now));
+        ctx.Note($"{ctx.Node(node.NodeId).Label} updated (was \"{node.Name}\" ({node.Host}:{node.Port}))");
+        return ctx.ToDecision();
     }
 
     // ---- remove_node -------------------------------------------------------------------------------

@@ -28,10 +28,10 @@ internal static class RegistrationRules
             return Refuse($"REG-10: a node registers in state init or single, not {DecisionContext.Display(r.InitialState)}");
         if (ctx.State.AllNodes.ContainsKey(r.NodeId))
             return Refuse($"REG-8: node id {r.NodeId} is already registered");
-        if (ctx.State.AllNodes.Values.Any(n => n.Host == r.Host && n.Port == r.Port))
+        if (NodeIdentity.AddressOwner(ctx.State, r.Host, r.Port) is not null)
             return Refuse($"REG-8: a node is already registered at {r.Host}:{r.Port}");
         var name = string.IsNullOrWhiteSpace(r.NodeName) ? $"node_{r.NodeId}" : r.NodeName;
-        if (ctx.State.AllNodes.Values.Any(n => n.Name == name))
+        if (NodeIdentity.NameOwner(ctx.State, name) is not null)
             return Refuse($"REG-8: a node named \"{name}\" already exists in formation {settings.Formation}");
         if (r.SystemIdentifier is { } sysid && sysid != 0
             && ctx.State.AllNodes.Values.FirstOrDefault(n => n.SystemIdentifier is { } other && other != sysid) is { } mismatch)

@@ -19,6 +19,8 @@ public static class EventDescriptions
         CandidatePriorityChanged c => new(c.NodeId, NodeState.Unknown, NodeState.Unknown, c.Reason),
         ReplicationQuorumChanged q => new(q.NodeId, NodeState.Unknown, NodeState.Unknown,
             $"Updating replication quorum to {(q.ReplicationQuorum ? "true" : "false")} for node {q.NodeId}"),
+        NodeMetadataChanged m => new(m.NodeId, NodeState.Unknown, NodeState.Unknown,
+            $"Updating metadata of node {m.NodeId}: \"{m.PreviousName}\" ({m.PreviousHost}:{m.PreviousPort}) is now \"{m.Name}\" ({m.Host}:{m.Port})"),
         NumberSyncStandbysChanged s => new(null, NodeState.Unknown, NodeState.Unknown, s.Reason),
         NodeRemoved r => new(r.NodeId, NodeState.Dropped, NodeState.Dropped, r.Reason),
         FailoverBegan f => new(f.OldPrimaryId, NodeState.Unknown, NodeState.Unknown, f.Reason),

@@ -15,7 +15,8 @@ public sealed class OperatorCommandsConsumer(GroupCoordinator groups, NodeDirect
     IConsumer<CreateFormation>, IConsumer<DropFormation>, IConsumer<DropNode>,
     IConsumer<PerformFailover>, IConsumer<PerformSwitchover>, IConsumer<PerformPromotion>,
     IConsumer<EnableMaintenance>, IConsumer<DisableMaintenance>,
-    IConsumer<SetCandidatePriority>, IConsumer<SetReplicationQuorum>, IConsumer<SetNumberSyncStandbys>
+    IConsumer<SetCandidatePriority>, IConsumer<SetReplicationQuorum>, IConsumer<SetNumberSyncStandbys>,
+    IConsumer<UpdateNodeMetadata>
 {
     public async Task Consume(ConsumeContext<CreateFormation> context)
     {
@@ -83,6 +84,41 @@ public sealed class OperatorCommandsConsumer(GroupCoordinator groups, NodeDirect
         context.Message.NumberSyncStandbys < 0
             ? RefuseAsync(context, context.Message.Formation, "number_sync_standbys cannot be negative")
             : OnGroupAsync(context, context.Message.Formation, 0, new SetNumberSyncStandbysCommand(context.Message.NumberSyncStandbys));
+
+    /// <summary>
+    /// update_node_metadata: the core checks the node's own group; the directory here also knows the other groups
+    /// (a name is unique in the formation, host:port across the monitor), as for a registration.
+    /// </summary>
+    public async Task Consume(ConsumeContext<UpdateNodeMetadata> context)
+    {
+        var m = context.Message;
+        var ct = context.CancellationToken;
+        if (await nodes.FindAsync(m.NodeId, ct) is not { } record || record.Formation != m.Formation)
+        {
+            await RefuseAsync(context, m.Formation, $"node {m.NodeId} is not registered in formation \"{m.Formation}\"");
+            return;
+        }
+        if (m.GroupId is { } group && group != record.GroupId)
+        {
+            await RefuseAsync(context, m.Formation, $"node {m.NodeId} is in group {record.GroupId}, not group {group}");
+            return;
+        }
+        if (m.Name is { Length: > 0 } name && await nodes.FindAsync(m.Formation, name, ct) is { } named && named.Id != record.Id)
+        {
+            await RefuseAsync(context, m.Formation,
+                $"cannot rename node {m.NodeId}: node {named.Id} is already named \"{name}\" in formation {m.Formation}");
+            return;
+        }
+        var (host, port) = (m.Host ?? record.Host, m.Port ?? record.Port);
+        if ((m.Host is not null || m.Port is not null) && await nodes.FindAsync(host, port, ct) is { } there && there.Id != record.Id)
+        {
+            await RefuseAsync(context, m.Formation,
+                $"cannot move node {m.NodeId} to {host}:{port}: node {there.Id} \"{there.Name}\" of formation \"{there.Formation}\" is registered there");
+            return;
+        }
+        await DecideAsync(context, m.Formation, GroupStream.Key(m.Formation, record.GroupId),
+            new UpdateNodeMetadataCommand(record.Id, m.Name, m.Host, m.Port));
+    }
 
     private async Task OnNodeAsync<T>(ConsumeContext<T> context, string formation, long? nodeId, string? nodeName, Func<long, OperatorTrigger> command)
         where T : class

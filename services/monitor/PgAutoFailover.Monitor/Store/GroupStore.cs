@@ -103,6 +103,16 @@ public sealed class GroupStore(IDocumentStore store, MonitorServiceOptions optio
             session.Delete<NodeRecord>(removed.NodeId);
             session.Delete<NodeLiveness>(removed.NodeId);
         }
+        foreach (var moved in events.OfType<NodeMetadataChanged>())
+        {
+            // The directory answers the monitor-wide name and host:port look-ups: it follows a renamed or moved node.
+            if (after.Find(moved.NodeId) is not { } node) continue;
+            session.Store(new NodeRecord
+            {
+                Id = node.NodeId, Formation = after.Settings.Formation, GroupId = after.Settings.GroupId,
+                Name = node.Name, Host = node.Host, Port = node.Port,
+            });
+        }
         alongside?.Invoke(session);
 
         try
