@@ -59,6 +59,9 @@ public static class PgafApp
             WriteIndented = true,
             PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
             DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+            // Output for terminals and jq, not for HTML: node names and messages keep their quotes as \" and their
+            // non-ASCII letters, instead of \u0022 escapes.
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         };
 
         private readonly Option<string?> _rabbitmq = new("--rabbitmq")

@@ -166,6 +166,7 @@ public sealed class MonitorCommandTests(FakeMonitor monitor) : IClassFixture<Fak
         Assert.Equal(("meta-json", 2L, "node2", "10.0.0.2", 5502), (root.GetProperty("formation").GetString(), root.GetProperty("node_id").GetInt64(),
             root.GetProperty("nodename").GetString(), root.GetProperty("nodehost").GetString(), root.GetProperty("nodeport").GetInt32()));
         Assert.Equal("node 2 \"node2\" (10.0.0.2:5502) updated", root.GetProperty("message").GetString());
+        Assert.Contains("\"message\": \"node 2 \\\"node2\\\" (10.0.0.2:5502) updated\"", result.Stdout); // readable, not \u0022
     }
 
     [Fact]
