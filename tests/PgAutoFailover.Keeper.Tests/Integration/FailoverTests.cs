@@ -68,6 +68,37 @@ public sealed class FailoverTests(RabbitMqFixture broker) : IClassFixture<Rabbit
     }
 
     [Fact]
+    public async Task A_promoted_standby_reports_its_new_timeline_before_the_promotion_checkpoint_completes()
+    {
+        await using var group = await TestGroup.CreateAsync(broker);
+        await group.WithLogsAsync(async () =>
+        {
+            var monitor = group.Monitor;
+            var (oldPrimary, a, standby, b) = await group.PairAsync();
+            // Many dirty buffers on the standby: the spread checkpoint that follows its promotion then takes minutes.
+            await oldPrimary.ExecuteAsync("CREATE TABLE bulk AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 300000) g");
+            await Eventually.TrueAsync(async () => await standby.CountAsync("SELECT count(*) FROM bulk") == 300000, "the bulk table on the standby");
+
+            await monitor.AssignAsync(a, NodeState.Draining);
+            await monitor.WaitForStateAsync(a, NodeState.Draining);
+            await monitor.AssignAsync(b, NodeState.PreparePromotion);
+            await monitor.WaitForStateAsync(b, NodeState.PreparePromotion);
+            await monitor.AssignAsync(b, NodeState.StopReplication);
+            await monitor.WaitForStateAsync(b, NodeState.StopReplication);
+            var writing = await standby.ScalarAsync<int>("SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int");
+            Assert.Equal(2, writing);
+
+            // Standbys streaming from it report timeline 2 at once; so must it, or none could become its secondary (GSM-16
+            // wants equal timelines). A primary reports its last checkpoint's timeline (spec §3.2), and the checkpoint after
+            // a promotion is a spread one: without the CHECKPOINT the keeper runs after pg_ctl promote it still said 1
+            // after 30 s here.
+            await Eventually.TrueAsync(() => Task.FromResult(monitor.LastReport(b) is { CurrentState: NodeState.StopReplication, Timeline: 2 }),
+                $"the promoted node to report timeline 2 (its last checkpoint says {await standby.ScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()")})",
+                TimeSpan.FromSeconds(30));
+        });
+    }
+
+    [Fact]
     public async Task A_diverged_old_primary_loses_its_unreplicated_writes_through_pg_rewind()
     {
         await using var group = await TestGroup.CreateAsync(broker);
