@@ -63,12 +63,7 @@ internal static class OperatorRules
                 : "cannot fail over: every other node has candidate priority 0");
         if (!ctx.HealthyCandidates(others).Any())
             return Refuse("cannot fail over: no candidate node is healthy");
-        // API-FAILOVER-FRESH: a keeper that is not reporting (e.g. right after a broker outage) would learn its
-        // goal late; the other nodes would move on without it. A switchover also needs the primary's keeper to drain.
-        if (!ctx.HealthyCandidates(others).Any(ctx.Reporting))
-            return Refuse(others.Count == 1
-                ? $"cannot fail over: standby {Silence(ctx, others[0])}; retry when it is healthy"
-                : $"cannot fail over: no healthy candidate has reported in the last {ctx.Options.KeeperSilenceTimeout.TotalSeconds:0.#} s; retry when one is healthy");
+        if (CandidatesSilent(ctx, others) is { } silent) return Refuse($"cannot fail over: {silent}");
         if (switchover && !ctx.Reporting(primary))
             return Refuse($"cannot switch over: primary {Silence(ctx, primary)}; retry when it is healthy");
 
@@ -93,6 +88,16 @@ internal static class OperatorRules
         new RuleContext(ctx, ctx.Others(primary).First().NodeId).Run(GroupStateMachineRules.Table);
         return ctx.ToDecision();
     }
+
+    /// <summary>
+    /// API-FAILOVER-FRESH: why no healthy candidate among <paramref name="others"/> can take over now, or null. A keeper
+    /// that is not reporting (e.g. right after a broker outage) would learn its goal late while the other nodes move on
+    /// without it. (A switchover, or maintenance of the primary, also needs the primary's keeper to drain.)
+    /// </summary>
+    private static string? CandidatesSilent(DecisionContext ctx, IReadOnlyList<MonitorNode> others) =>
+        ctx.HealthyCandidates(others).Any(ctx.Reporting) ? null
+        : others.Count == 1 ? $"standby {Silence(ctx, others[0])}; retry when it is healthy"
+        : $"no healthy candidate has reported in the last {ctx.Options.KeeperSilenceTimeout.TotalSeconds:0.#} s; retry when one is healthy";
 
     /// <summary>"node 2 … has not reported for 12 s" (or "has never reported").</summary>
     private static string Silence(DecisionContext ctx, MonitorNode n) => $"{n.Label} {SilentFor(ctx, n)}";
@@ -142,16 +147,11 @@ internal static class OperatorRules
         {
             if (!allowFailover)
                 return Refuse($"cannot start maintenance on {node.Label}: it is the primary; use --allow-failover");
-            var candidates = ctx.HealthyCandidates(ctx.Others(node)).Count();
-            if (candidates == 0)
-                return Refuse($"cannot start maintenance on {node.Label}: not currently possible with 0 candidate nodes");
-            // API-FAILOVER-FRESH, as for a switchover: the primary drains and a candidate is promoted, so both keepers
-            // must be listening (with two nodes the only other node gets prepare_promotion, silent or not).
             var others = ctx.Others(node).ToList();
-            if (!ctx.HealthyCandidates(others).Any(ctx.Reporting))
-                return Refuse(ctx.N == 2
-                    ? $"cannot start maintenance on {node.Label}: standby {Silence(ctx, others[0])}; retry when it is healthy"
-                    : $"cannot start maintenance on {node.Label}: no healthy candidate has reported in the last {ctx.Options.KeeperSilenceTimeout.TotalSeconds:0.#} s; retry when one is healthy");
+            if (!ctx.HealthyCandidates(others).Any())
+                return Refuse($"cannot start maintenance on {node.Label}: not currently possible with 0 candidate nodes");
+            // As for a switchover: with two nodes the only other node gets prepare_promotion, silent or not.
+            if (CandidatesSilent(ctx, others) is { } silent) return Refuse($"cannot start maintenance on {node.Label}: {silent}");
             if (!ctx.Reporting(node))
                 return Refuse($"cannot start maintenance on {node.Label}: it {SilentFor(ctx, node)}; retry when it is healthy");
             ctx.BeginFailover(node, $"maintenance of {node.Label}", planned: true);
