@@ -56,11 +56,8 @@ public sealed class RegisterNodeConsumer(
                 ct,
                 create: () => new GroupCreated(new GroupSettings(request.Formation, groupId, formation.DatabaseName, formation.NumberSyncStandbys),
                     time.GetUtcNow()),
-                alongside: (session, decided) => session.Store(new NodeRecord
-                {
-                    Id = nodeId, Formation = request.Formation, GroupId = groupId,
-                    Name = decided.After.Find(nodeId)?.Name ?? $"node_{nodeId}", Host = request.Host, Port = request.Port,
-                }));
+                // Stored only with the registration's events, i.e. when the core accepted it and the node exists.
+                alongside: (session, decided) => session.Store(NodeRecord.Of(decided.After, decided.After[nodeId])));
         }
         catch (Exception e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } || e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {

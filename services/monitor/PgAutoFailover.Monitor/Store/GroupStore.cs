@@ -18,7 +18,7 @@ public sealed class GroupStore(IDocumentStore store, MonitorServiceOptions optio
     private readonly EventGraph _events = (EventGraph)((DocumentStore)store).Options.Events;
 
     /// <summary>Stored type name of <see cref="LeaseGranted"/>: renewals are bookkeeping, pruned here and hidden from `show events`.</summary>
-    public string LeaseEventType { get; } = ((EventGraph)((DocumentStore)store).Options.Events).EventMappingFor(typeof(LeaseGranted)).EventTypeName;
+    public string LeaseEventType => _events.EventMappingFor(typeof(LeaseGranted)).EventTypeName;
 
     public async Task<LoadedGroup?> LoadAsync(string key, CancellationToken cancellationToken)
     {
@@ -106,12 +106,7 @@ public sealed class GroupStore(IDocumentStore store, MonitorServiceOptions optio
         foreach (var moved in events.OfType<NodeMetadataChanged>())
         {
             // The directory answers the monitor-wide name and host:port look-ups: it follows a renamed or moved node.
-            if (after.Find(moved.NodeId) is not { } node) continue;
-            session.Store(new NodeRecord
-            {
-                Id = node.NodeId, Formation = after.Settings.Formation, GroupId = after.Settings.GroupId,
-                Name = node.Name, Host = node.Host, Port = node.Port,
-            });
+            if (after.Find(moved.NodeId) is { } node) session.Store(NodeRecord.Of(after, node));
         }
         alongside?.Invoke(session);
 

@@ -1,3 +1,5 @@
+using PgAutoFailover.Monitor.Core.Model;
+
 namespace PgAutoFailover.Monitor.Store;
 
 /// <summary>
@@ -13,4 +15,11 @@ public sealed class NodeRecord
     public string Name { get; set; } = "";
     public string Host { get; set; } = "";
     public int Port { get; set; }
+
+    /// <summary>The directory entry of <paramref name="node"/> as <paramref name="group"/> holds it.</summary>
+    public static NodeRecord Of(GroupState group, MonitorNode node) => new()
+    {
+        Id = node.NodeId, Formation = group.Settings.Formation, GroupId = group.Settings.GroupId,
+        Name = node.Name, Host = node.Host, Port = node.Port,
+    };
 }
