@@ -365,21 +365,16 @@ public static class PgafApp
             {
                 formation, nodeId, name, host, port, json,
             };
-            command.SetAction((p, ct) => Guard(async () =>
+            UpdateNodeMetadata Request(ParseResult p) =>
+                Metadata(FormationName(p.GetValue(formation)), NodeId(p.GetValue(nodeId)), p.GetValue(name), p.GetValue(host), p.GetValue(port));
+            SetMonitorAction(command, async (p, monitor, ct) =>
             {
-                var request = Metadata(FormationName(p.GetValue(formation)), NodeId(p.GetValue(nodeId)), p.GetValue(name), p.GetValue(host), p.GetValue(port));
-                Timeout(p);
-                await using var monitor = await ConnectAsync(p, ct);
+                var request = Request(p);
                 var message = await monitor.CommandAsync(request, ct);
-                if (!p.GetValue(json))
-                {
-                    await WriteAsync(string.IsNullOrWhiteSpace(message) ? "done\n" : message.TrimEnd() + "\n");
-                    return ExitCodes.Ok;
-                }
+                if (!p.GetValue(json)) return message;
                 var state = await monitor.QueryAsync<GetFormationState, FormationState>(new GetFormationState(request.Formation), ct);
-                await WriteAsync(Json(MetadataView.Json(request, state, message)));
-                return ExitCodes.Ok;
-            }, ct));
+                return Json(MetadataView.Json(request, state, message));
+            }, validate: Request);
             return command;
         }
 
