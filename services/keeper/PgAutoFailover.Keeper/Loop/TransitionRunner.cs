@@ -559,8 +559,9 @@ public sealed class TransitionRunner(
         foreach (var slot in stale)
         {
             if (!_staleSlots.TryGetValue(slot, out var seen)) _staleSlots[slot] = (goal, 0);
-            else if (!ReferenceEquals(seen.Goal, goal) && seen.NewerGoals + 1 >= 2) confirmed.Add(slot);
-            else if (!ReferenceEquals(seen.Goal, goal)) _staleSlots[slot] = (goal, seen.NewerGoals + 1);
+            else if (ReferenceEquals(seen.Goal, goal)) continue; // the same goal again: not a newer look
+            else if (seen.NewerGoals >= 1) confirmed.Add(slot);   // this is the second newer goal
+            else _staleSlots[slot] = (goal, seen.NewerGoals + 1);
         }
         if (confirmed.Count == 0) return;
         foreach (var slot in await sql.DropSlotsOfRemovedNodesAsync(groupNodeIds, confirmed, ct))
