@@ -37,10 +37,8 @@ public sealed class AdoptAndPushTests(RabbitMqFixture broker) : IClassFixture<Ra
         await group.WithLogsAsync(async () =>
         {
             var (node, id) = await group.SingleAsync();
-            await group.Monitor.AssignAsync(id, NodeState.WaitPrimary); // group version 1
-            await group.Monitor.WaitForStateAsync(id, NodeState.WaitPrimary);
-            await group.Monitor.AssignAsync(id, NodeState.Primary); // group version 2 (no standby names: nothing to wait for)
-            await group.Monitor.WaitForStateAsync(id, NodeState.Primary);
+            await group.Monitor.ReachAsync(id, NodeState.WaitPrimary); // group version 1
+            await group.Monitor.ReachAsync(id, NodeState.Primary); // group version 2 (no standby names: nothing to wait for)
 
             await group.Monitor.PushAsync(id, NodeState.Demoted, groupVersion: 1);
             await Eventually.TrueAsync(() => Task.FromResult(node.Log.Lines.Any(l => l.Contains("Dropping AssignGoalState version 1"))), "the stale push to be dropped");

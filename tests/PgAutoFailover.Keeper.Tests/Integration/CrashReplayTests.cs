@@ -28,8 +28,7 @@ public sealed class CrashReplayTests(RabbitMqFixture broker) : IClassFixture<Rab
             await standby.StartKeeperAsync();
             await monitor.WaitForStateAsync(b, NodeState.CatchingUp, afterSequence: seq);
             Assert.Equal(2, standby.Log.Lines.Count(l => l.Contains("pg_basebackup done")));
-            await monitor.AssignAsync(b, NodeState.Secondary);
-            await monitor.WaitForStateAsync(b, NodeState.Secondary);
+            await monitor.ReachAsync(b, NodeState.Secondary);
 
             // Primary: replay wait_primary → primary (EnableSyncRep) and init → single (InitPrimary on its own data).
             await primary.KillKeeperAsync();
@@ -39,10 +38,8 @@ public sealed class CrashReplayTests(RabbitMqFixture broker) : IClassFixture<Rab
             await primary.StartKeeperAsync();
             await monitor.WaitForStateAsync(a, NodeState.Single, afterSequence: seq);
             Assert.Equal(1, await primary.ScalarAsync<int>("SELECT id FROM t"));
-            await monitor.AssignAsync(a, NodeState.WaitPrimary);
-            await monitor.WaitForStateAsync(a, NodeState.WaitPrimary);
-            await monitor.AssignAsync(a, NodeState.Primary, $"FIRST 1 (pgautofailover_standby_{b})");
-            await monitor.WaitForStateAsync(a, NodeState.Primary);
+            await monitor.ReachAsync(a, NodeState.WaitPrimary);
+            await monitor.ReachAsync(a, NodeState.Primary, $"FIRST 1 (pgautofailover_standby_{b})");
             await primary.KillKeeperAsync();
             primary.RewriteState(s => s with { CurrentState = NodeState.WaitPrimary });
             seq = monitor.LastReport(a)!.Sequence;

@@ -22,20 +22,15 @@ public sealed class ElectionTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             await c.StartKeeperAsync();
             var cid = await c.WaitRegisteredAsync();
             await monitor.WaitForStateAsync(cid, NodeState.WaitStandby);
-            await monitor.AssignAsync(cid, NodeState.CatchingUp);
-            await monitor.WaitForStateAsync(cid, NodeState.CatchingUp);
-            await monitor.AssignAsync(cid, NodeState.Secondary);
-            await monitor.WaitForStateAsync(cid, NodeState.Secondary);
-            await monitor.AssignAsync(aid, NodeState.ApplySettings);
-            await monitor.WaitForStateAsync(aid, NodeState.ApplySettings);
-            await monitor.AssignAsync(aid, NodeState.Primary, $"ANY 1 (pgautofailover_standby_{bid}, pgautofailover_standby_{cid})");
-            await monitor.WaitForStateAsync(aid, NodeState.Primary);
+            await monitor.ReachAsync(cid, NodeState.CatchingUp);
+            await monitor.ReachAsync(cid, NodeState.Secondary);
+            await monitor.ReachAsync(aid, NodeState.ApplySettings);
+            await monitor.ReachAsync(aid, NodeState.Primary, $"ANY 1 (pgautofailover_standby_{bid}, pgautofailover_standby_{cid})");
             await a.ExecuteAsync("CREATE TABLE t (id int primary key); INSERT INTO t VALUES (1)");
             await Eventually.TrueAsync(async () => await b.CountAsync("SELECT count(*) FROM t") == 1, "row 1 on B");
 
             // B freezes (report_lsn: no upstream); row 2 reaches only C.
-            await monitor.AssignAsync(bid, NodeState.ReportLsn);
-            await monitor.WaitForStateAsync(bid, NodeState.ReportLsn);
+            await monitor.ReachAsync(bid, NodeState.ReportLsn);
             Assert.True(await b.IsInRecoveryAsync());
             Assert.Null(await b.ScalarAsync<string>("SELECT status FROM pg_stat_wal_receiver"));
             // No WAL receiver: the timeline is unknown (0, the monitor keeps the last one), not the last restartpoint's.
@@ -47,8 +42,7 @@ public sealed class ElectionTests(RabbitMqFixture broker) : IClassFixture<Rabbit
 
             // The primary dies; C reports its LSN too.
             await a.StopKeeperAsync();
-            await monitor.AssignAsync(cid, NodeState.ReportLsn);
-            var cReport = await monitor.WaitForStateAsync(cid, NodeState.ReportLsn);
+            var cReport = await monitor.ReachAsync(cid, NodeState.ReportLsn);
             var bReport = await Eventually.ValueAsync(() => Task.FromResult(monitor.LastReport(bid) is { Lsn: > 0 } r ? r : null), "B's LSN");
             Assert.True(cReport.Lsn > bReport.Lsn, $"C ({cReport.Lsn}) should be ahead of B ({bReport.Lsn})");
 
@@ -58,28 +52,22 @@ public sealed class ElectionTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             Assert.Equal(2L, await b.ScalarAsync<long>("SELECT count(*) FROM t"));
             Assert.True(await b.IsInRecoveryAsync());
 
-            await monitor.AssignAsync(bid, NodeState.PreparePromotion);
-            await monitor.WaitForStateAsync(bid, NodeState.PreparePromotion);
-            await monitor.AssignAsync(bid, NodeState.StopReplication);
-            await monitor.WaitForStateAsync(bid, NodeState.StopReplication);
+            await monitor.ReachAsync(bid, NodeState.PreparePromotion);
+            await monitor.ReachAsync(bid, NodeState.StopReplication);
             monitor.PrimaryNodeId = bid;
-            await monitor.AssignAsync(bid, NodeState.WaitPrimary);
-            await monitor.WaitForStateAsync(bid, NodeState.WaitPrimary);
+            await monitor.ReachAsync(bid, NodeState.WaitPrimary);
             Assert.False(await b.IsInRecoveryAsync());
             await b.ExecuteAsync("INSERT INTO t VALUES (3)");
 
             // C was not elected: join_secondary (stopped), then follow B.
-            await monitor.AssignAsync(cid, NodeState.JoinSecondary);
-            await monitor.WaitForStateAsync(cid, NodeState.JoinSecondary);
+            await monitor.ReachAsync(cid, NodeState.JoinSecondary);
             Assert.False(c.PostmasterRunning);
-            await monitor.AssignAsync(cid, NodeState.Secondary);
-            await monitor.WaitForStateAsync(cid, NodeState.Secondary);
+            await monitor.ReachAsync(cid, NodeState.Secondary);
             await Eventually.TrueAsync(async () => await c.CountAsync("SELECT count(*) FROM t") == 3, "row 3 on C");
             Assert.Equal("streaming", await c.ScalarAsync<string>("SELECT status FROM pg_stat_wal_receiver"));
 
             // Dropped: the node stops.
-            await monitor.AssignAsync(cid, NodeState.Dropped);
-            await monitor.WaitForStateAsync(cid, NodeState.Dropped);
+            await monitor.ReachAsync(cid, NodeState.Dropped);
             Assert.False(c.PostmasterRunning);
         });
     }

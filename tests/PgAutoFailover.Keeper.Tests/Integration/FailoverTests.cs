@@ -22,44 +22,36 @@ public sealed class FailoverTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             await oldPrimary.ExecuteAsync("CREATE TABLE t (id int primary key, note text); INSERT INTO t VALUES (1, 'before')");
 
             // Demotion: draining stops PostgreSQL.
-            await monitor.AssignAsync(a, NodeState.Draining);
-            await monitor.WaitForStateAsync(a, NodeState.Draining);
+            await monitor.ReachAsync(a, NodeState.Draining);
             Assert.False(await oldPrimary.AcceptsQueriesAsync());
 
             // Promotion, first without writes.
-            await monitor.AssignAsync(b, NodeState.PreparePromotion);
-            await monitor.WaitForStateAsync(b, NodeState.PreparePromotion);
+            await monitor.ReachAsync(b, NodeState.PreparePromotion);
             Assert.True(await standby.IsInRecoveryAsync());
-            await monitor.AssignAsync(b, NodeState.StopReplication);
-            await monitor.WaitForStateAsync(b, NodeState.StopReplication);
+            await monitor.ReachAsync(b, NodeState.StopReplication);
             Assert.False(await standby.IsInRecoveryAsync());
             Assert.Equal("on", await standby.ScalarAsync<string>("SHOW default_transaction_read_only"));
             var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => standby.ExecuteAsync("INSERT INTO t VALUES (2, 'too early')"));
             Assert.Equal("25006", refused.SqlState); // read_only_sql_transaction
 
-            await monitor.AssignAsync(a, NodeState.Demoted);
-            await monitor.WaitForStateAsync(a, NodeState.Demoted);
+            await monitor.ReachAsync(a, NodeState.Demoted);
             Assert.False(oldPrimary.PostmasterRunning);
 
             monitor.PrimaryNodeId = b;
-            await monitor.AssignAsync(b, NodeState.WaitPrimary);
-            await monitor.WaitForStateAsync(b, NodeState.WaitPrimary);
+            await monitor.ReachAsync(b, NodeState.WaitPrimary);
             Assert.Equal("off", await standby.ScalarAsync<string>("SHOW default_transaction_read_only"));
             Assert.Equal("", await standby.ScalarAsync<string>("SHOW synchronous_standby_names"));
             await standby.ExecuteAsync("INSERT INTO t VALUES (2, 'new primary')");
             Assert.True(await standby.ScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()") >= 2);
 
             // Rejoin: pg_rewind, then stream from the new primary.
-            await monitor.AssignAsync(a, NodeState.CatchingUp);
-            await monitor.WaitForStateAsync(a, NodeState.CatchingUp);
+            await monitor.ReachAsync(a, NodeState.CatchingUp);
             Assert.True(await oldPrimary.IsInRecoveryAsync());
             Assert.Contains(oldPrimary.Log.Lines, l => l.Contains("pg_rewind"));
             await Eventually.TrueAsync(async () => await oldPrimary.CountAsync("SELECT count(*) FROM t") == 2, "row 2 on the rejoined node");
-            await monitor.AssignAsync(a, NodeState.Secondary);
-            await monitor.WaitForStateAsync(a, NodeState.Secondary);
+            await monitor.ReachAsync(a, NodeState.Secondary);
 
-            await monitor.AssignAsync(b, NodeState.Primary, $"FIRST 1 (pgautofailover_standby_{a})");
-            await monitor.WaitForStateAsync(b, NodeState.Primary);
+            await monitor.ReachAsync(b, NodeState.Primary, $"FIRST 1 (pgautofailover_standby_{a})");
             Assert.Equal("sync", await standby.ScalarAsync<string>(
                 $"SELECT sync_state FROM pg_stat_replication WHERE application_name = 'pgautofailover_standby_{a}' AND state = 'streaming'"));
             await standby.ExecuteAsync("INSERT INTO t VALUES (3, 'synchronous again')");
@@ -79,12 +71,9 @@ public sealed class FailoverTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             await oldPrimary.ExecuteAsync("CREATE TABLE bulk AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 300000) g");
             await Eventually.TrueAsync(async () => await standby.CountAsync("SELECT count(*) FROM bulk") == 300000, "the bulk table on the standby");
 
-            await monitor.AssignAsync(a, NodeState.Draining);
-            await monitor.WaitForStateAsync(a, NodeState.Draining);
-            await monitor.AssignAsync(b, NodeState.PreparePromotion);
-            await monitor.WaitForStateAsync(b, NodeState.PreparePromotion);
-            await monitor.AssignAsync(b, NodeState.StopReplication);
-            await monitor.WaitForStateAsync(b, NodeState.StopReplication);
+            await monitor.ReachAsync(a, NodeState.Draining);
+            await monitor.ReachAsync(b, NodeState.PreparePromotion);
+            await monitor.ReachAsync(b, NodeState.StopReplication);
             var writing = await standby.ScalarAsync<int>("SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int");
             Assert.Equal(2, writing);
 
@@ -109,22 +98,18 @@ public sealed class FailoverTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             await Eventually.TrueAsync(async () => await standby.CountAsync("SELECT count(*) FROM t") == 1, "row 1 on the standby");
 
             // The old primary goes on alone (wait_primary: no synchronous standby) and writes a row the standby never gets.
-            await monitor.AssignAsync(a, NodeState.WaitPrimary);
-            await monitor.WaitForStateAsync(a, NodeState.WaitPrimary);
+            await monitor.ReachAsync(a, NodeState.WaitPrimary);
             await standby.StopKeeperAsync();
             await oldPrimary.ExecuteAsync("INSERT INTO t VALUES (99, 'diverged')");
 
             // The standby is promoted by hand of the monitor on its own, the old primary demoted.
-            await monitor.AssignAsync(a, NodeState.Demoted);
-            await monitor.WaitForStateAsync(a, NodeState.Demoted);
+            await monitor.ReachAsync(a, NodeState.Demoted);
             await standby.StartKeeperAsync();
             monitor.PrimaryNodeId = b;
-            await monitor.AssignAsync(b, NodeState.Single);
-            await monitor.WaitForStateAsync(b, NodeState.Single);
+            await monitor.ReachAsync(b, NodeState.Single);
             await standby.ExecuteAsync("INSERT INTO t VALUES (2, 'new timeline')");
 
-            await monitor.AssignAsync(a, NodeState.CatchingUp);
-            await monitor.WaitForStateAsync(a, NodeState.CatchingUp);
+            await monitor.ReachAsync(a, NodeState.CatchingUp);
             await Eventually.TrueAsync(async () => await oldPrimary.CountAsync("SELECT count(*) FROM t WHERE id = 2") == 1, "row 2 on the rejoined node");
             Assert.Equal(0L, await oldPrimary.ScalarAsync<long>("SELECT count(*) FROM t WHERE id = 99"));
             Assert.True(await oldPrimary.IsInRecoveryAsync());

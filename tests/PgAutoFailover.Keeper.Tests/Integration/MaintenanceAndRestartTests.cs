@@ -17,13 +17,10 @@ public sealed class MaintenanceAndRestartTests(RabbitMqFixture broker) : IClassF
             var (primary, a, standby, b) = await group.PairAsync();
             await primary.ExecuteAsync("CREATE TABLE t (id int primary key)");
 
-            await monitor.AssignAsync(a, NodeState.WaitPrimary);
-            await monitor.WaitForStateAsync(a, NodeState.WaitPrimary);
+            await monitor.ReachAsync(a, NodeState.WaitPrimary);
             Assert.Equal("", await primary.ScalarAsync<string>("SHOW synchronous_standby_names"));
-            await monitor.AssignAsync(b, NodeState.WaitMaintenance);
-            await monitor.WaitForStateAsync(b, NodeState.WaitMaintenance);
-            await monitor.AssignAsync(b, NodeState.Maintenance);
-            await monitor.WaitForStateAsync(b, NodeState.Maintenance);
+            await monitor.ReachAsync(b, NodeState.WaitMaintenance);
+            await monitor.ReachAsync(b, NodeState.Maintenance);
 
             // The operator stops PostgreSQL; the keeper does not restart it.
             await standby.StopPostgresAsync();
@@ -31,10 +28,8 @@ public sealed class MaintenanceAndRestartTests(RabbitMqFixture broker) : IClassF
             await Task.Delay(TimeSpan.FromSeconds(3));
             Assert.False(standby.PostmasterRunning);
 
-            await monitor.AssignAsync(b, NodeState.CatchingUp);
-            await monitor.WaitForStateAsync(b, NodeState.CatchingUp);
-            await monitor.AssignAsync(b, NodeState.Secondary);
-            await monitor.WaitForStateAsync(b, NodeState.Secondary);
+            await monitor.ReachAsync(b, NodeState.CatchingUp);
+            await monitor.ReachAsync(b, NodeState.Secondary);
             Assert.True(await standby.IsInRecoveryAsync());
             Assert.Equal("streaming", await standby.ScalarAsync<string>("SELECT status FROM pg_stat_wal_receiver"));
             await Eventually.TrueAsync(async () => await standby.CountAsync("SELECT count(*) FROM t") == 1, "row 1 on the standby");
@@ -49,20 +44,16 @@ public sealed class MaintenanceAndRestartTests(RabbitMqFixture broker) : IClassF
         {
             var monitor = group.Monitor;
             var (oldPrimary, a, standby, b) = await group.PairAsync();
-            await monitor.AssignAsync(a, NodeState.PrepareMaintenance);
-            await monitor.WaitForStateAsync(a, NodeState.PrepareMaintenance);
+            await monitor.ReachAsync(a, NodeState.PrepareMaintenance);
             Assert.False(oldPrimary.PostmasterRunning);
-            await monitor.AssignAsync(a, NodeState.Maintenance);
-            await monitor.WaitForStateAsync(a, NodeState.Maintenance);
+            await monitor.ReachAsync(a, NodeState.Maintenance);
             Assert.True(File.Exists(Path.Combine(oldPrimary.PgData, "standby.signal")), "a manual start must come up as a standby");
 
             monitor.PrimaryNodeId = b;
-            await monitor.AssignAsync(b, NodeState.Single);
-            await monitor.WaitForStateAsync(b, NodeState.Single);
+            await monitor.ReachAsync(b, NodeState.Single);
             await standby.ExecuteAsync("CREATE TABLE t (id int); INSERT INTO t VALUES (1)");
 
-            await monitor.AssignAsync(a, NodeState.CatchingUp);
-            await monitor.WaitForStateAsync(a, NodeState.CatchingUp);
+            await monitor.ReachAsync(a, NodeState.CatchingUp);
             Assert.True(await oldPrimary.IsInRecoveryAsync());
             await Eventually.TrueAsync(async () => await oldPrimary.CountAsync("SELECT count(*) FROM t") == 1, "row 1 on the old primary");
         });
@@ -125,8 +116,7 @@ public sealed class MaintenanceAndRestartTests(RabbitMqFixture broker) : IClassF
         {
             var monitor = group.Monitor;
             var (oldPrimary, a, _, _) = await group.PairAsync();
-            await monitor.AssignAsync(a, NodeState.Demoted);
-            await monitor.WaitForStateAsync(a, NodeState.Demoted);
+            await monitor.ReachAsync(a, NodeState.Demoted);
             await oldPrimary.StopKeeperAsync();
 
             // Someone starts the old primary by hand while its keeper is down.

@@ -61,10 +61,8 @@ public sealed class ReportingTests(RabbitMqFixture broker, ITestOutputHelper out
         await group.WithLogsAsync(async () =>
         {
             var (node, id) = await group.SingleAsync();
-            await group.Monitor.AssignAsync(id, NodeState.WaitPrimary);
-            await group.Monitor.WaitForStateAsync(id, NodeState.WaitPrimary);
-            await group.Monitor.AssignAsync(id, NodeState.Primary);
-            await group.Monitor.WaitForStateAsync(id, NodeState.Primary);
+            await group.Monitor.ReachAsync(id, NodeState.WaitPrimary);
+            await group.Monitor.ReachAsync(id, NodeState.Primary);
 
             // PostgreSQL crashes and cannot start again (a broken postgresql.conf).
             var conf = Path.Combine(node.PgData, "postgresql.conf");

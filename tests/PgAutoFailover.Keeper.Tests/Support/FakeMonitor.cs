@@ -157,6 +157,13 @@ public sealed class FakeMonitor : IAsyncDisposable
         await endpoint.Send(new AssignGoalState(Goal(nodeId, null), version, $"test assigns {KeeperStates.Name(state)}"));
     }
 
+    /// <summary>Assigns a goal and waits until the node reports it reached (the report that says so).</summary>
+    public async Task<ReportNodeState> ReachAsync(long nodeId, NodeState state, string synchronousStandbyNames = "")
+    {
+        await AssignAsync(nodeId, state, synchronousStandbyNames);
+        return await WaitForStateAsync(nodeId, state);
+    }
+
     /// <summary>fast_forward: fetch WAL from <paramref name="upstream"/> up to <paramref name="targetLsn"/>.</summary>
     public Task FastForwardAsync(long nodeId, long upstream, ulong targetLsn)
     {

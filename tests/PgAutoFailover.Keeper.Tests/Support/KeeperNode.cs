@@ -239,14 +239,10 @@ public sealed class TestGroup : IAsyncDisposable
         await standby.StartKeeperAsync();
         var sid = await standby.WaitRegisteredAsync();
         await Monitor.WaitForStateAsync(sid, Contracts.NodeState.WaitStandby);
-        await Monitor.AssignAsync(pid, Contracts.NodeState.WaitPrimary);
-        await Monitor.WaitForStateAsync(pid, Contracts.NodeState.WaitPrimary);
-        await Monitor.AssignAsync(sid, Contracts.NodeState.CatchingUp);
-        await Monitor.WaitForStateAsync(sid, Contracts.NodeState.CatchingUp);
-        await Monitor.AssignAsync(sid, Contracts.NodeState.Secondary);
-        await Monitor.WaitForStateAsync(sid, Contracts.NodeState.Secondary);
-        await Monitor.AssignAsync(pid, Contracts.NodeState.Primary, $"FIRST 1 (pgautofailover_standby_{sid})");
-        await Monitor.WaitForStateAsync(pid, Contracts.NodeState.Primary);
+        await Monitor.ReachAsync(pid, Contracts.NodeState.WaitPrimary);
+        await Monitor.ReachAsync(sid, Contracts.NodeState.CatchingUp);
+        await Monitor.ReachAsync(sid, Contracts.NodeState.Secondary);
+        await Monitor.ReachAsync(pid, Contracts.NodeState.Primary, $"FIRST 1 (pgautofailover_standby_{sid})");
         return (primary, pid, standby, sid);
     }
 
