@@ -17,10 +17,18 @@ say "restore and build"
 dotnet build PgAutoFailover.sln -c Release -v q -nologo -clp:ErrorsOnly
 results=$(mktemp -d)
 say "test"
-rc=0
+set +e
 dotnet test PgAutoFailover.sln --no-build -c Release --logger trx --results-directory "$results" \
-  --blame-hang-timeout 10m "$@" || rc=$?
+  --blame-hang-timeout 10m "$@" 2>&1 | tee "$results/console.log"
+rc=${PIPESTATUS[0]}
+set -e
 say "tests finished (exit $rc)"
+# Repeat each failure's name and first message lines here: a report that keeps only the end of this
+# output (CI's does) would otherwise lose them behind the failing test's log tails.
+if grep -qE '^\s+Failed [A-Za-z]' "$results/console.log"; then
+  say "failed tests:"
+  grep -A3 -E '^\s+Failed [A-Za-z]' "$results/console.log" | cut -c1-300 | head -60
+fi
 
 # CI reads this plain line, not the runner's own summary.
 counters=$(cat "$results"/*.trx 2>/dev/null | grep -h '<Counters' || true)

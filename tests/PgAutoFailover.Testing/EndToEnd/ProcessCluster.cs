@@ -243,7 +243,8 @@ public sealed class ProcessCluster : IAsyncDisposable
         {
             var state = await TryStateAsync();
             throw new Xunit.Sdk.XunitException(
-                $"{e.GetType().Name}: {e.Message}\n{e.StackTrace}\n==== formation state ====\n{Describe(state)}\n==== logs in {BaseDirectory} ====\n{Logs()}");
+                $"{e.GetType().Name}: {e.Message}\n{e.StackTrace}\n==== formation state ====\n{Describe(state)}\n==== logs in {BaseDirectory} ====\n{Logs()}" +
+                $"\n==== the failure again (a report that shows only the tail shows this) ====\n{e.GetType().Name}: {e.Message}");
         }
     }
 

@@ -16,8 +16,8 @@ public sealed class WriterPoller : IAsyncDisposable
     private readonly Func<IReadOnlyList<DataNode>> _nodes;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<string> _violations = new();
+    private readonly ConcurrentQueue<TimeSpan> _roundStarts = new();
     private readonly Task _loop;
-    private long _rounds;
 
     private WriterPoller(Func<IReadOnlyList<DataNode>> nodes)
     {
@@ -28,8 +28,11 @@ public sealed class WriterPoller : IAsyncDisposable
     /// <summary>Polls the cluster's nodes (nodes added later are polled too).</summary>
     public static WriterPoller Start(ProcessCluster cluster) => new(() => cluster.Nodes.ToList());
 
-    public long Rounds => Interlocked.Read(ref _rounds);
+    public long Rounds => _roundStarts.Count;
     public IReadOnlyList<string> Violations => _violations.ToList();
+
+    /// <summary>Completed rounds that started within [<paramref name="from"/>, <paramref name="to"/>) on <see cref="WriteLoad.Clock"/>.</summary>
+    public int RoundsBetween(TimeSpan from, TimeSpan to) => _roundStarts.Count(t => t >= from && t < to);
 
     private async Task RunAsync()
     {
@@ -44,7 +47,7 @@ public sealed class WriterPoller : IAsyncDisposable
             {
                 _violations.Enqueue($"at {started.TotalSeconds:F3} s: {string.Join(", ", writable)} all accept writes");
             }
-            Interlocked.Increment(ref _rounds);
+            _roundStarts.Enqueue(started);
             var wait = TimeSpan.FromMilliseconds(100) - (WriteLoad.Clock.Elapsed - started);
             try { if (wait > TimeSpan.Zero) await Task.Delay(wait, token); } catch (OperationCanceledException) { break; }
         }
