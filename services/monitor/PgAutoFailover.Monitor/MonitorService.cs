@@ -1,6 +1,7 @@
 using JasperFx;
 using JasperFx.Events;
 using Marten;
+using Marten.Schema;
 using Npgsql;
 using PgAutoFailover.Monitor.Core;
 using PgAutoFailover.Monitor.Core.Events;
@@ -37,6 +38,11 @@ public static class MonitorService
                 marten.Events.AddEventTypes(typeof(IGroupEvent).Assembly.GetTypes()
                     .Where(t => t.IsClass && !t.IsAbstract && typeof(IGroupEvent).IsAssignableFrom(t)));
                 marten.Schema.For<NodeLiveness>().Index(l => l.StreamKey);
+                // The consumers check address and name before deciding; these make the check hold when two
+                // requests race through different groups (different gates) or different monitor instances.
+                marten.Schema.For<NodeRecord>()
+                    .UniqueIndex(UniqueIndexType.Computed, NodeDirectory.AddressIndex, r => r.Host, r => r.Port)
+                    .UniqueIndex(UniqueIndexType.Computed, NodeDirectory.NameIndex, r => r.Formation, r => r.Name);
             })
             .UseLightweightSessions();
 

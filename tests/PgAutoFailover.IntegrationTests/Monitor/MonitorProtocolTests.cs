@@ -338,6 +338,60 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
         Assert.Single(await h.StreamAsync("default"), e => e.Data is NodeMetadataChanged);
     }
 
+    [Fact]
+    public async Task Registrations_and_moves_racing_through_different_groups_never_share_one_address()
+    {
+        // Each formation's group has its own gate, so these requests are decided concurrently and each passes the
+        // consumer's look-up before any commits: only the store can keep one node per host:port.
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        var formations = Enumerable.Range(1, 6).Select(i => $"race{i}").ToList();
+        foreach (var f in formations)
+        {
+            Assert.IsType<OperatorCommandSucceeded>(await h.RequestAsync<CreateFormation, OperatorCommandSucceeded, OperatorCommandRefused>(new CreateFormation(f, "postgres", 0)));
+        }
+        for (var round = 0; round < 8; round++)
+        {
+            var port = 7100 + round;
+            var answers = await Task.WhenAll(formations.Select(f => h.RegisterAsync(f, port, $"n{round}")));
+            var registered = Assert.Single(answers.OfType<NodeRegistered>());
+            Assert.All(answers.OfType<RegistrationRejected>(), r => Assert.Contains($"127.0.0.1:{port}", r.Reason));
+            var holders = await NodesAtAsync(port);
+            Assert.Equal([registered.Node.Formation], holders);
+        }
+
+        // Moves: a node in each formation, all asked at once to move to one free port.
+        var movers = new List<NodeAddress>();
+        foreach (var f in formations) movers.Add(Assert.IsType<NodeRegistered>(await h.RegisterAsync(f, 7200 + movers.Count, "mover")).Node);
+        for (var round = 0; round < 8; round++)
+        {
+            var port = 7300 + round;
+            var answers = await Task.WhenAll(movers.Select(m =>
+                h.RequestAsync<UpdateNodeMetadata, OperatorCommandSucceeded, OperatorCommandRefused>(new UpdateNodeMetadata(m.Formation, 0, m.NodeId, Port: port))));
+            Assert.Single(answers.OfType<OperatorCommandSucceeded>());
+            Assert.All(answers.OfType<OperatorCommandRefused>(), r => Assert.Contains($"127.0.0.1:{port}", r.Reason));
+            Assert.Single(await NodesAtAsync(port));
+        }
+
+        // What every formation's state says, not only the directory: each address at most once.
+        var everywhere = new List<(string Host, int Port)>();
+        foreach (var f in formations)
+        {
+            everywhere.AddRange((await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState(f))).Nodes.Select(n => (n.Node.Host, n.Node.Port)));
+        }
+        Assert.Equal(everywhere.Count, everywhere.Distinct().Count());
+
+        async Task<List<string>> NodesAtAsync(int port)
+        {
+            var holders = new List<string>();
+            foreach (var f in formations)
+            {
+                var state = await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState(f));
+                holders.AddRange(state.Nodes.Where(n => n.Node.Port == port).Select(_ => f));
+            }
+            return holders;
+        }
+    }
+
     /// <summary>Registers two nodes and plays their keepers until the group is primary + secondary.</summary>
     [Fact]
     public async Task Lease_renewals_older_than_the_latest_snapshot_are_deleted_and_a_restart_still_resumes()

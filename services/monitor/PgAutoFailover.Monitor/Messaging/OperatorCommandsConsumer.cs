@@ -116,8 +116,16 @@ public sealed class OperatorCommandsConsumer(GroupCoordinator groups, NodeDirect
                 $"cannot move node {m.NodeId} to {host}:{port}: node {there.Id} \"{there.Name}\" of formation \"{there.Formation}\" is registered there");
             return;
         }
-        await DecideAsync(context, m.Formation, GroupStream.Key(m.Formation, record.GroupId),
-            new UpdateNodeMetadataCommand(record.Id, m.Name, m.Host, m.Port));
+        try
+        {
+            await DecideAsync(context, m.Formation, GroupStream.Key(m.Formation, record.GroupId),
+                new UpdateNodeMetadataCommand(record.Id, m.Name, m.Host, m.Port));
+        }
+        catch (NodeDirectoryConflict conflict)
+        {
+            var taken = conflict.What == "name" ? $"name \"{m.Name}\"" : $"address {host}:{port}";
+            await RefuseAsync(context, m.Formation, $"cannot update node {m.NodeId}: another node took the {taken} at the same time");
+        }
     }
 
     private async Task OnNodeAsync<T>(ConsumeContext<T> context, string formation, long? nodeId, string? nodeName, Func<long, OperatorTrigger> command)

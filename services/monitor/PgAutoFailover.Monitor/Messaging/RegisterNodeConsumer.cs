@@ -1,5 +1,4 @@
 using MassTransit;
-using Npgsql;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Monitor.Core;
 using PgAutoFailover.Monitor.Core.Events;
@@ -59,9 +58,17 @@ public sealed class RegisterNodeConsumer(
                 // Stored only with the registration's events, i.e. when the core accepted it and the node exists.
                 alongside: (session, decided) => session.Store(NodeRecord.Of(decided.After, decided.After[nodeId])));
         }
-        catch (Exception e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } || e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        catch (NodeDirectoryConflict conflict)
         {
-            await RejectAsync(context, $"{request.Host}:{request.Port} was registered by another request at the same time; retry");
+            // Another registration (another group's, or another instance's) committed first. For the address, answer
+            // as if it had been there already: the same node again is its registration, anything else a refusal.
+            if (conflict.What == "host:port" && await nodes.FindAsync(request.Host, request.Port, ct) is { } winner)
+            {
+                await AnswerExistingAsync(context, winner, key);
+                return;
+            }
+            var taken = conflict.What == "name" ? $"node name \"{request.NodeName}\"" : $"{request.Host}:{request.Port}";
+            await RejectAsync(context, $"{taken} was registered by another request at the same time; retry");
             return;
         }
 

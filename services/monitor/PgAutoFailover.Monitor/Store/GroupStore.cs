@@ -121,6 +121,10 @@ public sealed class GroupStore(IDocumentStore store, MonitorServiceOptions optio
         {
             throw new GroupVersionConflict(before.Key, before.Version, e);
         }
+        catch (Exception e) when (NodeDirectoryConflict.From(e) is { } conflict)
+        {
+            throw conflict;
+        }
         return version;
     }
 
