@@ -18,7 +18,8 @@ public sealed record SettingChange(string Name, string Old, string New, bool Rel
 /// and reload PostgreSQL; candidate priority and replication quorum are sent to the monitor, which holds them.
 /// The node's name and host are sent to the monitor too (update_node_metadata). Not the port: PostgreSQL listens
 /// where it was started, and a monitor told of a port nobody listens on yet would see the node fail its probes
-/// (a primary would be failed over). Everything else (port, formation, group and node id, listen addresses, data
+/// (a primary would be failed over); a keeper restarted with PostgreSQL stopped announces it before starting PostgreSQL
+/// there. Everything else (port, formation, group and node id, listen addresses, data
 /// and state directories, binaries,
 /// authentication, PostgreSQL command-line settings, and the fencing period and timeout the monitor's lease margin
 /// is computed from) needs a restart and is only reported.

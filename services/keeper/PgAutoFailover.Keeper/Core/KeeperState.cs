@@ -14,6 +14,10 @@ public sealed record KeeperState
     public long NodeId { get; init; }
     public int GroupId { get; init; }
     public string NodeName { get; init; } = "";
+    /// <summary>Host the monitor holds for this node (registration, then accepted updates); null in older state files.</summary>
+    public string? Host { get; init; }
+    /// <summary>Port the monitor holds for this node; null in older state files.</summary>
+    public int? Port { get; init; }
     public NodeState CurrentState { get; init; } = NodeState.Init;
     public NodeState AssignedState { get; init; } = NodeState.Init;
     /// <summary>The whole last goal (primary address, synchronous_standby_names, upstream) so an unfinished transition can be retried offline.</summary>

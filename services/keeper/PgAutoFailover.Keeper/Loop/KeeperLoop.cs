@@ -144,6 +144,7 @@ public sealed class KeeperLoop(
         }
         _state = existing;
         await runner.CheckSystemIdentifierAsync(_state, ct);
+        await AnnounceChangedIdentityAsync(ct);
         if (server.IsPostmasterAlive() && !KeeperStates.IsWritable(_state.CurrentState) && KeeperStates.MustBeStopped(_state.CurrentState))
         {
             logger.LogWarning("PostgreSQL runs although the node is {State}: stopping it", KeeperStates.Name(_state.CurrentState));
@@ -187,7 +188,8 @@ public sealed class KeeperLoop(
         var state = new KeeperState
         {
             Formation = registered.Node.Formation, NodeId = registered.Node.NodeId, GroupId = registered.Node.GroupId,
-            NodeName = registered.Node.NodeName, CurrentState = NodeState.Init, AssignedState = registered.GoalState,
+            NodeName = registered.Node.NodeName, Host = registered.Node.Host, Port = registered.Node.Port,
+            CurrentState = NodeState.Init, AssignedState = registered.GoalState,
             SystemIdentifier = sysid, PgDataExistedAtCreate = sysid is not null,
         };
         _store.Save(state);
@@ -196,6 +198,63 @@ public sealed class KeeperLoop(
         logger.LogInformation("Registered as node {NodeId} \"{Name}\" in group {Group}; first goal {Goal}",
             state.NodeId, state.NodeName, state.GroupId, KeeperStates.Name(state.AssignedState));
         return state;
+    }
+
+    /// <summary>
+    /// Name, host or port changed in the settings while the keeper was down: the monitor hears of it
+    /// (update_node_metadata) before PostgreSQL starts, so the health-checker probes, the standbys connect and
+    /// applications are sent where the node will listen. A new port while PostgreSQL still runs on the old one
+    /// cannot be taken; neither can what the monitor refuses: the keeper goes on with the values the monitor holds.
+    /// </summary>
+    private async Task AnnounceChangedIdentityAsync(CancellationToken ct)
+    {
+        var state = _state;
+        if (state.Host is null || state.Port is not { } heldPort)
+        {
+            // A state file from before the address was kept: the settings are the best knowledge there is.
+            lock (_gate) { _state = state with { Host = options.Host, Port = options.Port }; Save(_state); }
+            return;
+        }
+        if (options.Port != heldPort && server.IsPostmasterAlive())
+        {
+            logger.LogWarning("Port changed from {OldPort} to {NewPort} but PostgreSQL still runs on port {OldPort}: staying there; " +
+                              "stop PostgreSQL and restart the keeper to move the node", heldPort, options.Port, heldPort);
+            options.Port = heldPort;
+        }
+        var request = new UpdateNodeMetadata(state.Formation, state.GroupId, state.NodeId,
+            options.Name is { Length: > 0 } name && name != state.NodeName ? name : null,
+            options.Host != state.Host ? options.Host : null,
+            options.Port != heldPort ? options.Port : null);
+        if (request is { Name: null, Host: null, Port: null }) return;
+
+        var what = $"\"{request.Name ?? state.NodeName}\" ({request.Host ?? state.Host}:{request.Port ?? heldPort})";
+        while (true)
+        {
+            try
+            {
+                var answer = await monitor.UpdateNodeMetadataAsync(request, ct);
+                logger.LogInformation("Settings changed since the last run: the monitor took {Identity}: {Answer}", what, answer);
+                lock (_gate)
+                {
+                    _state = _state with { NodeName = request.Name ?? _state.NodeName, Host = options.Host, Port = options.Port };
+                    Save(_state);
+                }
+                return;
+            }
+            catch (KeeperException e)
+            {
+                logger.LogError("Settings changed since the last run but the monitor did not take {Identity}, so the node stays " +
+                                "\"{Name}\" at {Host}:{Port}: {Error}", what, state.NodeName, state.Host, heldPort, e.Message);
+                (options.Name, options.Host, options.Port) = (state.NodeName, state.Host, heldPort);
+                return;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && e is MassTransit.RequestTimeoutException or OperationCanceledException or MassTransit.RequestFaultException)
+            {
+                // PostgreSQL must not start at an address the monitor does not know: wait for it.
+                logger.LogWarning("The monitor did not answer the update of {Identity} ({Error}); retrying", what, e.Message);
+                await Task.Delay(options.LoopPeriod, clock, ct);
+            }
+        }
     }
 
     private async Task ConnectGoalQueueAsync(CancellationToken ct)
@@ -525,8 +584,8 @@ public sealed class KeeperLoop(
             }
             if (configured.Port != options.Port)
             {
-                logger.LogWarning("To move node {NodeId} to port {NewPort}: on a primary switch over first, tell the monitor (pgaf set node metadata --pgport), " +
-                                  "then stop PostgreSQL and restart the keeper, which starts it on the new port", State.NodeId, configured.Port);
+                logger.LogWarning("To move node {NodeId} to port {NewPort}: on a primary switch over first, then stop PostgreSQL and restart the keeper, " +
+                                  "which tells the monitor and starts PostgreSQL on the new port", State.NodeId, configured.Port);
             }
             var (priority, quorum) = (options.CandidatePriority, options.ReplicationQuorum);
             var (name, host) = (options.Name, options.Host);
@@ -594,10 +653,7 @@ public sealed class KeeperLoop(
         {
             return false;
         }
-        if (request.Name is { } renamed)
-        {
-            lock (_gate) { _state = _state with { NodeName = renamed }; Save(_state); }
-        }
+        lock (_gate) { _state = _state with { NodeName = request.Name ?? _state.NodeName, Host = options.Host }; Save(_state); }
         return true;
     }
 
