@@ -38,7 +38,9 @@ public sealed class ProbeTests(PgClusterFixture postgres) : IClassFixture<PgClus
     public async Task A_refused_connection_is_retried_within_the_period()
     {
         var closed = Ports.Free();
-        var retried = await Probe(Options(retries: 1)).ProbeAsync(Address(closed), CancellationToken.None);
+        // A retry is made only when it still fits in the period (elapsed + delay + timeout); a 5 s period leaves room for a
+        // slow first attempt on a loaded box (with 1 s, a first attempt over 150 ms meant no retry: seen once).
+        var retried = await Probe(Options(retries: 1, periodMs: 5000)).ProbeAsync(Address(closed), CancellationToken.None);
         Assert.False(retried.Succeeded);
         Assert.StartsWith("attempt 2: ", retried.Error);
         Assert.Contains("refused", retried.Error, StringComparison.OrdinalIgnoreCase);
