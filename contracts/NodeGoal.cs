@@ -17,6 +17,11 @@ namespace PgAutoFailover.Contracts;
 /// drops inactive <c>pgautofailover_standby_&lt;id&gt;</c> slots of ids not in the list. Null (a monitor older than
 /// this field) means unknown: keep all slots. Being a list, it makes record equality compare by reference.
 /// </param>
+/// <param name="GroupHosts">
+/// Hosts of the nodes in <paramref name="GroupNodeIds"/>, distinct, ordinal order (spec §3.5: HBA entries for every
+/// other node of the group). The keeper admits the replication role from them in pg_hba.conf, besides its own host and
+/// the configured ones. Null (an older monitor) means unknown: the configured hosts only.
+/// </param>
 public sealed record NodeGoal(
     string Formation,
     int GroupId,
@@ -29,4 +34,5 @@ public sealed record NodeGoal(
     PrimaryLease? Lease,
     NodeAddress? UpstreamNode,
     ulong TargetLsn,
-    IReadOnlyList<long>? GroupNodeIds = null);
+    IReadOnlyList<long>? GroupNodeIds = null,
+    IReadOnlyList<string>? GroupHosts = null);

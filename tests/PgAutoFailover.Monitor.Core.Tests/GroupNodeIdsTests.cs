@@ -3,7 +3,7 @@ using static PgAutoFailover.Contracts.NodeState;
 
 namespace PgAutoFailover.Monitor.Core.Tests;
 
-/// <summary>NodeGoal.GroupNodeIds: the group's current nodes, for the primary to drop slots of removed ones.</summary>
+/// <summary>NodeGoal.GroupNodeIds and GroupHosts: the group's current nodes, for the primary to drop slots of removed ones and pg_hba.</summary>
 public class GroupNodeIdsTests
 {
     [Fact]
@@ -18,5 +18,14 @@ public class GroupNodeIdsTests
         Assert.Null(g.State.Find(4));
         Assert.Equal([1L, 2L, 3L], MonitorCore.GoalFor(g.State, 1, g.Report(1))!.GroupNodeIds);
         Assert.Null(MonitorCore.GoalFor(g.State, 4));
+    }
+
+    [Fact]
+    public void GoalFor_lists_the_hosts_of_the_current_nodes_once_each()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary).Node(3, Secondary).Node(4, Secondary, Dropped)
+            .With(2, n => n with { Host = "10.0.0.2" }).With(3, n => n with { Host = "10.0.0.2" }).With(4, n => n with { Host = "10.0.0.4" });
+        Assert.Equal(["10.0.0.2", "localhost"], MonitorCore.GoalFor(g.State, 1, g.Report(1))!.GroupHosts);
+        Assert.Equal(["10.0.0.2", "localhost"], MonitorCore.GoalFor(g.State, 4)!.GroupHosts); // being dropped: its host is not admitted
     }
 }

@@ -42,7 +42,8 @@ public sealed class MonitorCore(MonitorOptions? options = null)
     /// The reply to a keeper (spec §3.2 / <see cref="NodeGoal"/>) from the state after the decision was
     /// applied: goal, priority, quorum, synchronous_standby_names for a writable goal, the primary to
     /// follow, the fast_forward source, the lease granted by this decision (if any), and the ids of the
-    /// group's current nodes (goal not dropped), for the primary to drop slots of removed nodes.
+    /// group's current nodes (goal not dropped) with their hosts, for the primary to drop slots of removed nodes and
+    /// every node to admit the others in pg_hba.conf.
     /// </summary>
     public static NodeGoal? GoalFor(GroupState group, long nodeId, Decision? decision = null)
     {
@@ -61,7 +62,8 @@ public sealed class MonitorCore(MonitorOptions? options = null)
             lease is null ? null : new PrimaryLease(lease.Duration, lease.ReportSequence),
             upstream is null ? null : Address(group, upstream),
             upstream?.Lsn ?? 0,
-            [.. group.Nodes.Select(n => n.NodeId)]);
+            [.. group.Nodes.Select(n => n.NodeId)],
+            [.. group.Nodes.Select(n => n.Host).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
     }
 
     /// <summary>Rows for show state / topology snapshots (spec §4.2), ordered by node id.</summary>

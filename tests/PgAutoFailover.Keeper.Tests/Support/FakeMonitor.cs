@@ -37,7 +37,7 @@ public sealed class FakeMonitor : IAsyncDisposable
 
     /// <summary>
     /// Whether goals carry <see cref="NodeGoal.GroupNodeIds"/> (the nodes with a goal other than dropped, plus
-    /// <see cref="ExtraGroupNodeIds"/>); false plays a monitor older than the field (null).
+    /// <see cref="ExtraGroupNodeIds"/>) and their hosts; false plays a monitor older than the fields (null).
     /// </summary>
     public volatile bool ListGroupNodes;
     /// <summary>Ids listed as group members beside the registered nodes.</summary>
@@ -49,8 +49,8 @@ public sealed class FakeMonitor : IAsyncDisposable
     private FakeMonitor(IBusControl bus) => _bus = bus;
 
     /// <summary>A node the monitor knows but that has no keeper (e.g. an unreachable primary).</summary>
-    public void AddPhantomNode(long nodeId, int port) =>
-        _nodes[nodeId] = new NodeAddress(Formation, 0, nodeId, $"phantom_{nodeId}", "127.0.0.1", port);
+    public void AddPhantomNode(long nodeId, int port, string host = "127.0.0.1") =>
+        _nodes[nodeId] = new NodeAddress(Formation, 0, nodeId, $"phantom_{nodeId}", host, port);
 
     public static async Task<FakeMonitor> StartAsync(Uri amqp)
     {
@@ -120,8 +120,10 @@ public sealed class FakeMonitor : IAsyncDisposable
         IReadOnlyList<long>? members = ListGroupNodes
             ? [.. _goals.Where(g => g.Value != NodeState.Dropped).Select(g => g.Key).Concat(ExtraGroupNodeIds).Distinct().Order()]
             : null;
+        IReadOnlyList<string>? hosts = members is null ? null
+            : [.. members.Select(id => _nodes.TryGetValue(id, out var n) ? n.Host : null).OfType<string>().Distinct().Order(StringComparer.Ordinal)];
         return new NodeGoal(Formation, 0, nodeId, state, 50, true, _syncNames.GetValueOrDefault(nodeId, ""), primary, lease, upstream, ff.TargetLsn,
-            members);
+            members, hosts);
     }
 
     private async Task OnSettingAsync<T>(ConsumeContext<T> ctx, string formation) where T : class

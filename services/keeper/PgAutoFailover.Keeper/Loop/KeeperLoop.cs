@@ -469,6 +469,7 @@ public sealed class KeeperLoop(
         try
         {
             lock (_gate) state = _state;
+            await runner.FollowGroupHostsAsync(state.LastGoal, ct);
             if (state.CurrentState == state.AssignedState)
             {
                 if (options.ExitAfterCreate && Interlocked.Exchange(ref _reachedCreateGoal, 1) == 0)

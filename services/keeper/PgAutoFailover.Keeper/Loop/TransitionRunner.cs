@@ -81,11 +81,44 @@ public sealed class TransitionRunner(
         if (server.IsPostmasterAlive()) await sql.WaitForSettingAsync("default_transaction_read_only", writable ? "off" : "on", ct);
     }
 
+    // Hosts of the group's nodes as the monitor last listed them (NodeGoal.GroupHosts); admitted beside the configured ones.
+    private IReadOnlyList<string> _groupHosts = [];
+
+    /// <summary>
+    /// Spec §3.5: every node admits the replication role from every other node of the group. The goal lists their
+    /// hosts; when the list changes (a node joined, moved or left) pg_hba.conf is rewritten and PostgreSQL reloaded, so
+    /// a new standby can connect before its primary reaches wait_primary. Null (an older monitor): configured hosts only.
+    /// A failed reload is logged and tried again next cycle; it never holds up a transition.
+    /// </summary>
+    public async Task FollowGroupHostsAsync(NodeGoal? goal, CancellationToken ct)
+    {
+        if (goal?.GroupHosts is not { } hosts || hosts.SequenceEqual(_groupHosts, StringComparer.Ordinal)) return;
+        var before = _groupHosts;
+        if (server.Files.IsDataDirectory)
+        {
+            _groupHosts = [.. hosts];
+            WriteHba();
+            try
+            {
+                if (server.IsPostmasterAlive()) await sql.ExecuteAsync("SELECT pg_reload_conf()", ct);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or KeeperException or TimeoutException)
+            {
+                _groupHosts = before; // written, not yet loaded: again next cycle
+                logger.LogWarning("pg_hba.conf rewritten for the group's hosts but PostgreSQL did not reload yet: {Error}", e.Message);
+                return;
+            }
+        }
+        _groupHosts = [.. hosts];
+        logger.LogInformation("pg_hba.conf admits the group's hosts {Hosts} (before: {Before})", string.Join(", ", hosts), string.Join(", ", before));
+    }
+
     public void WriteHba()
     {
         var method = options.Trust ? "trust" : "scram-sha-256";
         var hosts = new List<string> { options.Host };
         hosts.AddRange(options.GroupHosts);
+        hosts.AddRange(_groupHosts);
         var checkers = options.HealthCheckHosts.Count > 0 ? options.HealthCheckHosts : hosts;
         var lines = new List<string>
         {
