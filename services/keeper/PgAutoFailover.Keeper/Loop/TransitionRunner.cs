@@ -110,7 +110,7 @@ public sealed class TransitionRunner(
             }
         }
         _groupHosts = [.. hosts];
-        logger.LogInformation("pg_hba.conf admits the group's hosts {Hosts} (before: {Before})", string.Join(", ", hosts), string.Join(", ", before));
+        logger.LogInformation("pg_hba.conf admits the group's hosts {Hosts} (before: {Before})", string.Join(", ", hosts), before.Count == 0 ? "none listed yet" : string.Join(", ", before));
     }
 
     public void WriteHba()
