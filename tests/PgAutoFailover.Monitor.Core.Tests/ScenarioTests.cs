@@ -108,6 +108,24 @@ public class ScenarioTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_standby_on_its_way_to_maintenance_joins_the_election_when_the_primary_is_gone()
+    {
+        // The end of property walk nss/3035: no primary left; node 6 (the old primary, outside the quorum) reports its
+        // LSN; node 7, the only quorum standby, was on its way to maintenance when the primary went. The data-loss
+        // guard (EL-5) waits for a quorum candidate, and node 7 was never asked to report: the group waited forever.
+        var g = new G(numberSyncStandbys: 1)
+            .Node(6, ReportLsn, priority: 100, quorum: false, lsn: 0x13E8C00)
+            .Node(7, WaitMaintenance, lsn: 0x1365800)
+            .Node(8, WaitStandby, goal: CatchingUp, lsn: 0, pgIsRunning: false); // reporting, but never got a base backup
+        var d = g.Do(new TimerTrigger());
+        Assert.Contains(G.Summary(d), a => a is { Rule: "EL-2", Node: 7, Goal: ReportLsn });
+        // Once node 7 reported, the election is decided: node 6 holds the most WAL.
+        g.Report(7, ReportLsn, lsn: 0x1365800);
+        var after = g.Do(new TimerTrigger());
+        Assert.True(g[6].GoalState == PreparePromotion, string.Join("; ", after.Notices));
+    }
+
+    [Fact]
     public void Switchover_with_three_nodes()
     {
         var c = Cluster.WithNodes(3);

@@ -361,6 +361,9 @@ internal sealed class Simulation
             7 => new SetReplicationQuorumCommand(Pick(), _rng.Next(2) == 0),
             8 => new SetNumberSyncStandbysCommand(_rng.Next(3)),
             9 => new DropNodeCommand(Pick(), Force: _rng.Next(4) == 0),
+            // Renames (sometimes to a taken name) and moves: identity changes must not disturb any invariant.
+            10 => new UpdateNodeMetadataCommand(Pick(), Name: _rng.Next(3) == 0 ? $"node_{Pick()}" : null,
+                Port: _rng.Next(2) == 0 ? 5400 + _rng.Next(8) : null),
             _ => new TimerTrigger(),
         };
         var d = Decide(t);

@@ -164,7 +164,12 @@ internal static class Election
                      // Refinement: a node told to follow a primary that failed before it could (reported
                      // report_lsn or join_secondary, goal secondary/join_secondary) rejoins the election instead
                      // of waiting forever for a primary that is gone.
-                     || (x.ReportedState is ReportLsn or JoinSecondary && x.GoalState is Secondary or JoinSecondary))
+                     || (x.ReportedState is ReportLsn or JoinSecondary && x.GoalState is Secondary or JoinSecondary)
+                     // Refinement: a standby still waiting to enter maintenance runs PostgreSQL and may hold acknowledged
+                     // writes; the guard counts it, so it must vote (its maintenance is abandoned; the operator can ask
+                     // again). Without this a group whose only quorum standby was in wait_maintenance waited forever
+                     // (property walk nss/3035).
+                     || x.IsConverged(WaitMaintenance))
             {
                 ctx.Assign(x.NodeId, ReportLsn, "EL-2", "failover in progress: report your LSN");
                 b.Missing++;
