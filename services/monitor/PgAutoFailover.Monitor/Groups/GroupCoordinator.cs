@@ -50,7 +50,6 @@ public sealed class GroupCoordinator(
     /// <summary>
     /// Decides <paramref name="trigger"/> for the group <paramref name="key"/>. When the group does not exist,
     /// <paramref name="create"/> (if given) supplies its first event; otherwise the decision is null.
-    /// <paramref name="alongside"/> stores documents in the same transaction as the events, given the outcome.
     /// <paramref name="verifyStreamVersion"/>: check the store for writes by another instance first. Needed
     /// when the answer is served from the cached state (a goal reply); a decision that writes is checked by
     /// the append itself, and one that writes nothing changes nothing.
@@ -60,7 +59,6 @@ public sealed class GroupCoordinator(
         Func<GroupState, Trigger> trigger,
         CancellationToken cancellationToken,
         Func<GroupCreated>? create = null,
-        Action<IDocumentSession, GroupOutcome>? alongside = null,
         bool verifyStreamVersion = true)
     {
         var arrived = Stopwatch.GetTimestamp();
@@ -74,7 +72,7 @@ public sealed class GroupCoordinator(
                 if (slot.Loaded is null && create is null) return null;
                 try
                 {
-                    return await DecideOnceAsync(slot, key, trigger, create, alongside, arrived, cancellationToken);
+                    return await DecideOnceAsync(slot, key, trigger, create, arrived, cancellationToken);
                 }
                 catch (GroupVersionConflict conflict) when (attempt < MaxConflictRetries)
                 {
@@ -111,7 +109,7 @@ public sealed class GroupCoordinator(
 
     private async Task<GroupOutcome> DecideOnceAsync(
         GroupSlot slot, string key, Func<GroupState, Trigger> trigger, Func<GroupCreated>? create,
-        Action<IDocumentSession, GroupOutcome>? alongside, long arrived, CancellationToken cancellationToken)
+        long arrived, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         // A child of the consumer's span: report → decision → AssignGoalState sent to the keeper, in one trace.
@@ -129,12 +127,7 @@ public sealed class GroupCoordinator(
         var after = decision.Events.Aggregate(loaded.State, GroupProjection.Apply);
         var durable = prefix.Concat(decision.Events.Where(e => !e.LivenessOnly)).ToList();
         var version = loaded.Version;
-        if (durable.Count > 0)
-        {
-            var outcomeForDocuments = new GroupOutcome(loaded.State, after, decision, loaded.Version, loaded.Version + durable.Count, before is null);
-            version = await store.AppendAsync(loaded, durable, after,
-                alongside is null ? null : session => alongside(session, outcomeForDocuments), cancellationToken);
-        }
+        if (durable.Count > 0) version = await store.AppendAsync(loaded, durable, after, cancellationToken);
         slot.Loaded = new LoadedGroup(key, after, version);
         liveness.Record(key, decision.Events.Where(e => e.LivenessOnly));
 

@@ -123,7 +123,7 @@ public sealed class OperatorCommandsConsumer(GroupCoordinator groups, NodeDirect
         }
         catch (NodeDirectoryConflict conflict)
         {
-            var taken = conflict.What == "name" ? $"name \"{m.Name}\"" : $"address {host}:{port}";
+            var taken = conflict.Name ? $"name \"{m.Name}\"" : $"address {host}:{port}";
             await RefuseAsync(context, m.Formation, $"cannot update node {m.NodeId}: another node took the {taken} at the same time");
         }
     }

@@ -54,20 +54,18 @@ public sealed class RegisterNodeConsumer(
                 _ => RegisterTrigger.From(request, nodeId) with { GroupId = groupId },
                 ct,
                 create: () => new GroupCreated(new GroupSettings(request.Formation, groupId, formation.DatabaseName, formation.NumberSyncStandbys),
-                    time.GetUtcNow()),
-                // Stored only with the registration's events, i.e. when the core accepted it and the node exists.
-                alongside: (session, decided) => session.Store(NodeRecord.Of(decided.After, decided.After[nodeId])));
+                    time.GetUtcNow()));
         }
         catch (NodeDirectoryConflict conflict)
         {
             // Another registration (another group's, or another instance's) committed first. For the address, answer
             // as if it had been there already: the same node again is its registration, anything else a refusal.
-            if (conflict.What == "host:port" && await nodes.FindAsync(request.Host, request.Port, ct) is { } winner)
+            if (!conflict.Name && await nodes.FindAsync(request.Host, request.Port, ct) is { } winner)
             {
                 await AnswerExistingAsync(context, winner, key);
                 return;
             }
-            var taken = conflict.What == "name" ? $"node name \"{request.NodeName}\"" : $"{request.Host}:{request.Port}";
+            var taken = conflict.Name ? $"node name \"{request.NodeName}\"" : $"{request.Host}:{request.Port}";
             await RejectAsync(context, $"{taken} was registered by another request at the same time; retry");
             return;
         }

@@ -64,12 +64,12 @@ public sealed class GroupStore(IDocumentStore store, MonitorServiceOptions optio
 
     /// <summary>
     /// Appends <paramref name="events"/> to a stream that must be at <paramref name="expectedVersion"/>
-    /// (0: must not exist yet), with any documents <paramref name="alongside"/> in the same transaction.
-    /// Throws <see cref="GroupVersionConflict"/> when another writer got there first.
+    /// (0: must not exist yet), with the node directory following the events in the same transaction.
+    /// Throws <see cref="GroupVersionConflict"/> when another writer got there first, <see cref="NodeDirectoryConflict"/>
+    /// when another group took a name or address meanwhile.
     /// </summary>
     public async Task<long> AppendAsync(
-        LoadedGroup before, IReadOnlyList<IGroupEvent> events, GroupState after,
-        Action<IDocumentSession>? alongside, CancellationToken cancellationToken)
+        LoadedGroup before, IReadOnlyList<IGroupEvent> events, GroupState after, CancellationToken cancellationToken)
     {
         await using var session = store.LightweightSession();
         var data = events.Cast<object>().ToArray();
@@ -98,17 +98,20 @@ public sealed class GroupStore(IDocumentStore store, MonitorServiceOptions optio
                 $"delete from {_events.DatabaseSchemaName}.mt_events where stream_id = ? and type = ? and version <= ?",
                 before.Key, LeaseEventType, version);
         }
-        foreach (var removed in events.OfType<NodeRemoved>())
+        // The node directory answers the monitor-wide look-ups (which group holds node N, which names and addresses
+        // are taken): written with the group's events, so it holds a node exactly when the group does.
+        foreach (var e in events)
         {
-            session.Delete<NodeRecord>(removed.NodeId);
-            session.Delete<NodeLiveness>(removed.NodeId);
+            if (e is NodeRemoved removed)
+            {
+                session.Delete<NodeRecord>(removed.NodeId);
+                session.Delete<NodeLiveness>(removed.NodeId);
+            }
+            else if (((e as NodeJoined)?.NodeId ?? (e as NodeMetadataChanged)?.NodeId) is { } id && after.Find(id) is { } node)
+            {
+                session.Store(NodeRecord.Of(after, node));
+            }
         }
-        foreach (var moved in events.OfType<NodeMetadataChanged>())
-        {
-            // The directory answers the monitor-wide name and host:port look-ups: it follows a renamed or moved node.
-            if (after.Find(moved.NodeId) is { } node) session.Store(NodeRecord.Of(after, node));
-        }
-        alongside?.Invoke(session);
 
         try
         {

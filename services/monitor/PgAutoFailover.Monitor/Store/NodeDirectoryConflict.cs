@@ -7,10 +7,11 @@ namespace PgAutoFailover.Monitor.Store;
 /// instance, took the same host:port or formation + name between our check and our commit. The whole transaction,
 /// the group's events with it, was rolled back.
 /// </summary>
-public sealed class NodeDirectoryConflict(string what, Exception inner) : Exception($"{what} was taken by another request at the same time", inner)
+public sealed class NodeDirectoryConflict(bool name, Exception inner)
+    : Exception($"{(name ? "the name" : "host:port")} was taken by another request at the same time", inner)
 {
-    /// <summary>"host:port" or "name" — which of the two unique keys was hit.</summary>
-    public string What { get; } = what;
+    /// <summary>The name (formation + name) was taken; otherwise the address (host:port).</summary>
+    public bool Name { get; } = name;
 
     /// <summary>The conflict carried by <paramref name="e"/> or one of its inner exceptions, if it is one.</summary>
     public static NodeDirectoryConflict? From(Exception e)
@@ -21,8 +22,8 @@ public sealed class NodeDirectoryConflict(string what, Exception inner) : Except
             {
                 return unique.ConstraintName switch
                 {
-                    NodeDirectory.AddressIndex => new NodeDirectoryConflict("host:port", e),
-                    NodeDirectory.NameIndex => new NodeDirectoryConflict("name", e),
+                    NodeDirectory.AddressIndex => new NodeDirectoryConflict(name: false, e),
+                    NodeDirectory.NameIndex => new NodeDirectoryConflict(name: true, e),
                     _ => null,
                 };
             }
