@@ -221,40 +221,69 @@ public sealed class KeeperLoop(
                               "stop PostgreSQL and restart the keeper to move the node", heldPort, options.Port, heldPort);
             options.Port = heldPort;
         }
-        var request = new UpdateNodeMetadata(state.Formation, state.GroupId, state.NodeId,
-            options.Name is { Length: > 0 } name && name != state.NodeName ? name : null,
-            options.Host != state.Host ? options.Host : null,
-            options.Port != heldPort ? options.Port : null);
-        if (request is { Name: null, Host: null, Port: null }) return;
-
-        var what = $"\"{request.Name ?? state.NodeName}\" ({request.Host ?? state.Host}:{request.Port ?? heldPort})";
+        if (IdentityChange() is not { } request) return;
         while (true)
         {
             try
             {
                 var answer = await monitor.UpdateNodeMetadataAsync(request, ct);
-                logger.LogInformation("Settings changed since the last run: the monitor took {Identity}: {Answer}", what, answer);
-                lock (_gate)
-                {
-                    _state = _state with { NodeName = request.Name ?? _state.NodeName, Host = options.Host, Port = options.Port };
-                    Save(_state);
-                }
+                logger.LogInformation("Settings changed since the last run: the monitor took {Identity}: {Answer}", Describe(request), answer);
+                IdentityTaken(request);
                 return;
             }
             catch (KeeperException e)
             {
                 logger.LogError("Settings changed since the last run but the monitor did not take {Identity}, so the node stays " +
-                                "\"{Name}\" at {Host}:{Port}: {Error}", what, state.NodeName, state.Host, heldPort, e.Message);
-                (options.Name, options.Host, options.Port) = (state.NodeName, state.Host, heldPort);
+                                "\"{Name}\" at {Host}:{Port}: {Error}", Describe(request), state.NodeName, state.Host, heldPort, e.Message);
+                KeepHeldIdentity();
                 return;
             }
             catch (Exception e) when (!ct.IsCancellationRequested && e is MassTransit.RequestTimeoutException or OperationCanceledException or MassTransit.RequestFaultException)
             {
                 // PostgreSQL must not start at an address the monitor does not know: wait for it.
-                logger.LogWarning("The monitor did not answer the update of {Identity} ({Error}); retrying", what, e.Message);
+                logger.LogWarning("The monitor did not answer the update of {Identity} ({Error}); retrying", Describe(request), e.Message);
                 await Task.Delay(options.LoopPeriod, clock, ct);
             }
         }
+    }
+
+    /// <summary>
+    /// Spec §3.3 step 2 (update_node_metadata): the name, host and port in the settings that differ from the ones the
+    /// monitor holds (kept in the state file), as the request that tells it; null when nothing differs or the state
+    /// does not know them yet.
+    /// </summary>
+    private UpdateNodeMetadata? IdentityChange()
+    {
+        var held = State;
+        if (held.Host is null || held.Port is null) return null;
+        var request = new UpdateNodeMetadata(held.Formation, held.GroupId, held.NodeId,
+            options.Name is { Length: > 0 } name && name != held.NodeName ? name : null,
+            options.Host != held.Host ? options.Host : null,
+            options.Port != held.Port ? options.Port : null);
+        return request is { Name: null, Host: null, Port: null } ? null : request;
+    }
+
+    private string Describe(UpdateNodeMetadata request)
+    {
+        var held = State;
+        return $"\"{request.Name ?? held.NodeName}\" ({request.Host ?? held.Host}:{request.Port ?? held.Port})";
+    }
+
+    /// <summary>The monitor took <paramref name="request"/>: the state file holds the identity the monitor now holds.</summary>
+    private void IdentityTaken(UpdateNodeMetadata request)
+    {
+        lock (_gate)
+        {
+            _state = _state with { NodeName = request.Name ?? _state.NodeName, Host = request.Host ?? _state.Host, Port = request.Port ?? _state.Port };
+            Save(_state);
+        }
+    }
+
+    /// <summary>The monitor did not take a change: run with the identity it holds (a later reload or restart asks again).</summary>
+    private void KeepHeldIdentity()
+    {
+        var held = State;
+        (options.Name, options.Host, options.Port) = (held.NodeName, held.Host ?? options.Host, held.Port ?? options.Port);
     }
 
     private async Task ConnectGoalQueueAsync(CancellationToken ct)
@@ -589,7 +618,7 @@ public sealed class KeeperLoop(
                                   "which tells the monitor and starts PostgreSQL on the new port", State.NodeId, configured.Port);
             }
             var (priority, quorum) = (options.CandidatePriority, options.ReplicationQuorum);
-            var (name, host) = (options.Name, options.Host);
+            var host = options.Host;
             ConfigReload.Apply(options, configured, changes);
             foreach (var applied in changes.Where(c => c.Reloadable))
             {
@@ -605,12 +634,12 @@ public sealed class KeeperLoop(
             {
                 options.ReplicationQuorum = quorum;
             }
-            var hostTaken = options.Host != host;
-            if ((name != options.Name || hostTaken) && !await UpdateMetadataAsync(name, host, ct))
+            if (IdentityChange() is { } identity)
             {
-                (options.Name, options.Host, hostTaken) = (name, host, false);
+                if (await TellMonitorAsync("name and host", Describe(identity), () => monitor.UpdateNodeMetadataAsync(identity, ct))) IdentityTaken(identity);
+                else KeepHeldIdentity();
             }
-            if (hostTaken || changes.Any(c => c.Name is nameof(KeeperOptions.GroupHosts) or nameof(KeeperOptions.HealthCheckHosts)))
+            if (options.Host != host || changes.Any(c => c.Name is nameof(KeeperOptions.GroupHosts) or nameof(KeeperOptions.HealthCheckHosts)))
             {
                 await _act.WaitAsync(ct); // not in the middle of a clone that replaces PGDATA
                 try
@@ -636,26 +665,6 @@ public sealed class KeeperLoop(
         {
             _reload.Release();
         }
-    }
-
-    /// <summary>
-    /// Spec §3.3 step 2: a renamed or re-addressed node tells the monitor (update_node_metadata), which checks the
-    /// name and address are free and publishes the new topology. <see cref="KeeperOptions.Name"/> and
-    /// <see cref="KeeperOptions.Host"/> already hold the new values; false when the monitor did not take them (the
-    /// caller keeps the old ones, a later reload tries again).
-    /// </summary>
-    private async Task<bool> UpdateMetadataAsync(string? oldName, string oldHost, CancellationToken ct)
-    {
-        var state = State;
-        var request = new UpdateNodeMetadata(state.Formation, state.GroupId, state.NodeId,
-            options.Name != oldName ? options.Name : null, options.Host != oldHost ? options.Host : null);
-        if (!await TellMonitorAsync("name and host", $"\"{options.Name ?? state.NodeName}\" ({options.Host})",
-                () => monitor.UpdateNodeMetadataAsync(request, ct)))
-        {
-            return false;
-        }
-        lock (_gate) { _state = _state with { NodeName = request.Name ?? _state.NodeName, Host = options.Host }; Save(_state); }
-        return true;
     }
 
     private async Task<bool> TellMonitorAsync<T>(string what, T value, Func<Task<string>> request)
