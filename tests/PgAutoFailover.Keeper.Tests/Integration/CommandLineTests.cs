@@ -147,8 +147,7 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
             var request = await Eventually.ValueAsync(() => Task.FromResult(group.Monitor.SettingRequests.OfType<SetCandidatePriority>().FirstOrDefault()),
                 "SetCandidatePriority from the keeper");
             Assert.Equal(new SetCandidatePriority(FakeMonitor.Formation, 1, 70), request);
-            await Task.Delay(TimeSpan.FromSeconds(1)); // the wait begun under the old 1 s period ends
-            await Task.Delay(TimeSpan.FromSeconds(4));
+            await Task.Delay(TimeSpan.FromSeconds(5)); // 1 s for the wait begun under the old period to end, then the 4 s window
             var after = ReportsPerSecond(group.Monitor.Reports(1), TimeSpan.FromSeconds(4));
             output.WriteLine($"reports per second: {before:F1} before the reload, {after:F1} after");
             // A cycle is the period plus the time a report takes (d): 1/(1 + d) before, 1/(0.2 + d) after. The ratio is
