@@ -70,6 +70,13 @@ public static class PgafApp
             Recursive = true,
         };
 
+        private readonly Option<string?> _monitor = new("--monitor")
+        {
+            Description = $"HTTP address of the monitor, for read-only commands (default: env PGAF_MONITOR, else {MonitorReader.Default}); " +
+                          "believed only when that monitor is on the same broker, else the question goes over RabbitMQ",
+            Recursive = true,
+        };
+
         private readonly Option<double> _timeout = new("--timeout")
         {
             Description = "Seconds to wait for the broker and for each answer of the monitor",
@@ -82,6 +89,7 @@ public static class PgafApp
             var root = new RootCommand("pgaf: the operator's command line for PgAutoFailover (automated PostgreSQL failover).")
             {
                 _rabbitmq,
+                _monitor,
                 _timeout,
             };
 
@@ -175,7 +183,8 @@ public static class PgafApp
             var command = new Command("state", "Show the nodes of a formation: states, LSN, connection") { formation, group, json };
             SetQueryAction(command, async (p, monitor, ct) =>
             {
-                var state = await monitor.QueryAsync<GetFormationState, FormationState>(new GetFormationState(FormationName(p.GetValue(formation))), ct);
+                var name = FormationName(p.GetValue(formation));
+                var state = await monitor.QueryAsync<GetFormationState, FormationState>(new GetFormationState(name), MonitorReadApi.StatePath(name), ct);
                 if (p.GetValue(group) is { } only) state = state with { Nodes = state.Nodes.Where(n => n.Node.GroupId == only).ToList() };
                 await WriteAsync(p.GetValue(json) ? Json(StateView.Json(state)) : StateView.Render(state));
             });
@@ -191,8 +200,9 @@ public static class PgafApp
             var command = new Command("events", "Show the latest events of a formation, oldest first") { formation, group, count, json };
             SetQueryAction(command, async (p, monitor, ct) =>
             {
+                var (name, only, last) = (FormationName(p.GetValue(formation)), p.GetValue(group), Positive(p.GetValue(count), "--count"));
                 var events = await monitor.QueryAsync<GetEvents, FormationEvents>(
-                    new GetEvents(FormationName(p.GetValue(formation)), p.GetValue(group), Positive(p.GetValue(count), "--count")), ct);
+                    new GetEvents(name, only, last), MonitorReadApi.EventsPath(name, only, last), ct);
                 await WriteAsync(p.GetValue(json) ? Json(EventsView.Json(events)) : EventsView.Render(events));
             }, validate: p => Positive(p.GetValue(count), "--count"));
             return command;
@@ -205,7 +215,8 @@ public static class PgafApp
             var command = new Command("settings", "Show the replication settings of a formation") { formation, json };
             SetQueryAction(command, async (p, monitor, ct) =>
             {
-                var settings = await monitor.QueryAsync<GetSettings, FormationSettings>(new GetSettings(FormationName(p.GetValue(formation))), ct);
+                var name = FormationName(p.GetValue(formation));
+                var settings = await monitor.QueryAsync<GetSettings, FormationSettings>(new GetSettings(name), MonitorReadApi.SettingsPath(name), ct);
                 await WriteAsync(p.GetValue(json) ? Json(SettingsView.Json(settings)) : SettingsView.Render(settings));
             });
             return command;
@@ -464,13 +475,15 @@ public static class PgafApp
                 ? TimeSpan.FromSeconds(seconds)
                 : throw Usage($"--wait must be between 0 and 86400 seconds, got {seconds.ToString(CultureInfo.InvariantCulture)}");
 
-        private void SetQueryAction(Command command, Func<ParseResult, MonitorClient, CancellationToken, Task> query, Func<ParseResult, object>? validate = null)
+        /// <summary>A read-only question: asked on the monitor's HTTP read API first, over the bus when that cannot answer (<see cref="MonitorReader"/>).</summary>
+        private void SetQueryAction(Command command, Func<ParseResult, MonitorReader, CancellationToken, Task> query, Func<ParseResult, object>? validate = null)
         {
             command.SetAction((p, ct) => Guard(async () =>
             {
                 validate?.Invoke(p);
-                Timeout(p);
-                await using var monitor = await ConnectAsync(p, ct);
+                var timeout = Timeout(p);
+                await using var monitor = new MonitorReader(MonitorReader.Resolve(p.GetValue(_monitor), environment.Get),
+                    BrokerAddress.Resolve(p.GetValue(_rabbitmq), environment.Get), timeout, () => ConnectAsync(p, ct));
                 await query(p, monitor, ct);
                 return ExitCodes.Ok;
             }, ct));

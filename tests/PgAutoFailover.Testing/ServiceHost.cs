@@ -30,7 +30,8 @@ public sealed class ServiceHost : IAsyncDisposable
         ServiceTelemetry telemetry,
         Action<WebApplicationBuilder> addService,
         IDictionary<string, string?> settings,
-        Action<WebApplicationBuilder>? adjust = null)
+        Action<WebApplicationBuilder>? adjust = null,
+        Action<WebApplication>? mapEndpoints = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -45,6 +46,7 @@ public sealed class ServiceHost : IAsyncDisposable
         adjust?.Invoke(builder);
         var app = builder.Build();
         app.MapDefaultEndpoints();
+        mapEndpoints?.Invoke(app);
         await app.StartAsync();
         var host = new ServiceHost(app);
         await host.WaitUntilHealthyAsync(TimeSpan.FromSeconds(90));

@@ -7,6 +7,7 @@ using PgAutoFailover.Monitor.Core;
 using PgAutoFailover.Monitor.Core.Events;
 using PgAutoFailover.Monitor.Groups;
 using PgAutoFailover.Monitor.Messaging;
+using PgAutoFailover.Monitor.Queries;
 using PgAutoFailover.Monitor.Store;
 using PgAutoFailover.ServiceDefaults;
 
@@ -55,6 +56,7 @@ public static class MonitorService
         builder.Services.AddSingleton<DecisionPublisher>();
         builder.Services.AddSingleton<MonitorMetrics>();
         builder.Services.AddSingleton<GroupCoordinator>();
+        builder.Services.AddSingleton<FormationQueries>();
         // Registered before the bus, so the store is ready and the groups loaded before any message is consumed.
         builder.Services.AddHostedService<MonitorStartup>();
         builder.Services.AddHostedService<GroupTimer>();

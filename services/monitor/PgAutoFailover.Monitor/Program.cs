@@ -1,4 +1,5 @@
 using PgAutoFailover.Monitor;
+using PgAutoFailover.Monitor.Queries;
 using PgAutoFailover.ServiceDefaults;
 
 var builder = ServiceHostBuilder.Create(args);
@@ -7,4 +8,5 @@ builder.AddMonitor();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapReadApi();
 app.Run();

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Monitor;
 using PgAutoFailover.Monitor.Core.Events;
+using PgAutoFailover.Monitor.Queries;
 using PgAutoFailover.Monitor.Store;
 using PgAutoFailover.Testing;
 
@@ -70,7 +71,7 @@ public sealed class MonitorHarness : IAsyncDisposable
             ["ConnectionStrings:MonitorStore"] = StoreConnection,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
-        var host = await ServiceHost.StartAsync(MonitorService.Telemetry, b => b.AddMonitor(), all, adjust);
+        var host = await ServiceHost.StartAsync(MonitorService.Telemetry, b => b.AddMonitor(), all, adjust, app => app.MapReadApi());
         _monitors.Add(host);
         return host;
     }

@@ -297,6 +297,37 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     }
 
     [Fact]
+    public async Task The_http_read_api_answers_as_the_bus_does_and_names_its_broker()
+    {
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        await BootstrapAsync(h);
+        using var http = new HttpClient { BaseAddress = h.Monitor.BaseAddress };
+        var web = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
+
+        var overBus = await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState("default"));
+        using var state = await http.GetAsync(MonitorReadApi.StatePath("default"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, state.StatusCode);
+        Assert.Equal(MonitorReadApi.BrokerIdentity(_amqp), Assert.Single(state.Headers.GetValues(MonitorReadApi.BrokerHeader)));
+        var overHttp = System.Text.Json.JsonSerializer.Deserialize<FormationState>(await state.Content.ReadAsStringAsync(), web)!;
+        Assert.Equal(overBus.Formation, overHttp.Formation);
+        Assert.Equal(overBus.Nodes.Select(n => (n.Node.NodeId, n.Node.NodeName, n.ReportedState, n.GoalState)),
+                     overHttp.Nodes.Select(n => (n.Node.NodeId, n.Node.NodeName, n.ReportedState, n.GoalState)));
+
+        var events = System.Text.Json.JsonSerializer.Deserialize<FormationEvents>(
+            await http.GetStringAsync(MonitorReadApi.EventsPath("default", 0, 3)), web)!;
+        Assert.Equal(3, events.Events.Count);
+        var settings = System.Text.Json.JsonSerializer.Deserialize<FormationSettings>(
+            await http.GetStringAsync(MonitorReadApi.SettingsPath("default")), web)!;
+        Assert.Contains(settings.Settings, s => s.Setting == "synchronous_standby_names");
+
+        using var missing = await http.GetAsync(MonitorReadApi.StatePath("nope"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.True(missing.Headers.Contains(MonitorReadApi.BrokerHeader));
+        var refused = System.Text.Json.JsonSerializer.Deserialize<OperatorCommandRefused>(await missing.Content.ReadAsStringAsync(), web)!;
+        Assert.Equal("formation \"nope\" does not exist", refused.Reason);
+    }
+
+    [Fact]
     public async Task Update_node_metadata_renames_and_moves_a_node_for_state_topology_events_goals_and_the_directory()
     {
         await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
