@@ -30,12 +30,12 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
     private static FormationTopologyChanged Topology(string formation, long version, params NodeSnapshot[] nodes) =>
         new(formation, "postgres", version, nodes, DateTimeOffset.UtcNow);
 
-    private Task<ServiceHost> StartCheckerAsync(string checkerId, string confirmEvery = "1") =>
+    private Task<ServiceHost> StartCheckerAsync(string checkerId, string confirmEvery = "1", string probePeriod = "00:00:00.300") =>
         ServiceHost.StartAsync(HealthCheckerService.Telemetry, b => b.AddHealthChecker(), new Dictionary<string, string?>
         {
             ["RABBITMQ_URL"] = broker.AmqpUri.ToString(),
             ["HealthChecker:CheckerId"] = checkerId,
-            ["HealthChecker:ProbePeriod"] = "00:00:00.300",
+            ["HealthChecker:ProbePeriod"] = probePeriod,
             ["HealthChecker:ProbeTimeout"] = "00:00:00.250",
             ["HealthChecker:ConfirmEvery"] = confirmEvery,
             ["HealthChecker:Username"] = "postgres",
@@ -115,6 +115,24 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
         var back = await Eventually.ValueAsync(() => Task.FromResult(_monitor.ObservedWhere(p => p.Node.NodeId == 51).FirstOrDefault(p => p.Succeeded)), "node 51 reachable again");
         Assert.Equal(0, back.ConsecutiveFailures);
         Assert.Null(back.FailingSince);
+    }
+
+    [Fact]
+    public async Task A_failing_node_is_probed_again_soon_so_three_failures_do_not_take_three_periods()
+    {
+        await using var stopped = await PgCluster.CreateAsync();
+        await stopped.StopAsync();
+        // A 20 s period: three failures inside one period can only come from the failing node's short recheck
+        // (FailingProbePeriod, 250 ms by default); on the period alone they would span 40 s.
+        var period = TimeSpan.FromSeconds(20);
+        await using var checker = await StartCheckerAsync("checker-recheck", confirmEvery: "5", probePeriod: period.ToString());
+        await PublishUntilProbedAsync(Topology("recheck", 1, Snapshot("recheck", 61, stopped.Port)), 61);
+
+        await Eventually.TrueAsync(() => Task.FromResult(_monitor.ObservedWhere(p => p.Node.NodeId == 61).Count(p => !p.Succeeded) >= 3),
+            "three failed probes of node 61", TimeSpan.FromSeconds(60));
+        var failures = _monitor.ObservedWhere(p => p.Node.NodeId == 61).Where(p => !p.Succeeded).Take(3).ToList();
+        Assert.Equal([1, 2, 3], failures.Select(f => f.ConsecutiveFailures));
+        Assert.True(failures[2].ProbedAt - failures[0].ProbedAt < period, $"three failures spanned {failures[2].ProbedAt - failures[0].ProbedAt}");
     }
 
     [Fact]

@@ -111,6 +111,14 @@ public sealed class ProbeScheduler(
                 failures = result.Succeeded ? 0 : failures + 1;
                 if (history.Next(result) is { } message) await PublishAsync(history, message, period, stop);
 
+                if (!result.Succeeded && time.GetElapsedTime(origin) <= due + period)
+                {
+                    // A failing node is probed again soon (HealthCheckerOptions.FailingProbePeriod), so the monitor
+                    // counts its consecutive failures in a fraction of a second. A probe that outlasted the recheck
+                    // interval but not the period is followed at once; one that outlasted the period is an overrun below.
+                    due = Max(due + (settings.FailingProbePeriod < period ? settings.FailingProbePeriod : period), time.GetElapsedTime(origin));
+                    continue;
+                }
                 due += period;
                 var late = time.GetElapsedTime(origin) - due;
                 if (late > TimeSpan.Zero)
@@ -132,6 +140,8 @@ public sealed class ProbeScheduler(
             logger.LogError(e, "Probe loop of node {NodeId} failed", nodeId);
         }
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>One line when a node becomes unreachable, every 60 failures while it stays so, and one when it is back.</summary>
     private void LogTransition(NodeProbed result, int previousFailures)
