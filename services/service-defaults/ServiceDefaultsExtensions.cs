@@ -28,6 +28,14 @@ public static class ServiceDefaultsExtensions
         where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddSingleton(TimeProvider.System);
+        // One line per entry, with its UTC time to the millisecond: a failover's steps are read across the logs of
+        // several services, and tens of milliseconds matter.
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff'Z' ";
+        });
         builder.ConfigureOpenTelemetry(telemetry);
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
