@@ -33,12 +33,26 @@ public class HealthTests
     public void Unhealthy_needs_both_bad_probes_and_keeper_silence()
     {
         var o = MonitorOptions.Default;
-        var g = new G().Node(1, Primary, dead: true);
+        var g = new G().Node(1, Secondary, dead: true);
         Assert.True(HealthPredicates.IsUnhealthy(g[1], g.State, o, G.Now));
-        g.With(1, n => n with { LastReportAt = G.Now - TimeSpan.FromSeconds(2.9) });
-        Assert.False(HealthPredicates.IsUnhealthy(g[1], g.State, o, G.Now)); // still reporting (< 3 s)
+        g.With(1, n => n with { LastReportAt = G.Now - o.KeeperSilenceTimeout + TimeSpan.FromMilliseconds(100) });
+        Assert.False(HealthPredicates.IsUnhealthy(g[1], g.State, o, G.Now)); // still reporting
         g.With(1, n => n with { LastReportAt = G.Now - o.KeeperSilenceTimeout });
         Assert.True(HealthPredicates.IsUnhealthy(g[1], g.State, o, G.Now)); // strict: exactly the timeout is silent
+    }
+
+    [Fact]
+    public void A_writer_that_missed_a_whole_lease_of_renewals_is_silent_sooner()
+    {
+        var o = MonitorOptions.Default;
+        Assert.True(o.PrimaryLease < o.KeeperSilenceTimeout);
+        var g = new G().Node(1, Primary, dead: true);
+        g.With(1, n => n with { LastReportAt = G.Now - o.PrimaryLease + TimeSpan.FromMilliseconds(100) });
+        Assert.False(HealthPredicates.IsUnhealthy(g[1], g.State, o, G.Now)); // renewed within the lease
+        g.With(1, n => n with { LastReportAt = G.Now - o.PrimaryLease });
+        Assert.True(HealthPredicates.IsUnhealthy(g[1], g.State, o, G.Now)); // a whole lease without a renewal
+        g.With(1, n => n with { ReportedState = DemoteTimeout });
+        Assert.False(HealthPredicates.IsUnhealthy(g[1], g.State, o, G.Now)); // not a writer: the usual timeout
     }
 
     [Fact]
@@ -78,12 +92,13 @@ public class HealthTests
     }
 
     [Fact]
-    public void Defaults_detect_a_dead_primary_in_about_three_seconds()
+    public void Defaults_detect_a_dead_primary_within_two_seconds()
     {
         var o = MonitorOptions.Default;
         Assert.Equal(TimeSpan.FromSeconds(1), o.ProbePeriod);
         Assert.Equal(3, o.ProbeFailuresBeforeUnhealthy);
-        Assert.Equal(TimeSpan.FromSeconds(3), o.KeeperSilenceTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), o.KeeperSilenceTimeout);
+        Assert.True(o.PrimaryLease < TimeSpan.FromSeconds(2)); // a dead writer is silent after one lease
         Assert.True(o.ProbeTimeout < o.ProbePeriod);
         Assert.True(o.PrimaryLease > o.FreshReportWindow); // one lost report does not fence a primary
     }

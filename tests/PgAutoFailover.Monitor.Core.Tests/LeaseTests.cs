@@ -50,12 +50,16 @@ public class LeaseTests
     }
 
     [Fact]
-    public void A_silent_quorum_standby_that_was_streaming_keeps_the_old_primary_unfenced()
+    public void A_silent_standby_that_was_streaming_keeps_the_old_primary_unfenced_quorum_or_not()
     {
         var o = MonitorOptions.Default;
         var g = new G().Node(1, Primary, dead: true).Node(2, Secondary, dead: true).Node(3, ReportLsn);
         Assert.Equal(DateTimeOffset.MaxValue, Lease.FencedAt(g.State, g[1], o, G.Now));
-        g.With(2, n => n with { ReplicationQuorum = false }); // an async standby's replies do not keep it alive
+        // Out of the quorum now, but the old primary may not have heard (its synchronous_standby_names still lists
+        // the standby), and its keeper counts any standby's replies: found by the property walks (seed 1988).
+        g.With(2, n => n with { ReplicationQuorum = false });
+        Assert.Equal(DateTimeOffset.MaxValue, Lease.FencedAt(g.State, g[1], o, G.Now));
+        g.With(2, n => n with { ReportedStreaming = false }); // it said it stopped streaming: its window counts
         Assert.NotEqual(DateTimeOffset.MaxValue, Lease.FencedAt(g.State, g[1], o, G.Now));
     }
 
@@ -95,11 +99,14 @@ public class LeaseTests
     public void Options_keep_the_lease_shorter_than_detection_plus_margin()
     {
         var o = MonitorOptions.Default;
-        Assert.Equal(TimeSpan.FromSeconds(2), o.PrimaryLease);
-        Assert.Equal(TimeSpan.FromSeconds(1), o.LeaseSafetyMargin);
-        // A crashed primary's lease is over by the time it is detected (about 3 s), so only the margin and the
+        Assert.Equal(TimeSpan.FromSeconds(1.5), o.PrimaryLease);
+        Assert.Equal(TimeSpan.FromSeconds(0.5), o.LeaseSafetyMargin);
+        // A crashed primary's lease is over by the time its silence is noticed, so only the margin and the
         // candidate's own streaming bound the wait.
         Assert.True(o.PrimaryLease <= o.KeeperSilenceTimeout);
+        // No gap between the end of a silent standby's streaming window and the moment its silence blocks the
+        // promotion (found by the property walks when the lease went to 1.5 s with a 3 s silence timeout).
+        Assert.True(o.KeeperSilenceTimeout <= o.PrimaryLease + o.LeaseSafetyMargin);
     }
 
     [Fact]

@@ -73,7 +73,8 @@ public class ScenarioTests(Xunit.Abstractions.ITestOutputHelper output)
         for (var i = 0; i < 20 && c.Goal(2) == Secondary; i++) c.Round();
         Assert.Equal(Draining, c.Goal(1));
         Assert.Equal(PreparePromotion, c.Goal(2));
-        Assert.InRange(c.Now - crash, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(4.5));
+        // Not before a whole lease without renewal (the writer's silence), nor later than the probes need.
+        Assert.InRange(c.Now - crash, MonitorOptions.Default.PrimaryLease, TimeSpan.FromSeconds(4.5));
         c.Round();
         AssertGoals(c, (1, DemoteTimeout), (2, StopReplication)); // GSM-23
         for (var i = 0; i < 40 && c.Goal(2) != WaitPrimary; i++) c.Round(TimeSpan.FromMilliseconds(250));

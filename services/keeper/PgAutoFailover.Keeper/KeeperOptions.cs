@@ -3,17 +3,16 @@ namespace PgAutoFailover.Keeper;
 /// <summary>
 /// Keeper settings, bound from the "Keeper" configuration section (appsettings, environment
 /// variables Keeper__Port=…, or the command line). Defaults are written beside each setting.
-/// <para><b>Lease and fencing (design.md §4.3).</b> The monitor grants a lease of length L with
+/// <para><b>Lease and fencing.</b> The monitor grants a lease of length L (1.5 s by default) with
 /// every reply to a writable node; the keeper counts it from the moment it sent the report, on its
 /// monotonic clock, so the keeper's expiry (send + L) is never later than the monitor's (receive + L).
-/// After expiry the keeper fences (stops writes, then PostgreSQL) unless a standby's reply_time
-/// advanced within the last L. The check runs every <see cref="FenceCheckPeriod"/> (250 ms) and
-/// fencing takes at most about one SQL round trip plus a fast shutdown (<see cref="FenceTimeout"/>).
-/// So the old primary accepts no write later than
-/// max(lease expiry, last standby reply + L) + FenceCheckPeriod + fencing time, with clock-rate drift
-/// of at most a few hundred ppm on each side; the monitor's margin must cover
-/// FenceCheckPeriod + FenceTimeout + 0.1 %·L (≈ 0.25 s + 2 s here). A candidate that stopped
-/// replicating is, by construction, a standby whose replies the old primary no longer sees.</para>
+/// A writer reports every L/3, so a healthy primary always holds a lease. After expiry the keeper fences
+/// (stops writes, then PostgreSQL) unless a standby's reply_time advanced within the last L. The check
+/// runs every <see cref="FenceCheckPeriod"/> (100 ms) and stopping writes takes one SQL round trip, so
+/// the old primary accepts no write later than max(lease expiry, last standby reply + L) + 2 check
+/// periods + that round trip; the monitor's LeaseSafetyMargin (500 ms) covers it. The same watch tells
+/// a standby's keeper within one check period that its WAL receiver stopped, and it reports at once:
+/// that report starts the monitor's count.</para>
 /// </summary>
 public sealed class KeeperOptions
 {
@@ -76,8 +75,11 @@ public sealed class KeeperOptions
     public TimeSpan MonitorTimeout { get; set; } = TimeSpan.FromSeconds(2);
     /// <summary>How long RegisterNode waits. Default 30 s.</summary>
     public TimeSpan RegisterTimeout { get; set; } = TimeSpan.FromSeconds(30);
-    /// <summary>How often the lease is checked. Default 250 ms.</summary>
-    public TimeSpan FenceCheckPeriod { get; set; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>
+    /// How often the watch samples PostgreSQL (one query on a kept-open connection): the lease check on a writer, the
+    /// WAL receiver on a standby. Default 100 ms. The monitor's LeaseSafetyMargin must cover two of these periods.
+    /// </summary>
+    public TimeSpan FenceCheckPeriod { get; set; } = TimeSpan.FromMilliseconds(100);
     /// <summary>Bound on the fast shutdown that fences PostgreSQL; after it, immediate shutdown. Default 2 s.</summary>
     public TimeSpan FenceTimeout { get; set; } = TimeSpan.FromSeconds(2);
     /// <summary>How long a start may take before it is an error. Default 60 s.</summary>

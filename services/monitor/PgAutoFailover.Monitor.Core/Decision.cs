@@ -7,12 +7,15 @@ namespace PgAutoFailover.Monitor.Core;
 /// The outcome of <see cref="MonitorCore.Decide"/>: the domain events to append (in order; fold them with
 /// <see cref="GroupProjection.Apply"/>), the goal assignments they contain, notices for the log, and a
 /// refusal when the trigger was rejected (then <see cref="Events"/> is empty and nothing changed).
+/// <see cref="WakeAt"/>: the earliest instant at which time alone may change this decision (a candidate waiting
+/// for the old primary's lease), so the service decides again then instead of at its next timer tick.
 /// </summary>
 public sealed record Decision(
     IReadOnlyList<IGroupEvent> Events,
     IReadOnlyList<GoalAssignment> Assignments,
     IReadOnlyList<string> Notices,
-    Refusal? Refusal)
+    Refusal? Refusal,
+    DateTimeOffset? WakeAt = null)
 {
     /// <summary>True when the trigger was accepted.</summary>
     public bool Accepted => Refusal is null;

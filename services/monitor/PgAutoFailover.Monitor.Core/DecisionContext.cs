@@ -24,7 +24,15 @@ internal sealed class DecisionContext(GroupState state, MonitorOptions options, 
 
     public IReadOnlyList<GoalAssignment> Assignments => _assignments;
 
-    public Decision ToDecision() => new([.. _events], [.. _assignments], [.. _notices], null);
+    public Decision ToDecision() => new([.. _events], [.. _assignments], [.. _notices], null, _wakeAt);
+
+    private DateTimeOffset? _wakeAt;
+
+    /// <summary>Time alone may change the decision at <paramref name="at"/>: ask to be decided again then.</summary>
+    public void WakeAt(DateTimeOffset at)
+    {
+        if (at > Now && (_wakeAt is null || at < _wakeAt)) _wakeAt = at;
+    }
 
     public void Emit(IGroupEvent e)
     {

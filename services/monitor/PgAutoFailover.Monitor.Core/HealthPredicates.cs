@@ -10,9 +10,16 @@ namespace PgAutoFailover.Monitor.Core;
 /// </summary>
 public static class HealthPredicates
 {
-    /// <summary>Reporting(X): the keeper reported less than KeeperSilenceTimeout ago (strict).</summary>
+    /// <summary>
+    /// Reporting(X): the keeper reported less than KeeperSilenceTimeout ago (strict). A keeper that last reported a
+    /// writable state renews its lease every third of <see cref="MonitorOptions.PrimaryLease"/>, so it is not
+    /// reporting once a whole lease went by without a report (three renewals missed), if that is sooner.
+    /// </summary>
     public static bool IsReporting(MonitorNode x, MonitorOptions o, DateTimeOffset now) =>
-        x.LastReportAt is { } t && now - t < o.KeeperSilenceTimeout;
+        x.LastReportAt is { } t && now - t < SilenceLimit(x, o);
+
+    private static TimeSpan SilenceLimit(MonitorNode x, MonitorOptions o) =>
+        States.IsWritable(x.ReportedState) && o.PrimaryLease < o.KeeperSilenceTimeout ? o.PrimaryLease : o.KeeperSilenceTimeout;
 
     /// <summary>
     /// Unhealthy(X): absent; or not reporting AND probes say bad (a probe after the monitor started, and the

@@ -30,12 +30,13 @@ public static class Lease
         var leaseAfterLastReport = y.LeaseReportSequence >= y.LastReportSequence && y.LeaseExpiresAt is not null;
         var confirmedNotWriting = !States.IsWritable(y.ReportedState) || !y.PgIsRunning;
         if (confirmedNotWriting && !leaseAfterLastReport) return null;
-        // A synchronous-quorum standby that last said it was streaming and has gone silent may still be
-        // streaming from y (a partition can cut both from the monitor and not from each other), and its replies
-        // keep y serving: y is not provably fenced until that standby reports again or is removed.
+        // A standby that last said it was streaming and has gone silent may still be streaming from y (a partition
+        // can cut both from the monitor and not from each other), and its replies keep y serving: y is not provably
+        // fenced until that standby reports again or is removed. Any standby, not only the quorum ones: the keeper
+        // keeps serving while any standby replies, and y may still list one whose quorum flag changed since.
         foreach (var x in g.AllNodes.Values)
         {
-            if (x.NodeId != y.NodeId && x.ReplicationQuorum && x.ReportedStreaming && !HealthPredicates.IsReporting(x, o, now))
+            if (x.NodeId != y.NodeId && x.ReportedStreaming && !HealthPredicates.IsReporting(x, o, now))
                 return DateTimeOffset.MaxValue;
         }
         var until = y.LeaseExpiresAt ?? DateTimeOffset.MinValue;
@@ -75,6 +76,7 @@ public static class Lease
     {
         if (OtherWriterUntil(ctx, candidate) is not { } until) return true;
         ctx.Note($"{candidate.Label} waits until {until:O}: the old primary's lease may still be valid");
+        if (until != DateTimeOffset.MaxValue) ctx.WakeAt(until);
         return false;
     }
 

@@ -2,8 +2,8 @@ namespace PgAutoFailover.Monitor.Core;
 
 /// <summary>
 /// Every timeout and threshold the decision core uses, with its default beside it.
-/// Defaults aim at design.md §6: a dead primary is detected in about 3 s and a new primary
-/// takes writes about 5 s after the crash, against pg_auto_failover's 20 s + 30 s.
+/// Defaults aim at a new primary taking writes within about 2.5 s of a crash (detection in 1-1.5 s, the lease
+/// L + margin = 2 s after the old primary was last heard of), against pg_auto_failover's 20 s + 30 s.
 /// </summary>
 public sealed record MonitorOptions
 {
@@ -13,15 +13,22 @@ public sealed record MonitorOptions
     /// <summary>Connect timeout of one probe. Default 800 ms: a probe ends before the next one starts (pgaf: 5 s).</summary>
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromMilliseconds(800);
 
-    /// <summary>Consecutive failed probes before a node's health is marked bad. Default 3 (pgaf: 1 + 2 retries), so about 3 s at a 1 s period.</summary>
+    /// <summary>
+    /// Consecutive failed probes before a node's health is marked bad. Default 3 (pgaf: 1 + 2 retries). The health-checker
+    /// probes a failing node again every HealthChecker:FailingProbePeriod (250 ms), so three failures take about 0.5 s
+    /// after the first one instead of two more probe periods.
+    /// </summary>
     public int ProbeFailuresBeforeUnhealthy { get; init; } = 3;
 
     /// <summary>
-    /// A keeper silent for this long is "not reporting" (spec §2.2.2 Reporting, strict &lt;). Default 3 s
-    /// (pgaf: 20 s): a keeper reports every second, so 3 s is two lost reports plus jitter. Together with
-    /// three failed probes this detects a dead host in about 3 s.
+    /// A keeper silent for this long is "not reporting" (spec §2.2.2 Reporting, strict &lt;). Default 2 s
+    /// (pgaf: 20 s): a standby's keeper reports every second, so 2 s is one lost report plus jitter (a writer's,
+    /// renewing its lease every L/3, counts as silent after a whole lease, see HealthPredicates.IsReporting).
+    /// It must not exceed <see cref="PrimaryLease"/> + <see cref="LeaseSafetyMargin"/>: a quorum standby that last
+    /// said it streams and then went silent may still stream (and keep the old primary serving) after that
+    /// window, and only its silence stops the monitor from taking the primary as fenced (Lease.FencedAt).
     /// </summary>
-    public TimeSpan KeeperSilenceTimeout { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan KeeperSilenceTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// After the monitor (re)starts, probe failures do not make a node unhealthy for this long
@@ -36,26 +43,37 @@ public sealed record MonitorOptions
     public TimeSpan FreshReportWindow { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Length L of the primary's write lease (design.md §4.3), handed out with every goal reply to a node
-    /// whose goal is writable. Default 2 s: two keeper periods, so one lost reply does not fence a healthy primary.
+    /// Length L of the primary's write lease (see <see cref="Lease"/>), handed out with every goal reply to a
+    /// node whose goal is writable. Default 1.5 s. A keeper holding a lease renews it every L/3 (0.5 s), so two lost
+    /// renewals do not fence a healthy primary; L is also the window in which a standby's reply keeps a primary
+    /// serving without the monitor, and standbys reply at least every second (wal_receiver_status_interval=1s), so
+    /// L must stay above 1 s plus the keeper's check period. Shorter: a faster failover after a crash (the candidate
+    /// waits L + margin after the old primary was last heard of); longer: more tolerance of a slow monitor or broker.
     /// </summary>
-    public TimeSpan PrimaryLease { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan PrimaryLease { get; init; } = TimeSpan.FromMilliseconds(1500);
 
     /// <summary>
-    /// Safety margin added after the old primary's lease before a candidate may accept writes. Default 1 s.
-    /// <para>Safety argument (design.md §4.3). The keeper starts its lease at the moment it SENT the report; the
-    /// monitor records the grant at the moment it RECEIVED it, which is later, so on a perfect clock the
-    /// keeper's expiry is never later than the monitor's. The keeper then fences when the lease has expired
-    /// and no synchronous standby replied within L. The monitor therefore waits until
-    /// max(last grant + L, moment the candidate stopped replicating + L) + margin, where the margin covers:</para>
+    /// Safety margin added after the old primary's lease before a candidate may accept writes. Default 500 ms.
+    /// <para>Safety argument. The keeper starts its lease at the moment it SENT the report; the monitor records the
+    /// grant at the moment it RECEIVED it, which is later, so on a perfect clock the keeper's expiry is never later
+    /// than the monitor's. The keeper fences when the lease has expired and no standby replied within L. A standby's
+    /// keeper watches its WAL receiver every 100 ms and reports at once when it stops streaming; the monitor counts
+    /// "stopped replicating" from the arrival of that report, which is after the standby's last reply was sent. The
+    /// monitor therefore waits until max(last grant + L, moment the candidate stopped replicating + L) + margin,
+    /// where the margin covers:</para>
     /// <list type="bullet">
-    /// <item>the keeper's lease check period (it notices expiry at its next check): 500 ms;</item>
-    /// <item>the time to fence (stop accepting writes: read-only + terminate backends, then stop): 300 ms;</item>
-    /// <item>clock-rate drift between monitor and keeper over the ~3 s interval: even 1 % is 30 ms; 200 ms left as slack.</item>
+    /// <item>the primary's keeper sees a reply at its next check, up to one check period (100 ms) after it came,
+    /// and so may count from a later moment: 100 ms;</item>
+    /// <item>it notices an expiry at its next check: 100 ms;</item>
+    /// <item>the time to stop accepting writes (read-only, client sessions terminated): about 50 ms on an idle box,
+    /// 200 ms allowed;</item>
+    /// <item>clock-rate drift between monitor and keeper over the ~2 s interval: even 1 % is 20 ms; 100 ms slack.</item>
     /// </list>
-    /// Raise it if keepers check their lease less often or fencing is slower.
+    /// Raise it with the keeper's check period (Keeper:FenceCheckPeriod) or on machines where fencing is slower.
+    /// A keeper stalled for longer than the margin (a frozen VM) can outlive its lease: no lease design avoids that,
+    /// which is why the keeper also stops PostgreSQL when it dies (Keeper:PostgresDiesWithKeeper).
     /// </summary>
-    public TimeSpan LeaseSafetyMargin { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan LeaseSafetyMargin { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// How long a primary assigned demote_timeout (or draining) is given to confirm before it is presumed dead

@@ -132,6 +132,38 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     }
 
     [Fact]
+    public async Task A_candidate_waiting_for_the_old_primarys_lease_is_promoted_when_it_ends_without_a_report_or_timer_tick()
+    {
+        // No periodic evaluation for ten minutes: only the wake the decision asks for can promote the candidate.
+        var settings = new Dictionary<string, string?>(FastSettings) { ["Monitor:TimerPeriod"] = "00:10:00" };
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: settings);
+        var (a, b) = await BootstrapAsync(h);
+        long seq = 100;
+
+        await Eventually.ValueAsync(async () =>
+        {
+            await h.Bus.Publish(Probe(a, ok: false));
+            var goal = Assert.IsType<NodeGoal>(await h.ReportAsync(b, Secondary, ++seq));
+            return goal.GoalState == PreparePromotion ? goal : null;
+        }, "the standby's goal to become prepare_promotion", TimeSpan.FromSeconds(90));
+        Assert.Equal(StopReplication, Assert.IsType<NodeGoal>(await h.ReportAsync(b, PreparePromotion, ++seq)).GoalState);
+        // The candidate stops streaming with this report: the old primary may serve until it + L + margin.
+        var stopped = Assert.IsType<NodeGoal>(await h.ReportAsync(b, StopReplication, ++seq));
+        Assert.Equal(StopReplication, stopped.GoalState);
+        // One more report inside the wait (the timer re-runs the rules only for nodes that report), then silence.
+        await Task.Delay(MonitorOptions.Default.PrimaryLease / 2);
+        Assert.Equal(StopReplication, Assert.IsType<NodeGoal>(await h.ReportAsync(b, StopReplication, ++seq)).GoalState);
+
+        // Nothing else happens on the bus: the monitor assigns wait_primary by itself once the lease is over.
+        var promoted = await Eventually.ValueAsync(
+            () => Task.FromResult(h.Published.Of<GoalStateAssigned>().FirstOrDefault(g => g.Node.NodeId == b.NodeId && g.GoalState == WaitPrimary)),
+            "wait_primary for the candidate", TimeSpan.FromSeconds(60));
+        var o = MonitorOptions.Default;
+        Assert.True(promoted.OccurredAt >= h.Published.Of<GoalStateAssigned>().Single(g => g.Node.NodeId == b.NodeId && g.GoalState == StopReplication).OccurredAt
+            + o.PrimaryLease + o.LeaseSafetyMargin, "never before the lease and the margin are over");
+    }
+
+    [Fact]
     public async Task Two_monitor_instances_on_one_group_leave_a_single_consistent_history()
     {
         await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, instances: 2, settings: FastSettings);

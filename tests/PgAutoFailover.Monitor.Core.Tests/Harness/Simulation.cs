@@ -14,8 +14,12 @@ namespace PgAutoFailover.Monitor.Core.Tests.Harness;
 /// </summary>
 internal sealed class Simulation
 {
-    /// <summary>Worst case the options allow for a keeper: lease check period + time to fence (design §4.3).</summary>
-    public static readonly TimeSpan KeeperFenceDelay = TimeSpan.FromMilliseconds(800);
+    /// <summary>
+    /// Worst case the options allow for a keeper (KeeperOptions, LeaseSafetyMargin): it may see a standby's reply up to
+    /// one check period late and notice an expiry one period late (2 × 100 ms), then signal the fast shutdown that ends
+    /// writes (100 ms allowed). The monitor's 500 ms margin must cover it.
+    /// </summary>
+    public static readonly TimeSpan KeeperFenceDelay = TimeSpan.FromMilliseconds(300);
 
     public sealed class SimNode(long id)
     {

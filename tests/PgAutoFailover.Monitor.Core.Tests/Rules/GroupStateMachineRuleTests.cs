@@ -285,10 +285,16 @@ public class GroupStateMachineRuleTests
         var g = new G().Node(1, Primary, DemoteTimeout, dead: true).Node(2, StopReplication)
             .With(1, n => n with { StateChangedAt = G.Now - TimeSpan.FromSeconds(1), LeaseExpiresAt = G.Now + TimeSpan.FromSeconds(1) })
             .With(2, n => n with { StreamingUntil = G.Now - TimeSpan.FromSeconds(0.5) });
-        // Fenced at max(lease end = now + 1 s, stopped streaming + L = now + 1.5 s) + margin 1 s = now + 2.5 s.
-        g.Report(2).AssignsNothing(); // demote timeout (until now + 2 s) not over
-        g.Report(2, at: G.Now + TimeSpan.FromSeconds(2.4)).AssignsNothing(); // lease + margin not over
-        g.Report(2, at: G.Now + TimeSpan.FromSeconds(2.6)).Assigns(("GSM-26", 1, Demoted), ("GSM-26", 2, WaitPrimary));
+        var o = MonitorOptions.Default;
+        // Fenced at max(lease end = now + 1 s, stopped streaming + L) + margin.
+        var leaseEnd = G.Now + TimeSpan.FromSeconds(1);
+        var streamingEnd = G.Now - TimeSpan.FromSeconds(0.5) + o.PrimaryLease;
+        var fenced = (leaseEnd > streamingEnd ? leaseEnd : streamingEnd) + o.LeaseSafetyMargin;
+        var d = g.Report(2);
+        d.AssignsNothing(); // the old primary may still be writing
+        Assert.Equal(fenced, d.WakeAt); // the service decides again at that instant
+        g.Report(2, at: fenced - TimeSpan.FromMilliseconds(100)).AssignsNothing(); // lease + margin not over
+        g.Report(2, at: fenced + TimeSpan.FromMilliseconds(100)).Assigns(("GSM-26", 1, Demoted), ("GSM-26", 2, WaitPrimary));
     }
 
     [Fact]

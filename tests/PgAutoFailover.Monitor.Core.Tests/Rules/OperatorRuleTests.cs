@@ -72,7 +72,7 @@ public class OperatorRuleTests
         var g = new G().Node(1, Primary).Node(2, Secondary).Node(3, Secondary)
             .With(2, n => n with { LastReportAt = G.Now - silent }).With(3, n => n with { LastReportAt = G.Now - silent });
         g.Do(new FailoverCommand()).Refused(RefusalKind.CommandRefused,
-            "cannot fail over: no healthy candidate has reported in the last 3 s; retry when one is healthy");
+            "cannot fail over: no healthy candidate has reported in the last 2 s; retry when one is healthy");
         g.Report(3);
         Assert.True(g.Do(new FailoverCommand()).Accepted);
     }
@@ -175,7 +175,7 @@ public class OperatorRuleTests
         var silent = TimeSpan.FromSeconds(4);
         var three = new G().Node(1, Primary).Node(2, Secondary).Node(3, Secondary)
             .With(2, n => n with { LastReportAt = G.Now - silent }).With(3, n => n with { LastReportAt = G.Now - silent });
-        three.Do(new EnableMaintenanceCommand(1)).Refused(RefusalKind.CommandRefused, "no healthy candidate has reported in the last 3 s");
+        three.Do(new EnableMaintenanceCommand(1)).Refused(RefusalKind.CommandRefused, "no healthy candidate has reported in the last 2 s");
         three.Report(3);
         Assert.True(three.Do(new EnableMaintenanceCommand(1)).Accepted);
     }

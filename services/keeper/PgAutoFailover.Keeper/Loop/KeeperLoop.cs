@@ -25,8 +25,11 @@ public sealed class KeeperExit
 /// the reporter observes PostgreSQL and sends ReportNodeState every period (and at once after any
 /// local change), taking the goal and lease from the reply; the actor runs the transition towards
 /// the assigned goal (or "ensure current state" when converged), persisting the new current state
-/// only after it succeeded; the fence watch checks the primary lease (design.md §4.3) every
-/// FenceCheckPeriod. Goals pushed with AssignGoalState wake the actor at once.
+/// only after it succeeded; the watch samples PostgreSQL every FenceCheckPeriod over one kept-open connection:
+/// on a writer it checks the primary lease (design.md §4.3), on a standby it wakes the reporter the moment the
+/// WAL receiver stops or starts streaming (the monitor's lease wait counts from that report). A writer reports
+/// every third of its lease, so a healthy primary always holds one. Goals pushed with AssignGoalState wake the
+/// actor at once.
 /// Reports carry the last transition error and what a long step (clone, rewind) is doing: the reporter
 /// keeps reporting while the actor is busy. A node that was dropped stops the keeper with exit code 121;
 /// <see cref="ReloadAsync"/> (SIGHUP) applies the reloadable settings of <see cref="ConfigReload"/>.
@@ -56,6 +59,9 @@ public sealed class KeeperLoop(
     private readonly LeaseTracker _lease = new(clock);
     private readonly StandbyReplyTracker _replies = new(clock);
     private readonly RestartDamping _damping = new(clock);
+    private readonly LocalWatch _watch = new(server);
+    private bool? _receiverStreaming; // as last sampled by the watch, on a standby
+    private bool _actorNeedsLease;    // the actor stopped short of taking writes for want of a lease
     private readonly SemaphoreSlim _reload = new(1, 1);
     private KeeperState _state = new();
     private bool _goalConfirmed;          // a goal came from the monitor in this process
@@ -72,7 +78,7 @@ public sealed class KeeperLoop(
         try
         {
             await StartUpAsync(stoppingToken);
-            await Task.WhenAll(ReporterAsync(stoppingToken), ActorAsync(stoppingToken), FenceWatchAsync(stoppingToken));
+            await Task.WhenAll(ReporterAsync(stoppingToken), ActorAsync(stoppingToken), WatchAsync(stoppingToken));
         }
         catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
@@ -104,6 +110,7 @@ public sealed class KeeperLoop(
         }
         _lock?.Dispose();
         _lock = null;
+        await _watch.DisposeAsync();
     }
 
     private FileStream? _lock;
@@ -326,6 +333,12 @@ public sealed class KeeperLoop(
     private void ApplyGoal(NodeGoal goal, bool fromReply, long? sentAt)
     {
         _lease.Granted(goal.Lease);
+        if (goal.Lease is not null && _actorNeedsLease)
+        {
+            // The promotion waits for this lease: go on now, not a loop period later.
+            _actorNeedsLease = false;
+            _actorWake.Release();
+        }
         if (fromReply && sentAt is { } s && !_lease.ReplyGoalIsCurrent(s)) { Save(_state); return; }
         _goalConfirmed = true;
         var changed = goal.GoalState != _state.AssignedState;
@@ -348,8 +361,21 @@ public sealed class KeeperLoop(
         {
             await ReportOnceAsync(ct);
             _firstReportDone = true;
-            await _reporterWake.WaitAsync(options.LoopPeriod, ct);
+            await _reporterWake.WaitAsync(ReportPeriod(), ct);
             while (_reporterWake.CurrentCount > 0) await _reporterWake.WaitAsync(ct);
+        }
+    }
+
+    /// <summary>
+    /// A writer renews its lease every third of it, so one or two lost renewals never let it lapse (the monitor also
+    /// counts a writer silent for a whole lease as not reporting); every other node reports every LoopPeriod.
+    /// </summary>
+    private TimeSpan ReportPeriod()
+    {
+        lock (_gate)
+        {
+            var renewal = _lease.Duration / 3;
+            return KeeperStates.IsWritable(_state.CurrentState) && renewal < options.LoopPeriod ? renewal : options.LoopPeriod;
         }
     }
 
@@ -579,6 +605,7 @@ public sealed class KeeperLoop(
         lock (_gate)
         {
             if (_lease.ExpiresAt is { } expiry && clock.GetTimestamp() < expiry) return;
+            _actorNeedsLease = true;
         }
         _reporterWake.Release();
         throw new NotYetException("waiting for a primary lease from the monitor before taking writes");
@@ -689,7 +716,7 @@ public sealed class KeeperLoop(
 
     // ---- fencing --------------------------------------------------------------------------
 
-    private async Task FenceWatchAsync(CancellationToken ct)
+    private async Task WatchAsync(CancellationToken ct)
     {
         while (!_firstReportDone) await Task.Delay(50, ct);
         while (!ct.IsCancellationRequested)
@@ -697,66 +724,75 @@ public sealed class KeeperLoop(
             await Task.Delay(options.FenceCheckPeriod, ct);
             NodeState current;
             lock (_gate) current = _state.CurrentState;
-            if (!KeeperStates.IsWritable(current)) continue;
             var running = server.IsPostmasterAlive();
-            if (running) await ObserveStandbyRepliesAsync(ct);
+            var sample = running ? await SampleAsync(ct) : null;
+            if (!KeeperStates.IsWritable(current))
+            {
+                FollowReceiver(sample);
+                continue;
+            }
             FenceDecision decision;
             lock (_gate)
             {
+                // A standby counts as replying when its reply_time advanced since the last look (monotonic moment of that look).
+                if (sample is not null) _replies.Observe(sample.Standbys.Select(s => (s.ApplicationName, s.State, s.ReplyTime)));
                 decision = Fencing.Decide(new FenceInput(clock.GetTimestamp(), _state.CurrentState, running, _lease.ExpiresAt, _replies.LastReplyAt, _lease.Duration), clock);
             }
             if (decision == FenceDecision.Fence) await FenceAsync(ct);
         }
     }
 
-    /// <summary>A standby counts as replying when its reply_time advanced since the last look (monotonic moment of that look).</summary>
-    private async Task ObserveStandbyRepliesAsync(CancellationToken ct)
+    /// <summary>One sample of the watch, or null when PostgreSQL does not answer within a few check periods (no new evidence).</summary>
+    private async Task<WatchSample?> SampleAsync(CancellationToken ct)
     {
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(options.FenceCheckPeriod * 4);
-            var standbys = await sql.StandbysAsync(timeout.Token);
-            lock (_gate)
-            {
-                _replies.Observe(standbys.Select(s => (s.ApplicationName, s.State, s.ReplyTime)));
-            }
+            timeout.CancelAfter(options.FenceCheckPeriod * 3);
+            return await _watch.SampleAsync(timeout.Token);
         }
-        catch (Exception e) when (!ct.IsCancellationRequested && e is Npgsql.NpgsqlException or OperationCanceledException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (!ct.IsCancellationRequested && e is Npgsql.NpgsqlException or OperationCanceledException or TimeoutException or InvalidOperationException or IOException)
         {
-            // Cannot see the standbys: no new evidence of a replying standby.
+            return null;
         }
     }
 
-    /// <summary>Stop taking writes (read-only, client sessions terminated), then stop PostgreSQL; self-assign demote_timeout (spec §2.10).</summary>
+    /// <summary>
+    /// A standby whose WAL receiver stops (its primary died or was cut off) or starts streaming reports at once instead
+    /// of at the end of its period: the monitor counts the old primary's lease from the report that says "disconnected".
+    /// </summary>
+    private void FollowReceiver(WatchSample? sample)
+    {
+        var streaming = sample is { ReceiverStreaming: true };
+        if (_receiverStreaming is { } was && was != streaming)
+        {
+            logger.LogInformation("WAL receiver {Change}: reporting now", streaming ? "streaming" : "stopped streaming");
+            _reporterWake.Release();
+        }
+        _receiverStreaming = streaming;
+    }
+
+    /// <summary>
+    /// Stop taking writes at once (fast shutdown begun: new sessions refused, open ones terminated), then wait for
+    /// PostgreSQL to stop and self-assign demote_timeout (spec §2.10). The first step does not wait for the actor: a
+    /// transition in progress must not hold the fence past the monitor's margin (it fails and is retried; nothing
+    /// restarts a writer without a lease).
+    /// </summary>
     private async Task FenceAsync(CancellationToken ct)
     {
+        lock (_gate)
+        {
+            var decision = Fencing.Decide(new FenceInput(clock.GetTimestamp(), _state.CurrentState, server.IsPostmasterAlive(), _lease.ExpiresAt,
+                _replies.LastReplyAt, _lease.Duration), clock);
+            if (decision != FenceDecision.Fence) return;
+        }
+        logger.LogCritical("Primary lease expired and no standby replied within {Window}: fencing PostgreSQL (fast shutdown)", _lease.Duration);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        server.BeginFastShutdown();
+        await _watch.CloseAsync();
         await _act.WaitAsync(ct);
         try
         {
-            lock (_gate)
-            {
-                var decision = Fencing.Decide(new FenceInput(clock.GetTimestamp(), _state.CurrentState, server.IsPostmasterAlive(), _lease.ExpiresAt,
-                    _replies.LastReplyAt, _lease.Duration), clock);
-                if (decision != FenceDecision.Fence) return;
-            }
-            logger.LogCritical("Primary lease expired and no standby replied within {Window}: fencing PostgreSQL (read-only, then stop)", _lease.Duration);
-            var watch = System.Diagnostics.Stopwatch.StartNew();
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(TimeSpan.FromSeconds(1));
-                server.Files.SetAutoConf(new Dictionary<string, string?> { ["default_transaction_read_only"] = "on" });
-                await sql.ExecuteAsync("""
-                    SELECT pg_reload_conf();
-                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                     WHERE backend_type = 'client backend' AND pid <> pg_backend_pid();
-                    """, timeout.Token);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                logger.LogWarning("Could not switch to read-only before stopping: {Error}", e.Message);
-            }
             await server.StopAsync(ct, "fast", options.FenceTimeout);
             Fences.Add(1);
             lock (_gate)

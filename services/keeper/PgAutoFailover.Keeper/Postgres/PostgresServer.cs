@@ -155,6 +155,20 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
         }
     }
 
+    /// <summary>
+    /// Starts a fast shutdown at once and does not wait for it: SIGINT to the postmaster, which from that instant
+    /// refuses new sessions and terminates the open ones (their transactions abort). The fence's first step, so that
+    /// writes end within milliseconds of the decision; <see cref="StopAsync"/> then waits for the stop. False when no
+    /// postmaster runs.
+    /// </summary>
+    public bool BeginFastShutdown() =>
+        PostmasterPid() is { } pid && ProcessAlive(pid) && Kill(pid, SigInt) == 0;
+
+    private const int SigInt = 2;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
     public async Task RestartAsync(CancellationToken cancellationToken)
     {
         await StopAsync(cancellationToken);

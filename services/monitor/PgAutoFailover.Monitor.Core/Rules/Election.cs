@@ -66,6 +66,7 @@ internal static class Election
         {
             if (Lease.OtherWriterUntil(b.Ctx.State, b.Selected!, b.Ctx.Options, b.Ctx.Now) is not { } until) return false;
             b.Ctx.Note($"election of {b.Selected!.Label} waits until {until:O}: the old primary may still accept writes");
+            if (until != DateTimeOffset.MaxValue) b.Ctx.WakeAt(until);
             return true;
         }),
         new("EL-8", "promote: prepare_promotion if most advanced, else fast_forward", Promote),

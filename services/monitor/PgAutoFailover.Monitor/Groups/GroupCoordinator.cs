@@ -23,6 +23,7 @@ public sealed class GroupCoordinator(
     DecisionPublisher publisher,
     MonitorMetrics metrics,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     ILogger<GroupCoordinator> logger)
 {
     // Enough for the backoff below to outlast another instance's burst (about 3 s in all): a keeper's
@@ -137,7 +138,45 @@ public sealed class GroupCoordinator(
         activity?.SetTag("pgaf.version", version);
         if (decision.Accepted) await publisher.PublishAsync(outcome, now, cancellationToken);
         metrics.RecordDecision(outcome, Stopwatch.GetElapsedTime(arrived));
+        if (decision.WakeAt is { } at) WakeAt(slot, at);
         return outcome;
+    }
+
+    /// <summary>
+    /// Decides the group again at <paramref name="at"/>, when time alone may change its decision (a candidate
+    /// waiting for the old primary's lease): the failover then goes on at that instant, not at the next timer tick
+    /// up to <see cref="MonitorServiceOptions.TimerPeriod"/> later. One pending wake per group, the earliest.
+    /// </summary>
+    private void WakeAt(GroupSlot slot, DateTimeOffset at)
+    {
+        lock (slot)
+        {
+            if (slot.WakeAt is { } pending && pending <= at) return;
+            slot.WakeAt = at;
+        }
+        _ = Task.Run(async () =>
+        {
+            var stopping = lifetime.ApplicationStopping;
+            try
+            {
+                var delay = at - time.GetUtcNow();
+                if (delay > TimeSpan.Zero) await Task.Delay(delay, time, stopping);
+                lock (slot)
+                {
+                    if (slot.WakeAt != at) return; // an earlier wake replaced this one and decides for it
+                    slot.WakeAt = null;
+                }
+                await DecideAsync(slot.Key, _ => new TimerTrigger(), stopping, verifyStreamVersion: false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                // The store or the broker may be down: the periodic timer tries again.
+                logger.LogWarning(e, "Timed evaluation of group {Group} failed", slot.Key);
+            }
+        }, CancellationToken.None);
     }
 
     private async Task RefreshAsync(GroupSlot slot, bool force, CancellationToken cancellationToken, bool verify = true)
@@ -168,5 +207,6 @@ public sealed class GroupCoordinator(
         public string Key { get; } = key;
         public SemaphoreSlim Gate { get; } = new(1, 1);
         public LoadedGroup? Loaded { get; set; }
+        public DateTimeOffset? WakeAt { get; set; }
     }
 }

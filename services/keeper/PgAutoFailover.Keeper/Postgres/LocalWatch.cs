@@ -1,0 +1,68 @@
+using Npgsql;
+
+namespace PgAutoFailover.Keeper.Postgres;
+
+/// <summary>One sample of the keeper's fast watch.</summary>
+/// <param name="InRecovery">PostgreSQL is a standby.</param>
+/// <param name="ReceiverStreaming">Its WAL receiver is streaming from the primary.</param>
+/// <param name="Standbys">The pgautofailover standbys streaming from this node (on a primary), with their reply times.</param>
+public sealed record WatchSample(bool InRecovery, bool ReceiverStreaming, IReadOnlyList<StandbyReplication> Standbys);
+
+/// <summary>
+/// The keeper's fast look at its PostgreSQL, every FenceCheckPeriod (100 ms): on a primary, whether a standby still
+/// replies (the lease check); on a standby, whether its WAL receiver still streams (a standby that stops reports at
+/// once, and the monitor's lease wait starts then). One connection kept open: a new backend ten times a second
+/// would cost more than the query. Any failure closes it; the next sample opens a new one.
+/// </summary>
+public sealed class LocalWatch(PostgresServer server) : IAsyncDisposable
+{
+    private NpgsqlConnection? _connection;
+
+    public async Task<WatchSample> SampleAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (_connection is null)
+            {
+                var builder = new NpgsqlConnectionStringBuilder(server.LocalConnectionString) { ApplicationName = "pgautofailover keeper watch" };
+                _connection = new NpgsqlConnection(builder.ConnectionString);
+                await _connection.OpenAsync(cancellationToken);
+            }
+            await using var cmd = new NpgsqlCommand("""
+                SELECT pg_is_in_recovery(), coalesce((SELECT status FROM pg_stat_wal_receiver), ''),
+                       r.application_name, coalesce(r.state, ''), coalesce(r.sync_state, ''), r.reply_time,
+                       coalesce(pg_wal_lsn_diff(r.flush_lsn, '0/0')::bigint, 0)
+                  FROM (SELECT 1) AS one
+                  LEFT JOIN pg_stat_replication r ON r.application_name LIKE 'pgautofailover_standby_%'
+                """, _connection);
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+            var inRecovery = false;
+            var receiver = "";
+            var standbys = new List<StandbyReplication>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                inRecovery = reader.GetBoolean(0);
+                receiver = reader.GetString(1);
+                if (reader.IsDBNull(2)) continue;
+                standbys.Add(new StandbyReplication(reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                    reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5), (ulong)reader.GetInt64(6)));
+            }
+            return new WatchSample(inRecovery, inRecovery && receiver == "streaming", standbys);
+        }
+        catch
+        {
+            await CloseAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Drops the connection (PostgreSQL stopped, or a sample failed).</summary>
+    public async Task CloseAsync()
+    {
+        var connection = _connection;
+        _connection = null;
+        if (connection is not null) await connection.DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await CloseAsync();
+}
