@@ -43,6 +43,21 @@ wait_http() {   # wait_http NAME URL: until the service says it is healthy
   echo "error: $1 not healthy after 30 s; see $dir/$1.log" >&2; exit 1
 }
 
+# A fresh virtual host for the cluster: through the management API when it answers (milliseconds), else with
+# rabbitmqctl (about a second a call).
+fresh_vhost() {
+  local api=http://127.0.0.1:15672/api
+  if curl -fsS -o /dev/null -u guest:guest "$api/overview" 2>/dev/null; then
+    curl -sS -o /dev/null -u guest:guest -X DELETE "$api/vhosts/$vhost" || true
+    curl -fsS -o /dev/null -u guest:guest -X PUT "$api/vhosts/$vhost" &&
+      curl -fsS -o /dev/null -u guest:guest -X PUT -H 'content-type: application/json' \
+        -d '{"configure":".*","write":".*","read":".*"}' "$api/permissions/$vhost/guest" && return 0
+  fi
+  rabbitmqctl -q delete_vhost "$vhost" >/dev/null 2>&1 || true
+  rabbitmqctl -q add_vhost "$vhost" >/dev/null
+  rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null
+}
+
 build_if_needed() {
   if [ ! -x "$monitor_bin" ] || [ ! -x "$checker_bin" ] || [ ! -x "$uri_bin" ] || [ ! -x "$keeper_bin" ] || [ ! -x "$pgaf_bin" ] || [ "${PGAF_REBUILD:-}" = 1 ]; then
     say "building ($cfg; once)"
@@ -59,11 +74,7 @@ up() {
   build_if_needed
   ensure_rabbitmq
   [ "$PGAF_STARTED_RABBITMQ" = 1 ] && started_rabbit=1 || started_rabbit=0
-  if [[ $RABBITMQ_URL == */$vhost ]]; then
-    rabbitmqctl -q delete_vhost "$vhost" >/dev/null 2>&1 || true
-    rabbitmqctl -q add_vhost "$vhost" >/dev/null
-    rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null
-  fi
+  if [[ $RABBITMQ_URL == */$vhost ]]; then fresh_vhost; fi
   t_start=$SECONDS
   rm -rf "$dir"; mkdir -p "$dir"; chown postgres:postgres "$dir"; chmod 700 "$dir"
   echo "$started_rabbit" >"$dir/started-rabbitmq"

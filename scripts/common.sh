@@ -6,13 +6,14 @@ export DEBIAN_FRONTEND=noninteractive DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOG
 pgaf_t0=$SECONDS
 say() { echo "[pgaf +$((SECONDS - pgaf_t0))s] $*" >&2; }
 
+# ensure_packages [COMMAND...]: RabbitMQ, PostgreSQL 15 and the .NET SDK, plus the Debian packages of the same
+# name as the extra commands when missing (test.sh: docker-compose, which validates docker-compose.yml without an
+# engine; always --no-install-recommends, below: its recommends pull in dockerd, containerd and needrestart).
 ensure_packages() {
-  local missing=()
+  local missing=() c
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
   [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
-  # docker-compose 1.29 validates docker-compose.yml without an engine (ComposeTests). Always with
-  # --no-install-recommends (below): its recommends pull in dockerd, containerd and needrestart.
-  command -v docker-compose >/dev/null || missing+=(docker-compose)
+  for c in "$@"; do command -v "$c" >/dev/null || missing+=("$c"); done
   command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK is not installed (dotnet not on PATH)" >&2; exit 1; }
   if ((${#missing[@]})); then
     say "installing ${missing[*]} with apt-get"

@@ -340,10 +340,14 @@ public sealed class KeeperLoop(
             _actorWake.Release();
         }
         if (fromReply && sentAt is { } s && !_lease.ReplyGoalIsCurrent(s)) { Save(_state); return; }
+        var firstWord = !_goalConfirmed;
         _goalConfirmed = true;
         var changed = goal.GoalState != _state.AssignedState;
         _state = _state with { AssignedState = goal.GoalState, LastGoal = goal, GroupId = goal.GroupId };
         Save(_state);
+        // The actor does nothing until the monitor has spoken: the first goal starts it even when it is the one the
+        // state file already holds (a new node's first goal came with its registration).
+        if (firstWord && !changed) _actorWake.Release();
         if (changed)
         {
             logger.LogInformation("Assigned state {Goal} (current {Current})", KeeperStates.Name(goal.GoalState), KeeperStates.Name(_state.CurrentState));

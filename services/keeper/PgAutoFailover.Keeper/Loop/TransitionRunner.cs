@@ -217,11 +217,14 @@ public sealed class TransitionRunner(
         server.Os.GiveToPostgres(temp);
         List<string> args = ["-D", temp, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "-k"];
         args.AddRange(options.Trust ? ["-A", "trust"] : ["--auth-local=peer", "--auth-host=scram-sha-256"]);
-        if (options.NoSync) args.Add("--no-sync");
+        // initdb's own sync fsyncs each of its ~1,000 files one by one (1.4 s of a 2.1 s initdb here); one syncfs of
+        // the file system makes the same files durable in a fraction of that (PostgreSQL 16's --sync-method=syncfs).
+        args.Add("--no-sync");
         logger.LogInformation("initdb {PgData}", options.PgData);
         using (progress.Begin("initdb"))
         {
             await server.Os.CheckedAsync("initdb", server.Binaries.Path("initdb"), args, TimeSpan.FromMinutes(5), ct);
+            if (!options.NoSync) await server.Os.CheckedAsync("sync -f", "sync", ["-f", temp], TimeSpan.FromMinutes(5), ct);
         }
         if (Directory.Exists(options.PgData)) Directory.Delete(options.PgData); // empty, checked above
         Directory.Move(temp, options.PgData);
