@@ -77,7 +77,11 @@ public sealed class TransitionRunner(
 
     private async Task SetWritableAsync(bool writable, CancellationToken ct)
     {
-        await SetConfAsync(new() { ["default_transaction_read_only"] = writable ? null : "on" }, ct);
+        var wanted = writable ? null : "on";
+        // Already so (in the file and as a new session sees it): no reload, no wait. A promotion passes here twice.
+        if (server.Files.ReadAutoConf("default_transaction_read_only") == wanted && server.IsPostmasterAlive()
+            && await sql.ShowAsync("default_transaction_read_only", ct) == (writable ? "off" : "on")) return;
+        await SetConfAsync(new() { ["default_transaction_read_only"] = wanted }, ct);
         if (server.IsPostmasterAlive()) await sql.WaitForSettingAsync("default_transaction_read_only", writable ? "off" : "on", ct);
     }
 
@@ -464,7 +468,7 @@ public sealed class TransitionRunner(
             while (await sql.InRecoveryAsync(ct))
             {
                 if (watch.Elapsed > options.PostgresStartTimeout) throw new KeeperException("PostgreSQL is still in recovery after pg_ctl promote");
-                await Task.Delay(100, ct);
+                await Task.Delay(10, ct); // promotion takes tens of milliseconds; this wait is part of a switchover's write outage
             }
             logger.LogInformation("Promoted in {Elapsed:F2} s", watch.Elapsed.TotalSeconds);
         }
@@ -481,9 +485,8 @@ public sealed class TransitionRunner(
         await EnsureRunningAsync(ct);
         if (await sql.InRecoveryAsync(ct)) await PromoteAsync(readOnly: false, ct);
         await SetSyncStandbyNamesAsync("", ct);
+        WriteHba(); // before the reload that makes the node writable: one reload for both
         await SetWritableAsync(true, ct);
-        WriteHba();
-        await sql.ExecuteAsync("SELECT pg_reload_conf()", ct);
     }
 
     private async Task StopAndSetupStandbyAsync(KeeperState state, CancellationToken ct)

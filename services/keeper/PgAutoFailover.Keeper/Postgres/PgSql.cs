@@ -141,13 +141,19 @@ public sealed class PgSql(PostgresServer server)
         await ScalarAsync<string>($"SELECT current_setting('{name}')", cancellationToken) ?? "";
 
     /// <summary>Waits until a fresh session sees <paramref name="name"/> = <paramref name="expected"/> (reload is asynchronous).</summary>
+    /// <summary>
+    /// Until a new session sees <paramref name="name"/> = <paramref name="expected"/> (a reload reaches the postmaster
+    /// within milliseconds: look again after 5 ms, then less and less often, for about 5 s in all).
+    /// </summary>
     public async Task WaitForSettingAsync(string name, string expected, CancellationToken cancellationToken)
     {
-        for (var i = 0; i < 100; i++)
+        var delay = 5;
+        for (var waited = 0; waited < 5000; waited += delay, delay = Math.Min(delay * 2, 100))
         {
             if (await ShowAsync(name, cancellationToken) == expected) return;
-            await Task.Delay(50, cancellationToken);
+            await Task.Delay(delay, cancellationToken);
         }
+        if (await ShowAsync(name, cancellationToken) == expected) return;
         throw new KeeperException($"{name} did not become '{expected}' after reload");
     }
 

@@ -175,9 +175,13 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
         await StartAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Asks for promotion and returns at once (pg_ctl promote -W): the caller watches pg_is_in_recovery() more often
+    /// than pg_ctl's own 100 ms wait would.
+    /// </summary>
     public async Task PromoteAsync(CancellationToken cancellationToken)
     {
-        await os.CheckedAsync("pg_ctl promote", binaries.Path("pg_ctl"), ["-D", options.PgData, "-w", "-t", "60", "promote"],
+        await os.CheckedAsync("pg_ctl promote", binaries.Path("pg_ctl"), ["-D", options.PgData, "-W", "promote"],
             TimeSpan.FromSeconds(70), cancellationToken);
     }
 
