@@ -12,7 +12,7 @@ namespace PgAutoFailover.Keeper;
 /// the old primary accepts no write later than max(lease expiry, last standby reply + L) + 2 check
 /// periods + that round trip; the monitor's LeaseSafetyMargin (500 ms) covers it. The same watch tells
 /// a standby's keeper within one check period that its WAL receiver stopped, and it reports at once:
-/// that report starts the monitor's count.</para>
+/// that report starts the monitor's count. docs/failover-timing.md tells the whole argument.</para>
 /// </summary>
 public sealed class KeeperOptions
 {

@@ -4,6 +4,7 @@ namespace PgAutoFailover.Monitor.Core;
 /// Every timeout and threshold the decision core uses, with its default beside it.
 /// Defaults aim at a new primary taking writes within about 2.5 s of a crash (detection in 1-1.5 s, the lease
 /// L + margin = 2 s after the old primary was last heard of), against pg_auto_failover's 20 s + 30 s.
+/// docs/failover-timing.md walks through a failover step by step with the setting behind each step.
 /// </summary>
 public sealed record MonitorOptions
 {
