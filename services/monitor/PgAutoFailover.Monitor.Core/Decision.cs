@@ -7,8 +7,9 @@ namespace PgAutoFailover.Monitor.Core;
 /// The outcome of <see cref="MonitorCore.Decide"/>: the domain events to append (in order; fold them with
 /// <see cref="GroupProjection.Apply"/>), the goal assignments they contain, notices for the log, and a
 /// refusal when the trigger was rejected (then <see cref="Events"/> is empty and nothing changed).
-/// <see cref="WakeAt"/>: the earliest instant at which time alone may change this decision (a candidate waiting
-/// for the old primary's lease), so the service decides again then instead of at its next timer tick.
+/// <see cref="WakeAt"/>: the earliest instant at which the group may be decided differently: when time alone changes
+/// it (a candidate waiting for the old primary's lease), or at once when a node's new state may let another node's
+/// rule act; the service decides again (a timer trigger) then, instead of at its next timer tick.
 /// </summary>
 public sealed record Decision(
     IReadOnlyList<IGroupEvent> Events,

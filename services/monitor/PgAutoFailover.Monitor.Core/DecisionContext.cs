@@ -28,10 +28,13 @@ internal sealed class DecisionContext(GroupState state, MonitorOptions options, 
 
     private DateTimeOffset? _wakeAt;
 
-    /// <summary>Time alone may change the decision at <paramref name="at"/>: ask to be decided again then.</summary>
+    /// <summary>
+    /// The group may decide differently at <paramref name="at"/> (time alone changes it, or, at <see cref="Now"/>,
+    /// other nodes' rules may act on what this decision changed): ask to be decided again then.
+    /// </summary>
     public void WakeAt(DateTimeOffset at)
     {
-        if (at > Now && (_wakeAt is null || at < _wakeAt)) _wakeAt = at;
+        if (at >= Now && (_wakeAt is null || at < _wakeAt)) _wakeAt = at;
     }
 
     public void Emit(IGroupEvent e)

@@ -164,6 +164,28 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     }
 
     [Fact]
+    public async Task A_switchover_completes_on_the_old_primarys_confirmation_without_waiting_for_the_candidates_next_report()
+    {
+        var settings = new Dictionary<string, string?>(FastSettings) { ["Monitor:TimerPeriod"] = "00:10:00" };
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: settings);
+        var (a, b) = await BootstrapAsync(h);
+        long seqA = 100, seqB = 100;
+
+        Assert.IsType<OperatorCommandSucceeded>(
+            await h.RequestAsync<PerformSwitchover, OperatorCommandSucceeded, OperatorCommandRefused>(new PerformSwitchover("default", 0)));
+        Assert.Equal(Draining, Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, ++seqA, running: false)).GoalState);
+        Assert.Equal(StopReplication, Assert.IsType<NodeGoal>(await h.ReportAsync(b, PreparePromotion, ++seqB)).GoalState);
+        Assert.Equal(StopReplication, Assert.IsType<NodeGoal>(await h.ReportAsync(b, StopReplication, ++seqB)).GoalState);
+        // The old primary confirms last. Its own rules have nothing for it; the candidate's rule (GSM-26) now holds.
+        await h.ReportAsync(a, Draining, ++seqA, running: false);
+        await h.ReportAsync(a, DemoteTimeout, ++seqA, running: false);
+
+        await Eventually.ValueAsync(
+            () => Task.FromResult(h.Published.Of<GoalStateAssigned>().FirstOrDefault(g => g.Node.NodeId == b.NodeId && g.GoalState == WaitPrimary)),
+            "wait_primary for the candidate, with no further report from it and no timer tick", TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task Two_monitor_instances_on_one_group_leave_a_single_consistent_history()
     {
         await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, instances: 2, settings: FastSettings);

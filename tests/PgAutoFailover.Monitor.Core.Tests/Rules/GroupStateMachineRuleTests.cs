@@ -298,6 +298,18 @@ public class GroupStateMachineRuleTests
     }
 
     [Fact]
+    public void A_new_reported_state_asks_for_the_group_to_be_decided_again_at_once()
+    {
+        // GSM-26 is the candidate's rule: when the old primary confirms last, the candidate's rule must run without
+        // waiting for the candidate's next report (the service decides the group again at WakeAt).
+        var g = new G().Node(1, Draining, DemoteTimeout).Node(2, StopReplication);
+        var d = g.Report(1, DemoteTimeout, pgIsRunning: false);
+        d.AssignsNothing();
+        Assert.Equal(G.Now, d.WakeAt);
+        Assert.Null(g.Report(1, DemoteTimeout, pgIsRunning: false, at: G.Now + TimeSpan.FromMilliseconds(100)).WakeAt); // nothing new
+    }
+
+    [Fact]
     public void GSM_29_demoted_node_follows_new_primary_on_its_way_to_primary()
     {
         var g = new G().Node(1, Demoted).Node(2, WaitPrimary, Primary);
