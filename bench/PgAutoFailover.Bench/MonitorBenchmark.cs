@@ -158,26 +158,37 @@ public static class MonitorBenchmark
         return keepers;
     }
 
+    /// <summary>
+    /// One simulated keeper, as the real one paces itself: a report every period, or every third of its lease while it
+    /// holds one (a primary renews its lease at L/3); the health-checker's probe of the node once a period.
+    /// </summary>
     private static async Task KeeperLoopAsync(IBus bus, Keeper keeper, TimeSpan period, Window window, CancellationToken stop)
     {
         await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * period.TotalMilliseconds), CancellationToken.None);
-        using var timer = new PeriodicTimer(period);
+        var nextProbe = Stopwatch.GetTimestamp();
         while (!stop.IsCancellationRequested)
         {
             var started = Stopwatch.GetTimestamp();
+            var wait = period;
             try
             {
                 var goal = await ReportAsync(bus, keeper);
                 window.Report(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 keeper.State = goal.GoalState;
-                await bus.Publish(new NodeProbed(keeper.Node, true, null, TimeSpan.FromMilliseconds(1), "bench", DateTimeOffset.UtcNow, keeper.State != Primary));
-                window.Probe();
+                if (goal.Lease is { } lease && lease.Duration / 3 < wait) wait = lease.Duration / 3;
+                if (Stopwatch.GetTimestamp() >= nextProbe)
+                {
+                    nextProbe = Stopwatch.GetTimestamp() + (long)(period.TotalSeconds * Stopwatch.Frequency);
+                    await bus.Publish(new NodeProbed(keeper.Node, true, null, TimeSpan.FromMilliseconds(1), "bench", DateTimeOffset.UtcNow, keeper.State != Primary));
+                    window.Probe();
+                }
             }
             catch (Exception e) when (e is RequestTimeoutException or RequestFaultException)
             {
                 window.Error();
             }
-            try { await timer.WaitForNextTickAsync(stop); } catch (OperationCanceledException) { break; }
+            var left = wait - Stopwatch.GetElapsedTime(started);
+            try { if (left > TimeSpan.Zero) await Task.Delay(left, stop); } catch (OperationCanceledException) { break; }
         }
     }
 
