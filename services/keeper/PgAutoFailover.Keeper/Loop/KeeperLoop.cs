@@ -747,8 +747,14 @@ public sealed class KeeperLoop(
     }
 
     /// <summary>One sample of the watch, or null when PostgreSQL does not answer within a few check periods (no new evidence).</summary>
+    /// <remarks>
+    /// While PostgreSQL refuses connections for now (starting, in crash recovery, shutting down: SQLSTATE 57P03) the
+    /// watch rests for a loop period between tries: ten refused connections a second would fill PostgreSQL's log. Any
+    /// other failure (a slow answer on a busy box) is tried again at the next check, so a writer loses no evidence.
+    /// </remarks>
     private async Task<WatchSample?> SampleAsync(CancellationToken ct)
     {
+        if (_watchRestsUntil is { } until && clock.GetTimestamp() < until) return null;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -757,9 +763,13 @@ public sealed class KeeperLoop(
         }
         catch (Exception e) when (!ct.IsCancellationRequested && e is Npgsql.NpgsqlException or OperationCanceledException or TimeoutException or InvalidOperationException or IOException)
         {
+            if (e is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.CannotConnectNow })
+                _watchRestsUntil = clock.GetTimestamp() + (long)(options.LoopPeriod.TotalSeconds * clock.TimestampFrequency);
             return null;
         }
     }
+
+    private long? _watchRestsUntil;
 
     /// <summary>
     /// A standby whose WAL receiver stops (its primary died or was cut off) or starts streaming reports at once instead
