@@ -62,6 +62,7 @@ public sealed class KeeperLoop(
     private readonly LocalWatch _watch = new(server);
     private bool? _receiverStreaming; // as last sampled by the watch, on a standby
     private bool _actorNeedsLease;    // the actor stopped short of taking writes for want of a lease
+    private long? _watchRestsUntil;   // monotonic: PostgreSQL refused the watch's connection for now (57P03)
     private readonly SemaphoreSlim _reload = new(1, 1);
     private KeeperState _state = new();
     private bool _goalConfirmed;          // a goal came from the monitor in this process
@@ -768,8 +769,6 @@ public sealed class KeeperLoop(
             return null;
         }
     }
-
-    private long? _watchRestsUntil;
 
     /// <summary>
     /// A standby whose WAL receiver stops (its primary died or was cut off) or starts streaming reports at once instead

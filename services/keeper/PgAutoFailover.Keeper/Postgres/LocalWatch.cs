@@ -28,25 +28,16 @@ public sealed class LocalWatch(PostgresServer server) : IAsyncDisposable
                 _connection = new NpgsqlConnection(builder.ConnectionString);
                 await _connection.OpenAsync(cancellationToken);
             }
-            await using var cmd = new NpgsqlCommand("""
-                SELECT pg_is_in_recovery(), coalesce((SELECT status FROM pg_stat_wal_receiver), ''),
-                       r.application_name, coalesce(r.state, ''), coalesce(r.sync_state, ''), r.reply_time,
-                       coalesce(pg_wal_lsn_diff(r.flush_lsn, '0/0')::bigint, 0)
-                  FROM (SELECT 1) AS one
-                  LEFT JOIN pg_stat_replication r ON r.application_name LIKE 'pgautofailover_standby_%'
-                """, _connection);
-            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-            var inRecovery = false;
-            var receiver = "";
-            var standbys = new List<StandbyReplication>();
-            while (await reader.ReadAsync(cancellationToken))
+            bool inRecovery;
+            string receiver;
+            await using (var cmd = new NpgsqlCommand("SELECT pg_is_in_recovery(), coalesce((SELECT status FROM pg_stat_wal_receiver), '')", _connection))
+            await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken))
             {
+                await reader.ReadAsync(cancellationToken);
                 inRecovery = reader.GetBoolean(0);
                 receiver = reader.GetString(1);
-                if (reader.IsDBNull(2)) continue;
-                standbys.Add(new StandbyReplication(reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                    reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5), (ulong)reader.GetInt64(6)));
             }
+            var standbys = inRecovery ? [] : await PgSql.StandbysAsync(_connection, cancellationToken);
             return new WatchSample(inRecovery, inRecovery && receiver == "streaming", standbys);
         }
         catch

@@ -102,7 +102,8 @@ public sealed class PgSql(PostgresServer server)
         return await StandbysAsync(c, cancellationToken);
     }
 
-    private static async Task<IReadOnlyList<StandbyReplication>> StandbysAsync(NpgsqlConnection c, CancellationToken cancellationToken)
+    /// <summary>The pgautofailover standbys in pg_stat_replication, on an open connection (the observation's, or the watch's kept-open one).</summary>
+    internal static async Task<IReadOnlyList<StandbyReplication>> StandbysAsync(NpgsqlConnection c, CancellationToken cancellationToken)
     {
         var list = new List<StandbyReplication>();
         await using var cmd = new NpgsqlCommand("""
