@@ -24,15 +24,19 @@ public sealed class ThreeNodeTests(RabbitMqFixture broker, ITestOutputHelper out
             await using var load = await WriteLoad.StartAsync(node1, await cluster.WaitUriAsync(), FailoverScenarios.WriteInterval, TimeSpan.FromMinutes(6));
             await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 60, "the load to start");
 
+            // Connections opened before the crash: the election freezes the standbys (report_lsn restarts them) about a
+            // second after it, so reading must not wait for a fresh connection to a postmaster that is shutting down.
+            await using var probe2 = await FrozenLsnProbe.OpenAsync(cluster.Node("node2"));
+            await using var probe3 = await FrozenLsnProbe.OpenAsync(cluster.Node("node3"));
             var fault = WriteLoad.Clock.Elapsed;
             await node1.CrashAsync();
-            // Both standbys' LSNs once what was in flight has arrived (detection alone takes seconds): the winner must be the most advanced one.
-            await Task.Delay(TimeSpan.FromMilliseconds(500));
-            var lsns = new Dictionary<string, decimal>();
-            foreach (var n in new[] { "node2", "node3" })
+            // Both standbys' LSNs once what was in flight on loopback has arrived: the winner must be the most advanced one.
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+            var lsns = new Dictionary<string, decimal>
             {
-                lsns[n] = await cluster.Node(n).ScalarAsync<decimal>("SELECT pg_wal_lsn_diff(coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), '0/0')");
-            }
+                ["node2"] = await probe2.ReadAsync(Patience),
+                ["node3"] = await probe3.ReadAsync(Patience),
+            };
             output.WriteLine($"received LSNs after the crash: {string.Join(", ", lsns.Select(kv => $"{kv.Key}={kv.Value}"))}");
 
             var after = await cluster.WaitForAsync(s =>
