@@ -6,7 +6,7 @@ namespace PgAutoFailover.Keeper.Tests.Integration;
 
 /// <summary>
 /// Promotion (secondary → prepare_promotion → stop_replication → wait_primary → primary), demotion
-/// (primary → draining → demoted) and rejoin through pg_rewind (demoted → catchingup → secondary),
+/// (primary → draining → demoted) and rejoin, through pg_rewind when the old primary diverged (demoted → catchingup → secondary),
 /// each checked with SQL on the servers.
 /// </summary>
 public sealed class FailoverTests(RabbitMqFixture broker) : IClassFixture<RabbitMqFixture>
@@ -47,7 +47,10 @@ public sealed class FailoverTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             // Rejoin: pg_rewind, then stream from the new primary.
             await monitor.ReachAsync(a, NodeState.CatchingUp);
             Assert.True(await oldPrimary.IsInRecoveryAsync());
-            Assert.Contains(oldPrimary.Log.Lines, l => l.Contains("pg_rewind"));
+            // Stopped cleanly while its standby streamed, the old primary has no WAL the new primary lacks: it follows
+            // the new timeline without pg_rewind.
+            Assert.Contains(oldPrimary.Log.Lines, l => l.Contains("No pg_rewind needed"));
+            Assert.DoesNotContain(oldPrimary.Log.Lines, l => l.Contains("pg_rewind from"));
             await Eventually.TrueAsync(async () => await oldPrimary.CountAsync("SELECT count(*) FROM t") == 2, "row 2 on the rejoined node");
             await monitor.ReachAsync(a, NodeState.Secondary);
 
@@ -112,6 +115,8 @@ public sealed class FailoverTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             await monitor.ReachAsync(a, NodeState.CatchingUp);
             await Eventually.TrueAsync(async () => await oldPrimary.CountAsync("SELECT count(*) FROM t WHERE id = 2") == 1, "row 2 on the rejoined node");
             Assert.Equal(0L, await oldPrimary.ScalarAsync<long>("SELECT count(*) FROM t WHERE id = 99"));
+            Assert.Contains(oldPrimary.Log.Lines, l => l.Contains("pg_rewind needed: the local WAL on timeline 1 goes past"));
+            Assert.Contains(oldPrimary.Log.Lines, l => l.Contains("pg_rewind done"));
             Assert.True(await oldPrimary.IsInRecoveryAsync());
         });
     }
