@@ -42,7 +42,9 @@ public sealed class FailoverTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             Assert.Equal("off", await standby.ScalarAsync<string>("SHOW default_transaction_read_only"));
             Assert.Equal("", await standby.ScalarAsync<string>("SHOW synchronous_standby_names"));
             await standby.ExecuteAsync("INSERT INTO t VALUES (2, 'new primary')");
-            Assert.True(await standby.ScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()") >= 2);
+            // The CHECKPOINT after promotion runs beside the transition, not in the write outage.
+            await Eventually.TrueAsync(async () => await standby.ScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()") >= 2,
+                "the promotion checkpoint on timeline 2");
 
             // Rejoin: pg_rewind, then stream from the new primary.
             await monitor.ReachAsync(a, NodeState.CatchingUp);
@@ -82,7 +84,7 @@ public sealed class FailoverTests(RabbitMqFixture broker) : IClassFixture<Rabbit
 
             // Standbys streaming from it report timeline 2 at once; so must it, or none could become its secondary (GSM-16
             // wants equal timelines). A primary reports its last checkpoint's timeline (spec §3.2), and the checkpoint after
-            // a promotion is a spread one: without the CHECKPOINT the keeper runs after pg_ctl promote it still said 1
+            // a promotion is a spread one: without the CHECKPOINT the keeper runs after the promotion it still said 1
             // after 30 s here (the spread checkpoint runs for minutes, far past the wait's limit).
             await Eventually.TrueAsync(() => Task.FromResult(monitor.LastReport(b) is { CurrentState: NodeState.StopReplication, Timeline: 2 }),
                 "the promoted node to report timeline 2");

@@ -397,6 +397,7 @@ public sealed class TransitionRunner(
         }
         else if (server.Files.IsDataDirectory)
         {
+            await PgSql.WaitCheckpointOnCurrentTimelineAsync(primary, password, options.PostgresStartTimeout, ct);
             List<string> args = ["--target-pgdata", options.PgData,
                 "--source-server", $"host={primary.Host} port={primary.Port} user={PgSql.ReplicationUser} dbname=postgres connect_timeout=10", "--progress"];
             if (options.NoSync) args.Add("--no-sync");
@@ -507,14 +508,23 @@ public sealed class TransitionRunner(
         await PromoteAsync(readOnly: true, ct);
     }
 
-    /// <summary>pg_ctl promote, wait until out of recovery, CHECKPOINT (before the old primary rewinds), clean standby settings.</summary>
+    /// <summary>Promote, wait until out of recovery, clean standby settings.</summary>
     private async Task PromoteAsync(bool readOnly, CancellationToken ct)
     {
         await EnsureRunningAsync(ct);
         if (await sql.InRecoveryAsync(ct))
         {
             var watch = Stopwatch.StartNew();
-            await server.PromoteAsync(ct);
+            // pg_promote() on the keeper's own session: pg_ctl promote (through runuser) cost ~0.1 s of a switchover's
+            // write outage. pg_ctl stays the fallback when the function refuses.
+            bool requested;
+            try { requested = await sql.RequestPromotionAsync(ct); }
+            catch (Npgsql.PostgresException e)
+            {
+                logger.LogWarning("pg_promote() refused ({Error}): using pg_ctl promote", e.MessageText);
+                requested = false;
+            }
+            if (!requested) await server.PromoteAsync(ct);
             while (await sql.InRecoveryAsync(ct))
             {
                 if (watch.Elapsed > options.PostgresStartTimeout) throw new KeeperException("PostgreSQL is still in recovery after pg_ctl promote");
@@ -522,12 +532,28 @@ public sealed class TransitionRunner(
             }
             logger.LogInformation("Promoted in {Elapsed:F2} s", watch.Elapsed.TotalSeconds);
         }
-        await sql.CheckpointAsync(ct);
+        // The checkpoint after a promotion is a spread one (minutes with many dirty buffers), yet a primary reports
+        // its last checkpoint's timeline and pg_rewind reads the source's timeline from it: an immediate CHECKPOINT
+        // is needed, but waiting for it here put it in a switchover's write outage. It runs beside the transition;
+        // a node that rewinds from this one waits for it (PgSql.WaitCheckpointOnCurrentTimelineAsync).
+        _ = CheckpointAfterPromotionAsync();
         var standbyKeys = PgFiles.StandbyKeys.Where(k => k != "recovery_target_timeline").ToDictionary(k => k, _ => (string?)null);
         await SetConfAsync(standbyKeys, ct);
         server.Files.SetStandbySignal(false);
         await SetSyncStandbyNamesAsync("", ct);
         await SetWritableAsync(!readOnly, ct);
+    }
+
+    private async Task CheckpointAfterPromotionAsync()
+    {
+        try
+        {
+            await sql.CheckpointAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            logger.LogWarning("CHECKPOINT after promotion failed: {Error}", e.Message);
+        }
     }
 
     private async Task ResumeWritesAsync(CancellationToken ct)

@@ -160,6 +160,31 @@ public sealed class PgSql(PostgresServer server)
 
     public Task CheckpointAsync(CancellationToken cancellationToken) => ExecuteAsync("CHECKPOINT", cancellationToken);
 
+    /// <summary>Asks the startup process to promote (pg_promote without waiting); false when the function refused.</summary>
+    public async Task<bool> RequestPromotionAsync(CancellationToken cancellationToken) =>
+        await ScalarAsync<bool>("SELECT pg_promote(false)", cancellationToken);
+
+    /// <summary>
+    /// Waits until the upstream's last checkpoint is on its current timeline. pg_rewind reads the source's timeline
+    /// from its control file, which a promotion updates only at the checkpoint PostgreSQL requests right after it; a
+    /// rewind before that would find "the same timeline" and rewind nothing.
+    /// </summary>
+    public static async Task WaitCheckpointOnCurrentTimelineAsync(NodeAddress upstream, string password, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var current = await UpstreamTimelineAsync(upstream, password, cancellationToken);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await using var c = new NpgsqlConnection(UpstreamConnectionString(upstream, password));
+        await c.OpenAsync(cancellationToken);
+        while (true)
+        {
+            await using var cmd = new NpgsqlCommand("SELECT timeline_id FROM pg_control_checkpoint()", c);
+            if ((int)(await cmd.ExecuteScalarAsync(cancellationToken))! >= current) return;
+            if (watch.Elapsed > timeout)
+                throw new KeeperException($"the primary {upstream.Host}:{upstream.Port} has not checkpointed on timeline {current} within {timeout.TotalSeconds:F0} s");
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
     /// <summary>The replication and health-check roles (spec §3.5), with scram passwords unless trust was asked for.</summary>
     public async Task EnsureRolesAsync(string replicationPassword, string? healthCheckPassword, CancellationToken cancellationToken)
     {
