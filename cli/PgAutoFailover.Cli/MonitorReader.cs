@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using PgAutoFailover.Contracts;
@@ -11,6 +11,7 @@ namespace PgAutoFailover.Cli;
 /// answers there (one request, no bus client: a few hundredths of a CPU-second instead of about 0.7), else
 /// over RabbitMQ like every other command. "Of this deployment": the answer's <see cref="MonitorReadApi.BrokerHeader"/>
 /// names the broker pgaf was told to use; a monitor of another cluster on the same address is never believed.
+/// Plain http:// is read with <see cref="PlainHttpGet"/>, not HttpClient, to keep a call cheap.
 /// </summary>
 public sealed class MonitorReader(string monitorUrl, string brokerUrl, TimeSpan timeout, Func<Task<MonitorClient>> connectBus) : IAsyncDisposable
 {
@@ -54,29 +55,44 @@ public sealed class MonitorReader(string monitorUrl, string brokerUrl, TimeSpan 
         string broker;
         try { broker = MonitorReadApi.BrokerIdentity(BrokerAddress.Parse(brokerUrl)); }
         catch (CliFailure) { return null; } // the bus path reports a bad broker URL
-        using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = ConnectTimeout, UseProxy = false }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
-            using var response = await http.GetAsync(new Uri(root, path), deadline.Token);
-            if (!response.Headers.TryGetValues(MonitorReadApi.BrokerHeader, out var values) || values.FirstOrDefault() != broker) return null;
-            if (response.StatusCode == HttpStatusCode.NotFound)
+            var (status, headerBroker, body) = root.Scheme == "http"
+                ? await PlainAsync(new Uri(root, path), deadline.Token)
+                : await ThroughHttpClientAsync(new Uri(root, path), deadline.Token);
+            if (headerBroker != broker) return null;
+            if (status == HttpStatusCode.NotFound)
             {
-                var refused = await response.Content.ReadFromJsonAsync(ReadApiJson.Default.OperatorCommandRefused, deadline.Token);
+                var refused = JsonSerializer.Deserialize(body, ReadApiJson.Default.OperatorCommandRefused);
                 throw new CliFailure(ExitCodes.Refused, refused?.Reason ?? "the monitor does not know this formation");
             }
-            if (!response.IsSuccessStatusCode) return null;
-            return (TResult?)await response.Content.ReadFromJsonAsync(typeof(TResult), ReadApiJson.Default, deadline.Token);
+            if ((int)status is < 200 or > 299) return null;
+            return (TResult?)JsonSerializer.Deserialize(body, typeof(TResult), ReadApiJson.Default);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return null; // no answer in time: the bus path has its own timeout and message
         }
-        catch (Exception e) when (e is HttpRequestException or JsonException)
+        catch (Exception e) when (e is HttpRequestException or JsonException or SocketException or IOException)
         {
             return null;
         }
+    }
+
+    private static async Task<(HttpStatusCode Status, string? Broker, byte[] Body)> PlainAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        var response = await PlainHttpGet.GetAsync(uri, ConnectTimeout, cancellationToken);
+        return ((HttpStatusCode)response.Status, response.Headers.GetValueOrDefault(MonitorReadApi.BrokerHeader.ToLowerInvariant()), response.Body);
+    }
+
+    private static async Task<(HttpStatusCode Status, string? Broker, byte[] Body)> ThroughHttpClientAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = ConnectTimeout, UseProxy = false }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        using var response = await http.GetAsync(uri, cancellationToken);
+        var broker = response.Headers.TryGetValues(MonitorReadApi.BrokerHeader, out var values) ? values.FirstOrDefault() : null;
+        return (response.StatusCode, broker, await response.Content.ReadAsByteArrayAsync(cancellationToken));
     }
 
     public async ValueTask DisposeAsync()
