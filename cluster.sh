@@ -5,6 +5,7 @@
 #                        with their keepers; print the state table and the connection string
 #   ./cluster.sh status  the state table, the connection string and the processes
 #   ./cluster.sh down    stop everything this script started and remove its data
+#   ./cluster.sh start-keeper nodeN   start that node's keeper again (after a crash or a stop), same settings
 # Settings: PGAF_CLUSTER_DIR (default /tmp/pgaf-cluster), PGAF_BASE_PORT (default 5500: store 5500,
 # nodes 5501 and 5502). Logs: $PGAF_CLUSTER_DIR/*.log.
 cd "$(dirname "$0")"
@@ -176,9 +177,23 @@ down() {
   say "cluster down"
 }
 
+start_keeper() {   # start_keeper NAME: the keeper of an existing node, with the settings up gave it
+  local n=$1
+  [[ $n =~ ^node[12]$ ]] || { echo "usage: ./cluster.sh start-keeper node1|node2" >&2; exit 1; }
+  [ -d "$dir/$n/data" ] || { echo "no $n in $dir: ./cluster.sh up first" >&2; exit 1; }
+  if [ -f "$dir/$n.pid" ] && kill -0 "$(cat "$dir/$n.pid")" 2>/dev/null; then echo "the keeper of $n is running" >&2; exit 1; fi
+  local repl_pw hc_pw
+  repl_pw=$(sed -n 's/^replication=//p' "$dir/secrets"); hc_pw=$(sed -n 's/^health_check=//p' "$dir/secrets")
+  Keeper__ReplicationPassword="$repl_pw" Keeper__HealthCheckPassword="$hc_pw" Urls="http://127.0.0.1:711${n#node}" \
+    nohup "$keeper_bin" run --pgdata "$dir/$n/data" >>"$dir/$n.log" 2>&1 </dev/null &
+  echo $! >"$dir/$n.pid"
+  say "$n: keeper started (pid $!, log $dir/$n.log)"
+}
+
 case "${1:-up}" in
   up) up ;;
+  start-keeper) start_keeper "${2:-}" ;;
   status) status ;;
   down) down ;;
-  *) echo "usage: ./cluster.sh [up|status|down]" >&2; exit 1 ;;
+  *) echo "usage: ./cluster.sh [up|status|down|start-keeper nodeN]" >&2; exit 1 ;;
 esac

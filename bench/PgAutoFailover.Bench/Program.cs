@@ -5,7 +5,6 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
 {
     ["monitor"] = MonitorBenchmark.RunAsync,
     ["probes"] = ProbeBenchmark.RunAsync,
-    ["failover"] = FailoverBenchmark.RunAsync,
     // Helper process for "probes --fake-servers": a minimal PostgreSQL protocol server.
     ["fake-pg"] = FakePostgresServer.RunAsync,
 };
