@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace PgAutoFailover.Contracts;
 
 /// <summary>
@@ -8,9 +6,6 @@ namespace PgAutoFailover.Contracts;
 /// </summary>
 public static class NodeStateNames
 {
-    private static readonly Dictionary<NodeState, string> Names =
-        Enum.GetValues<NodeState>().ToDictionary(s => s, s => JsonSerializer.Serialize(s).Trim('"'));
-
     /// <summary>The snake_case name of <paramref name="state"/>.</summary>
-    public static string Of(NodeState state) => Names.TryGetValue(state, out var name) ? name : state.ToString().ToLowerInvariant();
+    public static string Of(NodeState state) => WireNames<NodeState>.Of(state);
 }
