@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using PgAutoFailover.Contracts;

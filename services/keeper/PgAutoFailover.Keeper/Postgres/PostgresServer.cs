@@ -132,7 +132,7 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
         if (!IsPostmasterAlive()) return;
         var limit = timeout ?? options.PostgresStopTimeout;
         logger.LogInformation("Stopping PostgreSQL ({Mode})", mode);
-        if (mode == "fast" && PostmasterPid() is { } pid && ProcessAlive(pid) && Kill(pid, SigInt) == 0)
+        if (mode == "fast" && SignalFastShutdown() is { } pid)
         {
             // The signal pg_ctl would send, without pg_ctl's start-up and its 100 ms polling: a switchover waits on
             // this stop, and PostgreSQL is usually gone within a few tens of milliseconds of SIGINT. Watched by its
@@ -188,8 +188,11 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
     /// writes end within milliseconds of the decision; <see cref="StopAsync"/> then waits for the stop. False when no
     /// postmaster runs.
     /// </summary>
-    public bool BeginFastShutdown() =>
-        PostmasterPid() is { } pid && ProcessAlive(pid) && Kill(pid, SigInt) == 0;
+    public bool BeginFastShutdown() => SignalFastShutdown() is not null;
+
+    /// <summary>SIGINT to the live postmaster of PGDATA; its PID, or null when none runs or the signal failed.</summary>
+    private int? SignalFastShutdown() =>
+        PostmasterPid() is { } pid && ProcessAlive(pid) && Kill(pid, SigInt) == 0 ? pid : null;
 
     private const int SigInt = 2;
 
