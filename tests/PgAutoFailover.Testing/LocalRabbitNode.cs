@@ -9,7 +9,8 @@ namespace PgAutoFailover.Testing;
 public sealed class LocalRabbitNode : IAsyncDisposable
 {
     private const string ServerScript = "/usr/lib/rabbitmq/bin/rabbitmq-server";
-    private static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(90);
+    private const int BootAttempts = 3;
+    private static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(120);
     private readonly string _directory;
 
     private LocalRabbitNode(int port, string directory)
@@ -45,43 +46,130 @@ public sealed class LocalRabbitNode : IAsyncDisposable
         return node;
     }
 
-    /// <summary>Boots the node (again, on the same data after a kill) and waits until AMQP answers.</summary>
+    /// <summary>
+    /// Boots the node (again, on the same data after a kill) and waits until AMQP answers. A VM that
+    /// dies while booting (on a loaded box the old node's name can still be registered with epmd for
+    /// a moment) is started again, up to <see cref="BootAttempts"/> times; the failure carries the
+    /// node's log tail instead of a bare timeout.
+    /// </summary>
     public async Task BootAsync()
     {
-        var environment = new Dictionary<string, string>
+        var deadline = DateTime.UtcNow + BootTimeout;
+        for (var attempt = 1; ; attempt++)
         {
-            ["HOME"] = "/var/lib/rabbitmq",
-            ["RABBITMQ_NODENAME"] = NodeName,
-            ["RABBITMQ_NODE_PORT"] = Port.ToString(),
-            ["RABBITMQ_DIST_PORT"] = (Port + 20000).ToString(),
-            ["RABBITMQ_MNESIA_BASE"] = Path.Combine(_directory, "mnesia"),
-            ["RABBITMQ_LOG_BASE"] = Path.Combine(_directory, "log"),
-            ["RABBITMQ_PID_FILE"] = PidFile,
-            ["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(_directory, "enabled_plugins"),
-            ["RABBITMQ_CONFIG_FILE"] = Path.Combine(_directory, "rabbitmq.conf"),
-        };
-        await ProcessRunner.CheckedAsync(
-            ProcessRunner.RunAsAsync("rabbitmq", ServerScript, ["-detached"], TimeSpan.FromSeconds(30), environment),
-            "rabbitmq-server -detached");
-        await Ports.WaitUntilAcceptingAsync(Port, BootTimeout, $"RabbitMQ node {NodeName}");
+            TryDelete(PidFile);
+            await ProcessRunner.CheckedAsync(
+                ProcessRunner.RunAsAsync("rabbitmq", ServerScript, ["-detached"], TimeSpan.FromSeconds(30), Environment),
+                "rabbitmq-server -detached");
+            var outcome = await WaitForBootAsync(deadline);
+            if (outcome == BootOutcome.Accepting) return;
+            if (outcome == BootOutcome.TimedOut || attempt == BootAttempts)
+            {
+                throw new TimeoutException(
+                    $"RabbitMQ node {NodeName} did not accept connections on port {Port} " +
+                    $"({(outcome == BootOutcome.TimedOut ? $"not within {BootTimeout}" : $"its VM exited {attempt} times")}); " +
+                    $"log tail:{System.Environment.NewLine}{LogTail()}");
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
     }
 
-    /// <summary>Crash: SIGKILL the Erlang VM and wait until the port closes.</summary>
+    private async Task<BootOutcome> WaitForBootAsync(DateTime deadline)
+    {
+        var started = DateTime.UtcNow;
+        var missing = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await Ports.AcceptsAsync(Port)) return BootOutcome.Accepting;
+            // erl forks the VM and returns; give it a moment to appear before calling it dead.
+            missing = FindVmPid() is null ? missing + 1 : 0;
+            if (missing >= 5 && DateTime.UtcNow - started > TimeSpan.FromSeconds(2)) return BootOutcome.Exited;
+            await Task.Delay(100);
+        }
+        return BootOutcome.TimedOut;
+    }
+
+    /// <summary>Crash: SIGKILL the Erlang VM, then wait until it is gone and epmd has forgotten its name.</summary>
     public async Task KillAsync()
     {
-        if (ReadPid() is { } pid)
+        var pid = FindVmPid();
+        if (pid is { } alive)
         {
-            try { using var process = Process.GetProcessById(pid); process.Kill(); } catch (ArgumentException) { }
+            try { using var process = Process.GetProcessById(alive); process.Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
         }
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < deadline && await Ports.AcceptsAsync(Port)) await Task.Delay(50);
+        while (DateTime.UtcNow < deadline && (FindVmPid() is not null || await Ports.AcceptsAsync(Port) || await EpmdKnowsAsync()))
+        {
+            await Task.Delay(50);
+        }
     }
 
-    private int? ReadPid()
+    private Dictionary<string, string> Environment => new()
     {
-        try { return int.TryParse(File.ReadAllText(PidFile).Trim(), out var pid) ? pid : null; }
-        catch (IOException) { return null; }
+        ["HOME"] = "/var/lib/rabbitmq",
+        ["RABBITMQ_NODENAME"] = NodeName,
+        ["RABBITMQ_NODE_PORT"] = Port.ToString(),
+        ["RABBITMQ_DIST_PORT"] = (Port + 20000).ToString(),
+        ["RABBITMQ_MNESIA_BASE"] = Path.Combine(_directory, "mnesia"),
+        ["RABBITMQ_LOG_BASE"] = Path.Combine(_directory, "log"),
+        ["RABBITMQ_PID_FILE"] = PidFile,
+        ["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(_directory, "enabled_plugins"),
+        ["RABBITMQ_CONFIG_FILE"] = Path.Combine(_directory, "rabbitmq.conf"),
+    };
+
+    /// <summary>
+    /// The live beam.smp whose environment names this node. The VM's command line does not carry the
+    /// node name, and the PID file is written only part-way through boot, so /proc is the one reliable
+    /// place to look (a zombie counts as gone).
+    /// </summary>
+    private int? FindVmPid()
+    {
+        var marker = $"RABBITMQ_NODENAME={NodeName}\0";
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid)) continue;
+            try
+            {
+                if (!File.ReadAllText(Path.Combine(entry, "cmdline")).Contains("beam.smp", StringComparison.Ordinal)) continue;
+                if (File.ReadAllText(Path.Combine(entry, "stat")).Split(") ", 2) is [_, var rest] && rest.StartsWith('Z')) continue;
+                if ((File.ReadAllText(Path.Combine(entry, "environ")) + "\0").Contains(marker, StringComparison.Ordinal)) return pid;
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return null;
     }
+
+    private async Task<bool> EpmdKnowsAsync()
+    {
+        try
+        {
+            var names = await ProcessRunner.RunAsync("epmd", ["-names"], TimeSpan.FromSeconds(10));
+            return names.StandardOutput.Contains($"name pgaf{Port} ", StringComparison.Ordinal);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false; // no epmd binary on PATH: nothing to wait for
+        }
+    }
+
+    private string LogTail()
+    {
+        try
+        {
+            var lines = File.ReadAllLines(Path.Combine(_directory, "log", $"{NodeName}.log"));
+            return string.Join(System.Environment.NewLine, lines.TakeLast(25));
+        }
+        catch (IOException e) { return $"(no log: {e.Message})"; }
+        catch (UnauthorizedAccessException e) { return $"(no log: {e.Message})"; }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private enum BootOutcome { Accepting, Exited, TimedOut }
 
     public async ValueTask DisposeAsync()
     {
