@@ -9,7 +9,8 @@ fresh two-node cluster of each system:
   switchover  the system's own switchover command.
 Printed per run: the write outage (largest gap between two acknowledged inserts), acknowledged inserts missing from
 the final primary, the rejoin time (agent start -> the old primary streams as a synchronous standby), the setup
-time; for this project also a timeline of the failover from the monitor's events. Then min / median / max per
+time, one `show state` call (pgaf / pg_autoctl, median of 5 on the healthy cluster: wall, CPU-s, max RSS); for
+this project also a timeline of the failover from the monitor's events. Then min / median / max per
 system and the ratio. docs/failover-timing.md explains the figures.
 
 Needs: root (PostgreSQL runs as the postgres user), a Release build (dotnet build PgAutoFailover.sln -c Release),
@@ -159,6 +160,9 @@ class Ours:
     def switchover(self):
         sh([ROOT + "/cli/PgAutoFailover.Cli/bin/Release/net10.0/pgaf", "perform", "switchover", "--wait", "120"], env=self.env)
 
+    def show_state(self):
+        return [ROOT + "/cli/PgAutoFailover.Cli/bin/Release/net10.0/pgaf", "show", "state"], self.env
+
     def events(self):
         out = sh([ROOT + "/cli/PgAutoFailover.Cli/bin/Release/net10.0/pgaf", "show", "events", "--count", "60", "--json"],
                  env=self.env, check=False)
@@ -227,6 +231,12 @@ class PgAutoFailover:
     def switchover(self):
         self.ctl("perform", "switchover", "--pgdata", self.dir + "/monitor")
 
+    def show_state(self):
+        # runuser (pg_autoctl refuses root) is in the figure too: about a millisecond.
+        cmd = ["runuser", "-u", "postgres", "--", "env", "PATH=%s:/usr/bin:/bin" % PGBIN, "HOME=" + self.dir] + \
+              ["%s=%s" % kv for kv in self.xdg.items()] + ["pg_autoctl", "show", "state", "--pgdata", self.dir + "/monitor"]
+        return cmd, None
+
     def events(self):
         return []
 
@@ -240,6 +250,22 @@ def primary_and_standby(system):
             other = next(n for n in system.ports if n != node)
             return node, other
     return None
+
+
+def cli_call(system, calls=5):
+    """Median wall seconds, CPU seconds and max RSS (MiB) of one `show state`, from the kernel's rusage of the child."""
+    cmd, env = system.show_state()
+    walls, cpus, rss = [], [], []
+    for _ in range(calls):
+        start = time.time()
+        child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)
+        walls.append(time.time() - start)
+        if status != 0:
+            raise RuntimeError("%s show state failed (status %d)" % (system.name, status))
+        cpus.append(usage.ru_utime + usage.ru_stime)
+        rss.append(usage.ru_maxrss / 1024)
+    return statistics.median(walls), statistics.median(cpus), statistics.median(rss)
 
 
 def wait_for(predicate, timeout, step=0.05):
@@ -275,6 +301,7 @@ def one_run(system, scenario):
         raise RuntimeError("%s: no primary with a synchronous standby after setup" % system.name)
     r["setup_s"] = time.time() - t0
     primary, standby = pair
+    r["cli_wall_s"], r["cli_cpu_s"], r["cli_rss_mib"] = cli_call(system)
     query(system.ports[primary], "CREATE TABLE bench_writes (id bigint PRIMARY KEY, at timestamptz DEFAULT now())")
     dsn = "host=127.0.0.1,127.0.0.1 port=%d,%d dbname=postgres user=postgres target_session_attrs=read-write connect_timeout=1" % (
         system.ports["node1"], system.ports["node2"])
@@ -323,6 +350,10 @@ def summary(values):
     return "%.2f / %.2f / %.2f" % (min(values), statistics.median(values), max(values))
 
 
+def summary3(values):
+    return "%.3f / %.3f / %.3f" % (min(values), statistics.median(values), max(values)) if values else "-"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--systems", default="ours,pg_auto_failover")
@@ -347,9 +378,11 @@ def main():
                     print("%-16s %-10s run %d FAILED: %s" % (system.name, scenario, n, e), flush=True)
                     continue
                 results.append(r)
-                print("%-16s %-10s run %d: outage %.3f s, first ack +%.3f s, lost %d, rejoin %s, setup %.1f s%s" % (
+                print("%-16s %-10s run %d: outage %.3f s, first ack +%.3f s, lost %d, rejoin %s, setup %.1f s, "
+                      "show state %.2f s / %.3f CPU-s / %.0f MiB%s" % (
                     system.name, scenario, n, r["outage_s"], r["first_ack_s"], r["lost"],
                     "%.2f s" % r["rejoin_s"] if r["rejoin_s"] is not None else "-", r["setup_s"],
+                    r["cli_wall_s"], r["cli_cpu_s"], r["cli_rss_mib"],
                     ("\n    " + r["timeline"]) if r["timeline"] else ""), flush=True)
     print("\nmin / median / max, load average %s at the end" % open("/proc/loadavg").read().split()[0])
     for scenario in args.scenarios.split(","):
@@ -362,6 +395,12 @@ def main():
             print("%-10s %-16s n=%d  outage %s s | lost %s | rejoin %s s | setup %s s" % (
                 scenario, system.name, len(rs), summary([r["outage_s"] for r in rs]), summary([r["lost"] for r in rs]),
                 summary([r["rejoin_s"] for r in rs]), summary([r["setup_s"] for r in rs])))
+        for system in chosen:
+            rs = [r for r in results if r["system"] == system.name and r["scenario"] == scenario]
+            if rs:
+                print("%-10s %-16s show state: %s s wall | %s CPU-s | %s MiB" % (
+                    scenario, system.name, summary([r["cli_wall_s"] for r in rs]), summary3([r["cli_cpu_s"] for r in rs]),
+                    summary([r["cli_rss_mib"] for r in rs])))
         if len(medians) == 2 and medians.get("ours"):
             print("%-10s median outage ratio pg_auto_failover / ours: %.1f" % (scenario, medians["pg_auto_failover"] / medians["ours"]))
 

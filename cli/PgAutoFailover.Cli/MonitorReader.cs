@@ -11,7 +11,7 @@ namespace PgAutoFailover.Cli;
 /// answers there (one request, no bus client: a few hundredths of a CPU-second instead of about 0.7), else
 /// over RabbitMQ like every other command. "Of this deployment": the answer's <see cref="MonitorReadApi.BrokerHeader"/>
 /// names the broker pgaf was told to use; a monitor of another cluster on the same address is never believed.
-/// Plain http:// is read with <see cref="PlainHttpGet"/>, not HttpClient, to keep a call cheap.
+/// The request itself is <see cref="ReadOnlyHttp"/>: a call costs a socket, not an HttpClient.
 /// </summary>
 public sealed class MonitorReader(string monitorUrl, string brokerUrl, TimeSpan timeout, Func<Task<MonitorClient>> connectBus) : IAsyncDisposable
 {
@@ -19,6 +19,8 @@ public sealed class MonitorReader(string monitorUrl, string brokerUrl, TimeSpan 
 
     /// <summary>Connecting to the monitor's HTTP port: a refused or silent port falls back to the bus quickly.</summary>
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
+
+    private static readonly string BrokerHeader = MonitorReadApi.BrokerHeader.ToLowerInvariant();
 
     private IAsyncDisposable? _bus;
 
@@ -59,17 +61,14 @@ public sealed class MonitorReader(string monitorUrl, string brokerUrl, TimeSpan 
         deadline.CancelAfter(timeout);
         try
         {
-            var (status, headerBroker, body) = root.Scheme == "http"
-                ? await PlainAsync(new Uri(root, path), deadline.Token)
-                : await ThroughHttpClientAsync(new Uri(root, path), deadline.Token);
-            if (headerBroker != broker) return null;
-            if (status == HttpStatusCode.NotFound)
+            var response = await ReadOnlyHttp.GetAsync(new Uri(root, path), ConnectTimeout, deadline.Token);
+            if (response.Headers.GetValueOrDefault(BrokerHeader) != broker) return null;
+            if (response.Status == (int)HttpStatusCode.NotFound)
             {
-                var refused = JsonSerializer.Deserialize(body, ReadApiJson.Default.OperatorCommandRefused);
-                throw new CliFailure(ExitCodes.Refused, refused?.Reason ?? "the monitor does not know this formation");
+                throw new CliFailure(ExitCodes.Refused, ReadApiDocument.Read<OperatorCommandRefused>(response.Body).Reason);
             }
-            if ((int)status is < 200 or > 299) return null;
-            return (TResult?)JsonSerializer.Deserialize(body, typeof(TResult), ReadApiJson.Default);
+            if (response.Status is < 200 or > 299) return null;
+            return ReadApiDocument.Read<TResult>(response.Body);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -79,20 +78,6 @@ public sealed class MonitorReader(string monitorUrl, string brokerUrl, TimeSpan 
         {
             return null;
         }
-    }
-
-    private static async Task<(HttpStatusCode Status, string? Broker, byte[] Body)> PlainAsync(Uri uri, CancellationToken cancellationToken)
-    {
-        var response = await PlainHttpGet.GetAsync(uri, ConnectTimeout, cancellationToken);
-        return ((HttpStatusCode)response.Status, response.Headers.GetValueOrDefault(MonitorReadApi.BrokerHeader.ToLowerInvariant()), response.Body);
-    }
-
-    private static async Task<(HttpStatusCode Status, string? Broker, byte[] Body)> ThroughHttpClientAsync(Uri uri, CancellationToken cancellationToken)
-    {
-        using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = ConnectTimeout, UseProxy = false }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
-        using var response = await http.GetAsync(uri, cancellationToken);
-        var broker = response.Headers.TryGetValues(MonitorReadApi.BrokerHeader, out var values) ? values.FirstOrDefault() : null;
-        return (response.StatusCode, broker, await response.Content.ReadAsByteArrayAsync(cancellationToken));
     }
 
     public async ValueTask DisposeAsync()

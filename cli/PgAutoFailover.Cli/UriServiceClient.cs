@@ -1,5 +1,6 @@
 using System.Net;
-using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
 using PgAutoFailover.Cli.Formatting;
 
 namespace PgAutoFailover.Cli;
@@ -22,40 +23,32 @@ public static class UriServiceClient
             throw new CliFailure(ExitCodes.BadArguments, $"the uri-service address \"{baseUrl}\" is not an http:// or https:// URL");
 
         var address = new Uri(root, $"formations/{Uri.EscapeDataString(formation)}/uri");
-        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        using var request = new HttpRequestMessage(HttpMethod.Get, address);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/plain", 0.5));
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
-        HttpResponseMessage response;
-        string body;
+        ReadOnlyHttp.Response response;
         try
         {
-            response = await http.SendAsync(request, deadline.Token);
-            body = await response.Content.ReadAsStringAsync(deadline.Token);
+            response = await ReadOnlyHttp.GetAsync(address, timeout, deadline.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new CliFailure(ExitCodes.Unreachable, $"no answer from the uri-service at {root} within {MonitorClient.Seconds(timeout)} s");
         }
-        catch (HttpRequestException error)
+        catch (Exception error) when (error is HttpRequestException or SocketException or IOException)
         {
             throw new CliFailure(ExitCodes.Unreachable,
                 $"the uri-service at {root} is not reachable ({error.Message.ReplaceLineEndings(" ")}); is it running? (set --uri-service or PGAF_URI_SERVICE)");
         }
 
-        using (response)
+        var body = Encoding.UTF8.GetString(response.Body);
+        if (response.Status is < 200 or > 299)
         {
-            if (!response.IsSuccessStatusCode)
-            {
-                var why = UriView.ParseError(body) ?? $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
-                throw response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest or HttpStatusCode.Conflict
-                    ? new CliFailure(ExitCodes.Refused, $"uri-service: {why}")
-                    : new CliFailure(ExitCodes.Unreachable, $"the uri-service at {root} failed: {why}");
-            }
-            return UriView.ParseAnswer(body)
-                ?? throw new CliFailure(ExitCodes.Unreachable, $"the uri-service at {root} answered without a connection string");
+            var why = UriView.ParseError(body) ?? $"HTTP {response.Status} {response.Reason}".TrimEnd();
+            throw response.Status is (int)HttpStatusCode.NotFound or (int)HttpStatusCode.BadRequest or (int)HttpStatusCode.Conflict
+                ? new CliFailure(ExitCodes.Refused, $"uri-service: {why}")
+                : new CliFailure(ExitCodes.Unreachable, $"the uri-service at {root} failed: {why}");
         }
+        return UriView.ParseAnswer(body)
+            ?? throw new CliFailure(ExitCodes.Unreachable, $"the uri-service at {root} answered without a connection string");
     }
 }
