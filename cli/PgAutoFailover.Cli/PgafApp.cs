@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using PgAutoFailover.Cli.Formatting;
 using PgAutoFailover.Contracts;
 
@@ -54,16 +52,6 @@ public static class PgafApp
 
     private sealed class App(TextWriter stdout, TextWriter stderr, PgafEnvironment environment)
     {
-        private static readonly JsonSerializerOptions JsonOutput = new()
-        {
-            WriteIndented = true,
-            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-            DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-            // Output for terminals and jq, not for HTML: node names and messages keep their quotes as \" and their
-            // non-ASCII letters, instead of \u0022 escapes.
-            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        };
-
         private readonly Option<string?> _rabbitmq = new("--rabbitmq")
         {
             Description = $"RabbitMQ URL of the deployment (default: env RABBITMQ_URL, else {BrokerAddress.Default})",
@@ -186,7 +174,7 @@ public static class PgafApp
                 var name = FormationName(p.GetValue(formation));
                 var state = await monitor.QueryAsync<GetFormationState, FormationState>(new GetFormationState(name), MonitorReadApi.StatePath(name), ct);
                 if (p.GetValue(group) is { } only) state = state with { Nodes = state.Nodes.Where(n => n.Node.GroupId == only).ToList() };
-                await WriteAsync(p.GetValue(json) ? Json(StateView.Json(state)) : StateView.Render(state));
+                await WriteAsync(p.GetValue(json) ? JsonText.Of(StateView.Json(state)) : StateView.Render(state));
             });
             return command;
         }
@@ -203,7 +191,7 @@ public static class PgafApp
                 var (name, only, last) = (FormationName(p.GetValue(formation)), p.GetValue(group), Positive(p.GetValue(count), "--count"));
                 var events = await monitor.QueryAsync<GetEvents, FormationEvents>(
                     new GetEvents(name, only, last), MonitorReadApi.EventsPath(name, only, last), ct);
-                await WriteAsync(p.GetValue(json) ? Json(EventsView.Json(events)) : EventsView.Render(events));
+                await WriteAsync(p.GetValue(json) ? JsonText.Of(EventsView.Json(events)) : EventsView.Render(events));
             }, validate: p => Positive(p.GetValue(count), "--count"));
             return command;
         }
@@ -217,7 +205,7 @@ public static class PgafApp
             {
                 var name = FormationName(p.GetValue(formation));
                 var settings = await monitor.QueryAsync<GetSettings, FormationSettings>(new GetSettings(name), MonitorReadApi.SettingsPath(name), ct);
-                await WriteAsync(p.GetValue(json) ? Json(SettingsView.Json(settings)) : SettingsView.Render(settings));
+                await WriteAsync(p.GetValue(json) ? JsonText.Of(SettingsView.Json(settings)) : SettingsView.Render(settings));
             });
             return command;
         }
@@ -236,7 +224,7 @@ public static class PgafApp
                 var name = FormationName(p.GetValue(formation));
                 var timeout = Timeout(p);
                 var uri = await UriServiceClient.GetUriAsync(UriServiceClient.Resolve(p.GetValue(uriService), environment.Get), name, timeout, ct);
-                await WriteAsync(p.GetValue(json) ? Json(UriView.Json(name, uri)) : UriView.Render(name, uri));
+                await WriteAsync(p.GetValue(json) ? JsonText.Of(UriView.Json(name, uri)) : UriView.Render(name, uri));
                 return ExitCodes.Ok;
             }, ct));
             return command;
@@ -384,7 +372,7 @@ public static class PgafApp
                 var message = await monitor.CommandAsync(request, ct);
                 if (!p.GetValue(json)) return message;
                 var state = await monitor.QueryAsync<GetFormationState, FormationState>(new GetFormationState(request.Formation), ct);
-                return Json(MetadataView.Json(request, state, message));
+                return JsonText.Of(MetadataView.Json(request, state, message));
             }, validate: Request);
             return command;
         }
@@ -529,7 +517,6 @@ public static class PgafApp
             await stdout.FlushAsync();
         }
 
-        private static string Json<T>(T value) => JsonSerializer.Serialize(value, JsonOutput) + "\n";
 
         private static CliFailure Usage(string message) => new(ExitCodes.BadArguments, message);
 

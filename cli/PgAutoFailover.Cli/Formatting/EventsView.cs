@@ -48,4 +48,21 @@ public static class EventsView
 /// <summary>One --json row of show events (pg_auto_failover's event columns that the monitor carries).</summary>
 public sealed record EventJsonRow(
     long Eventid, DateTimeOffset Eventtime, string Formationid, long? Nodeid, int Groupid, string? Nodename,
-    string Reportedstate, string Goalstate, string Description);
+    string Reportedstate, string Goalstate, string Description) : IJsonRow
+{
+    /// <inheritdoc />
+    public void WriteTo(System.Text.Json.Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.Number("eventid", Eventid);
+        writer.Time("eventtime", Eventtime);
+        writer.Text("formationid", Formationid);
+        writer.Number("nodeid", Nodeid);
+        writer.Number("groupid", Groupid);
+        writer.Text("nodename", Nodename);
+        writer.Text("reportedstate", Reportedstate);
+        writer.Text("goalstate", Goalstate);
+        writer.Text("description", Description);
+        writer.WriteEndObject();
+    }
+}

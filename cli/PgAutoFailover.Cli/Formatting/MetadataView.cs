@@ -18,4 +18,18 @@ public static class MetadataView
 }
 
 /// <summary>JSON object of set node metadata; the names follow show state's JSON (nodename, nodehost, nodeport).</summary>
-public sealed record MetadataJson(string Formation, long NodeId, string? Nodename, string? Nodehost, int? Nodeport, string Message);
+public sealed record MetadataJson(string Formation, long NodeId, string? Nodename, string? Nodehost, int? Nodeport, string Message) : IJsonRow
+{
+    /// <inheritdoc />
+    public void WriteTo(System.Text.Json.Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.Text("formation", Formation);
+        writer.Number("node_id", NodeId);
+        writer.Text("nodename", Nodename);
+        writer.Text("nodehost", Nodehost);
+        writer.Number("nodeport", Nodeport);
+        writer.Text("message", Message);
+        writer.WriteEndObject();
+    }
+}

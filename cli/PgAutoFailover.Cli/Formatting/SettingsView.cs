@@ -20,4 +20,16 @@ public static class SettingsView
         settings.Settings.Select(s => new SettingJsonRow(s.Context, s.Name, s.Setting, s.Value)).ToList();
 }
 
-public sealed record SettingJsonRow(string Context, string Name, string Setting, string Value);
+public sealed record SettingJsonRow(string Context, string Name, string Setting, string Value) : IJsonRow
+{
+    /// <inheritdoc />
+    public void WriteTo(System.Text.Json.Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.Text("context", Context);
+        writer.Text("name", Name);
+        writer.Text("setting", Setting);
+        writer.Text("value", Value);
+        writer.WriteEndObject();
+    }
+}

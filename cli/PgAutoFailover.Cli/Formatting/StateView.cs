@@ -98,4 +98,31 @@ public sealed record StateJsonRow(
     string FormationKind, string Nodename, string Nodehost, int Nodeport, int GroupId, long NodeId,
     string CurrentGroupState, string AssignedGroupState, int CandidatePriority, bool ReplicationQuorum,
     int ReportedTli, string ReportedLsn, int Health, string Nodecluster,
-    string Formation, bool PgIsRunning, DateTimeOffset? LastReportAt, string? LastError, string? Progress);
+    string Formation, bool PgIsRunning, DateTimeOffset? LastReportAt, string? LastError, string? Progress) : IJsonRow
+{
+    /// <inheritdoc />
+    public void WriteTo(System.Text.Json.Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.Text("formation_kind", FormationKind);
+        writer.Text("nodename", Nodename);
+        writer.Text("nodehost", Nodehost);
+        writer.Number("nodeport", Nodeport);
+        writer.Number("group_id", GroupId);
+        writer.Number("node_id", NodeId);
+        writer.Text("current_group_state", CurrentGroupState);
+        writer.Text("assigned_group_state", AssignedGroupState);
+        writer.Number("candidate_priority", CandidatePriority);
+        writer.WriteBoolean("replication_quorum", ReplicationQuorum);
+        writer.Number("reported_tli", ReportedTli);
+        writer.Text("reported_lsn", ReportedLsn);
+        writer.Number("health", Health);
+        writer.Text("nodecluster", Nodecluster);
+        writer.Text("formation", Formation);
+        writer.WriteBoolean("pg_is_running", PgIsRunning);
+        writer.Time("last_report_at", LastReportAt);
+        writer.Text("last_error", LastError);
+        writer.Text("progress", Progress);
+        writer.WriteEndObject();
+    }
+}

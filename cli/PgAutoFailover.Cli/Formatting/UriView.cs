@@ -80,4 +80,15 @@ public static class UriView
     }
 }
 
-public sealed record UriJsonRow(string Uri, string Name, string Type);
+public sealed record UriJsonRow(string Uri, string Name, string Type) : IJsonRow
+{
+    /// <inheritdoc />
+    public void WriteTo(System.Text.Json.Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.Text("uri", Uri);
+        writer.Text("name", Name);
+        writer.Text("type", Type);
+        writer.WriteEndObject();
+    }
+}
