@@ -259,7 +259,8 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
         catch (OperationCanceledException) { return false; }
     }
 
-    private int? PostmasterPid()
+    /// <summary>The PID postmaster.pid names, alive or not; null without the file.</summary>
+    public int? PostmasterPid()
     {
         try
         {
