@@ -1,10 +1,6 @@
 using PgAutoFailover.HealthChecker;
 using PgAutoFailover.ServiceDefaults;
 
-var builder = ServiceHostBuilder.Create(args);
-builder.AddServiceDefaults(HealthCheckerService.Telemetry);
-builder.AddHealthChecker();
-
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.Run();
+return await ServiceHostBuilder.RunServiceAsync("health-checker", args,
+    builder => builder.AddServiceDefaults(HealthCheckerService.Telemetry).AddHealthChecker(),
+    app => app.MapDefaultEndpoints());

@@ -111,6 +111,11 @@ public static class KeeperCommandLine
         {
             // The keeper stopped itself during start-up; the reason is in KeeperExit.
         }
+        catch (Exception e) when (ServiceHostBuilder.IsOperatorError(e))
+        {
+            await Console.Error.WriteLineAsync($"keeper: {ServiceHostBuilder.OneLine(e)}");
+            return 1;
+        }
         if (exit.Error is not null) await Console.Error.WriteLineAsync($"keeper: {exit.Error}");
         return exit.Code;
     }

@@ -22,6 +22,14 @@ public static class MonitorService
     {
         var connectionString = builder.Configuration.GetConnectionString("MonitorStore")
             ?? throw new InvalidOperationException("ConnectionStrings:MonitorStore is not set: the monitor needs its PostgreSQL store");
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException($"ConnectionStrings:MonitorStore is not a valid connection string: {e.Message}", e);
+        }
         var options = new MonitorServiceOptions();
         builder.Configuration.GetSection(MonitorServiceOptions.Section).Bind(options);
         options.Core = builder.Configuration.GetSection($"{MonitorServiceOptions.Section}:Core").Get<MonitorOptions>() ?? MonitorOptions.Default;

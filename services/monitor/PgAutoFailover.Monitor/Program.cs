@@ -2,11 +2,10 @@ using PgAutoFailover.Monitor;
 using PgAutoFailover.Monitor.Queries;
 using PgAutoFailover.ServiceDefaults;
 
-var builder = ServiceHostBuilder.Create(args);
-builder.AddServiceDefaults(MonitorService.Telemetry);
-builder.AddMonitor();
-
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.MapReadApi();
-app.Run();
+return await ServiceHostBuilder.RunServiceAsync("monitor", args,
+    builder => builder.AddServiceDefaults(MonitorService.Telemetry).AddMonitor(),
+    app =>
+    {
+        app.MapDefaultEndpoints();
+        app.MapReadApi();
+    });

@@ -1,10 +1,6 @@
 using PgAutoFailover.ServiceDefaults;
 using PgAutoFailover.UriService;
 
-var builder = ServiceHostBuilder.Create(args);
-builder.AddServiceDefaults(UriServiceHost.Telemetry);
-builder.AddUriService();
-
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.Run();
+return await ServiceHostBuilder.RunServiceAsync("uri-service", args,
+    builder => builder.AddServiceDefaults(UriServiceHost.Telemetry).AddUriService(),
+    app => app.MapDefaultEndpoints());
