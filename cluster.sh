@@ -5,9 +5,11 @@
 #                        with their keepers; print the state table and the connection string
 #   ./cluster.sh status  the state table, the connection string and the processes
 #   ./cluster.sh down    stop everything this script started and remove its data
+#   ./cluster.sh add-node          one more PostgreSQL node with its keeper (node3 ... node9), waits until it is
+#                                  a streaming secondary
 #   ./cluster.sh start-keeper nodeN   start that node's keeper again (after a crash or a stop), same settings
 # Settings: PGAF_CLUSTER_DIR (default /tmp/pgaf-cluster), PGAF_BASE_PORT (default 5500: store 5500,
-# nodes 5501 and 5502). Logs: $PGAF_CLUSTER_DIR/*.log.
+# nodes 5501, 5502, ...). Logs: $PGAF_CLUSTER_DIR/*.log.
 cd "$(dirname "$0")"
 source scripts/common.sh
 root=$PWD
@@ -155,11 +157,13 @@ status() {
 
 down() {
   # Keepers first: they stop their PostgreSQL on the way out.
-  for name in node2 node1 uri-service health-checker monitor; do
+  local names
+  names="$(cd "$dir" 2>/dev/null && ls -r node*.pid 2>/dev/null | sed 's/\.pid$//' | tr '\n' ' ') uri-service health-checker monitor"
+  for name in $names; do
     p="$dir/$name.pid"
     [ -f "$p" ] && kill -TERM "$(cat "$p")" 2>/dev/null || true
   done
-  for name in node2 node1 uri-service health-checker monitor; do
+  for name in $names; do
     p="$dir/$name.pid"
     [ -f "$p" ] || continue
     for _ in $(seq 1 100); do kill -0 "$(cat "$p")" 2>/dev/null || break; sleep 0.1; done
@@ -177,9 +181,33 @@ down() {
   say "cluster down"
 }
 
+add_node() {   # add_node: the next nodeN (3..9) of the running cluster, as a standby of its primary
+  if ! { [ -f "$dir/monitor.pid" ] && kill -0 "$(cat "$dir/monitor.pid")" 2>/dev/null; }; then
+    echo "no running cluster in $dir: ./cluster.sh up first" >&2; exit 1
+  fi
+  local n=3 repl_pw hc_pw t0=$SECONDS
+  while [ -e "$dir/node$n" ]; do n=$((n + 1)); done
+  ((n <= 9)) || { echo "this script runs at most 9 nodes (HTTP ports 7111-7119)" >&2; exit 1; }
+  repl_pw=$(sed -n 's/^replication=//p' "$dir/secrets"); hc_pw=$(sed -n 's/^health_check=//p' "$dir/secrets")
+  say "node$n: PostgreSQL on 127.0.0.1:$((base + n)) with its keeper"
+  mkdir -p "$dir/node$n"; chown postgres:postgres "$dir/node$n"
+  Keeper__ReplicationPassword="$repl_pw" Keeper__HealthCheckPassword="$hc_pw" Urls="http://127.0.0.1:711$n" \
+    start "node$n" "$keeper_bin" create --pgdata "$dir/node$n/data" --port $((base + n)) --hostname 127.0.0.1 \
+      --name "node$n" --formation default --pg-bindir "$bin" --run
+  for _ in $(seq 1 1200); do
+    if monitor_state | grep -q "\"nodeName\":\"node$n\",[^}]*},\"reportedState\":\"secondary\",\"goalState\":\"secondary\""; then
+      say "node$n: secondary in $((SECONDS - t0)) s"
+      return 0
+    fi
+    kill -0 "$(cat "$dir/node$n.pid")" 2>/dev/null || { echo "error: keeper node$n exited:" >&2; tail -5 "$dir/node$n.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "error: node$n is not a secondary after 120 s; see $dir/node$n.log" >&2; exit 1
+}
+
 start_keeper() {   # start_keeper NAME: the keeper of an existing node, with the settings up gave it
   local n=$1
-  [[ $n =~ ^node[12]$ ]] || { echo "usage: ./cluster.sh start-keeper node1|node2" >&2; exit 1; }
+  [[ $n =~ ^node[1-9]$ ]] || { echo "usage: ./cluster.sh start-keeper node1|node2|...|node9" >&2; exit 1; }
   [ -d "$dir/$n/data" ] || { echo "no $n in $dir: ./cluster.sh up first" >&2; exit 1; }
   if [ -f "$dir/$n.pid" ] && kill -0 "$(cat "$dir/$n.pid")" 2>/dev/null; then echo "the keeper of $n is running" >&2; exit 1; fi
   local repl_pw hc_pw
@@ -192,8 +220,9 @@ start_keeper() {   # start_keeper NAME: the keeper of an existing node, with the
 
 case "${1:-up}" in
   up) up ;;
+  add-node) add_node ;;
   start-keeper) start_keeper "${2:-}" ;;
   status) status ;;
   down) down ;;
-  *) echo "usage: ./cluster.sh [up|status|down|start-keeper nodeN]" >&2; exit 1 ;;
+  *) echo "usage: ./cluster.sh [up|status|down|add-node|start-keeper nodeN]" >&2; exit 1 ;;
 esac

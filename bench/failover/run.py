@@ -7,6 +7,8 @@ fresh two-node cluster of each system:
   crash       SIGKILL of the primary's agent (keeper / pg_autoctl) and of every process of its PostgreSQL, then,
               once the other node took over, the agent started again (rejoin);
   switchover  the system's own switchover command.
+  addnode     a third node added to the running cluster (cluster.sh add-node / pg_autoctl create postgres + run),
+              timed until the primary streams to two standbys.
 Printed per run: the write outage (largest gap between two acknowledged inserts), acknowledged inserts missing from
 the final primary, the rejoin time (agent start -> the old primary streams as a synchronous standby), the setup
 time, one `show state` call (pgaf / pg_autoctl, median of 5 on the healthy cluster: wall, CPU-s, max RSS); for
@@ -15,7 +17,7 @@ system and the ratio. docs/failover-timing.md explains the figures.
 
 Needs: root (PostgreSQL runs as the postgres user), a Release build (dotnet build PgAutoFailover.sln -c Release),
 Debian's python3-psycopg2, and for the comparison postgresql-15-auto-failover and pg-auto-failover-cli.
-Usage: bench/failover/run.py [--systems ours,pg_auto_failover] [--scenarios crash,switchover] [--repeats 5]
+Usage: bench/failover/run.py [--systems ours,pg_auto_failover] [--scenarios crash,switchover,addnode] [--repeats 5]
 """
 import argparse
 import datetime
@@ -139,11 +141,11 @@ class Ours:
 
     def __init__(self):
         self.dir, self.base = WORK + "/ours", 6100
-        self.ports = {"node1": self.base + 1, "node2": self.base + 2}
         self.env = dict(os.environ, PGAF_CLUSTER_DIR=self.dir, PGAF_BASE_PORT=str(self.base), Keeper__AuthMethod="trust",
                         RABBITMQ_URL="amqp://guest:guest@127.0.0.1:5672/pgaf-cluster", PGAF_MONITOR="http://127.0.0.1:7101")
 
     def setup(self):
+        self.ports = {"node1": self.base + 1, "node2": self.base + 2}
         sh([ROOT + "/cluster.sh", "up"], env=self.env, timeout=600)
 
     def teardown(self):
@@ -163,6 +165,10 @@ class Ours:
     def show_state(self):
         return [ROOT + "/cli/PgAutoFailover.Cli/bin/Release/net10.0/pgaf", "show", "state"], self.env
 
+    def add_node(self):
+        self.ports["node3"] = self.base + 3
+        sh([ROOT + "/cluster.sh", "add-node"], env=self.env, timeout=300)
+
     def events(self):
         out = sh([ROOT + "/cli/PgAutoFailover.Cli/bin/Release/net10.0/pgaf", "show", "events", "--count", "60", "--json"],
                  env=self.env, check=False)
@@ -177,7 +183,6 @@ class PgAutoFailover:
 
     def __init__(self):
         self.dir, self.mon_port = WORK + "/pgaf", 6200
-        self.ports = {"node1": 6201, "node2": 6202}
         self.xdg = {"XDG_CONFIG_HOME": self.dir + "/xdg/config", "XDG_DATA_HOME": self.dir + "/xdg/data",
                     "XDG_RUNTIME_DIR": self.dir + "/xdg/run"}
 
@@ -191,6 +196,7 @@ class PgAutoFailover:
         return sh(cmd, timeout=300)
 
     def setup(self):
+        self.ports = {"node1": 6201, "node2": 6202}
         sh(["rm", "-rf", self.dir])
         os.makedirs(self.dir + "/xdg/run")
         sh(["chown", "-R", "postgres:postgres", self.dir])
@@ -207,7 +213,7 @@ class PgAutoFailover:
             self.start(node)
 
     def teardown(self):
-        for name in ("node2", "node1", "monitor"):
+        for name in ("node3", "node2", "node1", "monitor"):
             agent = getattr(self, "agents", {}).get(name)
             if agent:
                 agent.terminate()
@@ -230,6 +236,13 @@ class PgAutoFailover:
 
     def switchover(self):
         self.ctl("perform", "switchover", "--pgdata", self.dir + "/monitor")
+
+    def add_node(self):
+        self.ports["node3"] = 6203
+        uri = "postgres://autoctl_node@127.0.0.1:%d/pg_auto_failover?sslmode=disable" % self.mon_port
+        self.ctl("create", "postgres", "--pgport", "6203", "--listen", "127.0.0.1", "--name", "node3", "--monitor", uri,
+                 "--auth", "trust", "--no-ssl", "--pgctl", PGBIN + "/pg_ctl", "--hostname", "127.0.0.1", "--pgdata", self.dir + "/node3")
+        self.start("node3")
 
     def show_state(self):
         # runuser (pg_autoctl refuses root) is in the figure too: about a millisecond.
@@ -268,6 +281,11 @@ def cli_call(system, calls=5):
     return statistics.median(walls), statistics.median(cpus), statistics.median(rss)
 
 
+def streaming_standbys(port):
+    rows = try_query(port, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")
+    return rows[0][0] if rows else 0
+
+
 def wait_for(predicate, timeout, step=0.05):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -302,6 +320,15 @@ def one_run(system, scenario):
     r["setup_s"] = time.time() - t0
     primary, standby = pair
     r["cli_wall_s"], r["cli_cpu_s"], r["cli_rss_mib"] = cli_call(system)
+    if scenario == "addnode":
+        start = time.time()
+        system.add_node()
+        ok, at = wait_for(lambda: streaming_standbys(system.ports[primary]) >= 2, 180)
+        if not ok:
+            raise RuntimeError("%s: the third node does not stream after 180 s" % system.name)
+        r.update(add_s=at - start, outage_s=0.0, first_ack_s=0.0, rejoin_s=None, lost=0, errors=0, timeline="")
+        system.teardown()
+        return r
     query(system.ports[primary], "CREATE TABLE bench_writes (id bigint PRIMARY KEY, at timestamptz DEFAULT now())")
     dsn = "host=127.0.0.1,127.0.0.1 port=%d,%d dbname=postgres user=postgres target_session_attrs=read-write connect_timeout=1" % (
         system.ports["node1"], system.ports["node2"])
@@ -378,6 +405,10 @@ def main():
                     print("%-16s %-10s run %d FAILED: %s" % (system.name, scenario, n, e), flush=True)
                     continue
                 results.append(r)
+                if scenario == "addnode":
+                    print("%-16s %-10s run %d: node added and streaming in %.2f s, setup %.1f s" % (
+                        system.name, scenario, n, r["add_s"], r["setup_s"]), flush=True)
+                    continue
                 print("%-16s %-10s run %d: outage %.3f s, first ack +%.3f s, lost %d, rejoin %s, setup %.1f s, "
                       "show state %.2f s / %.3f CPU-s / %.0f MiB%s" % (
                     system.name, scenario, n, r["outage_s"], r["first_ack_s"], r["lost"],
@@ -390,6 +421,10 @@ def main():
         for system in chosen:
             rs = [r for r in results if r["system"] == system.name and r["scenario"] == scenario]
             if not rs:
+                continue
+            if scenario == "addnode":
+                print("%-10s %-16s n=%d  add a node %s s | setup %s s" % (
+                    scenario, system.name, len(rs), summary([r["add_s"] for r in rs]), summary([r["setup_s"] for r in rs])))
                 continue
             medians[system.name] = statistics.median(r["outage_s"] for r in rs)
             print("%-10s %-16s n=%d  outage %s s | lost %s | rejoin %s s | setup %s s" % (
