@@ -74,7 +74,7 @@ public sealed class MonitorReader(string monitorUrl, string brokerUrl, TimeSpan 
         {
             return null; // no answer in time: the bus path has its own timeout and message
         }
-        catch (Exception e) when (e is HttpRequestException or JsonException or SocketException or IOException)
+        catch (Exception e) when (e is JsonException or SocketException or IOException or InvalidDataException)
         {
             return null;
         }

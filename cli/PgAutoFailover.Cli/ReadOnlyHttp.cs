@@ -26,7 +26,23 @@ public static class ReadOnlyHttp
     public static Task<Response> GetAsync(Uri uri, TimeSpan connectTimeout, CancellationToken cancellationToken) =>
         uri.Scheme == Uri.UriSchemeHttp ? PlainGet(uri, connectTimeout, cancellationToken) : ThroughHttpClientAsync(uri, connectTimeout, cancellationToken);
 
+    /// <summary>
+    /// Over HttpClient, whose failures come out as IOException like the plain path's: callers that name no
+    /// System.Net.Http type do not load that assembly (and its diagnostics) on every plain call.
+    /// </summary>
     private static async Task<Response> ThroughHttpClientAsync(Uri uri, TimeSpan connectTimeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SendThroughHttpClientAsync(uri, connectTimeout, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new IOException(e.Message, e);
+        }
+    }
+
+    private static async Task<Response> SendThroughHttpClientAsync(Uri uri, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
         using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = connectTimeout, UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
@@ -53,7 +69,7 @@ public static class ReadOnlyHttp
             while ((read = socket.Receive(buffer)) > 0)
             {
                 received.Write(buffer, 0, read);
-                if (received.Length > MaxResponseBytes) throw new HttpRequestException("the answer is too large");
+                if (received.Length > MaxResponseBytes) throw new InvalidDataException("the answer is too large");
             }
             return Task.FromResult(Parse(received.ToArray()));
         }
@@ -91,11 +107,11 @@ public static class ReadOnlyHttp
     public static Response Parse(byte[] raw)
     {
         var end = raw.AsSpan().IndexOf("\r\n\r\n"u8);
-        if (end < 0) throw new HttpRequestException("the answer is not an HTTP response");
+        if (end < 0) throw new InvalidDataException("the answer is not an HTTP response");
         var lines = Encoding.ASCII.GetString(raw, 0, end).Split("\r\n");
         var status = lines[0].Split(' ', 3);
         if (status.Length < 2 || !status[0].StartsWith("HTTP/1.", StringComparison.Ordinal) || !int.TryParse(status[1], out var code))
-            throw new HttpRequestException("the answer is not an HTTP response");
+            throw new InvalidDataException("the answer is not an HTTP response");
         var headers = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var line in lines.Skip(1))
         {
@@ -103,7 +119,7 @@ public static class ReadOnlyHttp
             if (colon > 0) headers[line[..colon].Trim().ToLowerInvariant()] = line[(colon + 1)..].Trim();
         }
         if (headers.TryGetValue("transfer-encoding", out var encoding) && encoding.Contains("chunked", StringComparison.OrdinalIgnoreCase))
-            throw new HttpRequestException("chunked answer to an HTTP/1.0 request");
+            throw new InvalidDataException("chunked answer to an HTTP/1.0 request");
         return new Response(code, status.Length > 2 ? status[2] : "", headers, raw[(end + 4)..]);
     }
 }

@@ -34,7 +34,7 @@ public static class UriServiceClient
         {
             throw new CliFailure(ExitCodes.Unreachable, $"no answer from the uri-service at {root} within {MonitorClient.Seconds(timeout)} s");
         }
-        catch (Exception error) when (error is HttpRequestException or SocketException or IOException)
+        catch (Exception error) when (error is SocketException or IOException or InvalidDataException)
         {
             throw new CliFailure(ExitCodes.Unreachable,
                 $"the uri-service at {root} is not reachable ({error.Message.ReplaceLineEndings(" ")}); is it running? (set --uri-service or PGAF_URI_SERVICE)");

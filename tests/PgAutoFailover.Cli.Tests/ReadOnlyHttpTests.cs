@@ -26,5 +26,5 @@ public sealed class ReadOnlyHttpTests
     [InlineData("HTTP/1.1 abc OK\r\n\r\n")]
     [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")]
     public void Anything_else_is_not_an_answer(string raw) =>
-        Assert.Throws<HttpRequestException>(() => ReadOnlyHttp.Parse(Raw(raw)));
+        Assert.Throws<InvalidDataException>(() => ReadOnlyHttp.Parse(Raw(raw)));
 }
