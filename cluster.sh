@@ -41,6 +41,17 @@ start() {
   echo $! >"$dir/$name.pid"
 }
 
+# create_node N REPLICATION_PASSWORD HEALTH_CHECK_PASSWORD: nodeN's keeper (keeper create --run) in the background;
+# PostgreSQL on base+N, the keeper's HTTP endpoints on 711N.
+create_node() {
+  local n=$1
+  say "node$n: PostgreSQL on 127.0.0.1:$((base + n)) with its keeper"
+  mkdir -p "$dir/node$n"; chown postgres:postgres "$dir/node$n"
+  Keeper__ReplicationPassword="$2" Keeper__HealthCheckPassword="$3" Urls="http://127.0.0.1:711$n" \
+    start "node$n" "$keeper_bin" create --pgdata "$dir/node$n/data" --port $((base + n)) --hostname 127.0.0.1 \
+      --name "node$n" --formation default --pg-bindir "$bin" --run
+}
+
 wait_http() {   # wait_http NAME URL: until the service says it is healthy
   for _ in $(seq 1 300); do
     (exec 3<>/dev/tcp/127.0.0.1/"${2##*:}") 2>/dev/null && curl -fs "$2/health" >/dev/null 2>&1 && return 0
@@ -109,11 +120,7 @@ up() {
   say "services healthy"
 
   for n in 1 2; do
-    say "node$n: PostgreSQL on 127.0.0.1:$((base + n)) with its keeper"
-    mkdir -p "$dir/node$n"; chown postgres:postgres "$dir/node$n"
-    Keeper__ReplicationPassword="$repl_pw" Keeper__HealthCheckPassword="$hc_pw" Urls="http://127.0.0.1:711$n" \
-      start "node$n" "$keeper_bin" create --pgdata "$dir/node$n/data" --port $((base + n)) --hostname 127.0.0.1 \
-        --name "node$n" --formation default --pg-bindir "$bin" --run
+    create_node "$n" "$repl_pw" "$hc_pw"
     # node2 must register after node1, or it would become the primary.
     for _ in $(seq 1 300); do
       monitor_state | grep -q "\"nodeName\":\"node$n\"" && break
@@ -189,11 +196,7 @@ add_node() {   # add_node: the next nodeN (3..9) of the running cluster, as a st
   while [ -e "$dir/node$n" ]; do n=$((n + 1)); done
   ((n <= 9)) || { echo "this script runs at most 9 nodes (HTTP ports 7111-7119)" >&2; exit 1; }
   repl_pw=$(sed -n 's/^replication=//p' "$dir/secrets"); hc_pw=$(sed -n 's/^health_check=//p' "$dir/secrets")
-  say "node$n: PostgreSQL on 127.0.0.1:$((base + n)) with its keeper"
-  mkdir -p "$dir/node$n"; chown postgres:postgres "$dir/node$n"
-  Keeper__ReplicationPassword="$repl_pw" Keeper__HealthCheckPassword="$hc_pw" Urls="http://127.0.0.1:711$n" \
-    start "node$n" "$keeper_bin" create --pgdata "$dir/node$n/data" --port $((base + n)) --hostname 127.0.0.1 \
-      --name "node$n" --formation default --pg-bindir "$bin" --run
+  create_node "$n" "$repl_pw" "$hc_pw"
   for _ in $(seq 1 1200); do
     if monitor_state | grep -q "\"nodeName\":\"node$n\",[^}]*},\"reportedState\":\"secondary\",\"goalState\":\"secondary\""; then
       say "node$n: secondary in $((SECONDS - t0)) s"
