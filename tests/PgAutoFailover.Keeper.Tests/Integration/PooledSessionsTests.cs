@@ -11,11 +11,11 @@ namespace PgAutoFailover.Keeper.Tests.Integration;
 /// </summary>
 public sealed class PooledSessionsTests
 {
-    private static (PgSql Sql, PgCluster Cluster) Keeper(PgCluster cluster)
+    private static PgSql KeeperSessionsTo(PgCluster cluster)
     {
         var options = new KeeperOptions { PgData = cluster.DataDirectory, StateDirectory = cluster.BaseDirectory, Port = cluster.Port };
         var server = new PostgresServer(options, PgBinaries.Resolve(PgCluster.BinDirectory), new OsCommand(PgCluster.OsUser), NullLogger.Instance);
-        return (new PgSql(server), cluster);
+        return new PgSql(server);
     }
 
     private static async Task<int> BackendAsync(PgSql sql) => await sql.ScalarAsync<int>("SELECT pg_backend_pid()", CancellationToken.None);
@@ -24,8 +24,7 @@ public sealed class PooledSessionsTests
     public async Task Statements_share_a_backend_until_the_postmaster_changes_and_never_fail_on_a_dead_one()
     {
         await using var cluster = await PgCluster.CreateAsync();
-        var (sql, _) = Keeper(cluster);
-        using var _sql = sql;
+        using var sql = KeeperSessionsTo(cluster);
 
         var first = await BackendAsync(sql);
         Assert.Equal(first, await BackendAsync(sql)); // pooled: no new backend per statement
