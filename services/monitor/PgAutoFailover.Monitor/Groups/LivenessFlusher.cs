@@ -12,7 +12,9 @@ public sealed class LivenessFlusher(
         using var timer = new PeriodicTimer(options.LivenessFlushPeriod, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken)) await FlushAsync(stoppingToken);
+            // Only the wait is cancelled on stop, never a save: the drained values of a save cut short would be
+            // gone (the final flush below finds an empty buffer), and with them a node's last error across a restart.
+            while (await timer.WaitForNextTickAsync(stoppingToken)) await FlushAsync(CancellationToken.None);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
