@@ -61,7 +61,7 @@ public sealed class MonitorReader(string monitorUrl, string brokerUrl, TimeSpan 
         deadline.CancelAfter(timeout);
         try
         {
-            var response = await ReadOnlyHttp.GetAsync(new Uri(root, path), ConnectTimeout, deadline.Token);
+            var response = await ReadOnlyHttp.GetAsync(new Uri(root, path), ConnectTimeout, timeout, deadline.Token);
             if (response.Headers.GetValueOrDefault(BrokerHeader) != broker) return null;
             if (response.Status == (int)HttpStatusCode.NotFound)
             {

@@ -18,13 +18,13 @@ public static class ReadOnlyHttp
     private const int MaxResponseBytes = 16 * 1024 * 1024;
 
     /// <summary>
-    /// Blocking socket calls on the caller's thread: the asynchronous path (socket engine thread, state machines
-    /// instantiated over our types, none of it precompiled) cost a one-shot CLI more CPU than the exchange itself.
-    /// SO_SNDTIMEO bounds a blocking connect on Linux, and the send and receive timeouts bound the rest;
-    /// cancelling closes the socket under a blocked call.
+    /// The answer to GET <paramref name="uri"/>: connecting may take <paramref name="connectTimeout"/> (a silent port
+    /// must fall back quickly), the answer <paramref name="answerTimeout"/> (a busy server may be slow to answer).
     /// </summary>
-    public static Task<Response> GetAsync(Uri uri, TimeSpan connectTimeout, CancellationToken cancellationToken) =>
-        uri.Scheme == Uri.UriSchemeHttp ? PlainGet(uri, connectTimeout, cancellationToken) : ThroughHttpClientAsync(uri, connectTimeout, cancellationToken);
+    public static Task<Response> GetAsync(Uri uri, TimeSpan connectTimeout, TimeSpan answerTimeout, CancellationToken cancellationToken) =>
+        uri.Scheme == Uri.UriSchemeHttp
+            ? PlainGet(uri, connectTimeout, answerTimeout, cancellationToken)
+            : ThroughHttpClientAsync(uri, connectTimeout, cancellationToken);
 
     /// <summary>
     /// Over HttpClient, whose failures come out as IOException like the plain path's: callers that name no
@@ -54,10 +54,17 @@ public static class ReadOnlyHttp
         return new Response((int)response.StatusCode, response.ReasonPhrase ?? "", headers, body);
     }
 
-    private static Task<Response> PlainGet(Uri uri, TimeSpan connectTimeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Blocking socket calls on the caller's thread: the asynchronous path (socket engine thread, state machines
+    /// instantiated over our types, none of it precompiled) cost a one-shot CLI more CPU than the exchange itself.
+    /// SO_SNDTIMEO bounds a blocking connect on Linux; then the send and receive timeouts bound the exchange;
+    /// cancelling closes the socket under a blocked call.
+    /// </summary>
+    private static Task<Response> PlainGet(Uri uri, TimeSpan connectTimeout, TimeSpan answerTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         using var socket = Connect(uri, connectTimeout);
+        socket.SendTimeout = socket.ReceiveTimeout = (int)answerTimeout.TotalMilliseconds;
         using var closeOnCancel = cancellationToken.Register(socket.Dispose);
         try
         {
@@ -88,7 +95,7 @@ public static class ReadOnlyHttp
         {
             // One socket per address family: a dual-mode socket would make every address an IPv4-mapped IPv6 one.
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            socket.SendTimeout = socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
+            socket.SendTimeout = (int)timeout.TotalMilliseconds;
             try
             {
                 socket.Connect(address, uri.Port);

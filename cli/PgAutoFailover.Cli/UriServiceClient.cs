@@ -28,7 +28,7 @@ public static class UriServiceClient
         ReadOnlyHttp.Response response;
         try
         {
-            response = await ReadOnlyHttp.GetAsync(address, timeout, deadline.Token);
+            response = await ReadOnlyHttp.GetAsync(address, timeout, timeout, deadline.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

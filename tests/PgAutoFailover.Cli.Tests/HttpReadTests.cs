@@ -28,6 +28,20 @@ public sealed class HttpReadTests(FakeMonitor monitor) : IClassFixture<FakeMonit
     }
 
     [Fact]
+    public async Task A_monitor_slower_to_answer_than_to_accept_is_still_read_over_http()
+    {
+        // Connecting has a 1 s limit (a silent port falls back to the bus quickly); the answer has the command's.
+        var broker = "amqp://guest:guest@127.0.0.1:1/nowhere"; // no broker there: any bus use would fail
+        await using var http = await FakeHttpMonitor.StartAsync(MonitorReadApi.BrokerIdentity(new Uri(broker)), TimeSpan.FromSeconds(2));
+
+        var result = await CliRun.RunAsync(new Dictionary<string, string?> { ["RABBITMQ_URL"] = broker, ["PGAF_MONITOR"] = http.Url },
+            "show", "state", "--formation", "sales", "--timeout", "30");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("node2 |     2 | localhost:5502 |", result.Stdout);
+    }
+
+    [Fact]
     public async Task Events_and_settings_go_over_http_too_and_an_unknown_formation_is_one_refusal_line()
     {
         var broker = "amqp://guest:guest@127.0.0.1:1/nowhere";
@@ -95,10 +109,13 @@ public sealed class HttpReadTests(FakeMonitor monitor) : IClassFixture<FakeMonit
         private readonly Task _loop;
         private readonly List<string> _paths = [];
 
-        private FakeHttpMonitor(int port, string broker)
+        private readonly TimeSpan _answerDelay;
+
+        private FakeHttpMonitor(int port, string broker, TimeSpan answerDelay)
         {
             Url = $"http://127.0.0.1:{port}";
             _broker = broker;
+            _answerDelay = answerDelay;
             _listener.Prefixes.Add(Url + "/");
             _listener.Start();
             _loop = Task.Run(ServeAsync);
@@ -107,7 +124,8 @@ public sealed class HttpReadTests(FakeMonitor monitor) : IClassFixture<FakeMonit
         public string Url { get; }
         public IReadOnlyList<string> Paths { get { lock (_paths) return [.. _paths]; } }
 
-        public static Task<FakeHttpMonitor> StartAsync(string broker) => Task.FromResult(new FakeHttpMonitor(FreePort(), broker));
+        public static Task<FakeHttpMonitor> StartAsync(string broker, TimeSpan answerDelay = default) =>
+            Task.FromResult(new FakeHttpMonitor(FreePort(), broker, answerDelay));
 
         private async Task ServeAsync()
         {
@@ -116,6 +134,7 @@ public sealed class HttpReadTests(FakeMonitor monitor) : IClassFixture<FakeMonit
                 HttpListenerContext context;
                 try { context = await _listener.GetContextAsync(); }
                 catch (Exception) { return; }
+                if (_answerDelay > TimeSpan.Zero) await Task.Delay(_answerDelay);
                 var path = context.Request.Url!.PathAndQuery;
                 lock (_paths) _paths.Add(path);
                 var formation = path.Split('/')[2];
