@@ -17,6 +17,8 @@ namespace PgAutoFailover.Contracts;
 /// <param name="SentAt">Wall-clock time the keeper sent the report (informational).</param>
 /// <param name="LastError">Error of the keeper's last failed transition or check, one line; null once a transition (or the check) succeeds. Null from older keepers.</param>
 /// <param name="Progress">What a long step is doing right now, one line (e.g. "pg_basebackup from node 1: 45 MB / 120 MB (38 %), 3 s"); null when idle. Null from older keepers.</param>
+/// <param name="Epoch">Keeper run: raised at every keeper start and whenever the monitor refuses a report as out of order
+/// (<see cref="NodeReportRejected.LastAcceptedEpoch"/>). The monitor orders reports by (Epoch, Sequence). 0 from older keepers.</param>
 public sealed record ReportNodeState(
     string Formation,
     int GroupId,
@@ -30,4 +32,5 @@ public sealed record ReportNodeState(
     long Sequence,
     DateTimeOffset SentAt,
     string? LastError = null,
-    string? Progress = null);
+    string? Progress = null,
+    long Epoch = 0);

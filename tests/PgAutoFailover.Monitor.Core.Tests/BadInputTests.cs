@@ -33,6 +33,56 @@ public class BadInputTests
     }
 
     [Fact]
+    public void A_forged_far_future_sequence_silences_the_node_only_until_its_next_epoch()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        Assert.True(g.Do(new ReportTrigger(2, Secondary, true, 1, 0x3000000, "", 7, Epoch: 3)).Accepted);
+        Assert.True(g.Do(new ReportTrigger(2, Secondary, true, 1, 0x3000000, "", long.MaxValue, Epoch: 3)).Accepted);
+        g.Do(new ReportTrigger(2, Secondary, true, 1, 0x3000000, "", 8, Epoch: 3)).Refused(RefusalKind.StaleReport, "#8 of epoch 3");
+        Assert.True(g.Do(new ReportTrigger(2, CatchingUp, true, 1, 0x3000000, "", 9, Epoch: 4)).Accepted);
+        Assert.Equal(CatchingUp, g[2].ReportedState);
+        Assert.Equal((4, 9), (g[2].LastReportEpoch, g[2].LastReportSequence));
+    }
+
+    [Fact]
+    public void A_report_of_an_earlier_keeper_run_is_refused_whatever_its_sequence()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        Assert.True(g.Do(new ReportTrigger(2, Secondary, true, 1, 0x3000000, "", 7, Epoch: 5)).Accepted);
+        g.Do(new ReportTrigger(2, CatchingUp, true, 1, 0x2000000, "", 100, Epoch: 4))
+            .Refused(RefusalKind.StaleReport, "earlier keeper run (epoch 4; last accepted report: #7 of epoch 5)");
+        Assert.Equal(Secondary, g[2].ReportedState);
+    }
+
+    [Fact]
+    public void An_epoch_far_ahead_is_refused_so_a_forged_one_cannot_run_the_counter_out()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        Assert.True(g.Do(new ReportTrigger(2, Secondary, true, 1, 0x3000000, "", 7, Epoch: 5)).Accepted);
+        g.Do(new ReportTrigger(2, Secondary, true, 1, 0x3000000, "", 8, Epoch: 5 + ReportOrder.MaxEpochStep + 1))
+            .Refused(RefusalKind.StaleReport, "more than 1000 at once");
+        Assert.True(g.Do(new ReportTrigger(2, Secondary, true, 1, 0x3000000, "", 9, Epoch: 5 + ReportOrder.MaxEpochStep)).Accepted);
+    }
+
+    [Theory]
+    [InlineData(2, 7, true, false)]
+    [InlineData(2, 6, false, false)]
+    [InlineData(2, 8, false, true)]
+    [InlineData(3, 1, false, true)]
+    [InlineData(1, 9, false, false)]
+    public void Report_order_is_by_epoch_then_sequence(long epoch, long sequence, bool lastAccepted, bool after)
+    {
+        var node = new Model.MonitorNode
+        {
+            NodeId = 2, Name = "node_2", Host = "h", Port = 5432, StateChangedAt = DateTimeOffset.UnixEpoch,
+            LastReportEpoch = 2, LastReportSequence = 7,
+        };
+        Assert.Equal(lastAccepted, ReportOrder.IsLastAccepted(node, epoch, sequence));
+        Assert.Equal(after, ReportOrder.IsAfterLast(node, epoch, sequence));
+        Assert.Equal(after, ReportOrder.Check(node, epoch, sequence) is null);
+    }
+
+    [Fact]
     public void Report_from_a_removed_node_is_refused()
     {
         var g = new G().Node(1, Primary).Node(2, Secondary, Dropped);

@@ -108,6 +108,7 @@ public static class GroupProjection
             SyncStandbyReplyAge = r.SyncStandbyReplyAge,
             LastReportAt = r.At,
             LastReportSequence = r.Sequence,
+            LastReportEpoch = r.Epoch,
             LastError = r.LastError,
             Progress = r.Progress,
             ReplicationStallSince = stalled ? n.ReplicationStallSince ?? r.At : null,

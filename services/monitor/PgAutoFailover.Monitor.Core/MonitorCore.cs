@@ -95,14 +95,14 @@ public sealed class MonitorCore(MonitorOptions? options = null)
     {
         if (ctx.State.Find(r.NodeId) is not { } node)
             return Refuse(RefusalKind.UnknownNode, $"node {r.NodeId} is not registered in this group (it may have been removed)");
-        if (r.Sequence <= node.LastReportSequence)
-            return Refuse(RefusalKind.StaleReport, $"report #{r.Sequence} from {node.Label} is a duplicate or out of order (last accepted #{node.LastReportSequence})");
+        if (ReportOrder.Check(node, r.Epoch, r.Sequence) is { } stale)
+            return Refuse(RefusalKind.StaleReport, $"report {ReportOrder.Label(r.Epoch, r.Sequence)} from {node.Label} {stale}");
         if (ImpossibleReport(node, r.CurrentState) is { } why)
             return Refuse(RefusalKind.ImpossibleState, $"{node.Label} reported {DecisionContext.Display(r.CurrentState)}: {why}");
 
         var changed = r.CurrentState != node.ReportedState || r.PgIsRunning != node.PgIsRunning;
         ctx.Emit(new NodeReported(r.NodeId, r.CurrentState, r.PgIsRunning, r.Timeline, r.Lsn, r.ReplicationState,
-            r.SyncStandbyReplyAge, r.Sequence, changed, ctx.Now, r.LastError, r.Progress));
+            r.SyncStandbyReplyAge, r.Sequence, changed, ctx.Now, r.LastError, r.Progress, r.Epoch));
 
         new RuleContext(ctx, r.NodeId).Run(GroupStateMachineRules.Table);
         // This node's new state may be what another node's rule waits for (the old primary confirming demote_timeout

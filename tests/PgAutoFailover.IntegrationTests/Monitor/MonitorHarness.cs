@@ -108,10 +108,10 @@ public sealed class MonitorHarness : IAsyncDisposable
             new RegisterNode(formation, null, name, "127.0.0.1", port, "postgres", null, priority, quorum, null, NodeState.Init));
 
     public Task<object> ReportAsync(NodeAddress node, NodeState state, long sequence, ulong lsn = 0x3000000, string repState = "", bool running = true,
-        string? lastError = null, string? progress = null) =>
+        string? lastError = null, string? progress = null, long epoch = 0) =>
         RequestAsync<ReportNodeState, NodeGoal, NodeReportRejected>(
             new ReportNodeState(node.Formation, node.GroupId, node.NodeId, state, running, 1, lsn, repState, null, sequence, DateTimeOffset.UtcNow,
-                lastError, progress));
+                lastError, progress, epoch));
 
     /// <summary>The group's stored events, read straight from the store with a fresh session.</summary>
     public async Task<IReadOnlyList<IEvent>> StreamAsync(string formation, int groupId = 0)

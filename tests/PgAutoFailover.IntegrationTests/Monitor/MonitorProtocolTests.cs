@@ -227,13 +227,29 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
 
         var duplicate = Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, 50, repState: "quorum"));
         var afterFirst = (await h.StreamAsync("default")).Count;
+        // A redelivery of the report last taken is answered as the first delivery was; an older one is refused with
+        // the epoch the keeper must pass.
         var again = Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, 50, repState: "quorum"));
-        var older = Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, 49, repState: "quorum"));
+        var older = Assert.IsType<NodeReportRejected>(await h.ReportAsync(a, Primary, 49, repState: "quorum"));
         Assert.Equal(Primary, duplicate.GoalState);
         Assert.Equal(Primary, again.GoalState);
-        Assert.Equal(Primary, older.GoalState);
+        Assert.False(older.NodeUnknown);
+        Assert.Equal(0, older.LastAcceptedEpoch);
+        Assert.Contains("duplicate or out of order", older.Reason);
         Assert.Equal(afterFirst, (await h.StreamAsync("default")).Count);
         Assert.True(afterFirst >= before);
+
+        // A forged report with a far-future sequence is taken (it looks like the keeper's), but it no longer silences
+        // the node: its next report is refused with the epoch to pass, and the report of the next epoch is taken.
+        Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, long.MaxValue - 1, repState: "quorum"));
+        var behindForged = Assert.IsType<NodeReportRejected>(await h.ReportAsync(a, Primary, 51, repState: "quorum"));
+        Assert.Equal(0, behindForged.LastAcceptedEpoch);
+        Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, 52, repState: "quorum", epoch: 1));
+        // A forged epoch far ahead is refused outright, so the counter cannot be run out either.
+        var farEpoch = Assert.IsType<NodeReportRejected>(await h.ReportAsync(a, Primary, 53, repState: "quorum", epoch: 1_000_000));
+        Assert.Equal(1, farEpoch.LastAcceptedEpoch);
+        Assert.Contains("more than 1000 at once", farEpoch.Reason);
+        Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, 54, repState: "quorum", epoch: 1));
 
         // Unknown node: a rejection, not a crash.
         var unknown = await h.ReportAsync(a with { NodeId = 999 }, Secondary, 1);
@@ -242,7 +258,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
         // A body that is not a ReportNodeState ends in the error queue; the consumer keeps serving.
         await PublishRawAsync("PgAutoFailover.Contracts:ReportNodeState", "{ this is not json");
         await Eventually.TrueAsync(async () => await QueueDepthAsync("report-node-state_error") >= 1, "the malformed message in the error queue");
-        Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, 51, repState: "quorum"));
+        Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, 55, repState: "quorum", epoch: 1));
     }
 
     [Fact]

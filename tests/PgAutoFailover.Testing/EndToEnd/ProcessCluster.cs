@@ -198,6 +198,15 @@ public sealed class ProcessCluster : IAsyncDisposable
         return response.Is(out Response<OperatorCommandSucceeded>? ok) ? ok!.Message.Message : "";
     }
 
+    /// <summary>Any request on the cluster's bus, as a stranger with broker access could send it: the answer's message.</summary>
+    public async Task<object> RequestAsync<TRequest, T1, T2>(TRequest request) where TRequest : class where T1 : class where T2 : class
+    {
+        var client = _bus.CreateRequestClient<TRequest>(RequestTimeout.After(s: 15));
+        var response = await client.GetResponse<T1, T2>(request);
+        if (response.Is(out Response<T1>? first)) return first!.Message;
+        return response.Is(out Response<T2>? second) ? second!.Message : throw new InvalidOperationException("unexpected response");
+    }
+
     // ---- the uri-service, over HTTP ----
 
     /// <summary>GET /formations/default/uri → the multi-host uri, once it names every node.</summary>

@@ -25,6 +25,8 @@ public sealed record KeeperState
     /// <summary>Highest AssignGoalState.GroupVersion seen; older pushes are dropped.</summary>
     public long LastGroupVersion { get; init; }
     public long ReportSequence { get; init; }
+    /// <summary>Keeper run the reports belong to: raised at every start and when the monitor refuses a report as stale (0 in older state files).</summary>
+    public long ReportEpoch { get; init; }
     /// <summary>System identifier of the data directory this node manages; a different one is refused.</summary>
     public ulong? SystemIdentifier { get; init; }
     /// <summary>Whether the data directory existed (adopted) at create time.</summary>

@@ -56,6 +56,8 @@ public sealed class KeeperLoop(
     private readonly SemaphoreSlim _act = new(1, 1);
     private readonly SemaphoreSlim _actorWake = new(0, int.MaxValue);
     private readonly SemaphoreSlim _reporterWake = new(0, int.MaxValue);
+    /// <summary>The last report was refused as stale (reporter task only).</summary>
+    private bool _lastReportStale;
     private readonly LeaseTracker _lease = new(clock);
     private readonly StandbyReplyTracker _replies = new(clock);
     private readonly RestartDamping _damping = new(clock);
@@ -150,7 +152,9 @@ public sealed class KeeperLoop(
             if (!options.Create) throw new KeeperException($"no state file {options.StateFile}: run keeper create first");
             existing = await RegisterAsync(ct);
         }
-        _state = existing;
+        // A new run: reports of an earlier one still queued on the broker are older than every report of this one.
+        _state = existing with { ReportEpoch = existing.ReportEpoch + 1 };
+        Save(_state);
         await runner.CheckSystemIdentifierAsync(_state, ct);
         await AnnounceChangedIdentityAsync(ct);
         if (server.IsPostmasterAlive() && !KeeperStates.IsWritable(_state.CurrentState) && KeeperStates.MustBeStopped(_state.CurrentState))
@@ -414,11 +418,12 @@ public sealed class KeeperLoop(
             var running = ReportedRunning(observed.Running, sentAt);
             report = new ReportNodeState(_state.Formation, _state.GroupId, _state.NodeId, _state.CurrentState, running,
                 observed.Timeline, observed.Lsn, observed.ReplicationState, replyAge, sequence, clock.GetUtcNow(),
-                ReportText.OneLine(_state.LastError), ReportText.OneLine(progress.Current));
+                ReportText.OneLine(_state.LastError), ReportText.OneLine(progress.Current), _state.ReportEpoch);
         }
         try
         {
             var goal = await monitor.ReportAsync(report, ct);
+            _lastReportStale = false;
             lock (_gate)
             {
                 var wasLost = _lastMonitorContact is null || clock.GetElapsedTime(_lastMonitorContact.Value) > 3 * options.LoopPeriod + options.MonitorTimeout;
@@ -433,6 +438,23 @@ public sealed class KeeperLoop(
         catch (NodeUnknownException e) when (!ct.IsCancellationRequested)
         {
             OnNodeUnknown(report, e);
+        }
+        catch (StaleReportException e) when (!ct.IsCancellationRequested)
+        {
+            // The monitor took a report this keeper never sent, or one of a restored state file (or this keeper's epoch
+            // ran too far ahead while it could not report): take the epoch right after the monitor's, which it accepts
+            // whatever the sequence. Report again at once, and only at the usual period if refused again (something
+            // keeps forging reports).
+            var epoch = e.LastAcceptedEpoch + 1;
+            lock (_gate)
+            {
+                _state = _state with { ReportEpoch = epoch };
+                Save(_state);
+            }
+            logger.LogWarning("The monitor refused report #{Sequence}: {Reason}; reporting again as epoch {Epoch}",
+                report.Sequence, e.Message, epoch);
+            if (!_lastReportStale) _reporterWake.Release();
+            _lastReportStale = true;
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {

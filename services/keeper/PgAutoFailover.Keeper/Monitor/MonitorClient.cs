@@ -44,6 +44,7 @@ public sealed class MonitorClient(
                 throw new NodeUnknownException(
                     $"the monitor does not know node {request.NodeId} in {request.Formation}/{request.GroupId} (dropped?): {rejected.Message.Reason}");
             }
+            if (rejected.Message.LastAcceptedEpoch is { } epoch) throw new StaleReportException(epoch, rejected.Message.Reason);
             throw new KeeperException($"the monitor rejected report #{request.Sequence}: {rejected.Message.Reason}");
         }
         return response.Is(out Response<NodeGoal>? goal) ? goal.Message : throw new KeeperException("unexpected answer to a report");
@@ -85,3 +86,9 @@ public sealed class MonitorClient(
 
 /// <summary>The monitor answered a report with "no such node": the node was removed (dropped), or belongs to another monitor.</summary>
 public sealed class NodeUnknownException(string message) : Exception(message);
+
+/// <summary>The monitor refused a report as stale: it took a later one (<see cref="LastAcceptedEpoch"/>), perhaps forged.</summary>
+public sealed class StaleReportException(long lastAcceptedEpoch, string message) : Exception(message)
+{
+    public long LastAcceptedEpoch { get; } = lastAcceptedEpoch;
+}

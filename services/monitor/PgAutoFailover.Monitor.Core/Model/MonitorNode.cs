@@ -44,6 +44,8 @@ public sealed record MonitorNode
     public DateTimeOffset? LastReportAt { get; init; }
     /// <summary>Sequence of the last accepted keeper report (duplicates and stale reports are refused).</summary>
     public long LastReportSequence { get; init; } = -1;
+    /// <summary>Keeper epoch of the last accepted report: reports are ordered by (epoch, sequence), see <see cref="ReportOrder"/>.</summary>
+    public long LastReportEpoch { get; init; }
     /// <summary>Primary: time since the freshest sync standby reply, as last reported.</summary>
     public TimeSpan? SyncStandbyReplyAge { get; init; }
     /// <summary>Keeper's last transition or check error, as of its last report (operator information only).</summary>

@@ -8,8 +8,8 @@ namespace PgAutoFailover.Monitor.Messaging;
 
 /// <summary>
 /// node_active (spec §3.2): a keeper's report runs the group state machine and is answered with the
-/// node's goal. A duplicate (same or older sequence, e.g. a redelivery) changes nothing and is answered
-/// with the current goal, so the keeper's retry is harmless.
+/// node's goal. A redelivery of the report last taken changes nothing and is answered with the current goal;
+/// any other stale report (older, or behind a forged later one) is refused with the epoch the keeper must pass.
 /// </summary>
 public sealed class ReportNodeStateConsumer(GroupCoordinator groups, ILogger<ReportNodeStateConsumer> logger)
     : IConsumer<ReportNodeState>
@@ -25,6 +25,16 @@ public sealed class ReportNodeStateConsumer(GroupCoordinator groups, ILogger<Rep
         {
             await context.RespondAsync(new NodeReportRejected(report.Formation, report.GroupId, report.NodeId, true,
                 $"group {report.GroupId} of formation \"{report.Formation}\" does not exist on this monitor"));
+            return;
+        }
+        if (outcome.Decision.Refusal is { Kind: RefusalKind.StaleReport } stale
+            && outcome.Before.Find(report.NodeId) is { } node && !ReportOrder.IsLastAccepted(node, report.Epoch, report.Sequence))
+        {
+            // Not a redelivery of the report last taken: the keeper is waiting for this answer and would otherwise be
+            // answered forever with a goal for reports the monitor drops. Tell it the epoch to move past.
+            logger.LogWarning("Report of node {NodeId} refused: {Reason}", report.NodeId, stale.Reason);
+            await context.RespondAsync(new NodeReportRejected(report.Formation, report.GroupId, report.NodeId, false,
+                stale.Reason, node.LastReportEpoch));
             return;
         }
         if (outcome.Decision.Refusal is { } refusal && refusal.Kind is not (RefusalKind.StaleReport or RefusalKind.NoPrimary))

@@ -36,11 +36,11 @@ public sealed class GroupStore(IDocumentStore store, MonitorServiceOptions optio
         }
         if (state is null) return null;
 
-        // Liveness newer than the stream (a later report sequence) refreshes LSNs and report times.
+        // Liveness newer than the stream (a later report) refreshes LSNs and report times.
         var liveness = await session.Query<NodeLiveness>().Where(l => l.StreamKey == key).ToListAsync(cancellationToken);
         foreach (var node in liveness)
         {
-            if (node.LatestReport is { } report && state.Find(report.NodeId) is { } known && report.Sequence > known.LastReportSequence)
+            if (node.LatestReport is { } report && state.Find(report.NodeId) is { } known && ReportOrder.IsAfterLast(known, report.Epoch, report.Sequence))
             {
                 state = GroupProjection.Apply(state, report);
             }
