@@ -524,8 +524,8 @@ public static class PgafApp
         {
             if (string.IsNullOrWhiteSpace(name)) throw Usage("--formation must not be empty");
             var trimmed = name.Trim();
-            if (trimmed.Length > 63 || trimmed.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c == '/'))
-                throw Usage($"\"{trimmed}\" is not a valid formation name (at most 63 characters, no spaces or '/')");
+            // The monitor's rule (MessageRules), so that the CLI never sends a name the monitor would refuse.
+            if (MessageRules.Formation(trimmed) is { } problem) throw Usage(problem);
             return trimmed;
         }
 

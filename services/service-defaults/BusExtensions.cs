@@ -9,11 +9,13 @@ public static class BusExtensions
 {
     /// <summary>
     /// MassTransit over RabbitMQ with kebab-case endpoint names. The caller registers its
-    /// consumers and request clients in <paramref name="configure"/>.
+    /// consumers and request clients in <paramref name="configure"/>; <paramref name="configureBus"/> adds what
+    /// every receive endpoint shares (filters), before the endpoints are configured.
     /// </summary>
     public static IHostApplicationBuilder AddPgAutoFailoverBus(
         this IHostApplicationBuilder builder,
-        Action<IBusRegistrationConfigurator> configure)
+        Action<IBusRegistrationConfigurator> configure,
+        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null)
     {
         var options = ReadBusOptions(builder.Configuration);
         builder.Services.AddSingleton(options);
@@ -25,6 +27,7 @@ public static class BusExtensions
             {
                 rabbit.Host(new Uri(options.Url));
                 rabbit.PrefetchCount = options.PrefetchCount;
+                configureBus?.Invoke(context, rabbit);
                 rabbit.ConfigureEndpoints(context);
             });
         });

@@ -2,6 +2,7 @@ using JasperFx;
 using JasperFx.Events;
 using Marten;
 using Marten.Schema;
+using MassTransit;
 using Npgsql;
 using PgAutoFailover.Monitor.Core;
 using PgAutoFailover.Monitor.Core.Events;
@@ -77,7 +78,7 @@ public static class MonitorService
             bus.AddConsumer<NodeProbedConsumer>(typeof(NodeProbedConsumerDefinition));
             bus.AddConsumer<OperatorCommandsConsumer>();
             bus.AddConsumer<OperatorQueriesConsumer>();
-        });
+        }, (context, rabbit) => rabbit.UseConsumeFilter(typeof(MessageRulesFilter<>), context));
         return builder;
     }
 }

@@ -336,6 +336,46 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     }
 
     [Fact]
+    public async Task Messages_that_break_the_rules_are_answered_with_a_one_line_refusal_and_reach_neither_store_nor_decision()
+    {
+        var logs = new LogCapture();
+        void Capture(Microsoft.AspNetCore.Builder.WebApplicationBuilder b)
+        {
+            b.Logging.AddProvider(logs);
+            b.Logging.AddFilter<LogCapture>("PgAutoFailover", LogLevel.Information);
+        }
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings, adjust: Capture);
+        var (a, _) = await BootstrapAsync(h);
+
+        // Issue 13 defect 3: a 1 MB host reached the store's unique index; a null formation reached Npgsql. Neither was answered.
+        var huge = await h.RequestAsync<RegisterNode, NodeRegistered, RegistrationRejected>(
+            new RegisterNode("default", null, "huge", new string('h', 1 << 20), 6100, "postgres", null, 50, true, null, Init));
+        var rejected = Assert.IsType<RegistrationRejected>(huge);
+        Assert.Equal("the host has 1048576 characters, more than 253", rejected.Reason);
+        Assert.True(rejected.Host.Length <= 253, "the refusal does not echo the megabyte back");
+
+        var nullFormation = await h.RequestAsync<PerformFailover, OperatorCommandSucceeded, OperatorCommandRefused>(new PerformFailover(null!, 0));
+        Assert.Equal("the formation name is empty", Assert.IsType<OperatorCommandRefused>(nullFormation).Reason);
+        var badName = await h.RequestAsync<GetFormationState, FormationState, OperatorCommandRefused>(new GetFormationState("a\nb"));
+        Assert.Equal("\"a?b\" is not a valid formation name (letters, digits, '_' and '-' only)", Assert.IsType<OperatorCommandRefused>(badName).Reason);
+        var badState = await h.ReportAsync(a, (NodeState)77, 1000);
+        Assert.Equal("77 is not a node state", Assert.IsType<NodeReportRejected>(badState).Reason);
+        var badPort = await h.RequestAsync<RegisterNode, NodeRegistered, RegistrationRejected>(
+            new RegisterNode("default", null, null, "127.0.0.1", 0, "postgres", null, 50, true, null, Init));
+        Assert.Equal("port 0 is not between 1 and 65535", Assert.IsType<RegistrationRejected>(badPort).Reason);
+
+        // One warning line each, nothing stored, and the monitor goes on serving.
+        var refusals = logs.Entries.Where(e => e.Message.StartsWith("Refused ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(5, refusals.Count);
+        Assert.All(refusals, e => Assert.Equal(LogLevel.Warning, e.Level));
+        Assert.All(refusals, e => Assert.DoesNotContain('\n', e.Message));
+        Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, 1001, repState: "quorum"));
+        var state = await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState("default"));
+        Assert.Equal(2, state.Nodes.Count);
+        Assert.DoesNotContain((await h.StreamAsync("default")).Select(e => e.Data), e => e is NodeReported { ReportedState: (NodeState)77 });
+    }
+
+    [Fact]
     public async Task Operator_commands_answer_a_result_or_a_refusal_with_the_reason()
     {
         await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);

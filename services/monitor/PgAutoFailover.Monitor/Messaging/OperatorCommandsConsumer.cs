@@ -9,7 +9,7 @@ namespace PgAutoFailover.Monitor.Messaging;
 /// <summary>
 /// The operator's commands (design §3), each answered with <see cref="OperatorCommandSucceeded"/> or
 /// <see cref="OperatorCommandRefused"/> carrying the reason. Group-changing commands go through the
-/// decision core like any other trigger.
+/// decision core like any other trigger. Malformed commands are refused before they get here (<see cref="MessageRulesFilter{T}"/>).
 /// </summary>
 public sealed class OperatorCommandsConsumer(GroupCoordinator groups, NodeDirectory nodes, FormationDirectory formations) :
     IConsumer<CreateFormation>, IConsumer<DropFormation>, IConsumer<DropNode>,
@@ -21,8 +21,6 @@ public sealed class OperatorCommandsConsumer(GroupCoordinator groups, NodeDirect
     public async Task Consume(ConsumeContext<CreateFormation> context)
     {
         var m = context.Message;
-        if (!ValidName(m.Formation)) { await RefuseAsync(context, m.Formation, $"\"{m.Formation}\" is not a valid formation name (letters, digits, _ and -, up to 63)"); return; }
-        if (m.NumberSyncStandbys < 0) { await RefuseAsync(context, m.Formation, "number_sync_standbys cannot be negative"); return; }
         var database = string.IsNullOrWhiteSpace(m.DatabaseName) ? "postgres" : m.DatabaseName;
         if (!await formations.CreateAsync(m.Formation, database, m.NumberSyncStandbys, context.CancellationToken))
         {
@@ -71,19 +69,15 @@ public sealed class OperatorCommandsConsumer(GroupCoordinator groups, NodeDirect
         OnNodeAsync(context, context.Message.Formation, context.Message.NodeId, null, id => new DisableMaintenanceCommand(id));
 
     public Task Consume(ConsumeContext<SetCandidatePriority> context) =>
-        context.Message.CandidatePriority is < 0 or > 100
-            ? RefuseAsync(context, context.Message.Formation, $"candidate priority {context.Message.CandidatePriority} is not between 0 and 100")
-            : OnNodeAsync(context, context.Message.Formation, context.Message.NodeId, null,
-                id => new SetCandidatePriorityCommand(id, context.Message.CandidatePriority));
+        OnNodeAsync(context, context.Message.Formation, context.Message.NodeId, null,
+            id => new SetCandidatePriorityCommand(id, context.Message.CandidatePriority));
 
     public Task Consume(ConsumeContext<SetReplicationQuorum> context) =>
         OnNodeAsync(context, context.Message.Formation, context.Message.NodeId, null,
             id => new SetReplicationQuorumCommand(id, context.Message.ReplicationQuorum));
 
     public Task Consume(ConsumeContext<SetNumberSyncStandbys> context) =>
-        context.Message.NumberSyncStandbys < 0
-            ? RefuseAsync(context, context.Message.Formation, "number_sync_standbys cannot be negative")
-            : OnGroupAsync(context, context.Message.Formation, 0, new SetNumberSyncStandbysCommand(context.Message.NumberSyncStandbys));
+        OnGroupAsync(context, context.Message.Formation, 0, new SetNumberSyncStandbysCommand(context.Message.NumberSyncStandbys));
 
     /// <summary>
     /// update_node_metadata: the core checks the node's own group; the directory here also knows the other groups
@@ -172,7 +166,4 @@ public sealed class OperatorCommandsConsumer(GroupCoordinator groups, NodeDirect
 
     private static Task RefuseAsync<T>(ConsumeContext<T> context, string formation, string reason) where T : class =>
         context.RespondAsync(new OperatorCommandRefused(formation, reason));
-
-    private static bool ValidName(string name) =>
-        name is { Length: > 0 and <= 63 } && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
 }

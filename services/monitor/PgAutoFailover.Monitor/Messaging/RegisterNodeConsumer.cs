@@ -10,7 +10,8 @@ namespace PgAutoFailover.Monitor.Messaging;
 
 /// <summary>
 /// register_node (spec §2.4): picks the node id, checks host:port is unique across the monitor, lets the
-/// core apply the registration rules, and stores the node with the group's events in one transaction.
+/// core apply the registration rules, and stores the node with the group's events in one transaction. A request
+/// that breaks <see cref="MessageRules"/> never gets here (<see cref="MessageRulesFilter{T}"/>).
 /// Registering the same host:port again in the same group answers the existing registration, so a
 /// redelivered or retried request is harmless.
 /// </summary>
@@ -22,11 +23,6 @@ public sealed class RegisterNodeConsumer(
     {
         var request = context.Message;
         var ct = context.CancellationToken;
-        if (Invalid(request) is { } problem)
-        {
-            await RejectAsync(context, problem);
-            return;
-        }
         if (await formations.FindAsync(request.Formation, ct) is not { } formation)
         {
             await RejectAsync(context, $"formation \"{request.Formation}\" does not exist");
@@ -94,16 +90,6 @@ public sealed class RegisterNodeConsumer(
         }
         await RejectAsync(context,
             $"{request.Host}:{request.Port} is already registered as node {existing.Id} \"{existing.Name}\" in formation \"{existing.Formation}\"");
-    }
-
-    private static string? Invalid(RegisterNode r)
-    {
-        if (string.IsNullOrWhiteSpace(r.Formation)) return "formation name is empty";
-        if (string.IsNullOrWhiteSpace(r.Host)) return "host is empty";
-        if (r.Port is < 1 or > 65535) return $"port {r.Port} is not between 1 and 65535";
-        if (r.CandidatePriority is < 0 or > 100) return $"candidate priority {r.CandidatePriority} is not between 0 and 100";
-        if (r.NodeName is { Length: 0 or > 63 }) return "node name must have 1 to 63 characters";
-        return null;
     }
 
     private Task RejectAsync(ConsumeContext<RegisterNode> context, string reason)
