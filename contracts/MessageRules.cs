@@ -48,12 +48,12 @@ public static class MessageRules
         _ => null,
     };
 
-    /// <summary>Letters, digits, '_' and '-', 1 to 63 characters: safe in a queue name, a URL path and a shell.</summary>
+    /// <summary>Letters, digits, '_' and '-' (not first, so that it never reads as a flag), 1 to 63 characters: safe in a queue name, a URL path and a shell.</summary>
     public static string? Formation(string? name) =>
         name is null or "" ? "the formation name is empty"
         : name.Length > MaxNameLength ? $"the formation name has {name.Length} characters, more than {MaxNameLength}"
-        : name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-') ? null
-        : $"{Quote(name)} is not a valid formation name (letters, digits, '_' and '-' only)";
+        : name[0] != '-' && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-') ? null
+        : $"{Quote(name)} is not a valid formation name (letters, digits, '_' and '-', not first)";
 
     /// <summary>A node name: 1 to 63 printable characters (null: not given).</summary>
     public static string? NodeName(string? name) =>

@@ -9,7 +9,7 @@ namespace PgAutoFailover.Cli;
 /// as a request and answered by the monitor (a result, <see cref="OperatorCommandSucceeded"/> or
 /// <see cref="OperatorCommandRefused"/>). Failures become <see cref="CliFailure"/>s with one clear line.
 /// </summary>
-public sealed class MonitorClient : IAsyncDisposable
+public sealed partial class MonitorClient : IAsyncDisposable
 {
     private readonly IBusControl _bus;
     private readonly TimeSpan _timeout;
@@ -98,12 +98,31 @@ public sealed class MonitorClient : IAsyncDisposable
 
     public static string Seconds(TimeSpan timeout) => timeout.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
 
-    private static string FirstLine(Exception error)
+    /// <summary>
+    /// Why the broker could not be reached, in an operator's words. The client library reports a refused password as
+    /// "None of the specified endpoints were reachable"; the real cause is further down the chain.
+    /// </summary>
+    internal static string FirstLine(Exception error)
     {
+        var chain = new List<Exception>();
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            chain.Add(e);
+            if (e is AggregateException { InnerExceptions.Count: > 1 } many) chain.AddRange(many.InnerExceptions);
+        }
+        if (chain.Any(e => e is RabbitMQ.Client.Exceptions.AuthenticationFailureException || e.Message.Contains("ACCESS_REFUSED", StringComparison.Ordinal)))
+            return "the broker refused the user name or password";
+        if (chain.Select(e => VirtualHostNotFound().Match(e.Message)).FirstOrDefault(m => m.Success) is { } vhost)
+            return $"the broker has no virtual host \"{vhost.Groups["vhost"].Value}\"";
+        if (chain.OfType<System.Net.Sockets.SocketException>().FirstOrDefault() is { } socket)
+            return socket.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused ? "nothing listens there (connection refused)" : OneLine(socket.Message);
         var inner = error;
         while (inner.InnerException is not null && inner is AggregateException or MassTransitException) inner = inner.InnerException;
         return OneLine(inner.Message);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"vhost (?<vhost>\S+) not found")]
+    private static partial System.Text.RegularExpressions.Regex VirtualHostNotFound();
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 }

@@ -20,13 +20,11 @@ public static class PgafApp
         var app = new App(stdout, stderr, environment);
         var root = app.Build();
         var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0 && parsed.Action is ParseErrorAction or null)
+        if ((parsed.Errors.Count == 0 || parsed.Action is ParseErrorAction or null) && UsageErrors.Describe(parsed) is { } error)
         {
             var verb = parsed.CommandResult.Command;
             var path = verb == root ? "pgaf" : "pgaf " + CommandPath(parsed);
-            // "Required command was not provided" is the least telling error when a word was not recognised.
-            var error = parsed.Errors.OrderBy(e => e.Message.StartsWith("Required command", StringComparison.Ordinal) ? 1 : 0).First();
-            await stderr.WriteLineAsync($"pgaf: {error.Message.ReplaceLineEndings(" ")} (see: {path} --help)");
+            await stderr.WriteLineAsync($"pgaf: {error} (see: {path} --help)");
             return ExitCodes.BadArguments;
         }
         var configuration = new InvocationConfiguration
@@ -411,7 +409,7 @@ public static class PgafApp
                 var name = FormationName(p.GetValue(formation));
                 var events = Positive(p.GetValue(count), "--count");
                 var period = p.GetValue(interval);
-                if (!(period > 0) || period > 3600) throw Usage($"--interval must be between 0 and 3600 seconds, got {period.ToString(CultureInfo.InvariantCulture)}");
+                if (!(period > 0) || period > 3600) throw Usage($"--interval must be more than 0 and at most 3600 seconds, got {period.ToString(CultureInfo.InvariantCulture)}");
                 var timeout = Timeout(p);
                 await using var monitor = await ConnectAsync(p, ct);
                 var watcher = new Watcher(monitor, stdout, environment.StdoutIsTerminal, name, events, TimeSpan.FromSeconds(period));
@@ -483,7 +481,7 @@ public static class PgafApp
         private TimeSpan Timeout(ParseResult p)
         {
             var seconds = p.GetValue(_timeout);
-            if (!(seconds > 0) || seconds > 3600) throw Usage($"--timeout must be between 0 and 3600 seconds, got {seconds.ToString(CultureInfo.InvariantCulture)}");
+            if (!(seconds > 0) || seconds > 3600) throw Usage($"--timeout must be more than 0 and at most 3600 seconds, got {seconds.ToString(CultureInfo.InvariantCulture)}");
             return TimeSpan.FromSeconds(seconds);
         }
 

@@ -129,6 +129,23 @@ public sealed class MonitorCommandTests(FakeMonitor monitor) : IClassFixture<Fak
     }
 
     [Fact]
+    public async Task A_broker_that_refuses_the_password_or_lacks_the_virtual_host_is_named_as_such()
+    {
+        var url = monitor.AmqpUri;
+        var wrongPassword = new UriBuilder(url) { Password = "not-the-password" }.Uri.ToString();
+        var refused = await CliRun.RunAsync(new Dictionary<string, string?> { ["RABBITMQ_URL"] = wrongPassword }, "perform", "failover", "--timeout", "10");
+        Assert.Equal(6, refused.ExitCode);
+        var line = CliRun.SingleErrorLine(refused);
+        Assert.Contains("the broker refused the user name or password", line);
+        Assert.DoesNotContain("not-the-password", line);
+
+        var noVhost = new UriBuilder(url) { Path = "/no-such-vhost" }.Uri.ToString();
+        var missing = await CliRun.RunAsync(new Dictionary<string, string?> { ["RABBITMQ_URL"] = noVhost }, "perform", "failover", "--timeout", "10");
+        Assert.Equal(6, missing.ExitCode);
+        Assert.Contains("the broker has no virtual host \"no-such-vhost\"", CliRun.SingleErrorLine(missing));
+    }
+
+    [Fact]
     public async Task A_candidate_priority_out_of_range_is_rejected_without_sending_anything()
     {
         var bad = await Pgaf("set", "node", "candidate-priority", "--node-id", "4242", "200");

@@ -47,6 +47,25 @@ public sealed class OfflineTests
         Assert.Equal("", result.Stdout);
     }
 
+    [Theory]
+    [InlineData("pgaf: --formation needs a value, and '--json' is an option of its own (see: pgaf show state --help)", "show", "state", "--formation", "--json")]
+    [InlineData("pgaf: --node-id needs a value, and '--allow-failover' is an option of its own (see: pgaf enable maintenance --help)",
+        "enable", "maintenance", "--node-id", "--allow-failover")]
+    [InlineData("pgaf: --formation needs a value (see: pgaf perform failover --help)", "perform", "failover", "--formation")]
+    [InlineData("pgaf: --count needs a whole number, got 'many' (see: pgaf show events --help)", "show", "events", "--count", "many")]
+    [InlineData("pgaf: 'candidate-priority' needs <priority> (see: pgaf set node candidate-priority --help)", "set", "node", "candidate-priority", "--node-id", "1")]
+    [InlineData("pgaf: 'show' needs one of: state, events, uri, settings (see: pgaf show --help)", "show")]
+    [InlineData("pgaf: 'bogus' is not a command or option here (see: pgaf --help)", "bogus")]
+    [InlineData("pgaf: --timeout must be more than 0 and at most 3600 seconds, got 0", "show", "state", "--timeout", "0")]
+    [InlineData("pgaf: \"a.b\" is not a valid formation name (letters, digits, '_' and '-', not first)", "show", "state", "--formation", "a.b")]
+    public async Task Usage_errors_say_what_is_wrong_in_an_operators_words(string expected, params string[] args)
+    {
+        var result = await CliRun.RunAsync(args);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(expected, CliRun.SingleErrorLine(result));
+    }
+
     [Fact]
     public async Task An_unreachable_broker_is_one_line_and_exit_6()
     {

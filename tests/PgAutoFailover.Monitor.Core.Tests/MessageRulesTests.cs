@@ -18,10 +18,11 @@ public class MessageRulesTests
     [Theory]
     [InlineData(null, "the formation name is empty")]
     [InlineData("", "the formation name is empty")]
-    [InlineData("a b", "\"a b\" is not a valid formation name (letters, digits, '_' and '-' only)")]
-    [InlineData("a/b", "\"a/b\" is not a valid formation name (letters, digits, '_' and '-' only)")]
-    [InlineData("a.b", "\"a.b\" is not a valid formation name (letters, digits, '_' and '-' only)")]
-    [InlineData("a\nb", "\"a?b\" is not a valid formation name (letters, digits, '_' and '-' only)")]
+    [InlineData("a b", "\"a b\" is not a valid formation name (letters, digits, '_' and '-', not first)")]
+    [InlineData("a/b", "\"a/b\" is not a valid formation name (letters, digits, '_' and '-', not first)")]
+    [InlineData("a.b", "\"a.b\" is not a valid formation name (letters, digits, '_' and '-', not first)")]
+    [InlineData("-x", "\"-x\" is not a valid formation name (letters, digits, '_' and '-', not first)")]
+    [InlineData("a\nb", "\"a?b\" is not a valid formation name (letters, digits, '_' and '-', not first)")]
     public void Bad_formation_names_are_named_in_one_line(string? name, string problem) => Assert.Equal(problem, MessageRules.Formation(name));
 
     [Fact]

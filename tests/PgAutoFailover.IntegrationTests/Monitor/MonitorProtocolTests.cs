@@ -357,7 +357,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
         var nullFormation = await h.RequestAsync<PerformFailover, OperatorCommandSucceeded, OperatorCommandRefused>(new PerformFailover(null!, 0));
         Assert.Equal("the formation name is empty", Assert.IsType<OperatorCommandRefused>(nullFormation).Reason);
         var badName = await h.RequestAsync<GetFormationState, FormationState, OperatorCommandRefused>(new GetFormationState("a\nb"));
-        Assert.Equal("\"a?b\" is not a valid formation name (letters, digits, '_' and '-' only)", Assert.IsType<OperatorCommandRefused>(badName).Reason);
+        Assert.Equal("\"a?b\" is not a valid formation name (letters, digits, '_' and '-', not first)", Assert.IsType<OperatorCommandRefused>(badName).Reason);
         var badState = await h.ReportAsync(a, (NodeState)77, 1000);
         Assert.Equal("77 is not a node state", Assert.IsType<NodeReportRejected>(badState).Reason);
         var badPort = await h.RequestAsync<RegisterNode, NodeRegistered, RegistrationRejected>(
