@@ -106,8 +106,10 @@ public sealed class MonitorCore(MonitorOptions? options = null)
 
         new RuleContext(ctx, r.NodeId).Run(GroupStateMachineRules.Table);
         // This node's new state may be what another node's rule waits for (the old primary confirming demote_timeout
-        // lets the candidate take over): the group is decided again at once, as a timer tick would a moment later.
-        if (changed && ctx.State.AllNodes.Count > 1) ctx.WakeAt(ctx.Now);
+        // lets the candidate take over; a secondary streaming again lets its primary turn sync back on, PRI-2c): the
+        // group is decided again at once, as a timer tick would a moment later.
+        var streamingFlipped = (r.ReplicationState == States.StandbyNotStreaming) != (node.ReplicationState == States.StandbyNotStreaming);
+        if ((changed || streamingFlipped) && ctx.State.AllNodes.Count > 1) ctx.WakeAt(ctx.Now);
 
         if (ctx.State.Find(r.NodeId) is not null) Lease.Grant(ctx, r.NodeId, r.Sequence);
         return ctx.ToDecision();

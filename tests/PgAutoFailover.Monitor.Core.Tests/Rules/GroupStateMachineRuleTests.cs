@@ -198,6 +198,16 @@ public class GroupStateMachineRuleTests
     }
 
     [Fact]
+    public void GSM_16_not_while_the_standbys_wal_receiver_is_disconnected()
+    {
+        // A standby back from a network cut: its LSN is within the threshold, its receiver has not reconnected yet.
+        var g = new G().Node(1, WaitPrimary, lsn: 0x5000000).Node(2, CatchingUp, lsn: 0x5000000 - 1024);
+        g.Report(2, rep: States.StandbyNotStreaming).AssignsNothing();
+        Assert.Equal(WaitPrimary, g[1].GoalState);
+        g.Report(2, rep: "streaming").Assigns(("GSM-16", 2, Secondary));
+    }
+
+    [Fact]
     public void GSM_17_single_standby_failover()
     {
         var g = new G().Node(1, Primary, dead: true).Node(2, Secondary);

@@ -46,6 +46,16 @@ public class PrimaryRuleTests
     }
 
     [Fact]
+    public void PRI_2c_not_while_the_secondarys_wal_receiver_is_disconnected()
+    {
+        var g = new G().Node(1, WaitPrimary).Node(2, Secondary);
+        g.Report(2, rep: States.StandbyNotStreaming);
+        g.Report(1).AssignsNothing();
+        Assert.NotNull(g.Report(2, rep: "streaming").WakeAt); // the group is decided again at once: the primary's rules run
+        g.Report(1).Assigns(("PRI-2c", 1, Primary));
+    }
+
+    [Fact]
     public void PRI_2d_apply_settings_returns_to_primary_or_wait_primary()
     {
         new G().Node(1, ApplySettings).Node(2, Secondary).Report(1).Assigns(("PRI-2d", 1, Primary));

@@ -61,7 +61,9 @@ internal static class PrimaryRules
             }
         }
 
-        if (Conv(c.A, WaitPrimary) && secondaryQuorumCount > 0)
+        // Sync comes back only for a secondary whose WAL receiver streams (GSM-16 has the same refinement): one that
+        // has not reconnected yet would hold every commit until it does.
+        if (Conv(c.A, WaitPrimary) && others.Any(o => o.IsConverged(Secondary) && o.ReplicationQuorum && o.ReplicationState != States.StandbyNotStreaming))
         {
             c.Assign(c.A, Primary, "PRI-2c", "a quorum secondary is ready: enable synchronous replication");
             return true;
