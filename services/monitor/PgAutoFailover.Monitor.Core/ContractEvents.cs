@@ -6,7 +6,7 @@ namespace PgAutoFailover.Monitor.Core;
 
 /// <summary>
 /// Maps a decision's domain events to the published contract events (design.md §3): NodeStateChanged,
-/// GoalStateAssigned, PrimaryChanged, FailoverStarted, FailoverCompleted, NodeHealthChanged. Pure, like the
+/// GoalStateAssigned, PrimaryChanged, FailoverStarted, FailoverCompleted, FailoverBlocked, NodeHealthChanged. Pure, like the
 /// rest of the core: the service publishes what this returns after the events are stored.
 /// </summary>
 public static class ContractEvents
@@ -44,6 +44,11 @@ public static class ContractEvents
                 case FailoverBegan f:
                     published.Add(new FailoverStarted(state.Settings.Formation, state.Settings.GroupId, f.FailoverId,
                         AddressOf(previous, f.OldPrimaryId), null, f.Reason, f.Planned, version, f.At));
+                    break;
+                case FailoverBlockedChanged b:
+                    var primary = Writer(state);
+                    published.Add(new FailoverBlocked(state.Settings.Formation, state.Settings.GroupId,
+                        primary is null ? null : MonitorCore.Address(state, primary), b.Reason, version, b.At));
                     break;
                 case FailoverEnded f when previous.Failover is { } running && state.Find(f.NewPrimaryId) is { } newPrimary:
                     published.Add(new FailoverCompleted(state.Settings.Formation, state.Settings.GroupId, f.FailoverId,

@@ -79,6 +79,7 @@ public static class GroupProjection
         },
         FailoverBegan f => state with { Failover = new FailoverInProgress(f.FailoverId, f.OldPrimaryId, f.Reason, f.Planned, f.At) },
         FailoverEnded => state with { Failover = null },
+        FailoverBlockedChanged b => state with { FailoverBlockedReason = b.Reason },
         _ => state,
     };
 

@@ -86,6 +86,7 @@ public sealed class MonitorCore(MonitorOptions? options = null)
         .. PrimaryRules.Table.Select(r => r.Id),
         .. Election.StepIds,
         .. OperatorRules.RuleIds,
+        FailoverWatch.RuleId,
         "PROMOTION-ASSIGNED", // refinement of the BeingPromoted predicate (DecisionContext.PromotionAssigned)
     ];
 
@@ -112,6 +113,7 @@ public sealed class MonitorCore(MonitorOptions? options = null)
         if ((changed || streamingFlipped) && ctx.State.AllNodes.Count > 1) ctx.WakeAt(ctx.Now);
 
         if (ctx.State.Find(r.NodeId) is not null) Lease.Grant(ctx, r.NodeId, r.Sequence);
+        FailoverWatch.Update(ctx);
         return ctx.ToDecision();
     }
 
@@ -156,6 +158,7 @@ public sealed class MonitorCore(MonitorOptions? options = null)
             if (ctx.State.Find(node.NodeId) is { } current && ctx.Reporting(current))
                 new RuleContext(ctx, node.NodeId).Run(GroupStateMachineRules.Table);
         }
+        FailoverWatch.Update(ctx);
         return ctx.ToDecision();
     }
 

@@ -53,6 +53,7 @@ public sealed class MonitorHarness : IAsyncDisposable
                 endpoint.Handler<PrimaryChanged>(c => recorder.Add(c.Message));
                 endpoint.Handler<FailoverStarted>(c => recorder.Add(c.Message));
                 endpoint.Handler<FailoverCompleted>(c => recorder.Add(c.Message));
+                endpoint.Handler<FailoverBlocked>(c => recorder.Add(c.Message));
                 endpoint.Handler<FormationTopologyChanged>(c => recorder.Add(c.Message));
             });
         });

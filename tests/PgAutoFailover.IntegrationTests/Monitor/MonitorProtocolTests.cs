@@ -132,6 +132,43 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     }
 
     [Fact]
+    public async Task A_dead_primary_whose_only_standby_has_priority_0_is_announced_once_as_a_blocked_failover()
+    {
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        var (a, b) = await BootstrapAsync(h);
+        long seq = 100;
+        var set = await h.RequestAsync<SetCandidatePriority, OperatorCommandSucceeded, OperatorCommandRefused>(new SetCandidatePriority("default", b.NodeId, 0));
+        Assert.IsType<OperatorCommandSucceeded>(set);
+
+        // The primary's host dies; the standby keeps reporting and is never promoted.
+        var blocked = await Eventually.ValueAsync(async () =>
+        {
+            await h.Bus.Publish(Probe(a, ok: false));
+            Assert.Equal(Secondary, Assert.IsType<NodeGoal>(await h.ReportAsync(b, Secondary, ++seq)).GoalState);
+            return h.Published.Of<FailoverBlocked>().FirstOrDefault();
+        }, "FailoverBlocked for the dead primary", TimeSpan.FromSeconds(90));
+        Assert.Equal(a.NodeId, blocked.Primary!.NodeId);
+        Assert.Contains("every standby has candidate priority 0", blocked.Reason);
+        for (var i = 0; i < 3; i++) Assert.IsType<NodeGoal>(await h.ReportAsync(b, Secondary, ++seq));
+        Assert.Single(h.Published.Of<FailoverBlocked>());
+
+        // show events says it, and who changed the priority.
+        var events = await h.RequestAsync<GetEvents, FormationEvents>(new GetEvents("default", null, 50));
+        Assert.Contains(events.Events, e => e.Description.Contains("no failover will happen", StringComparison.Ordinal));
+        Assert.Contains(events.Events, e => e.Description.Contains($"from 50 to 0", StringComparison.Ordinal));
+
+        // The operator makes the standby a candidate: the block ends, the failover starts.
+        await h.RequestAsync<SetCandidatePriority, OperatorCommandSucceeded, OperatorCommandRefused>(new SetCandidatePriority("default", b.NodeId, 50));
+        await Eventually.TrueAsync(() => Task.FromResult(h.Published.Of<FailoverBlocked>().Any(f => f.Reason is null)), "the block to end");
+        await Eventually.ValueAsync(async () =>
+        {
+            await h.Bus.Publish(Probe(a, ok: false));
+            var goal = Assert.IsType<NodeGoal>(await h.ReportAsync(b, Secondary, ++seq));
+            return goal.GoalState == PreparePromotion ? goal : null;
+        }, "the standby's goal to become prepare_promotion", TimeSpan.FromSeconds(90));
+    }
+
+    [Fact]
     public async Task A_candidate_waiting_for_the_old_primarys_lease_is_promoted_when_it_ends_without_a_report_or_timer_tick()
     {
         // No periodic evaluation for ten minutes: only the wake the decision asks for can promote the candidate.

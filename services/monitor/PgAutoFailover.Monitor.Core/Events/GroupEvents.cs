@@ -74,6 +74,12 @@ public sealed record ReplicationQuorumChanged(long NodeId, bool ReplicationQuoru
 public sealed record NodeMetadataChanged(
     long NodeId, string Name, string Host, int Port, string PreviousName, string PreviousHost, int PreviousPort, DateTimeOffset At) : IGroupEvent;
 
+/// <summary>
+/// Whether a failover away from an unhealthy primary can happen changed: <see cref="Reason"/> says why it cannot (every
+/// standby has candidate priority 0), null once nothing blocks one again. Said once per change, not per tick.
+/// </summary>
+public sealed record FailoverBlockedChanged(string? Reason, DateTimeOffset At) : IGroupEvent;
+
 /// <summary>number_sync_standbys changed (operator, REG-9 auto-bump or removal adjustment).</summary>
 public sealed record NumberSyncStandbysChanged(int NumberSyncStandbys, string Reason, DateTimeOffset At) : IGroupEvent;
 

@@ -14,12 +14,15 @@ namespace PgAutoFailover.Monitor.Core.Model;
 /// Latest moment a node removed from the group may have streamed from the primary: its replies may keep a
 /// lease-expired primary serving, so the lease rule keeps counting it after the row is gone.
 /// </param>
+/// <param name="FailoverBlockedReason">Why no failover can happen although the primary is unhealthy, as last said
+/// (<see cref="Events.FailoverBlockedChanged"/>); null when nothing blocks one.</param>
 public sealed record GroupState(
     GroupSettings Settings,
     ImmutableSortedDictionary<long, MonitorNode> AllNodes,
     DateTimeOffset MonitorStartedAt,
     FailoverInProgress? Failover,
-    DateTimeOffset? RemovedStreamingUntil = null)
+    DateTimeOffset? RemovedStreamingUntil = null,
+    string? FailoverBlockedReason = null)
 {
     /// <summary>A group with no node.</summary>
     public static GroupState Empty(GroupSettings settings, DateTimeOffset monitorStartedAt) =>

@@ -224,8 +224,10 @@ internal static class OperatorRules
         if (ApplySettingsBlocked(ctx) is { } blocked) return Refuse($"cannot set candidate priority of {node.Label}: {blocked}");
         if (priority == 0 && ctx.Others(node).All(o => o.CandidatePriority <= 0))
             ctx.Note("setting candidate priority 0 on every node prevents automated failover");
-        ctx.Emit(new CandidatePriorityChanged(nodeId, priority, "operator", ctx.Now));
+        ctx.Emit(new CandidatePriorityChanged(nodeId, priority,
+            $"Operator set the candidate priority of {node.Label} from {node.CandidatePriority} to {priority}", ctx.Now));
         RefreshPrimarySettings(ctx, "API-SET-CANDIDATE-PRIORITY", $"candidate priority of {node.Label} changed");
+        FailoverWatch.Update(ctx);
         return ctx.ToDecision();
     }
 

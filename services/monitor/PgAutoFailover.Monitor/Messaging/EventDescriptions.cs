@@ -24,6 +24,7 @@ public static class EventDescriptions
         NumberSyncStandbysChanged s => new(null, NodeState.Unknown, NodeState.Unknown, s.Reason),
         NodeRemoved r => new(r.NodeId, NodeState.Dropped, NodeState.Dropped, r.Reason),
         FailoverBegan f => new(f.OldPrimaryId, NodeState.Unknown, NodeState.Unknown, f.Reason),
+        FailoverBlockedChanged b => new(null, NodeState.Unknown, NodeState.Unknown, b.Reason ?? "A failover can happen again: a standby can be promoted, or the primary is healthy"),
         FailoverEnded f => new(f.NewPrimaryId, NodeState.Unknown, NodeState.Unknown, $"Failover complete: node {f.NewPrimaryId} is the new primary"),
         _ => null,
     };
