@@ -66,6 +66,7 @@ public static class MonitorService
         builder.Services.AddSingleton<MonitorMetrics>();
         builder.Services.AddSingleton<GroupCoordinator>();
         builder.Services.AddSingleton<FormationQueries>();
+        builder.Services.AddSingleton<ResponseAddressGuard>();
         // Registered before the bus, so the store is ready and the groups loaded before any message is consumed.
         builder.Services.AddHostedService<MonitorStartup>();
         builder.Services.AddHostedService<GroupTimer>();

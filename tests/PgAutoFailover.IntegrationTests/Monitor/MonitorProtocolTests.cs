@@ -299,6 +299,60 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     }
 
     [Fact]
+    public async Task A_reply_that_cannot_be_sent_is_dropped_and_every_endpoint_goes_on_serving()
+    {
+        var logs = new LogCapture();
+        void Capture(Microsoft.AspNetCore.Builder.WebApplicationBuilder b)
+        {
+            b.Logging.AddProvider(logs);
+            b.Logging.AddFilter<LogCapture>("", LogLevel.Debug);
+        }
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings, adjust: Capture);
+        try { await Body(); }
+        catch
+        {
+            foreach (var e in logs.Entries.Where(e => e.Level >= LogLevel.Warning).Take(40)) Console.WriteLine($"LOG {e.Level} {e.Category}: {e.Message}");
+            throw;
+        }
+
+        async Task Body()
+        {
+        var (a, b) = await BootstrapAsync(h);
+
+        // Issue 13 defect 2: a response address naming an exchange that exists with other arguments. Declaring it to
+        // answer fails with PRECONDITION_FAILED, which closes the channel; the request was redelivered and failed again
+        // in a loop, and every receive endpoint of the monitor stopped.
+        const string trap = "pgaf-test-reply-trap";
+        await using (var connection = await new ConnectionFactory { Uri = _amqp }.CreateConnectionAsync())
+        await using (var channel = await connection.CreateChannelAsync())
+        {
+            await channel.ExchangeDeclareAsync(trap, ExchangeType.Topic, durable: false, autoDelete: false);
+        }
+        var trapAddress = new Uri($"{_amqp.ToString().TrimEnd('/')}/{trap}?durable=true");
+        for (var i = 0; i < 3; i++)
+        {
+            await h.Bus.Publish(new GetFormationState("default"), c => c.ResponseAddress = trapAddress);
+            await h.Bus.Publish(new PerformSwitchover("nope", 0), c => c.ResponseAddress = trapAddress);
+        }
+
+        // Every kind of endpoint still answers, within the request timeout, for a while after.
+        for (var round = 0; round < 5; round++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.IsType<FormationState>(await h.RequestAsync<GetFormationState, FormationState, OperatorCommandRefused>(new GetFormationState("default")));
+            Assert.IsType<NodeGoal>(await h.ReportAsync(b, Secondary, 200 + round));
+            Assert.IsType<NodeRegistered>(await h.RegisterAsync("default", 6001, "a"));
+        }
+        Assert.Equal(0u, await QueueDepthAsync("operator-queries"));
+        Assert.Equal(0u, await QueueDepthAsync("operator-commands"));
+        // Each trapped request was dropped once, with one line; none faulted or came back.
+        Assert.Equal(6, logs.Entries.Count(e => e.Level == LogLevel.Warning && e.Message.StartsWith("Dropped ", StringComparison.Ordinal)
+            && e.Message.Contains("declared with other arguments", StringComparison.Ordinal)));
+        Assert.DoesNotContain(logs.Entries, e => e.Message.StartsWith("R-FAULT", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task A_keepers_error_and_progress_are_shown_logged_and_kept_with_its_liveness_but_are_neither_events_nor_topology()
     {
         var logs = new LogCapture();

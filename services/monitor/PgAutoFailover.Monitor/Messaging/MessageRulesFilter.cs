@@ -7,13 +7,20 @@ namespace PgAutoFailover.Monitor.Messaging;
 /// Every message the monitor consumes is checked against <see cref="MessageRules"/> before a consumer sees it: one
 /// that breaks a rule is logged in one line, answered with the refusal its sender waits for (if it waits for one),
 /// and consumed, so it is neither retried nor faulted and never reaches a decision or the store. Before this, a
-/// 1 MB host failed in the store's index and a null formation in Npgsql, and the sender got no answer.
+/// 1 MB host failed in the store's index and a null formation in Npgsql, and the sender got no answer. A request
+/// whose response address cannot be answered is dropped the same way (<see cref="ResponseAddressGuard"/>).
 /// </summary>
-public sealed class MessageRulesFilter<T>(ILogger<MessageRulesFilter<T>> logger) : IFilter<ConsumeContext<T>>
+public sealed class MessageRulesFilter<T>(ResponseAddressGuard responses, ILogger<MessageRulesFilter<T>> logger) : IFilter<ConsumeContext<T>>
     where T : class
 {
     public async Task Send(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
     {
+        if (context.ResponseAddress is { } address && await responses.ProblemAsync(address, context.CancellationToken) is { } unanswerable)
+        {
+            // Not even a refusal can be sent there: consumed, with one line, so it is neither retried nor redelivered.
+            logger.LogWarning("Dropped {MessageType} {MessageId} from {Source}: {Problem}", typeof(T).Name, context.MessageId, context.SourceAddress, unanswerable);
+            return;
+        }
         if (MessageRules.Problem(context.Message) is not { } problem)
         {
             await next.Send(context);

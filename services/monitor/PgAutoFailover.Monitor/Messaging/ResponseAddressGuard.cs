@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using MassTransit;
+using PgAutoFailover.ServiceDefaults;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace PgAutoFailover.Monitor.Messaging;
+
+/// <summary>
+/// Checks, before the monitor answers a request, that its response address can be answered. Answering declares the
+/// address's exchange; one that exists with other arguments makes the broker close the channel (PRECONDITION_FAILED),
+/// and since the monitor answers on the channel it consumes from, the request came back, failed again, and every
+/// receive endpoint of the monitor ended up stopped (issue 13 defect 2). The check declares the exchange as the answer
+/// would, on a channel of its own that may be closed, and remembers the verdict per address. Addresses on another
+/// broker or that ask for a queue to be bound are not answered: no requester of ours sends one.
+/// </summary>
+public sealed class ResponseAddressGuard(BusOptions bus, ILogger<ResponseAddressGuard> logger) : IAsyncDisposable
+{
+    private const int MaxRemembered = 10_000;
+    private readonly ConcurrentDictionary<Uri, string> _verdicts = new();
+    private readonly SemaphoreSlim _connect = new(1, 1);
+    private readonly Uri _host = new(bus.Url);
+    private IConnection? _connection;
+
+    /// <summary>Why <paramref name="address"/> cannot be answered, or null when it can.</summary>
+    public async ValueTask<string?> ProblemAsync(Uri address, CancellationToken cancellationToken)
+    {
+        if (_verdicts.TryGetValue(address, out var known)) return known.Length == 0 ? null : known;
+        var problem = await CheckAsync(address, cancellationToken);
+        // A keeper answers to one address for its whole run, so a report costs the check once. CLI runs come and go.
+        if (_verdicts.Count >= MaxRemembered) _verdicts.Clear();
+        _verdicts[address] = problem ?? "";
+        return problem;
+    }
+
+    private async Task<string?> CheckAsync(Uri address, CancellationToken cancellationToken)
+    {
+        RabbitMqEndpointAddress endpoint;
+        try
+        {
+            endpoint = new RabbitMqEndpointAddress(_host, address);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or UriFormatException)
+        {
+            return $"response address {address} is not a RabbitMQ address ({e.Message})";
+        }
+        var vhost = Uri.UnescapeDataString(_host.AbsolutePath.TrimStart('/'));
+        if (!string.Equals(endpoint.Host, _host.Host, StringComparison.OrdinalIgnoreCase) || endpoint.VirtualHost != (vhost.Length == 0 ? "/" : vhost))
+            return $"response address {address} is on another broker or virtual host";
+        if (endpoint.BindToQueue || endpoint.DelayedType is not null)
+            return $"response address {address} asks for a queue or a delayed exchange to be declared";
+
+        try
+        {
+            var connection = await ConnectionAsync(cancellationToken);
+            await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+            try
+            {
+                await channel.ExchangeDeclarePassiveAsync(endpoint.Name, cancellationToken);
+            }
+            catch (OperationInterruptedException)
+            {
+                return null; // no such exchange: answering creates it, with the arguments it asks for
+            }
+            await using var declare = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+            var arguments = endpoint.AlternateExchange is { } alternate ? new Dictionary<string, object?> { ["alternate-exchange"] = alternate } : null;
+            await declare.ExchangeDeclareAsync(endpoint.Name, endpoint.ExchangeType, endpoint.Durable, endpoint.AutoDelete, arguments,
+                cancellationToken: cancellationToken);
+            return null;
+        }
+        catch (OperationInterruptedException e)
+        {
+            return $"response address {address} names an exchange declared with other arguments ({e.ShutdownReason?.ReplyText ?? e.Message})";
+        }
+        catch (Exception e) when (e is BrokerUnreachableException or AlreadyClosedException or IOException)
+        {
+            // The broker is going away: the answer would fail anyway, and MassTransit's redelivery is then right.
+            logger.LogDebug("Could not check response address {Address}: {Error}", address, e.Message);
+            return null;
+        }
+    }
+
+    private async Task<IConnection> ConnectionAsync(CancellationToken cancellationToken)
+    {
+        if (_connection is { IsOpen: true } open) return open;
+        await _connect.WaitAsync(cancellationToken);
+        try
+        {
+            if (_connection is { IsOpen: true } again) return again;
+            if (_connection is not null) await _connection.DisposeAsync();
+            _connection = await new ConnectionFactory { Uri = _host, ClientProvidedName = "pgaf-monitor response-address check" }
+                .CreateConnectionAsync(cancellationToken);
+            return _connection;
+        }
+        finally
+        {
+            _connect.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null) await _connection.DisposeAsync();
+        _connect.Dispose();
+    }
+}
