@@ -27,6 +27,9 @@ pgaf_bin=$root/cli/PgAutoFailover.Cli/bin/$cfg/net10.0/pgaf
 vhost=pgaf-cluster
 export RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/$vhost}
 
+# alive PID: the process runs (kill -0 also succeeds on a zombie, and a keeper killed here stays one until PID 1
+# reaps it, which made start-keeper refuse for seconds after a kill -9).
+alive() { [ -r "/proc/$1/stat" ] && ! grep -q ') [ZX] ' "/proc/$1/stat" 2>/dev/null; }
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 pgaf() { "$pgaf_bin" "$@" --rabbitmq "$RABBITMQ_URL"; }
 
@@ -55,7 +58,7 @@ create_node() {
 wait_http() {   # wait_http NAME URL: until the service says it is healthy
   for _ in $(seq 1 300); do
     (exec 3<>/dev/tcp/127.0.0.1/"${2##*:}") 2>/dev/null && curl -fs "$2/health" >/dev/null 2>&1 && return 0
-    kill -0 "$(cat "$dir/$1.pid")" 2>/dev/null || { echo "error: $1 exited; last lines of $dir/$1.log:" >&2; tail -5 "$dir/$1.log" >&2; exit 1; }
+    alive "$(cat "$dir/$1.pid")" || { echo "error: $1 exited; last lines of $dir/$1.log:" >&2; tail -5 "$dir/$1.log" >&2; exit 1; }
     sleep 0.1
   done
   echo "error: $1 not healthy after 30 s; see $dir/$1.log" >&2; exit 1
@@ -84,7 +87,7 @@ build_if_needed() {
 }
 
 up() {
-  if [ -f "$dir/monitor.pid" ] && kill -0 "$(cat "$dir/monitor.pid")" 2>/dev/null; then
+  if [ -f "$dir/monitor.pid" ] && alive "$(cat "$dir/monitor.pid")"; then
     echo "a cluster is already running in $dir: ./cluster.sh status, or ./cluster.sh down first" >&2; exit 1
   fi
   ensure_packages
@@ -124,7 +127,7 @@ up() {
     # node2 must register after node1, or it would become the primary.
     for _ in $(seq 1 300); do
       monitor_state | grep -q "\"nodeName\":\"node$n\"" && break
-      kill -0 "$(cat "$dir/node$n.pid")" 2>/dev/null || { echo "error: keeper node$n exited:" >&2; tail -5 "$dir/node$n.log" >&2; exit 1; }
+      alive "$(cat "$dir/node$n.pid")" || { echo "error: keeper node$n exited:" >&2; tail -5 "$dir/node$n.log" >&2; exit 1; }
       sleep 0.1
     done
   done
@@ -158,7 +161,7 @@ status() {
   for p in "$dir"/*.pid; do
     [ -e "$p" ] || continue
     name=$(basename "$p" .pid)
-    if kill -0 "$(cat "$p")" 2>/dev/null; then echo "  $name: running (pid $(cat "$p"), log $dir/$name.log)"; else echo "  $name: stopped"; fi
+    if alive "$(cat "$p")"; then echo "  $name: running (pid $(cat "$p"), log $dir/$name.log)"; else echo "  $name: stopped"; fi
   done
 }
 
@@ -173,7 +176,7 @@ down() {
   for name in $names; do
     p="$dir/$name.pid"
     [ -f "$p" ] || continue
-    for _ in $(seq 1 100); do kill -0 "$(cat "$p")" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 100); do alive "$(cat "$p")" || break; sleep 0.1; done
     kill -KILL "$(cat "$p")" 2>/dev/null || true
   done
   for d in "$dir"/node*/data "$dir/store"; do
@@ -189,7 +192,7 @@ down() {
 }
 
 add_node() {   # add_node: the next nodeN (3..9) of the running cluster, as a standby of its primary
-  if ! { [ -f "$dir/monitor.pid" ] && kill -0 "$(cat "$dir/monitor.pid")" 2>/dev/null; }; then
+  if ! { [ -f "$dir/monitor.pid" ] && alive "$(cat "$dir/monitor.pid")"; }; then
     echo "no running cluster in $dir: ./cluster.sh up first" >&2; exit 1
   fi
   local n=3 repl_pw hc_pw t0=$SECONDS
@@ -202,7 +205,7 @@ add_node() {   # add_node: the next nodeN (3..9) of the running cluster, as a st
       say "node$n: secondary in $((SECONDS - t0)) s"
       return 0
     fi
-    kill -0 "$(cat "$dir/node$n.pid")" 2>/dev/null || { echo "error: keeper node$n exited:" >&2; tail -5 "$dir/node$n.log" >&2; exit 1; }
+    alive "$(cat "$dir/node$n.pid")" || { echo "error: keeper node$n exited:" >&2; tail -5 "$dir/node$n.log" >&2; exit 1; }
     sleep 0.1
   done
   echo "error: node$n is not a secondary after 120 s; see $dir/node$n.log" >&2; exit 1
@@ -212,7 +215,7 @@ start_keeper() {   # start_keeper NAME: the keeper of an existing node, with the
   local n=$1
   [[ $n =~ ^node[1-9]$ ]] || { echo "usage: ./cluster.sh start-keeper node1|node2|...|node9" >&2; exit 1; }
   [ -d "$dir/$n/data" ] || { echo "no $n in $dir: ./cluster.sh up first" >&2; exit 1; }
-  if [ -f "$dir/$n.pid" ] && kill -0 "$(cat "$dir/$n.pid")" 2>/dev/null; then echo "the keeper of $n is running" >&2; exit 1; fi
+  if [ -f "$dir/$n.pid" ] && alive "$(cat "$dir/$n.pid")"; then echo "the keeper of $n is running" >&2; exit 1; fi
   local repl_pw hc_pw
   repl_pw=$(sed -n 's/^replication=//p' "$dir/secrets"); hc_pw=$(sed -n 's/^health_check=//p' "$dir/secrets")
   Keeper__ReplicationPassword="$repl_pw" Keeper__HealthCheckPassword="$hc_pw" Urls="http://127.0.0.1:711${n#node}" \

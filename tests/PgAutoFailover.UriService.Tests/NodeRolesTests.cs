@@ -84,4 +84,14 @@ public sealed class NodeRolesTests
         Assert.Equal(passes, NodeRoles.PassesReplicaCheck(Node(2, reported, goal)));
         Assert.False(NodeRoles.PassesReplicaCheck(Node(2, reported, goal, health: NodeHealth.Bad)));
     }
+
+    [Fact]
+    public void An_unhealthy_nodes_reason_says_the_running_flag_is_only_its_keepers_last_report()
+    {
+        var killed = Node(1, NodeState.Primary, health: NodeHealth.Bad) with { LastReportAt = new DateTimeOffset(2026, 12, 3, 17, 0, 5, TimeSpan.Zero) };
+        Assert.Equal("unhealthy (the monitor's probes fail; its keeper's last report, at 17:00:05Z, said PostgreSQL was running)",
+            PgAutoFailover.UriService.Http.UriEndpoints.UnhealthyReason(killed));
+        var neverReported = Node(2, NodeState.WaitStandby, pgIsRunning: false) with { LastReportAt = null };
+        Assert.Equal("unhealthy (health good; its keeper has not reported yet)", PgAutoFailover.UriService.Http.UriEndpoints.UnhealthyReason(neverReported));
+    }
 }

@@ -99,9 +99,10 @@ public sealed class KeeperOptions
     /// <summary>pg_basebackup --max-rate. Default 100M (spec).</summary>
     public string MaximumBackupRate { get; set; } = "100M";
     /// <summary>
-    /// PostgreSQL gets an immediate shutdown within 0.5 s when the keeper process dies (kill -9, crash):
-    /// a dead keeper cannot enforce the lease, so the monitor's "lease expired ⇒ fenced" only holds if
-    /// PostgreSQL does not outlive its keeper. Default true; false leaves it running (pg_autoctl's behaviour).
+    /// PostgreSQL gets an immediate shutdown within 0.2 s of the end of the keeper's lease once the keeper process is
+    /// dead (kill -9, crash): a dead keeper cannot enforce the lease, so the monitor's "lease expired ⇒ fenced" only
+    /// holds if PostgreSQL does not outlive its keeper's lease. A keeper restarted within the lease takes the server
+    /// over (Postgres/LeaseFile). Default true; false leaves it running (pg_autoctl's behaviour).
     /// </summary>
     public bool PostgresDiesWithKeeper { get; set; } = true;
     /// <summary>Stop PostgreSQL when the keeper stops (pg_autoctl stop does). Default true.</summary>

@@ -72,7 +72,7 @@ public sealed record MonitorOptions
     /// </list>
     /// Raise it with the keeper's check period (Keeper:FenceCheckPeriod) or on machines where fencing is slower.
     /// A keeper stalled for longer than the margin (a frozen VM) can outlive its lease: no lease design avoids that,
-    /// which is why the keeper also stops PostgreSQL when it dies (Keeper:PostgresDiesWithKeeper).
+    /// which is why PostgreSQL is also stopped once its keeper is dead and the lease is over (Keeper:PostgresDiesWithKeeper).
     /// </summary>
     public TimeSpan LeaseSafetyMargin { get; init; } = TimeSpan.FromMilliseconds(500);
 

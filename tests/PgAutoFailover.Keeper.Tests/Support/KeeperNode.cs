@@ -88,7 +88,15 @@ public sealed class KeeperNode : IAsyncDisposable
         if (_host is null) return;
         var host = _host;
         _host = null;
-        await host.DisposeAsync();
+        // A keeper that does not stop is a defect to see, not a test run to hang until the runner kills it.
+        try
+        {
+            await host.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"the keeper of {Name} did not stop within 2 minutes; its log ends:\n{string.Join('\n', Log.Lines.TakeLast(40))}");
+        }
     }
 
     public bool KeeperRunning => _host is not null;

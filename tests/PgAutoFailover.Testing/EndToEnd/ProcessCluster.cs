@@ -38,12 +38,13 @@ public sealed class ProcessCluster : IAsyncDisposable
     public int UriServiceHttpPort { get; private set; }
     public IReadOnlyList<DataNode> Nodes => _nodes;
     public DataNode Node(string name) => _nodes.Single(n => n.Name == name);
+    private IReadOnlyDictionary<string, string>? _monitorSettings;
     public bool KeepOnDispose { get; set; } = Environment.GetEnvironmentVariable("PGAF_KEEP_CLUSTERS") == "1";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>Store, monitor, health-checker and uri-service, each healthy; no data node yet.</summary>
-    public static async Task<ProcessCluster> StartAsync(Uri amqp)
+    public static async Task<ProcessCluster> StartAsync(Uri amqp, IReadOnlyDictionary<string, string>? monitorSettings = null)
     {
         var baseDirectory = Path.Combine(Path.GetTempPath(), "pgaf-test", $"e2e-{Guid.NewGuid():N}"[..14]);
         Directory.CreateDirectory(baseDirectory);
@@ -53,7 +54,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
         var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(amqp));
         await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        var cluster = new ProcessCluster(baseDirectory, amqp, bus);
+        var cluster = new ProcessCluster(baseDirectory, amqp, bus) { _monitorSettings = monitorSettings };
         try
         {
             await cluster.StartServicesAsync();
@@ -88,6 +89,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         MonitorHttpPort = Ports.Free();
         var monitorEnv = CommonEnvironment(MonitorHttpPort);
         monitorEnv["ConnectionStrings__MonitorStore"] = $"Host=127.0.0.1;Port={_store.Port};Database=pg_auto_failover;Username=postgres";
+        foreach (var (key, value) in _monitorSettings ?? new Dictionary<string, string>()) monitorEnv[key] = value;
         Monitor = new ServiceProcess("monitor", "PgAutoFailover.Monitor", Path.Combine(BaseDirectory, "monitor.log"), monitorEnv);
         Monitor.Start(MonitorDll);
 

@@ -45,6 +45,15 @@ public sealed class LeaseTracker(TimeProvider clock)
         Duration = lease.Duration;
     }
 
+    /// <summary>
+    /// Takes over the lease of the keeper process that ran before this one (restarted within its lease): the same
+    /// lease, with the same expiry, so the monitor's reckoning of it holds.
+    /// </summary>
+    public void Inherit(long expiresAt)
+    {
+        if (ExpiresAt is null || expiresAt > ExpiresAt) ExpiresAt = expiresAt;
+    }
+
     /// <summary>Whether the goal in a reply to a report sent at <paramref name="sentAt"/> may be taken.</summary>
     public bool ReplyGoalIsCurrent(long sentAt) => sentAt >= _goalsValidFrom;
 

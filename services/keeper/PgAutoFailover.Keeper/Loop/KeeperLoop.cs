@@ -56,6 +56,8 @@ public sealed class KeeperLoop(
     private readonly SemaphoreSlim _act = new(1, 1);
     private readonly SemaphoreSlim _actorWake = new(0, int.MaxValue);
     private readonly SemaphoreSlim _reporterWake = new(0, int.MaxValue);
+    /// <summary>The lease expiry last written to the lease file (under the gate).</summary>
+    private long? _leaseFileExpiry;
     /// <summary>The last report was refused as stale (reporter task only).</summary>
     private bool _lastReportStale;
     private readonly LeaseTracker _lease = new(clock);
@@ -155,6 +157,7 @@ public sealed class KeeperLoop(
         // A new run: reports of an earlier one still queued on the broker are older than every report of this one.
         _state = existing with { ReportEpoch = existing.ReportEpoch + 1 };
         Save(_state);
+        InheritLease();
         await runner.CheckSystemIdentifierAsync(_state, ct);
         await AnnounceChangedIdentityAsync(ct);
         if (server.IsPostmasterAlive() && !KeeperStates.IsWritable(_state.CurrentState) && KeeperStates.MustBeStopped(_state.CurrentState))
@@ -338,6 +341,7 @@ public sealed class KeeperLoop(
     private void ApplyGoal(NodeGoal goal, bool fromReply, long? sentAt)
     {
         _lease.Granted(goal.Lease);
+        RecordLease();
         if (goal.Lease is not null && _actorNeedsLease)
         {
             // The promotion waits for this lease: go on now, not a loop period later.
@@ -361,6 +365,41 @@ public sealed class KeeperLoop(
     }
 
     private void Save(KeeperState state) => _store.Save(state);
+
+    // ---- the lease PostgreSQL may outlive this keeper by (LeaseFile) -----------------------------------
+
+    /// <summary>
+    /// At start: this process now owns the PostgreSQL the previous keeper left running, and the lease that keeper
+    /// still held (a primary whose keeper was restarted within its lease goes on taking writes).
+    /// </summary>
+    private void InheritLease()
+    {
+        var until = server.Lease.ReadUntil();
+        server.Lease.Write(Environment.ProcessId, until);
+        var remainingMs = until - LeaseFile.UptimeMs();
+        if (remainingMs <= 0 || !KeeperStates.IsWritable(_state.CurrentState) || !server.IsPostmasterAlive()) return;
+        lock (_gate) _lease.Inherit(clock.GetTimestamp() + remainingMs * clock.TimestampFrequency / 1000);
+        _leaseFileExpiry = _lease.ExpiresAt;
+        logger.LogInformation("PostgreSQL runs as {State} with {Remaining} ms left of the previous keeper's lease: taking it over",
+            KeeperStates.Name(_state.CurrentState), remainingMs);
+    }
+
+    /// <summary>(Under the gate.) Records the lease held now where the watchdog reads it, when it moved.</summary>
+    private void RecordLease()
+    {
+        if (_lease.ExpiresAt == _leaseFileExpiry) return;
+        _leaseFileExpiry = _lease.ExpiresAt;
+        var remainingMs = _lease.ExpiresAt is { } expiry ? (expiry - clock.GetTimestamp()) * 1000 / clock.TimestampFrequency : 0;
+        try
+        {
+            server.Lease.Write(Environment.ProcessId, remainingMs > 0 ? LeaseFile.UptimeMs() + remainingMs : 0);
+        }
+        catch (IOException e)
+        {
+            // Then PostgreSQL outlives a dead keeper by less than the lease (the older value), never by more.
+            logger.LogWarning("Could not record the lease in {Path}: {Error}", server.Lease.Path, e.Message);
+        }
+    }
 
     // ---- reporter -------------------------------------------------------------------------
 
@@ -834,6 +873,7 @@ public sealed class KeeperLoop(
             lock (_gate)
             {
                 _lease.Fenced();
+                RecordLease();
                 _state = _state with { CurrentState = NodeState.DemoteTimeout, AssignedState = NodeState.DemoteTimeout };
                 Save(_state);
             }

@@ -17,6 +17,8 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
     private Process? _postmaster;
 
     public PgFiles Files { get; } = new(options.PgData, os);
+    /// <summary>How long this server may outlive its keeper (read by the watchdog shell).</summary>
+    public LeaseFile Lease { get; } = new(Path.Combine(options.ResolvedStateDirectory, "postgres.lease"));
     public PgBinaries Binaries => binaries;
     public OsCommand Os => os;
     public string PgData => options.PgData;
@@ -44,24 +46,32 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
     }
 
     /// <summary>
-    /// Runs the postmaster under a tiny shell that stops it (immediate shutdown) when the keeper
-    /// process is gone: a dead keeper cannot enforce the lease, so its PostgreSQL must not outlive
-    /// it by more than the polling period (0.5 s). The shell also reaps the postmaster, so a killed
-    /// postmaster never lingers as a zombie. Arguments: $0 log file, $1 keeper PID, then the command.
+    /// Runs the postmaster under a tiny shell that stops it (immediate shutdown) once its keeper is gone and the
+    /// keeper's lease is over (<see cref="LeaseFile"/>): a dead keeper cannot enforce the lease, so its PostgreSQL must
+    /// not outlive it past the lease by more than the polling period (0.2 s). The keeper named in the lease file is the
+    /// one watched, so a restarted keeper takes its PostgreSQL over. Without a readable lease file, the keeper that
+    /// started the server is watched and there is no grace. The shell also reaps the postmaster, so a killed
+    /// postmaster never lingers as a zombie. Arguments: $0 log file, $1 keeper PID, $2 lease file, then the command.
     /// </summary>
     private const string Watchdog = """
-        log="$0"; keeper="$1"; shift
+        log="$0"; keeper="$1"; lease="$2"; shift 2
         alive() { [ -r "/proc/$1/stat" ] || return 1; read -r s < "/proc/$1/stat" || return 1; s=${s##*) }; case "$s" in Z*|X*) return 1;; esac; return 0; }
+        number() { case "$1" in ''|*[!0-9]*) return 1;; esac; return 0; }
         "$@" >>"$log" 2>&1 &
         pg=$!
         while alive "$pg"; do
-          if ! alive "$keeper"; then
-            echo "pgaf keeper $keeper is gone: stopping PostgreSQL (immediate shutdown)" >>"$log"
-            kill -QUIT "$pg" 2>/dev/null
-            i=0; while alive "$pg" && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-            kill -KILL "$pg" 2>/dev/null; break
+          owner="$keeper"; until=0
+          if [ -r "$lease" ] && read -r o u < "$lease" && number "$o" && number "$u"; then owner="$o"; until="$u"; fi
+          if ! alive "$owner"; then
+            read -r up rest < /proc/uptime; sec=${up%.*}; frac=${up#*.}; frac=${frac#0}
+            if [ $((sec * 1000 + frac * 10)) -ge "$until" ]; then
+              echo "pgaf keeper $owner is gone and its lease is over: stopping PostgreSQL (immediate shutdown)" >>"$log"
+              kill -QUIT "$pg" 2>/dev/null
+              i=0; while alive "$pg" && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+              kill -KILL "$pg" 2>/dev/null; break
+            fi
           fi
-          sleep 0.5
+          sleep 0.2
         done
         wait "$pg"
         """;
@@ -103,7 +113,7 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
             EnsureStateDirectory();
             var postgres = binaries.Path("postgres");
             string[] shell = options.PostgresDiesWithKeeper
-                ? ["-c", Watchdog, options.LogFile, Environment.ProcessId.ToString(), postgres, .. ServerArguments()]
+                ? ["-c", Watchdog, options.LogFile, Environment.ProcessId.ToString(), Lease.Path, postgres, .. ServerArguments()]
                 : ["-c", "exec \"$@\" >>\"$0\" 2>&1", options.LogFile, postgres, .. ServerArguments()];
             var info = os.StartInfo("/bin/sh", shell);
             info.RedirectStandardInput = true;
@@ -136,7 +146,7 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
         {
             // The signal pg_ctl would send, without pg_ctl's start-up and its 100 ms polling: a switchover waits on
             // this stop, and PostgreSQL is usually gone within a few tens of milliseconds of SIGINT. Watched by its
-            // PID, not through the watchdog shell, which notices its child's exit only at its next 0.5 s poll.
+            // PID, not through the watchdog shell, which notices its child's exit only at its next 0.2 s poll.
             var stopping = Stopwatch.StartNew();
             while (ProcessAlive(pid) && stopping.Elapsed < limit) await Task.Delay(10, cancellationToken);
             if (ProcessAlive(pid))

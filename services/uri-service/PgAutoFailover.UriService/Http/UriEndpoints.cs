@@ -65,11 +65,24 @@ public static class UriEndpoints
         var passed = primary ? NodeRoles.PassesPrimaryCheck(node, formation.Nodes) && !fenced : NodeRoles.PassesReplicaCheck(node);
         var reason = passed ? "ok"
             : fenced ? "the monitor announced a new primary for this group"
-            : !NodeRoles.IsHealthy(node) ? $"unhealthy (health {node.Health}, pg running {node.PgIsRunning})"
+            : !NodeRoles.IsHealthy(node) ? UnhealthyReason(node)
             : $"role is {NodeRoles.Name(role)} ({node.ReportedState} -> {node.GoalState})";
         var answer = new NodeCheckAnswer(primary ? "primary" : "replica", passed, reason, node.Node.NodeId, formation.Formation,
             node.Node.NodeName, node.Node.GroupId, NodeRoles.Name(role), node.ReportedState, node.GoalState, node.Health, formation.Version);
         return Results.Json(answer, statusCode: passed ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>
+    /// Why a node is unhealthy, saying where each fact comes from: "pg running True" for a primary just killed read as a
+    /// fact, when it was only its keeper's last report (a keeper restarting a primary's PostgreSQL keeps saying running).
+    /// </summary>
+    public static string UnhealthyReason(NodeSnapshot node)
+    {
+        var probes = node.Health == NodeHealth.Bad ? "the monitor's probes fail" : $"health {node.Health.ToString().ToLowerInvariant()}";
+        var report = node.LastReportAt is { } at
+            ? $"its keeper's last report, at {at.UtcDateTime:HH:mm:ss}Z, said PostgreSQL {(node.PgIsRunning ? "was running" : "was not running")}"
+            : "its keeper has not reported yet";
+        return $"unhealthy ({probes}; {report})";
     }
 
     /// <summary>PostgreSQL's X/Y notation.</summary>
