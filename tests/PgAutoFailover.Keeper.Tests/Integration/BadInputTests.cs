@@ -56,8 +56,10 @@ public sealed class BadInputTests(RabbitMqFixture broker) : IClassFixture<Rabbit
     }
 
     [Fact]
-    public async Task A_port_in_use_is_reported_and_the_node_starts_once_it_is_free()
+    public async Task Create_with_a_port_in_use_is_refused_before_registering_and_works_once_it_is_free()
     {
+        // Issue 13 defect 9: a second node's first goal (wait_standby) needs no PostgreSQL, so create said "done" and
+        // exited 0 for a node whose PostgreSQL could never listen on its port.
         await using var group = await TestGroup.CreateAsync(broker);
         await group.WithLogsAsync(async () =>
         {
@@ -67,17 +69,38 @@ public sealed class BadInputTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             try
             {
                 await node.StartKeeperAsync();
-                await Eventually.TrueAsync(() => Task.FromResult(node.PersistedState?.LastError?.Contains($"port {node.Port}") == true), "the port error");
-                Assert.Contains("in use", node.PersistedState!.LastError);
-                Assert.Equal(NodeState.Init, node.PersistedState.CurrentState);
-                Assert.True(File.Exists(Path.Combine(node.PgData, "PG_VERSION")), "initdb's work is kept");
+                await Eventually.TrueAsync(() => Task.FromResult(node.Exit.Code != 0), "the keeper to refuse");
+                Assert.Contains($"port {node.Port} on 127.0.0.1 is in use by another process", node.Exit.Error);
+                Assert.False(File.Exists(Path.Combine(node.StateDirectory, "keeper.state")), "nothing registered");
+                await node.StopKeeperAsync();
             }
             finally
             {
                 squatter.Stop();
             }
-            await group.Monitor.WaitForStateAsync(node.NodeId, NodeState.Single);
+            await node.StartKeeperAsync();
+            await group.Monitor.WaitForStateAsync(await node.WaitRegisteredAsync(), NodeState.Single);
             Assert.False(await node.IsInRecoveryAsync());
+        });
+    }
+
+    [Fact]
+    public async Task Create_in_a_folder_the_postgres_user_cannot_write_is_refused_before_registering()
+    {
+        await using var group = await TestGroup.CreateAsync(broker);
+        await group.WithLogsAsync(async () =>
+        {
+            // Only root runs the keeper for another OS user; a test run as postgres could write its own folder.
+            Assert.True(ProcessRunner.IsRoot, "the suite runs as root (CI): PostgreSQL then runs as the postgres user");
+            var locked = Path.Combine(group.BaseDirectory, "locked");
+            Directory.CreateDirectory(locked);
+            File.SetUnixFileMode(locked, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var node = group.Node("node1");
+            node.Settings["Keeper:PgData"] = Path.Combine(locked, "data");
+            await node.StartKeeperAsync();
+            await Eventually.TrueAsync(() => Task.FromResult(node.Exit.Code != 0), "the keeper to refuse");
+            Assert.Contains($"postgres OS user cannot create {Path.Combine(locked, "data")} in {locked}", node.Exit.Error);
+            Assert.False(File.Exists(Path.Combine(node.StateDirectory, "keeper.state")), "nothing registered");
         });
     }
 

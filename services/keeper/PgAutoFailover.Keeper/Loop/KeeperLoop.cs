@@ -182,6 +182,7 @@ public sealed class KeeperLoop(
         {
             throw new KeeperException($"PostgreSQL already runs on {options.PgData}: stop it first, the keeper runs it");
         }
+        if (await server.CannotRunHereAsync(ct) is { } problem) throw new KeeperException(problem);
         var sysid = files.IsDataDirectory ? await server.SystemIdentifierAsync(ct) : null;
         server.EnsureStateDirectory();
         var request = new RegisterNode(options.Formation, options.GroupId, options.Name, options.Host, options.Port, options.DatabaseName,

@@ -255,6 +255,28 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
 
     public string LogTail(int lines) => File.Exists(options.LogFile) ? OsCommand.Tail(File.ReadAllText(options.LogFile), lines) : "(no log)";
 
+    /// <summary>
+    /// Before a node is registered (keeper create): what would keep its PostgreSQL from ever starting, as one line, or
+    /// null. A second node's first goal (wait_standby) needs no PostgreSQL, so without this create said "done" and
+    /// exited 0 for a node whose port another process holds or whose data directory the PostgreSQL user cannot write.
+    /// </summary>
+    public async Task<string?> CannotRunHereAsync(CancellationToken cancellationToken)
+    {
+        if (!IsPostmasterAlive() && await PortInUseAsync())
+            return $"port {options.Port} on {options.Host} is in use by another process: this node's PostgreSQL could never listen there (choose another --port)";
+        var existing = Directory.Exists(options.PgData);
+        var folder = existing ? options.PgData : Path.GetDirectoryName(Path.GetFullPath(options.PgData).TrimEnd('/')) ?? "/";
+        var check = await os.RunAsync("test", ["-w", folder, "-a", "-x", folder], TimeSpan.FromSeconds(10), cancellationToken);
+        if (check.ExitCode != 0)
+        {
+            var who = OsCommand.IsRoot ? $"the {os.OsUser} OS user" : "this user";
+            return existing
+                ? $"{who} cannot write {options.PgData}: PostgreSQL could never use it (fix its owner or permissions)"
+                : $"{who} cannot create {options.PgData} in {folder}: PostgreSQL could never use it (choose a folder it can write)";
+        }
+        return null;
+    }
+
     private async Task<bool> PortInUseAsync()
     {
         try
