@@ -15,6 +15,13 @@ public sealed class LogCapture : ILoggerProvider
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
+    /// <summary>What a harness applies to a host's builder so this capture receives its <paramref name="category"/> logs from <paramref name="level"/> up.</summary>
+    public Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder> Into(string category = "PgAutoFailover", LogLevel level = LogLevel.Information) => b =>
+    {
+        b.Logging.AddProvider(this);
+        b.Logging.AddFilter<LogCapture>(category, level);
+    };
+
     public void Dispose() { }
 
     private sealed class Logger(LogCapture owner, string category) : ILogger

@@ -302,12 +302,8 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     public async Task A_reply_that_cannot_be_sent_is_dropped_and_every_endpoint_goes_on_serving()
     {
         var logs = new LogCapture();
-        void Capture(Microsoft.AspNetCore.Builder.WebApplicationBuilder b)
-        {
-            b.Logging.AddProvider(logs);
-            b.Logging.AddFilter<LogCapture>("", LogLevel.Debug);
-        }
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings, adjust: Capture);
+        var capture = logs.Into("", LogLevel.Debug);
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings, adjust: capture);
         try { await Body(); }
         catch
         {
@@ -356,12 +352,8 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     public async Task A_keepers_error_and_progress_are_shown_logged_and_kept_with_its_liveness_but_are_neither_events_nor_topology()
     {
         var logs = new LogCapture();
-        void Capture(Microsoft.AspNetCore.Builder.WebApplicationBuilder b)
-        {
-            b.Logging.AddProvider(logs);
-            b.Logging.AddFilter<LogCapture>("PgAutoFailover", LogLevel.Information);
-        }
-        var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings, adjust: Capture);
+        var capture = logs.Into();
+        var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings, adjust: capture);
         try
         {
             var (a, b) = await BootstrapAsync(h);
@@ -430,12 +422,8 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     public async Task Messages_that_break_the_rules_are_answered_with_a_one_line_refusal_and_reach_neither_store_nor_decision()
     {
         var logs = new LogCapture();
-        void Capture(Microsoft.AspNetCore.Builder.WebApplicationBuilder b)
-        {
-            b.Logging.AddProvider(logs);
-            b.Logging.AddFilter<LogCapture>("PgAutoFailover", LogLevel.Information);
-        }
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings, adjust: Capture);
+        var capture = logs.Into();
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings, adjust: capture);
         var (a, _) = await BootstrapAsync(h);
 
         // Issue 13 defect 3: a 1 MB host reached the store's unique index; a null formation reached Npgsql. Neither was answered.
