@@ -25,6 +25,23 @@ public sealed class LeaseTrackerTests
     }
 
     [Fact]
+    public void A_restarted_keeper_inherits_the_previous_lease_and_counts_replies_over_the_monitors_default_lease_until_granted()
+    {
+        var leases = new LeaseTracker(_clock);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), leases.Duration);
+        var inherited = _clock.GetTimestamp() + _clock.TimestampFrequency; // 1 s left of the previous keeper's lease
+        leases.Inherit(inherited);
+        Assert.Equal(inherited, leases.ExpiresAt);
+        leases.Inherit(inherited - 10); // an older one never shortens it
+        Assert.Equal(inherited, leases.ExpiresAt);
+        Assert.Equal(FenceDecision.LeaseValid, Fencing.Decide(new FenceInput(_clock.GetTimestamp(), NodeState.Primary, true, leases.ExpiresAt, null, leases.Duration), _clock));
+
+        _clock.Advance(TimeSpan.FromSeconds(2)); // expired; the last standby reply 1.6 s ago is too old for the default window
+        var reply = _clock.GetTimestamp() - (long)(1.6 * _clock.TimestampFrequency);
+        Assert.Equal(FenceDecision.Fence, Fencing.Decide(new FenceInput(_clock.GetTimestamp(), NodeState.Primary, true, leases.ExpiresAt, reply, leases.Duration), _clock));
+    }
+
+    [Fact]
     public void A_lease_for_an_unknown_report_grants_nothing()
     {
         var leases = new LeaseTracker(_clock);

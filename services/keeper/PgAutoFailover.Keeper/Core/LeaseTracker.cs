@@ -21,8 +21,14 @@ public sealed class LeaseTracker(TimeProvider clock)
     /// <summary>Monotonic expiry of the best lease held, or null.</summary>
     public long? ExpiresAt { get; private set; }
 
-    /// <summary>Length of the last lease granted: the "recently" window for standby replies.</summary>
-    public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Length of the last lease granted: the "recently" window for standby replies. Until the first grant of this
+    /// process, the monitor's default lease (1.5 s): a keeper restarted beside a running primary keeps serving on its
+    /// standbys' replies only as long as the monitor counts on, never the 10 s this once defaulted to (the monitor
+    /// waits L + margin after a candidate stops replicating, not 10 s). A monitor configured with a longer lease
+    /// only makes this window cautious.
+    /// </summary>
+    public TimeSpan Duration { get; private set; } = TimeSpan.FromMilliseconds(1500);
 
     /// <summary>Records that report <paramref name="sequence"/> is being sent now; returns the send timestamp.</summary>
     public long ReportSent(long sequence)
