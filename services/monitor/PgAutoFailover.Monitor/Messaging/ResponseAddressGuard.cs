@@ -11,8 +11,9 @@ namespace PgAutoFailover.Monitor.Messaging;
 /// address's exchange; one that exists with other arguments makes the broker close the channel (PRECONDITION_FAILED),
 /// and since the monitor answers on the channel it consumes from, the request came back, failed again, and every
 /// receive endpoint of the monitor ended up stopped (issue 13 defect 2). The check declares the exchange as the answer
-/// would, on a channel of its own that may be closed, and remembers the verdict per address. Addresses on another
-/// broker or that ask for a queue to be bound are not answered: no requester of ours sends one.
+/// would, on a channel of its own that may be closed, and remembers the verdict per address. Addresses that ask for
+/// a queue to be bound or a delayed exchange are not answered: no requester of ours sends one. Addresses in another
+/// virtual host are answered as before, unchecked.
 /// </summary>
 public sealed class ResponseAddressGuard(BusOptions bus, ILogger<ResponseAddressGuard> logger) : IAsyncDisposable
 {
@@ -44,9 +45,10 @@ public sealed class ResponseAddressGuard(BusOptions bus, ILogger<ResponseAddress
         {
             return $"response address {address} is not a RabbitMQ address ({e.Message})";
         }
+        // Only what this connection can see is checked: a requester may name the same broker by another host name
+        // (an address, a load balancer), and its answer is sent as before.
         var vhost = Uri.UnescapeDataString(_host.AbsolutePath.TrimStart('/'));
-        if (!string.Equals(endpoint.Host, _host.Host, StringComparison.OrdinalIgnoreCase) || endpoint.VirtualHost != (vhost.Length == 0 ? "/" : vhost))
-            return $"response address {address} is on another broker or virtual host";
+        if (endpoint.VirtualHost != (vhost.Length == 0 ? "/" : vhost)) return null;
         if (endpoint.BindToQueue || endpoint.DelayedType is not null)
             return $"response address {address} asks for a queue or a delayed exchange to be declared";
 
