@@ -168,7 +168,8 @@ status() {
 down() {
   # Keepers first: they stop their PostgreSQL on the way out.
   local names
-  names="$(cd "$dir" 2>/dev/null && ls -r node*.pid 2>/dev/null | sed 's/\.pid$//' | tr '\n' ' ') uri-service health-checker monitor"
+  # "|| true": with no cluster folder the substitution fails, and set -e would end `down` there with status 1.
+  names="$( { cd "$dir" 2>/dev/null && ls -r node*.pid 2>/dev/null | sed 's/\.pid$//' | tr '\n' ' '; } || true) uri-service health-checker monitor"
   for name in $names; do
     p="$dir/$name.pid"
     [ -f "$p" ] && kill -TERM "$(cat "$p")" 2>/dev/null || true

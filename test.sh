@@ -6,7 +6,7 @@
 cd "$(dirname "$0")"
 source scripts/common.sh
 
-ensure_packages docker-compose
+ensure_packages docker-compose haproxy pgbouncer
 ensure_rabbitmq
 if [ "${CI:-}" = "true" ] && [ "$PGAF_STARTED_RABBITMQ" = 1 ]; then
   trap 'rabbitmqctl -q shutdown >/dev/null 2>&1 || true' EXIT

@@ -5,15 +5,17 @@ using Npgsql;
 namespace PgAutoFailover.Testing.EndToEnd;
 
 /// <summary>
-/// A continuous write load through the formation's multi-host uri (as an application would use it):
-/// one INSERT of an increasing id per transaction, one every <see cref="Interval"/>, on a connection kept
-/// open and re-opened after any failure. Every acknowledged id is recorded with the monotonic time of its
-/// acknowledgement; an id whose commit failed is never reused. It stops by itself after the maximum duration.
+/// A continuous write load through the formation's multi-host uri (as an application would use it), or through any
+/// other way of opening a connection (a proxy, a data source): one INSERT of an increasing id per transaction, one
+/// every <see cref="Interval"/>, on a connection kept open and re-opened after any failure. Every acknowledged id is
+/// recorded with the monotonic time of its acknowledgement and the port of the PostgreSQL server that took it (asked
+/// of the server: behind a proxy the client's own port says nothing); an id whose commit failed is never reused. It
+/// stops by itself after the maximum duration.
 /// </summary>
 public sealed class WriteLoad : IAsyncDisposable
 {
     public const string Table = "pgaf_e2e_writes";
-    private readonly string _connectionString;
+    private readonly Func<CancellationToken, ValueTask<NpgsqlConnection>> _open;
     private readonly ConcurrentQueue<Ack> _acks = new();
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
@@ -25,9 +27,9 @@ public sealed class WriteLoad : IAsyncDisposable
 
     public readonly record struct Ack(long Id, TimeSpan At, int Port);
 
-    private WriteLoad(string connectionString, TimeSpan interval)
+    private WriteLoad(Func<CancellationToken, ValueTask<NpgsqlConnection>> open, TimeSpan interval)
     {
-        _connectionString = connectionString;
+        _open = open;
         Interval = interval;
     }
 
@@ -77,7 +79,27 @@ public sealed class WriteLoad : IAsyncDisposable
     }
 
     /// <summary>Creates the table on <paramref name="primary"/> and starts writing through <paramref name="uri"/>.</summary>
-    public static async Task<WriteLoad> StartAsync(DataNode primary, string uri, TimeSpan interval, TimeSpan maxDuration)
+    public static Task<WriteLoad> StartAsync(DataNode primary, string uri, TimeSpan interval, TimeSpan maxDuration)
+    {
+        var connectionString = ToNpgsql(uri);
+        return StartAsync(primary, async token =>
+        {
+            var connection = new NpgsqlConnection(connectionString);
+            try
+            {
+                await connection.OpenAsync(token);
+                return connection;
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
+            }
+        }, interval, maxDuration);
+    }
+
+    /// <summary>Creates the table on <paramref name="primary"/> and starts writing on the connections <paramref name="open"/> gives.</summary>
+    public static async Task<WriteLoad> StartAsync(DataNode primary, Func<CancellationToken, ValueTask<NpgsqlConnection>> open, TimeSpan interval, TimeSpan maxDuration)
     {
         await using (var c = new NpgsqlConnection(primary.ConnectionString()))
         {
@@ -85,7 +107,7 @@ public sealed class WriteLoad : IAsyncDisposable
             await using var cmd = new NpgsqlCommand($"CREATE TABLE IF NOT EXISTS {Table} (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())", c);
             await cmd.ExecuteNonQueryAsync();
         }
-        var load = new WriteLoad(ToNpgsql(uri), interval);
+        var load = new WriteLoad(open, interval);
         load._loop = Task.Run(() => load.RunAsync(maxDuration));
         return load;
     }
@@ -102,19 +124,16 @@ public sealed class WriteLoad : IAsyncDisposable
             {
                 try
                 {
-                    if (connection is null)
-                    {
-                        connection = new NpgsqlConnection(_connectionString);
-                        await connection.OpenAsync(token);
-                    }
+                    connection ??= await _open(token);
                     var id = ++next;
                     Interlocked.Increment(ref _attempts);
-                    await using (var cmd = new NpgsqlCommand($"INSERT INTO {Table} (id) VALUES ($1)", connection))
+                    int port;
+                    await using (var cmd = new NpgsqlCommand($"INSERT INTO {Table} (id) VALUES ($1) RETURNING current_setting('port')::int", connection))
                     {
                         cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-                        await cmd.ExecuteNonQueryAsync(token);
+                        port = (int)(await cmd.ExecuteScalarAsync(token))!;
                     }
-                    _acks.Enqueue(new Ack(id, Clock.Elapsed, connection.Port));
+                    _acks.Enqueue(new Ack(id, Clock.Elapsed, port));
                 }
                 catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException or IOException)
                 {
