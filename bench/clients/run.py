@@ -214,7 +214,7 @@ server_connect_timeout = 2
                 time.sleep(1)
         for w in writers.values():
             w.stop.set()
-        procs[-1].send_signal(signal.SIGINT)
+        procs[-1].terminate()  # SIGTERM: a SIGINT is ignored when this script was started in the background
         procs[-1].wait(timeout=30)
         final = primary_name()
         # FailoverWriter keeps its own table (examples/FailoverWriter/WriteLoop.cs).
