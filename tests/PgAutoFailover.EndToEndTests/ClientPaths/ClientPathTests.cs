@@ -99,6 +99,38 @@ public sealed class ClientPathTests(RabbitMqFixture broker, ITestOutputHelper ou
         });
     }
 
+    [Fact]
+    public async Task With_the_uri_service_dead_the_package_still_finds_the_new_primary_among_its_last_hosts()
+    {
+        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
+        await cluster.WithLogsAsync(async () =>
+        {
+            await cluster.AddNodesAndConvergeAsync("node1", "node2");
+            DataNode node1 = cluster.Node("node1"), node2 = cluster.Node("node2");
+            await FailoverScenarios.WaitSynchronousAsync(node1, 1);
+            await using var source = new PgAutoFailoverDataSource(new PgAutoFailoverClientOptions
+            {
+                UriServiceUrl = new Uri($"http://127.0.0.1:{cluster.UriServiceHttpPort}"),
+                Formation = ProcessCluster.Formation,
+                ConfigureConnection = cs => { cs.Username = "postgres"; cs.CommandTimeout = 5; },
+            });
+            await source.StartAsync();
+            await using var poller = WriterPoller.Start(cluster);
+            await using var load = await WriteLoad.StartAsync(node1, token => source.OpenReadWriteAsync(token), FailoverScenarios.WriteInterval, TimeSpan.FromMinutes(4));
+            await load.WaitAcksAfterAsync(TimeSpan.Zero, 20, "writes through the package");
+
+            // No watch stream, no event: only the hosts it was given and Npgsql's own role checks are left.
+            await cluster.UriService.KillAsync();
+            var fault = WriteLoad.Clock.Elapsed;
+            await node1.CrashAsync();
+            await Eventually.TrueAsync(() => Task.FromResult(load.Acks.Count(a => a.At > fault && a.Port == node2.Port) >= 20),
+                $"20 writes on node2 through the package with the uri-service dead ({load.Summary})", Patience);
+            output.WriteLine($"outage with the uri-service dead: {load.Window(fault, node1.Port)?.TotalSeconds:F3} s; {load.Summary}");
+            Assert.Equal("node1", source.LastAnswer?.Primary?.Name); // nothing told it: Npgsql found node2 by itself
+            await NoLoss.AssertAsync(load, poller, output, node2);
+        });
+    }
+
     private static Func<CancellationToken, ValueTask<NpgsqlConnection>> Opener(string connectionString) => async token =>
     {
         var connection = new NpgsqlConnection(connectionString);
