@@ -14,16 +14,18 @@ public static class ServiceCollectionExtensions
     /// Registers a <see cref="PgAutoFailoverDataSource"/> (also as <see cref="DbDataSource"/>) that follows
     /// <paramref name="formation"/> through the uri-service at <paramref name="uriServiceUrl"/>, and a hosted service
     /// that starts it with the host: the host does not start until the first hosts are known (or the fallback is taken).
-    /// Wrong options stop the host at start with one line per problem.
+    /// Wrong options stop the host at start with one line per problem; an address that is not http(s) throws here.
     /// </summary>
     public static IServiceCollection AddPgAutoFailoverDataSource(
         this IServiceCollection services, string uriServiceUrl, string formation, Action<PgAutoFailoverClientOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        if (!Uri.TryCreate(uriServiceUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            throw new ArgumentException($"the uri-service address must be an absolute http(s) address, got \"{uriServiceUrl}\"", nameof(uriServiceUrl));
         services.AddOptions<PgAutoFailoverClientOptions>()
             .Configure(options =>
             {
-                options.UriServiceUrl = Uri.TryCreate(uriServiceUrl, UriKind.Absolute, out var url) ? url : new Uri(uriServiceUrl, UriKind.Relative);
+                options.UriServiceUrl = url;
                 options.Formation = formation;
                 configure?.Invoke(options);
             })
