@@ -54,8 +54,8 @@ public sealed class ClientPathTests(RabbitMqFixture broker, ITestOutputHelper ou
             {
                 ["multi-host URI"] = await WriteLoad.StartAsync(node1, await cluster.WaitUriAsync(), interval, limit),
                 ["PgAutoFailover.Client"] = await WriteLoad.StartAsync(node1, token => source.OpenReadWriteAsync(token), interval, limit),
-                ["HAProxy"] = await WriteLoad.StartAsync(node1, Opener(haproxy.ConnectionString(haproxy.ReadWritePort)), interval, limit),
-                ["PgBouncer"] = await WriteLoad.StartAsync(node1, Opener(bouncer.ConnectionString), interval, limit),
+                ["HAProxy"] = await WriteLoad.StartAsync(node1, WriteLoad.Opener(haproxy.ConnectionString(haproxy.ReadWritePort)), interval, limit),
+                ["PgBouncer"] = await WriteLoad.StartAsync(node1, WriteLoad.Opener(bouncer.ConnectionString), interval, limit),
             };
             try
             {
@@ -130,21 +130,6 @@ public sealed class ClientPathTests(RabbitMqFixture broker, ITestOutputHelper ou
             await NoLoss.AssertAsync(load, poller, output, node2);
         });
     }
-
-    private static Func<CancellationToken, ValueTask<NpgsqlConnection>> Opener(string connectionString) => async token =>
-    {
-        var connection = new NpgsqlConnection(connectionString);
-        try
-        {
-            await connection.OpenAsync(token);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    };
 
     private static async Task<bool?> InRecoveryAsync(string connectionString)
     {

@@ -79,24 +79,24 @@ public sealed class WriteLoad : IAsyncDisposable
     }
 
     /// <summary>Creates the table on <paramref name="primary"/> and starts writing through <paramref name="uri"/>.</summary>
-    public static Task<WriteLoad> StartAsync(DataNode primary, string uri, TimeSpan interval, TimeSpan maxDuration)
+    public static Task<WriteLoad> StartAsync(DataNode primary, string uri, TimeSpan interval, TimeSpan maxDuration) =>
+        StartAsync(primary, Opener(ToNpgsql(uri)), interval, maxDuration);
+
+    /// <summary>Opens a new connection with <paramref name="connectionString"/> each time (a direct or proxied address).</summary>
+    public static Func<CancellationToken, ValueTask<NpgsqlConnection>> Opener(string connectionString) => async token =>
     {
-        var connectionString = ToNpgsql(uri);
-        return StartAsync(primary, async token =>
+        var connection = new NpgsqlConnection(connectionString);
+        try
         {
-            var connection = new NpgsqlConnection(connectionString);
-            try
-            {
-                await connection.OpenAsync(token);
-                return connection;
-            }
-            catch
-            {
-                await connection.DisposeAsync();
-                throw;
-            }
-        }, interval, maxDuration);
-    }
+            await connection.OpenAsync(token);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    };
 
     /// <summary>Creates the table on <paramref name="primary"/> and starts writing on the connections <paramref name="open"/> gives.</summary>
     public static async Task<WriteLoad> StartAsync(DataNode primary, Func<CancellationToken, ValueTask<NpgsqlConnection>> open, TimeSpan interval, TimeSpan maxDuration)
