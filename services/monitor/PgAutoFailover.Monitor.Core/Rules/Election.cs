@@ -6,7 +6,7 @@ using static PgAutoFailover.Contracts.NodeState;
 namespace PgAutoFailover.Monitor.Core.Rules;
 
 /// <summary>
-/// Spec §2.7: election with several standbys, run from GSM-8c and GSM-12. The steps are evaluated in order;
+/// docs/states.md#elections: election with several standbys, run from GSM-8c and GSM-12. The steps are evaluated in order;
 /// a step that returns true ends the election (with or without an assignment).
 /// </summary>
 internal static class Election
@@ -74,6 +74,9 @@ internal static class Election
 
     /// <summary>Ids of the steps, in order (for documentation and tests).</summary>
     public static IEnumerable<string> StepIds => Steps.Select(s => s.Id);
+
+    /// <summary>Every step's id and summary, in order (docs/states.md lists them).</summary>
+    public static IEnumerable<(string Id, string Summary)> Catalogue => Steps.Select(s => (s.Id, s.Summary));
 
     public static void Run(RuleContext rc)
     {
