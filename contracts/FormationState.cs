@@ -1,6 +1,6 @@
 namespace PgAutoFailover.Contracts;
 
-/// <summary>Monitor → operator: every node of a formation with the columns of spec §4.2.</summary>
+/// <summary>Monitor → operator: every node of a formation with the columns of docs/operations.md.</summary>
 /// <param name="Formation">Formation.</param>
 /// <param name="DatabaseName">Application database name.</param>
 /// <param name="NumberSyncStandbys">Formation's number_sync_standbys.</param>

@@ -18,7 +18,7 @@ namespace PgAutoFailover.Contracts;
 /// this field) means unknown: keep all slots. Being a list, it makes record equality compare by reference.
 /// </param>
 /// <param name="GroupHosts">
-/// Hosts of the nodes in <paramref name="GroupNodeIds"/>, distinct, ordinal order (spec §3.5: HBA entries for every
+/// Hosts of the nodes in <paramref name="GroupNodeIds"/>, distinct, ordinal order (services/keeper/README.md: HBA entries for every
 /// other node of the group). The keeper admits the replication role from them in pg_hba.conf, besides its own host and
 /// the configured ones. Null (an older monitor) means unknown: the configured hosts only.
 /// </param>

@@ -1,6 +1,6 @@
 namespace PgAutoFailover.Contracts;
 
-/// <summary>One node inside a <see cref="FormationTopologyChanged"/> snapshot or a <see cref="FormationState"/> answer (columns of spec §4.2).</summary>
+/// <summary>One node inside a <see cref="FormationTopologyChanged"/> snapshot or a <see cref="FormationState"/> answer (columns of docs/operations.md).</summary>
 /// <param name="Node">Identity and address.</param>
 /// <param name="ReportedState">State last reported by the keeper.</param>
 /// <param name="GoalState">State assigned by the monitor.</param>

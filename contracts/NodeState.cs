@@ -4,7 +4,7 @@ namespace PgAutoFailover.Contracts;
 
 /// <summary>
 /// Replication state of a node, as reported by its keeper or assigned by the monitor
-/// (spec §1.1). The wire and display names are pg_auto_failover's, in snake_case.
+/// (docs/states.md#node-states). The wire and display names are pg_auto_failover's, in snake_case.
 /// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<NodeState>))]
 public enum NodeState

@@ -1,7 +1,7 @@
 namespace PgAutoFailover.Contracts;
 
 /// <summary>
-/// The write lease a primary holds (design.md §4.3). The keeper measures it from the moment
+/// The write lease a primary holds (safety rule 3, docs/architecture.md#safety-rules). The keeper measures it from the moment
 /// it sent the report that earned it, on its monotonic clock, so its expiry is never later
 /// than the monitor's.
 /// </summary>

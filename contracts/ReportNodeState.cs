@@ -1,7 +1,7 @@
 namespace PgAutoFailover.Contracts;
 
 /// <summary>
-/// Keeper → monitor request sent every keeper cycle and on every local change (spec §3.2).
+/// Keeper → monitor request sent every keeper cycle and on every local change (docs/architecture.md#messages).
 /// Answered by <see cref="NodeGoal"/>.
 /// </summary>
 /// <param name="Formation">Formation of the node.</param>

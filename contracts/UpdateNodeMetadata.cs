@@ -2,7 +2,7 @@ namespace PgAutoFailover.Contracts;
 
 /// <summary>
 /// Operator (or the node's keeper after a reload) → monitor: rename or re-address a node (update_node_metadata,
-/// spec §2.11). Null leaves a field unchanged. Answered with <see cref="OperatorCommandSucceeded"/> or
+/// docs/states.md#operator-commands). Null leaves a field unchanged. Answered with <see cref="OperatorCommandSucceeded"/> or
 /// <see cref="OperatorCommandRefused"/>; the new topology is published as <see cref="FormationTopologyChanged"/>.
 /// </summary>
 /// <param name="Formation">Formation of the node.</param>

@@ -1,6 +1,6 @@
 namespace PgAutoFailover.Cli;
 
-/// <summary>pgaf's exit codes, from pg_autoctl's where one fits (spec §4.6).</summary>
+/// <summary>pgaf's exit codes, from pg_autoctl's where one fits (docs/operations.md).</summary>
 public static class ExitCodes
 {
     /// <summary>Done (also: watch ended with Ctrl-C).</summary>

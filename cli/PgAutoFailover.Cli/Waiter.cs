@@ -65,7 +65,7 @@ public sealed class Waiter(MonitorClient monitor, TextWriter stdout, TimeProvide
 
     // ---- what "done" means for each orchestration (pure, unit-tested)
 
-    /// <summary>States in which a node accepts writes (spec §1.1).</summary>
+    /// <summary>States in which a node accepts writes (docs/states.md#node-states).</summary>
     public static bool IsWritable(NodeState state) =>
         state is NodeState.Single or NodeState.WaitPrimary or NodeState.Primary or NodeState.JoinPrimary or NodeState.ApplySettings;
 

@@ -6,7 +6,7 @@ namespace PgAutoFailover.EndToEndTests;
 
 /// <summary>
 /// Issue 7 part 4 (e): SIGKILL of the monitor, then of the broker (a private RabbitMQ node this test owns),
-/// during steady state under the write load: the primary keeps taking writes (design §4.7: its synchronous
+/// during steady state under the write load: the primary keeps taking writes (safety rule 7 (docs/architecture.md#safety-rules): its synchronous
 /// standby still streams), nobody fails over, and everything resumes when they return.
 /// </summary>
 public sealed class MonitorAndBrokerCrashTests(ITestOutputHelper output)

@@ -4,7 +4,7 @@ using static PgAutoFailover.Contracts.NodeState;
 
 namespace PgAutoFailover.Monitor.Core.Tests;
 
-/// <summary>Spec §2.2: health from probes and keeper reports, with our timing defaults.</summary>
+/// <summary>docs/states.md#health: health from probes and keeper reports, with our timing defaults.</summary>
 public class HealthTests
 {
     [Fact]

@@ -4,7 +4,7 @@ using static PgAutoFailover.Contracts.NodeState;
 
 namespace PgAutoFailover.Monitor.Core.Tests;
 
-/// <summary>design.md §4.3: the core decides when a lease is granted and refuses early promotions.</summary>
+/// <summary>safety rule 3 (docs/architecture.md#safety-rules): the core decides when a lease is granted and refuses early promotions.</summary>
 public class LeaseTests
 {
     [Fact]

@@ -7,7 +7,7 @@ using static PgAutoFailover.Contracts.NodeState;
 
 namespace PgAutoFailover.Monitor.Core.Tests;
 
-/// <summary>The state is the fold of the core's own events; snapshots; synchronous_standby_names (§2.8).</summary>
+/// <summary>The state is the fold of the core's own events; snapshots; synchronous_standby_names (docs/states.md#synchronous_standby_names).</summary>
 public class ProjectionAndSnapshotTests
 {
     [Fact]

@@ -5,7 +5,7 @@ using static PgAutoFailover.Contracts.NodeState;
 
 namespace PgAutoFailover.Monitor.Core.Tests;
 
-/// <summary>Spec §2.12 end-to-end sequences replayed through the core, asserting each assignment.</summary>
+/// <summary>docs/states.md#monitor-rules end-to-end sequences replayed through the core, asserting each assignment.</summary>
 public class ScenarioTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static void AssertGoals(Cluster c, params (long Node, NodeState Goal)[] expected)
@@ -137,7 +137,7 @@ public class ScenarioTests(Xunit.Abstractions.ITestOutputHelper output)
         c.Converge();
         // Upstream docs show one interleaving (node1 demote_timeout → demoted → catchingup). Here node1 reports
         // draining before node2 is elected, so EL-2 sends the converged draining old primary to report_lsn
-        // (spec §2.11 perform_failover) and it rejoins through join_secondary; node2 is then promoted with no
+        // (docs/states.md#operator-commands perform_failover) and it rejoins through join_secondary; node2 is then promoted with no
         // primary left (GSM-24).
         Assert.Equal([Draining, ReportLsn, JoinSecondary, Secondary], c.GoalsOf(1).SkipWhile(g => g != Draining));
         Assert.Equal([ReportLsn, PreparePromotion, WaitPrimary, Primary], c.GoalsOf(2).SkipWhile(g => g != ReportLsn));

@@ -3,7 +3,7 @@ using PgAutoFailover.Contracts;
 namespace PgAutoFailover.Cli.Formatting;
 
 /// <summary>
-/// The Connection column of show state (spec §1.1 "Conn", §4.2): read-write, read-only or none from the
+/// The Connection column of show state (docs/states.md#node-states): read-write, read-only or none from the
 /// reported state, followed by " !" when the monitor's health verdict is bad and " ?" when it is unknown.
 /// </summary>
 public static class ConnectionColumn

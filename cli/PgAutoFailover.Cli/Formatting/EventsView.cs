@@ -3,7 +3,7 @@ using PgAutoFailover.Contracts;
 
 namespace PgAutoFailover.Cli.Formatting;
 
-/// <summary>show events (spec §4.3): Event Time | Node | Current State | Assigned State | Comment, oldest first.</summary>
+/// <summary>show events (docs/operations.md): Event Time | Node | Current State | Assigned State | Comment, oldest first.</summary>
 public static class EventsView
 {
     public static readonly IReadOnlyList<TextColumn> Columns =

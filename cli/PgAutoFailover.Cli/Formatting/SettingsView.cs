@@ -2,7 +2,7 @@ using PgAutoFailover.Contracts;
 
 namespace PgAutoFailover.Cli.Formatting;
 
-/// <summary>show settings (spec §4.5): Context | Name | Setting | Value, in the monitor's order.</summary>
+/// <summary>show settings (docs/operations.md): Context | Name | Setting | Value, in the monitor's order.</summary>
 public static class SettingsView
 {
     public static readonly IReadOnlyList<TextColumn> Columns =

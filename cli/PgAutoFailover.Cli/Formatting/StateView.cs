@@ -3,7 +3,7 @@ using PgAutoFailover.Contracts;
 
 namespace PgAutoFailover.Cli.Formatting;
 
-/// <summary>show state (spec §4.2): the table and the JSON rows, nodes ordered by group then node id.</summary>
+/// <summary>show state (docs/operations.md): the table and the JSON rows, nodes ordered by group then node id.</summary>
 public static class StateView
 {
     public static readonly IReadOnlyList<TextColumn> Columns =

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace PgAutoFailover.Cli.Formatting;
 
-/// <summary>show uri (spec §4.4): Type | Name | Connection String, and reading the uri-service's answer.</summary>
+/// <summary>show uri (docs/operations.md): Type | Name | Connection String, and reading the uri-service's answer.</summary>
 public static class UriView
 {
     public static readonly IReadOnlyList<TextColumn> Columns =

@@ -20,7 +20,7 @@ public sealed class HealthCheckerOptions
 {
     public const string Section = "HealthChecker";
 
-    /// <summary>Time between the starts of two probes of one node. Default 1 s: with the monitor's failure count this detects a dead primary in about 3 s (design §6).</summary>
+    /// <summary>Time between the starts of two probes of one node. Default 1 s: with the monitor's failure count this detects a dead primary in about 3 s (docs/failover-timing.md).</summary>
     public TimeSpan ProbePeriod { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace PgAutoFailover.Keeper;
 public sealed record SettingChange(string Name, string Old, string New, bool Reloadable);
 
 /// <summary>
-/// What SIGHUP may change in a running keeper (spec §3.3 step 2). Timeouts, the loop period, the base-backup
+/// What SIGHUP may change in a running keeper (services/keeper/README.md step 2). Timeouts, the loop period, the base-backup
 /// rate and the damping limits take effect at their next use; the group and health-check hosts rewrite pg_hba
 /// and reload PostgreSQL; candidate priority and replication quorum are sent to the monitor, which holds them.
 /// The node's name and host are sent to the monitor too (update_node_metadata). Not the port: PostgreSQL listens

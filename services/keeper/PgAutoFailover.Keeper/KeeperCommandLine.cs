@@ -97,7 +97,7 @@ public static class KeeperCommandLine
         app.MapDefaultEndpoints();
         var exit = app.Services.GetRequiredService<KeeperExit>(); // RunAsync disposes the services
         var loop = app.Services.GetRequiredService<KeeperLoop>();
-        // SIGHUP reloads the configuration (spec §3.3 step 2) instead of ending the process.
+        // SIGHUP reloads the configuration (services/keeper/README.md step 2) instead of ending the process.
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, signal =>
         {
             signal.Cancel = true;

@@ -89,7 +89,7 @@ public sealed class KeeperOptions
     /// <summary>Bound on pg_basebackup and pg_rewind. Default 1 h.</summary>
     public TimeSpan CloneTimeout { get; set; } = TimeSpan.FromHours(1);
     /// <summary>
-    /// Failover damping (spec §2.2.4): a primary whose PostgreSQL is found down goes on reporting it as running while
+    /// Failover damping (docs/states.md#health): a primary whose PostgreSQL is found down goes on reporting it as running while
     /// the keeper restarts it, until this long after the first failure. Default 20 s
     /// (timeout.postgresql_restart_failure_timeout).
     /// </summary>

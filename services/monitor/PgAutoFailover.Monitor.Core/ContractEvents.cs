@@ -5,7 +5,7 @@ using PgAutoFailover.Monitor.Core.Model;
 namespace PgAutoFailover.Monitor.Core;
 
 /// <summary>
-/// Maps a decision's domain events to the published contract events (design.md §3): NodeStateChanged,
+/// Maps a decision's domain events to the published contract events (docs/architecture.md#messages): NodeStateChanged,
 /// GoalStateAssigned, PrimaryChanged, FailoverStarted, FailoverCompleted, FailoverBlocked, NodeHealthChanged. Pure, like the
 /// rest of the core: the service publishes what this returns after the events are stored.
 /// </summary>

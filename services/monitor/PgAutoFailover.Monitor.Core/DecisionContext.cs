@@ -7,7 +7,7 @@ namespace PgAutoFailover.Monitor.Core;
 /// <summary>
 /// Working copy of one decision: the state as it evolves (every emitted event is applied at once, so later
 /// rules see earlier assignments, as in upstream's single transaction), the events, assignments and notices,
-/// and the group predicates of spec §2.3 evaluated on the current state.
+/// and the group predicates of docs/states.md#monitor-rules evaluated on the current state.
 /// </summary>
 internal sealed class DecisionContext(GroupState state, MonitorOptions options, DateTimeOffset now)
 {
@@ -46,7 +46,7 @@ internal sealed class DecisionContext(GroupState state, MonitorOptions options, 
     public void Note(string notice) => _notices.Add(notice);
 
     /// <summary>
-    /// Assigns a goal ("Assign X to N"). No-op when the goal is unchanged. Enforces design.md §4.2 as a last
+    /// Assigns a goal ("Assign X to N"). No-op when the goal is unchanged. Enforces safety rule 2 (docs/architecture.md#safety-rules) as a last
     /// line of defence: a writable goal is never given while another node holds one or may still accept
     /// writes under its lease; a rule that tries is a bug, reported as an internal error and nothing changes.
     /// </summary>
@@ -81,7 +81,7 @@ internal sealed class DecisionContext(GroupState state, MonitorOptions options, 
 
     public static string Display(NodeState s) => NodeStateNames.Of(s);
 
-    // ---- group view (spec §2.3) -------------------------------------------------------------
+    // ---- group view (docs/states.md#monitor-rules) -------------------------------------------------------------
 
     /// <summary>Nodes of the group (goal not dropped), by node id.</summary>
     public IReadOnlyList<MonitorNode> Nodes => State.Nodes;
@@ -175,5 +175,5 @@ internal sealed class DecisionContext(GroupState state, MonitorOptions options, 
         x.GoalState == NodeState.DemoteTimeout && Now - x.StateChangedAt >= Options.DemoteTimeout;
 }
 
-/// <summary>A rule tried to break a safety rule of design.md §4; the decision is refused as an internal error.</summary>
+/// <summary>A rule tried to break one of the safety rules (docs/architecture.md#safety-rules); the decision is refused as an internal error.</summary>
 internal sealed class SafetyViolation(string message) : Exception(message);

@@ -102,7 +102,7 @@ public static class GroupProjection
             ReportedState = r.ReportedState,
             StateChangedAt = r.ReportedState != n.ReportedState ? r.At : n.StateChangedAt,
             PgIsRunning = r.PgIsRunning,
-            // Spec §0.2: a TLI of 0 and an LSN of 0/0 do not overwrite the stored values.
+            // docs/states.md#node-states: a TLI of 0 and an LSN of 0/0 do not overwrite the stored values.
             Timeline = r.Timeline != 0 ? r.Timeline : n.Timeline,
             Lsn = r.Lsn != 0 ? r.Lsn : n.Lsn,
             ReplicationState = r.ReplicationState,

@@ -4,7 +4,7 @@ using PgAutoFailover.Monitor.Core.Model;
 namespace PgAutoFailover.Monitor.Core;
 
 /// <summary>
-/// Node health predicates of spec §2.2.2, combining the two signals: health-checker probes
+/// Node health predicates of docs/states.md#health, combining the two signals: health-checker probes
 /// (<see cref="MonitorNode.Health"/>) and keeper reports (<see cref="MonitorNode.LastReportAt"/>,
 /// <see cref="MonitorNode.PgIsRunning"/>). Healthy and Unhealthy are not complements.
 /// </summary>

@@ -5,7 +5,7 @@ using PgAutoFailover.Monitor.Core.Model;
 namespace PgAutoFailover.Monitor.Core;
 
 /// <summary>
-/// The primary's write lease (design.md §4.3).
+/// The primary's write lease (safety rule 3, docs/architecture.md#safety-rules).
 /// <para>Granting: every accepted report from a node whose goal is writable earns a lease of
 /// <see cref="MonitorOptions.PrimaryLease"/>, recorded as <see cref="LeaseGranted"/> with the monitor's
 /// receive time + L as expiry (the keeper counts from its earlier send time, so its expiry is never later).

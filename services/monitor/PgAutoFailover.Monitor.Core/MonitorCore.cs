@@ -39,7 +39,7 @@ public sealed class MonitorCore(MonitorOptions? options = null)
     }
 
     /// <summary>
-    /// The reply to a keeper (spec §3.2 / <see cref="NodeGoal"/>) from the state after the decision was
+    /// The reply to a keeper (docs/architecture.md#messages / <see cref="NodeGoal"/>) from the state after the decision was
     /// applied: goal, priority, quorum, synchronous_standby_names for a writable goal, the primary to
     /// follow, the fast_forward source, the lease granted by this decision (if any), and the ids of the
     /// group's current nodes (goal not dropped) with their hosts, for the primary to drop slots of removed nodes and
@@ -66,7 +66,7 @@ public sealed class MonitorCore(MonitorOptions? options = null)
             [.. group.Nodes.Select(n => n.Host).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
     }
 
-    /// <summary>Rows for show state / topology snapshots (spec §4.2), ordered by node id.</summary>
+    /// <summary>Rows for show state / topology snapshots (docs/operations.md), ordered by node id.</summary>
     public static IReadOnlyList<NodeSnapshot> Snapshot(GroupState group) =>
     [
         .. group.AllNodes.Values.Select(n => new NodeSnapshot(
@@ -90,7 +90,7 @@ public sealed class MonitorCore(MonitorOptions? options = null)
         "PROMOTION-ASSIGNED", // refinement of the BeingPromoted predicate (DecisionContext.PromotionAssigned)
     ];
 
-    // ---- keeper report (spec §3.2) ----------------------------------------------------------------
+    // ---- keeper report (docs/architecture.md#messages) ----------------------------------------------------------------
 
     private static Decision Report(DecisionContext ctx, ReportTrigger r)
     {
@@ -119,7 +119,7 @@ public sealed class MonitorCore(MonitorOptions? options = null)
 
     /// <summary>
     /// Reported states a keeper cannot be in: it never reports unknown, never goes back to init, reports
-    /// dropped only when told, and never promotes itself (design.md §4.1): a writable state is only
+    /// dropped only when told, and never promotes itself (safety rule 1, docs/architecture.md#safety-rules): a writable state is only
     /// reachable for a node the monitor once gave a writable goal (its report of that state may arrive late,
     /// after the goal changed again).
     /// </summary>
@@ -133,7 +133,7 @@ public sealed class MonitorCore(MonitorOptions? options = null)
         return null;
     }
 
-    // ---- probes (spec §2.2.1): they record health, they never run the state machine -----------------
+    // ---- probes (docs/states.md#health): they record health, they never run the state machine -----------------
 
     private Decision Probe(DecisionContext ctx, ProbeTrigger p)
     {

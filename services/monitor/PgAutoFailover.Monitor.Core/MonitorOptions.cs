@@ -22,7 +22,7 @@ public sealed record MonitorOptions
     public int ProbeFailuresBeforeUnhealthy { get; init; } = 3;
 
     /// <summary>
-    /// A keeper silent for this long is "not reporting" (spec §2.2.2 Reporting, strict &lt;). Default 2 s
+    /// A keeper silent for this long is "not reporting" (docs/states.md#health Reporting, strict &lt;). Default 2 s
     /// (pgaf: 20 s): a standby's keeper reports every second, so 2 s is one lost report plus jitter (a writer's,
     /// renewing its lease every L/3, counts as silent after a whole lease, see HealthPredicates.IsReporting).
     /// It must not exceed <see cref="PrimaryLease"/> + <see cref="LeaseSafetyMargin"/>: a quorum standby that last
@@ -39,7 +39,7 @@ public sealed record MonitorOptions
 
     /// <summary>
     /// A keeper report younger than this, and newer than the last probe, overrides a bad probe verdict
-    /// (spec §2.2.2 Healthy exception, [main] PR #1141). Default 1 s, one keeper period.
+    /// (docs/states.md#health Healthy exception, [main] PR #1141). Default 1 s, one keeper period.
     /// </summary>
     public TimeSpan FreshReportWindow { get; init; } = TimeSpan.FromSeconds(1);
 

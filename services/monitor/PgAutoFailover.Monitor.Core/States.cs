@@ -2,7 +2,7 @@ using PgAutoFailover.Contracts;
 
 namespace PgAutoFailover.Monitor.Core;
 
-/// <summary>State families of spec §1.1 and §2.3.</summary>
+/// <summary>State families of docs/states.md#node-states.</summary>
 public static class States
 {
     /// <summary>WritableGoal: a node in (or going to) one of these may accept writes.</summary>
@@ -36,7 +36,7 @@ public static class States
             or NodeState.PreparePromotion or NodeState.WaitMaintenance;
 
     /// <summary>
-    /// Keeper transition table (spec §1.2 K1–K77 plus the [main] edges): the states a keeper in
+    /// Keeper transition table (docs/states.md#keeper-transitions K1–K77 plus the [main] edges): the states a keeper in
     /// <paramref name="from"/> knows how to reach. The monitor only assigns a goal the keeper can reach
     /// (checked by tests against every assignment).
     /// </summary>

@@ -6,7 +6,7 @@ namespace PgAutoFailover.Monitor.Core;
 public abstract record Trigger;
 
 /// <summary>
-/// A keeper asks to register (spec §2.4). The service allocates <paramref name="NodeId"/> from its monitor-wide
+/// A keeper asks to register (docs/states.md#registration). The service allocates <paramref name="NodeId"/> from its monitor-wide
 /// sequence (or honours the desired id) and checks host:port uniqueness across groups; the core checks the rest.
 /// </summary>
 public sealed record RegisterTrigger(
@@ -20,7 +20,7 @@ public sealed record RegisterTrigger(
 }
 
 /// <summary>
-/// A keeper report (spec §3.2, node_active). <paramref name="LastError"/> and <paramref name="Progress"/> are for
+/// A keeper report (docs/architecture.md#messages, node_active). <paramref name="LastError"/> and <paramref name="Progress"/> are for
 /// the operator only: stored with the report, never read by a rule, and a change of either alone keeps the report
 /// liveness only.
 /// </summary>
@@ -51,29 +51,29 @@ public sealed record TimerTrigger : Trigger;
 /// <summary>An operator command (request/response: the decision either succeeds or carries a refusal).</summary>
 public abstract record OperatorTrigger : Trigger;
 
-/// <summary>perform failover / perform switchover (§2.11). <paramref name="AllowDataLoss"/>: [main] --allow-data-loss, runs with guard_data_loss off.</summary>
+/// <summary>perform failover / perform switchover (docs/states.md#operator-commands). <paramref name="AllowDataLoss"/>: [main] --allow-data-loss, runs with guard_data_loss off.</summary>
 public sealed record FailoverCommand(bool AllowDataLoss = false, bool Switchover = false) : OperatorTrigger;
 
-/// <summary>perform promotion of a node (§2.11).</summary>
+/// <summary>perform promotion of a node (docs/states.md#operator-commands).</summary>
 public sealed record PromotionCommand(long NodeId) : OperatorTrigger;
 
-/// <summary>enable maintenance (start_maintenance, §2.11).</summary>
+/// <summary>enable maintenance (start_maintenance, docs/states.md#operator-commands).</summary>
 public sealed record EnableMaintenanceCommand(long NodeId, bool AllowFailover = true) : OperatorTrigger;
 
-/// <summary>disable maintenance (stop_maintenance, §2.11).</summary>
+/// <summary>disable maintenance (stop_maintenance, docs/states.md#operator-commands).</summary>
 public sealed record DisableMaintenanceCommand(long NodeId) : OperatorTrigger;
 
-/// <summary>set node candidate-priority (§2.11).</summary>
+/// <summary>set node candidate-priority (docs/states.md#operator-commands).</summary>
 public sealed record SetCandidatePriorityCommand(long NodeId, int CandidatePriority) : OperatorTrigger;
 
-/// <summary>set node replication-quorum (§2.11).</summary>
+/// <summary>set node replication-quorum (docs/states.md#operator-commands).</summary>
 public sealed record SetReplicationQuorumCommand(long NodeId, bool ReplicationQuorum) : OperatorTrigger;
 
-/// <summary>set formation number-sync-standbys (§2.11).</summary>
+/// <summary>set formation number-sync-standbys (docs/states.md#operator-commands).</summary>
 public sealed record SetNumberSyncStandbysCommand(int NumberSyncStandbys) : OperatorTrigger;
 
-/// <summary>set node metadata (update_node_metadata, §2.11): null leaves a field unchanged.</summary>
+/// <summary>set node metadata (update_node_metadata, docs/states.md#operator-commands): null leaves a field unchanged.</summary>
 public sealed record UpdateNodeMetadataCommand(long NodeId, string? Name = null, string? Host = null, int? Port = null) : OperatorTrigger;
 
-/// <summary>drop node (remove_node, §2.11).</summary>
+/// <summary>drop node (remove_node, docs/states.md#operator-commands).</summary>
 public sealed record DropNodeCommand(long NodeId, bool Force = false) : OperatorTrigger;

@@ -15,7 +15,7 @@ public sealed class UriServiceOptions
     /// <summary>Identity of this instance: suffix of its private topology queue and "RequestedBy" of GetTopology. Default: host name and process id.</summary>
     public string InstanceId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
 
-    /// <summary>sslmode appended to every formation URI (spec §4.4: pg_autoctl's default is "prefer"). Empty: omitted.</summary>
+    /// <summary>sslmode appended to every formation URI (docs/operations.md: pg_autoctl's default is "prefer"). Empty: omitted.</summary>
     public string SslMode { get; set; } = "prefer";
 
     /// <summary>sslrootcert appended when set (for verify-ca / verify-full).</summary>

@@ -5,7 +5,7 @@ using PgAutoFailover.Testing;
 namespace PgAutoFailover.Keeper.Tests.Integration;
 
 /// <summary>
-/// Election with two standbys (spec §2.7): report_lsn freezes them, the elected but lagging one
+/// Election with two standbys (docs/states.md#elections): report_lsn freezes them, the elected but lagging one
 /// fast-forwards from the most advanced one, the other joins the new primary; then dropped.
 /// </summary>
 public sealed class ElectionTests(RabbitMqFixture broker) : IClassFixture<RabbitMqFixture>

@@ -83,7 +83,7 @@ public sealed class FailoverTests(RabbitMqFixture broker) : IClassFixture<Rabbit
             Assert.Equal(2, writing);
 
             // Standbys streaming from it report timeline 2 at once; so must it, or none could become its secondary (GSM-16
-            // wants equal timelines). A primary reports its last checkpoint's timeline (spec §3.2), and the checkpoint after
+            // wants equal timelines). A primary reports its last checkpoint's timeline (docs/architecture.md#messages), and the checkpoint after
             // a promotion is a spread one: without the CHECKPOINT the keeper runs after the promotion it still said 1
             // after 30 s here (the spread checkpoint runs for minutes, far past the wait's limit).
             await Eventually.TrueAsync(() => Task.FromResult(monitor.LastReport(b) is { CurrentState: NodeState.StopReplication, Timeline: 2 }),

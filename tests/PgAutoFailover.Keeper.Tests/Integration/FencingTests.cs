@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 
 namespace PgAutoFailover.Keeper.Tests.Integration;
 
-/// <summary>The primary lease (design.md §4.3) and the rule that a streaming standby keeps a primary up (§4.7).</summary>
+/// <summary>The primary lease (safety rule 3, docs/architecture.md#safety-rules) and the rule that a streaming standby keeps a primary up (safety rule 7, docs/architecture.md#safety-rules).</summary>
 public sealed class FencingTests(RabbitMqFixture broker, ITestOutputHelper output) : IClassFixture<RabbitMqFixture>
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);

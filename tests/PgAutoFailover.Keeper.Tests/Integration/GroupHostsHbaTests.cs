@@ -4,7 +4,7 @@ using PgAutoFailover.Testing;
 
 namespace PgAutoFailover.Keeper.Tests.Integration;
 
-/// <summary>Spec §3.5: every node's pg_hba.conf admits the replication role from the hosts of the group's nodes (NodeGoal.GroupHosts).</summary>
+/// <summary>services/keeper/README.md: every node's pg_hba.conf admits the replication role from the hosts of the group's nodes (NodeGoal.GroupHosts).</summary>
 public sealed class GroupHostsHbaTests(RabbitMqFixture broker) : IClassFixture<RabbitMqFixture>
 {
     // What PostgreSQL itself parses from pg_hba.conf: the addresses the replication role may connect from.

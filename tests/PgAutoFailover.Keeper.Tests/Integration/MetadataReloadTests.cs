@@ -5,7 +5,7 @@ using PgAutoFailover.Testing;
 namespace PgAutoFailover.Keeper.Tests.Integration;
 
 /// <summary>
-/// Spec §3.3 step 2: on reload a keeper pushes a changed name or host to the monitor (update_node_metadata),
+/// services/keeper/README.md step 2: on reload a keeper pushes a changed name or host to the monitor (update_node_metadata),
 /// keeps the old values when the monitor refuses, and a standby follows a primary that moved. A new port needs a restart.
 /// </summary>
 public sealed class MetadataReloadTests(RabbitMqFixture broker) : IClassFixture<RabbitMqFixture>

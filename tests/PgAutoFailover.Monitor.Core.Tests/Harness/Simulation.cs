@@ -238,7 +238,7 @@ internal sealed class Simulation
         n.Goal = goal;
         if (goal.Lease is { } lease) n.LeaseExpiry = sentAt + lease.Duration;
 
-        // Ensure current state (spec §1.4), also before a transition: PostgreSQL runs in the states that need
+        // Ensure current state (docs/states.md#keeper-transitions), also before a transition: PostgreSQL runs in the states that need
         // it; a writer restarts only with a lease and while still assigned a writable goal.
         if (Cluster.RunsPostgres(n.Reported) && !n.PgRunning && n.Reported is not (Init or WaitStandby or JoinSecondary))
         {
@@ -376,7 +376,7 @@ internal sealed class Simulation
         if (d.Accepted && t is DropNodeCommand or SetReplicationQuorumCommand { ReplicationQuorum: false })
         {
             // The operator may drop, or take out of the quorum, the only standby copy of acknowledged writes:
-            // from now on only what the remaining quorum standbys hold is guaranteed (design §4.4 is about
+            // from now on only what the remaining quorum standbys hold is guaranteed (safety rule 4 (docs/architecture.md#safety-rules) is about
             // the quorum the operator configured). If the writer then fails too, that is a second failure.
             var kept = Nodes.Values.Where(x => State.Find(x.Id) is { GoalState: not Dropped, ReplicationQuorum: true }
                                                && !States.IsPrimaryBelonging(x.Reported) && x.Reported != Demoted)

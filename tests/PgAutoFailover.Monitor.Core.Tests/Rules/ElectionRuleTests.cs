@@ -4,7 +4,7 @@ using static PgAutoFailover.Contracts.NodeState;
 
 namespace PgAutoFailover.Monitor.Core.Tests.Rules;
 
-/// <summary>Spec §2.7 election steps EL-1..EL-8 and the refinements the property walks required.</summary>
+/// <summary>docs/states.md#elections election steps EL-1..EL-8 and the refinements the property walks required.</summary>
 public class ElectionRuleTests
 {
     private static G FailedPrimaryWith(params (long Id, NodeState State, ulong Lsn)[] standbys)

@@ -4,7 +4,7 @@ using static PgAutoFailover.Contracts.NodeState;
 
 namespace PgAutoFailover.Monitor.Core.Tests.Rules;
 
-/// <summary>One test (or more) per rule of spec §2.5, named after it.</summary>
+/// <summary>One test (or more) per rule of docs/states.md#group-state-machine-generated, named after it.</summary>
 public class GroupStateMachineRuleTests
 {
     [Fact]

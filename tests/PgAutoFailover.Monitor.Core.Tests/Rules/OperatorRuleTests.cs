@@ -4,7 +4,7 @@ using static PgAutoFailover.Contracts.NodeState;
 
 namespace PgAutoFailover.Monitor.Core.Tests.Rules;
 
-/// <summary>Spec §2.11 API-triggered rules, with their refusals.</summary>
+/// <summary>docs/states.md#operator-commands API-triggered rules, with their refusals.</summary>
 public class OperatorRuleTests
 {
     [Fact]

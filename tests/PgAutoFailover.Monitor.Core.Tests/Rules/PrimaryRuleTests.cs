@@ -4,7 +4,7 @@ using static PgAutoFailover.Contracts.NodeState;
 
 namespace PgAutoFailover.Monitor.Core.Tests.Rules;
 
-/// <summary>Spec §2.6 primary rules and the [main] replication stall.</summary>
+/// <summary>docs/states.md#rules-for-a-node-in-a-primary-state-generated primary rules and the [main] replication stall.</summary>
 public class PrimaryRuleTests
 {
     [Fact]

@@ -5,7 +5,7 @@ using static PgAutoFailover.Contracts.NodeState;
 
 namespace PgAutoFailover.Monitor.Core.Tests.Rules;
 
-/// <summary>Spec §2.4 register_node.</summary>
+/// <summary>docs/states.md#registration register_node.</summary>
 public class RegistrationRuleTests
 {
     private static RegisterTrigger Node(long id, int priority = 50, NodeState initial = Init, string db = "postgres",

@@ -9,7 +9,7 @@ public enum FenceDecision
     NotApplicable,
     /// <summary>The lease is valid: keep serving.</summary>
     LeaseValid,
-    /// <summary>The lease expired but a standby replied within the window (design.md §4.7): keep serving.</summary>
+    /// <summary>The lease expired but a standby replied within the window (safety rule 7, docs/architecture.md#safety-rules): keep serving.</summary>
     StandbyStreaming,
     /// <summary>Lease expired and no standby replied recently: stop taking writes, then stop PostgreSQL.</summary>
     Fence,
@@ -21,7 +21,7 @@ public enum FenceDecision
 /// <param name="PostgresRunning">Whether PostgreSQL runs.</param>
 /// <param name="LeaseExpiresAt">Monotonic expiry of the best lease held (send time of the report + duration), or null when none was granted in this process.</param>
 /// <param name="LastStandbyReplyAt">Monotonic moment at which a standby's reply_time was last seen advancing, or null.</param>
-/// <param name="StandbyReplyWindow">"Recently" of design.md §4.3: the lease length L.</param>
+/// <param name="StandbyReplyWindow">"Recently" of safety rule 3 (docs/architecture.md#safety-rules): the lease length L.</param>
 public sealed record FenceInput(
     long Now,
     NodeState CurrentState,
@@ -31,7 +31,7 @@ public sealed record FenceInput(
     TimeSpan StandbyReplyWindow);
 
 /// <summary>
-/// The primary's lease (design.md §4.3), as a pure function. The keeper counts a lease from the
+/// The primary's lease (safety rule 3, docs/architecture.md#safety-rules), as a pure function. The keeper counts a lease from the
 /// moment it SENT the report the lease answers, so its own expiry is never later than the monitor's.
 /// A writer whose lease has expired keeps serving only while a standby is still replying (then the
 /// monitor cannot have promoted it: the candidate would have stopped replicating, and the monitor

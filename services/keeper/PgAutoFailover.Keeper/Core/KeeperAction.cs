@@ -1,6 +1,6 @@
 namespace PgAutoFailover.Keeper.Core;
 
-/// <summary>The local actions of spec §1.3, named as there. A transition runs a plan: a few of these in order.</summary>
+/// <summary>The local actions of docs/states.md#keeper-transitions, named as there. A transition runs a plan: a few of these in order.</summary>
 public enum KeeperAction
 {
     /// <summary>initdb when the data directory is empty (or adopt it), start, roles, settings, promote if in recovery.</summary>

@@ -3,7 +3,7 @@ using PgAutoFailover.Contracts;
 namespace PgAutoFailover.Keeper.Core;
 
 /// <summary>
-/// The keeper's persisted state (spec §3.7 pg_autoctl.state): who the node is, the state it last
+/// The keeper's persisted state (services/keeper/README.md pg_autoctl.state): who the node is, the state it last
 /// reached (written only after a transition succeeded), the goal it was last assigned, and the
 /// report sequence (strictly increasing across restarts).
 /// </summary>

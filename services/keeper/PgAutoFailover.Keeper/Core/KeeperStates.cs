@@ -2,18 +2,18 @@ using PgAutoFailover.Contracts;
 
 namespace PgAutoFailover.Keeper.Core;
 
-/// <summary>State classes of spec §1.1 as the keeper uses them.</summary>
+/// <summary>State classes of docs/states.md#node-states as the keeper uses them.</summary>
 public static class KeeperStates
 {
-    /// <summary>States in which the node may accept writes (spec §1.1 "can take writes").</summary>
+    /// <summary>States in which the node may accept writes (docs/states.md#node-states "can take writes").</summary>
     public static bool IsWritable(NodeState state) => state is NodeState.Single or NodeState.WaitPrimary or NodeState.Primary
         or NodeState.JoinPrimary or NodeState.ApplySettings;
 
-    /// <summary>States in which PostgreSQL must be down (split-brain guard of §1.4).</summary>
+    /// <summary>States in which PostgreSQL must be down (split-brain guard, docs/states.md#keeper-transitions).</summary>
     public static bool MustBeStopped(NodeState state) => state is NodeState.Draining or NodeState.DemoteTimeout or NodeState.Demoted
         or NodeState.Dropped or NodeState.JoinSecondary or NodeState.PrepareMaintenance;
 
-    /// <summary>Standby states in which PostgreSQL must run (§1.4).</summary>
+    /// <summary>Standby states in which PostgreSQL must run (docs/states.md#keeper-transitions).</summary>
     public static bool MustRunAsStandby(NodeState state) => state is NodeState.Secondary or NodeState.CatchingUp or NodeState.ReportLsn
         or NodeState.FastForward or NodeState.WaitMaintenance;
 

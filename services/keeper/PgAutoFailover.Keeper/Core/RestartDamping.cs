@@ -3,7 +3,7 @@ using PgAutoFailover.Contracts;
 namespace PgAutoFailover.Keeper.Core;
 
 /// <summary>
-/// Spec §2.2.4, failover damping: only in state primary, when PostgreSQL is found down the keeper restarts it
+/// docs/states.md#health, failover damping: only in state primary, when PostgreSQL is found down the keeper restarts it
 /// and goes on reporting "running" until <c>maxRetries</c> restart attempts in a row have failed or
 /// <c>timeout</c> has passed since the first failure (PostgreSQL first seen down, or a failed restart); then it
 /// reports the truth. Every other state reports the truth at once, and so does a primary the monitor is moving

@@ -5,7 +5,7 @@ using static PgAutoFailover.Keeper.Core.KeeperAction;
 namespace PgAutoFailover.Keeper.Core;
 
 /// <summary>One row of the keeper's transition table: from → to, and the plan of local actions.</summary>
-/// <param name="Id">Row name as in spec §1.2 (K1..K77) or "M…" for the [main] additions.</param>
+/// <param name="Id">Row name as in docs/states.md#keeper-transitions (K1..K77) or "M…" for the [main] additions.</param>
 /// <param name="From">Current state; null is the wildcard "any".</param>
 public sealed record Transition(string Id, NodeState? From, NodeState To, IReadOnlyList<KeeperAction> Plan, string Comment)
 {
@@ -14,7 +14,7 @@ public sealed record Transition(string Id, NodeState? From, NodeState To, IReadO
 }
 
 /// <summary>
-/// The keeper transition table of spec §1.2, in the spec's order, plus the [main] edges that make
+/// The keeper transition table of docs/states.md#keeper-transitions, in the spec's order, plus the [main] edges that make
 /// every state able to reach demoted/demote_timeout and report_lsn. Lookup is by the exact pair
 /// (current, goal); the wildcard row (any → dropped) comes last.
 /// </summary>

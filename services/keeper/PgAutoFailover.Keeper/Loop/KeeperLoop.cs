@@ -21,12 +21,12 @@ public sealed class KeeperExit
 }
 
 /// <summary>
-/// The keeper loop (spec §3.3), as three cooperating tasks over one persisted state:
+/// The keeper loop (services/keeper/README.md), as three cooperating tasks over one persisted state:
 /// the reporter observes PostgreSQL and sends ReportNodeState every period (and at once after any
 /// local change), taking the goal and lease from the reply; the actor runs the transition towards
 /// the assigned goal (or "ensure current state" when converged), persisting the new current state
 /// only after it succeeded; the watch samples PostgreSQL every FenceCheckPeriod over one kept-open connection:
-/// on a writer it checks the primary lease (design.md §4.3), on a standby it wakes the reporter the moment the
+/// on a writer it checks the primary lease (safety rule 3, docs/architecture.md#safety-rules), on a standby it wakes the reporter the moment the
 /// WAL receiver stops or starts streaming (the monitor's lease wait counts from that report). A writer reports
 /// every third of its lease, so a healthy primary always holds one. Goals pushed with AssignGoalState wake the
 /// actor at once.
@@ -264,7 +264,7 @@ public sealed class KeeperLoop(
     }
 
     /// <summary>
-    /// Spec §3.3 step 2 (update_node_metadata): the name, host and port in the settings that differ from the ones the
+    /// services/keeper/README.md step 2 (update_node_metadata): the name, host and port in the settings that differ from the ones the
     /// monitor holds (kept in the state file), as the request that tells it; null when nothing differs or the state
     /// does not know them yet.
     /// </summary>
@@ -472,7 +472,7 @@ public sealed class KeeperLoop(
                 if (wasLost) logger.LogInformation("Goal state fetched from the monitor: {Goal}", KeeperStates.Name(goal.GoalState));
                 ApplyGoal(goal, fromReply: true, sentAt: sentAt);
             }
-            // Spec §3.3 step 10: the monitor has seen this node report dropped.
+            // services/keeper/README.md step 10: the monitor has seen this node report dropped.
             if (report.CurrentState == NodeState.Dropped && goal.GoalState == NodeState.Dropped) NodeDropped();
         }
         catch (NodeUnknownException e) when (!ct.IsCancellationRequested)
@@ -502,7 +502,7 @@ public sealed class KeeperLoop(
         }
     }
 
-    /// <summary>Spec §2.2.4 (under the gate): the pg-is-running flag to report, damped for a primary whose PostgreSQL the keeper is restarting.</summary>
+    /// <summary>docs/states.md#health (under the gate): the pg-is-running flag to report, damped for a primary whose PostgreSQL the keeper is restarting.</summary>
     private bool ReportedRunning(bool observed, long now)
     {
         var wasHiding = _damping.Hiding;
@@ -584,7 +584,7 @@ public sealed class KeeperLoop(
             confirmed = _goalConfirmed;
             reached = MonitorReachedRecently;
         }
-        // design.md §4.5: after a (re)start nothing happens until the monitor has spoken.
+        // safety rule 5 (docs/architecture.md#safety-rules): after a (re)start nothing happens until the monitor has spoken.
         if (!confirmed) return false;
 
         await _act.WaitAsync(ct);
@@ -629,7 +629,7 @@ public sealed class KeeperLoop(
                 lock (_gate) { _state = _state with { LastError = message }; Save(_state); }
                 return false;
             }
-            // design.md §4.3: never become writable without a lease in hand (it comes with the reply to a report).
+            // safety rule 3 (docs/architecture.md#safety-rules): never become writable without a lease in hand (it comes with the reply to a report).
             if (KeeperStates.IsWritable(transition.To) && !KeeperStates.IsWritable(state.CurrentState)) RequireLease();
             logger.LogInformation("FSM transition from \"{From}\" to \"{To}\": {Comment} [{Id}: {Plan}]", KeeperStates.Name(transition.From ?? state.CurrentState),
                 KeeperStates.Name(transition.To), transition.Comment, transition.Id, string.Join(" + ", transition.Plan));
@@ -850,7 +850,7 @@ public sealed class KeeperLoop(
 
     /// <summary>
     /// Stop taking writes at once (fast shutdown begun: new sessions refused, open ones terminated), then wait for
-    /// PostgreSQL to stop and self-assign demote_timeout (spec §2.10). The first step does not wait for the actor: a
+    /// PostgreSQL to stop and self-assign demote_timeout (docs/failover-timing.md). The first step does not wait for the actor: a
     /// transition in progress must not hold the fence past the monitor's margin (it fails and is retried; nothing
     /// restarts a writer without a lease).
     /// </summary>

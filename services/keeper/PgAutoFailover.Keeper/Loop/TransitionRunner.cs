@@ -10,7 +10,7 @@ namespace PgAutoFailover.Keeper.Loop;
 public sealed class NotYetException(string message) : Exception(message);
 
 /// <summary>
-/// Runs the local actions of spec §1.3 against the real PostgreSQL. Each action is idempotent:
+/// Runs the local actions of docs/states.md#keeper-transitions against the real PostgreSQL. Each action is idempotent:
 /// a transition interrupted at any point (crash, error) is simply run again.
 /// </summary>
 public sealed class TransitionRunner(
@@ -89,7 +89,7 @@ public sealed class TransitionRunner(
     private IReadOnlyList<string> _groupHosts = [];
 
     /// <summary>
-    /// Spec §3.5: every node admits the replication role from every other node of the group. The goal lists their
+    /// services/keeper/README.md: every node admits the replication role from every other node of the group. The goal lists their
     /// hosts; when the list changes (a node joined, moved or left) pg_hba.conf is rewritten and PostgreSQL reloaded, so
     /// a new standby can connect before its primary reaches wait_primary. Null (an older monitor): configured hosts only.
     /// A failed reload is logged and tried again next cycle; it never holds up a transition.
@@ -151,7 +151,7 @@ public sealed class TransitionRunner(
         $"host={upstream.Host} port={upstream.Port} user={PgSql.ReplicationUser} password={secrets.ReplicationPassword} " +
         $"application_name={PgSql.SlotName(nodeId)} dbname=postgres connect_timeout=5";
 
-    /// <summary>Standby configuration (spec §3.8): primary_conninfo (or none), slot, timeline latest, standby.signal, HBA.</summary>
+    /// <summary>Standby configuration (services/keeper/README.md): primary_conninfo (or none), slot, timeline latest, standby.signal, HBA.</summary>
     private void ConfigureStandby(NodeAddress? upstream, long nodeId, bool useSlot, ulong? recoveryTargetLsn = null)
     {
         server.Files.SetAutoConf(new Dictionary<string, string?>
@@ -552,7 +552,7 @@ public sealed class TransitionRunner(
         await sql.CheckpointAsync(ct);
     }
 
-    // ---- ensure current state (spec §1.4) ------------------------------------------------
+    // ---- ensure current state (docs/states.md#keeper-transitions) ------------------------------------------------
 
     public async Task EnsureAsync(NodeState current, NodeGoal? goal, CancellationToken ct)
     {

@@ -4,7 +4,7 @@ using PgAutoFailover.Keeper.Postgres;
 
 namespace PgAutoFailover.Keeper.Monitor;
 
-/// <summary>The keeper's side of the monitor protocol over RabbitMQ (design.md §3).</summary>
+/// <summary>The keeper's side of the monitor protocol over RabbitMQ (docs/architecture.md#messages).</summary>
 public sealed class MonitorClient(
     IRequestClient<RegisterNode> register,
     IRequestClient<ReportNodeState> report,

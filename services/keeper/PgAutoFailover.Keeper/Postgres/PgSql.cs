@@ -4,7 +4,7 @@ using PgAutoFailover.Contracts;
 
 namespace PgAutoFailover.Keeper.Postgres;
 
-/// <summary>What the keeper sees of its PostgreSQL in one cycle (spec §3.2).</summary>
+/// <summary>What the keeper sees of its PostgreSQL in one cycle (docs/architecture.md#messages).</summary>
 public sealed record PgObservation(
     bool Running,
     bool InRecovery,
@@ -109,7 +109,7 @@ public sealed class PgSql(PostgresServer server) : IDisposable
     }
 
     /// <summary>
-    /// Spec §3.2: a primary reports the timeline of its last checkpoint, a standby the WAL receiver's <c>received_tli</c>,
+    /// docs/architecture.md#messages: a primary reports the timeline of its last checkpoint, a standby the WAL receiver's <c>received_tli</c>,
     /// and 0 (unknown: the monitor keeps the last one) when no receiver runs. Not the standby's checkpoint timeline: its
     /// last restartpoint can predate a timeline switch by minutes, and a standby that lost its primary (the election's
     /// moment) would look a timeline behind and lose to a less advanced node (seen on a live cluster: 2 instead of 3).
@@ -208,7 +208,7 @@ public sealed class PgSql(PostgresServer server) : IDisposable
         }
     }
 
-    /// <summary>The replication and health-check roles (spec §3.5), with scram passwords unless trust was asked for.</summary>
+    /// <summary>The replication and health-check roles (services/keeper/README.md), with scram passwords unless trust was asked for.</summary>
     public async Task EnsureRolesAsync(string replicationPassword, string? healthCheckPassword, CancellationToken cancellationToken)
     {
         await ExecuteAsync($"""

@@ -30,7 +30,7 @@ public sealed record NodeJoined(
     int CandidatePriority, bool ReplicationQuorum, NodeState InitialReportedState, DateTimeOffset At) : IGroupEvent;
 
 /// <summary>
-/// A keeper report was accepted (spec §3.2 step 4). <see cref="StateChanged"/> when the reported state or
+/// A keeper report was accepted (docs/architecture.md#messages step 4). <see cref="StateChanged"/> when the reported state or
 /// pg-is-running flag differs from the stored one; otherwise the report is liveness only (a new
 /// <see cref="LastError"/> or <see cref="Progress"/> alone does not make it an event).
 /// </summary>

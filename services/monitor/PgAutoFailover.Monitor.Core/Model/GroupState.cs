@@ -8,7 +8,7 @@ namespace PgAutoFailover.Monitor.Core.Model;
 /// </summary>
 /// <param name="Settings">Formation settings.</param>
 /// <param name="AllNodes">Every node row, including nodes whose goal is dropped (until removed), by node id.</param>
-/// <param name="MonitorStartedAt">When this monitor instance started serving the group (startup grace, §2.2.2).</param>
+/// <param name="MonitorStartedAt">When this monitor instance started serving the group (startup grace, docs/states.md#health).</param>
 /// <param name="Failover">The failover in progress, if any.</param>
 /// <param name="RemovedStreamingUntil">
 /// Latest moment a node removed from the group may have streamed from the primary: its replies may keep a
@@ -28,7 +28,7 @@ public sealed record GroupState(
     public static GroupState Empty(GroupSettings settings, DateTimeOffset monitorStartedAt) =>
         new(settings, ImmutableSortedDictionary<long, MonitorNode>.Empty, monitorStartedAt, null);
 
-    /// <summary>"Nodes of the group" (spec §0.4): goal not dropped, by node id.</summary>
+    /// <summary>"Nodes of the group" (docs/states.md#node-states): goal not dropped, by node id.</summary>
     public IReadOnlyList<MonitorNode> Nodes => [.. AllNodes.Values.Where(n => n.GoalState != Contracts.NodeState.Dropped)];
 
     /// <summary>Node by id, or null.</summary>

@@ -3,7 +3,7 @@ using PgAutoFailover.Contracts;
 namespace PgAutoFailover.Monitor.Core.Model;
 
 /// <summary>
-/// One node as the monitor sees it (spec §0.2): identity, the reported and goal states, the two health
+/// One node as the monitor sees it (docs/states.md#node-states): identity, the reported and goal states, the two health
 /// signals (probes and keeper reports), replication position and the lease bookkeeping. Immutable; changed
 /// only by <see cref="GroupProjection.Apply"/>.
 /// </summary>
@@ -66,7 +66,7 @@ public sealed record MonitorNode
 
     /// <summary>
     /// Latest instant at which this node may still be accepting writes under a lease the monitor granted
-    /// (monitor clock; design.md §4.3). Null when never granted.
+    /// (monitor clock; safety rule 3 (docs/architecture.md#safety-rules)). Null when never granted.
     /// </summary>
     public DateTimeOffset? LeaseExpiresAt { get; init; }
     /// <summary>Sequence of the report whose reply carried the last lease (its keeper may have become a writer after that report).</summary>
@@ -92,6 +92,6 @@ public sealed record MonitorNode
     /// <summary>Converged in <paramref name="state"/>: reported == goal == state (spec IsCurrentState).</summary>
     public bool IsConverged(NodeState state) => ReportedState == state && GoalState == state;
 
-    /// <summary>"node 2 "node_2" (localhost:5502)", the format operators grep for (spec §3.6).</summary>
+    /// <summary>"node 2 "node_2" (localhost:5502)", the format operators grep for (services/monitor/README.md).</summary>
     public string Label => $"node {NodeId} \"{Name}\" ({Host}:{Port})";
 }

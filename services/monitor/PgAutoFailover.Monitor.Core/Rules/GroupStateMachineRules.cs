@@ -6,9 +6,9 @@ using static PgAutoFailover.Monitor.Core.Rules.RuleContext;
 namespace PgAutoFailover.Monitor.Core.Rules;
 
 /// <summary>
-/// Spec §2.5: the group state machine, run for node A on every report (and after API calls). Ordered; the
-/// first rule that fires ends the evaluation. Entries tagged MAIN are the [main] deltas of §2.14. Every rule
-/// that gives a writable goal first demotes the old primary and checks its lease (design.md §4.2–4.3).
+/// docs/states.md#group-state-machine-generated: the group state machine, run for node A on every report (and after API calls). Ordered; the
+/// first rule that fires ends the evaluation. Entries tagged MAIN are later upstream changes we adopted. Every rule
+/// that gives a writable goal first demotes the old primary and checks its lease (safety rules 2-3, docs/architecture.md#safety-rules).
 /// </summary>
 internal static class GroupStateMachineRules
 {
@@ -208,7 +208,7 @@ internal static class GroupStateMachineRules
             }),
 
         // Refinement: an old primary that is unhealthy and silent cannot confirm anything; waiting out the demote
-        // timeout for it is patience without safety, the lease check below is the safety (design.md §4.3).
+        // timeout for it is patience without safety, the lease check below is the safety (safety rule 3, docs/architecture.md#safety-rules).
         new("GSM-26", "promotion completes: old primary confirmed demote_timeout, or (its demote timeout is over or it is dead) and its lease is over",
             c => Conv(c.A, StopReplication) && c.P is { } p && p.NodeId != c.A.NodeId
                  && (Conv(p, DemoteTimeout) || c.Ctx.DrainTimeExpired(p) || (p.GoalState == DemoteTimeout && !c.Ctx.Healthy(p) && !c.Ctx.Reporting(p)))

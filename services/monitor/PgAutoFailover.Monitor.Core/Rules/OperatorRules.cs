@@ -7,7 +7,7 @@ using static PgAutoFailover.Monitor.Core.Rules.RuleContext;
 namespace PgAutoFailover.Monitor.Core.Rules;
 
 /// <summary>
-/// Spec §2.11: API-triggered rules. Each command checks its preconditions in order and refuses with the
+/// docs/states.md#operator-commands: API-triggered rules. Each command checks its preconditions in order and refuses with the
 /// reason of the first that fails; a refusal changes nothing (the decision's events are discarded).
 /// </summary>
 internal static class OperatorRules

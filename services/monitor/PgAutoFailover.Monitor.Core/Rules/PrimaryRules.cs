@@ -4,7 +4,7 @@ using static PgAutoFailover.Monitor.Core.Rules.RuleContext;
 
 namespace PgAutoFailover.Monitor.Core.Rules;
 
-/// <summary>Spec §2.6: rules for A in a primary state (run from GSM-6 and GSM-31). Ordered, first match wins.</summary>
+/// <summary>docs/states.md#rules-for-a-node-in-a-primary-state-generated: rules for A in a primary state (run from GSM-6 and GSM-31). Ordered, first match wins.</summary>
 internal static class PrimaryRules
 {
     public static readonly Rule[] Table =

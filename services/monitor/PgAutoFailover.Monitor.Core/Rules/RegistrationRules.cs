@@ -5,7 +5,7 @@ using static PgAutoFailover.Contracts.NodeState;
 namespace PgAutoFailover.Monitor.Core.Rules;
 
 /// <summary>
-/// Spec §2.4 register_node. REG-1/REG-2 (formation lookup and kind) and host:port uniqueness across groups
+/// docs/states.md#registration register_node. REG-1/REG-2 (formation lookup and kind) and host:port uniqueness across groups
 /// are the service's: it routes the request to this group's stream. The checks run in order; the first
 /// failing one refuses the registration.
 /// </summary>

@@ -30,7 +30,7 @@ internal sealed class RuleContext(DecisionContext ctx, long activeNodeId)
     /// <summary>
     /// Standbys may start or resume streaming from P: P exists and is not the primary a failover is moving
     /// away from. Once an election decided, a standby streaming from the old primary could acknowledge
-    /// commits the candidate lacks (design.md §4.4), and would keep the old primary alive past its lease.
+    /// commits the candidate lacks (safety rule 4, docs/architecture.md#safety-rules), and would keep the old primary alive past its lease.
     /// </summary>
     public bool FollowablePrimary => P is { } p && !(Ctx.State.Failover is { OldPrimaryId: { } old } && old == p.NodeId);
     public int NumberSyncStandbys => Ctx.State.Settings.NumberSyncStandbys;

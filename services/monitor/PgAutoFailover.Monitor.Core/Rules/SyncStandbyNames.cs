@@ -3,7 +3,7 @@ using PgAutoFailover.Monitor.Core.Model;
 
 namespace PgAutoFailover.Monitor.Core.Rules;
 
-/// <summary>Spec §2.8: the synchronous_standby_names value the monitor hands to the group's primary.</summary>
+/// <summary>docs/states.md#synchronous_standby_names: the synchronous_standby_names value the monitor hands to the group's primary.</summary>
 public static class SyncStandbyNames
 {
     /// <summary>Name a standby puts in application_name, which survives renames.</summary>

@@ -3,7 +3,7 @@ using PgAutoFailover.Monitor.Core.Events;
 
 namespace PgAutoFailover.Monitor.Messaging;
 
-/// <summary>The show events line (spec §4.3) of a stored event; null for bookkeeping that is not an event to an operator.</summary>
+/// <summary>The show events line (docs/operations.md) of a stored event; null for bookkeeping that is not an event to an operator.</summary>
 public static class EventDescriptions
 {
     public sealed record Line(long? NodeId, NodeState Reported, NodeState Goal, string Description);

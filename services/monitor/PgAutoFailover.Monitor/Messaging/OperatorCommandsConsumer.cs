@@ -7,7 +7,7 @@ using PgAutoFailover.Monitor.Store;
 namespace PgAutoFailover.Monitor.Messaging;
 
 /// <summary>
-/// The operator's commands (design §3), each answered with <see cref="OperatorCommandSucceeded"/> or
+/// The operator's commands (docs/architecture.md#messages), each answered with <see cref="OperatorCommandSucceeded"/> or
 /// <see cref="OperatorCommandRefused"/> carrying the reason. Group-changing commands go through the
 /// decision core like any other trigger. Malformed commands are refused before they get here (<see cref="MessageRulesFilter{T}"/>).
 /// </summary>

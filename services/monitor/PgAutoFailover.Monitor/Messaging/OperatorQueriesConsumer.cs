@@ -4,7 +4,7 @@ using PgAutoFailover.Monitor.Queries;
 
 namespace PgAutoFailover.Monitor.Messaging;
 
-/// <summary>Read-only questions over the bus: state table, events, settings (spec §4.2, §4.3, §4.5) and the topology snapshot.</summary>
+/// <summary>Read-only questions over the bus: state table, events, settings (docs/operations.md) and the topology snapshot.</summary>
 public sealed class OperatorQueriesConsumer(FormationQueries queries) :
     IConsumer<GetFormationState>, IConsumer<GetEvents>, IConsumer<GetSettings>, IConsumer<GetTopology>
 {

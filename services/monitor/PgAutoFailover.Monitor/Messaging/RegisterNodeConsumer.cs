@@ -9,7 +9,7 @@ using PgAutoFailover.Monitor.Store;
 namespace PgAutoFailover.Monitor.Messaging;
 
 /// <summary>
-/// register_node (spec §2.4): picks the node id, checks host:port is unique across the monitor, lets the
+/// register_node (docs/states.md#registration): picks the node id, checks host:port is unique across the monitor, lets the
 /// core apply the registration rules, and stores the node with the group's events in one transaction. A request
 /// that breaks <see cref="MessageRules"/> never gets here (<see cref="MessageRulesFilter{T}"/>).
 /// Registering the same host:port again in the same group answers the existing registration, so a

@@ -7,7 +7,7 @@ using PgAutoFailover.Monitor.Groups;
 namespace PgAutoFailover.Monitor.Messaging;
 
 /// <summary>
-/// node_active (spec §3.2): a keeper's report runs the group state machine and is answered with the
+/// node_active (docs/architecture.md#messages): a keeper's report runs the group state machine and is answered with the
 /// node's goal. A redelivery of the report last taken changes nothing and is answered with the current goal;
 /// any other stale report (older, or behind a forged later one) is refused with the epoch the keeper must pass.
 /// </summary>

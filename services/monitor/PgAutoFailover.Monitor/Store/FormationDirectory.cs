@@ -3,7 +3,7 @@ using Marten;
 
 namespace PgAutoFailover.Monitor.Store;
 
-/// <summary>Formations (spec §0.1): created by the operator, or the default one at start-up.</summary>
+/// <summary>Formations (docs/states.md#node-states): created by the operator, or the default one at start-up.</summary>
 public sealed class FormationDirectory(IDocumentStore store, TimeProvider time)
 {
     public async Task<FormationRecord?> FindAsync(string formation, CancellationToken cancellationToken)

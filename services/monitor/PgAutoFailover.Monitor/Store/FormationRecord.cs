@@ -1,6 +1,6 @@
 namespace PgAutoFailover.Monitor.Store;
 
-/// <summary>A formation's settings as created (spec §0.1); the live values live in its groups' streams.</summary>
+/// <summary>A formation's settings as created (docs/states.md#node-states); the live values live in its groups' streams.</summary>
 public sealed class FormationRecord
 {
     /// <summary>Formation name.</summary>

@@ -8,7 +8,7 @@ public sealed class NodeDirectory(IDocumentStore store, NpgsqlDataSource dataSou
 {
     private const string Sequence = "pgaf_monitor.node_id_seq";
 
-    /// <summary>Unique index on (host, port): one node per address across the whole monitor (spec §0.2).</summary>
+    /// <summary>Unique index on (host, port): one node per address across the whole monitor (docs/states.md#node-states).</summary>
     public const string AddressIndex = "pgaf_node_address";
 
     /// <summary>Unique index on (formation, name): one node per name within a formation.</summary>

@@ -4,7 +4,7 @@ namespace PgAutoFailover.Monitor.Store;
 
 /// <summary>
 /// Monitor-wide directory of nodes: which group holds node N, and which host:port pairs are taken
-/// (unique across the whole monitor, spec §0.2). Written with the registration, removed with the node.
+/// (unique across the whole monitor, docs/states.md#node-states). Written with the registration, removed with the node.
 /// </summary>
 public sealed class NodeRecord
 {

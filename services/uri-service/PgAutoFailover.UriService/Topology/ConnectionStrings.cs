@@ -6,7 +6,7 @@ namespace PgAutoFailover.UriService.Topology;
 /// <summary>Which sessions a formation URI asks libpq for (its target_session_attrs).</summary>
 public enum UriTarget { ReadWrite, Any, Standby, PreferStandby }
 
-/// <summary>SSL parameters appended to every URI (spec §4.4).</summary>
+/// <summary>SSL parameters appended to every URI (docs/operations.md).</summary>
 public sealed record UriSsl(string? SslMode, string? SslRootCert = null, string? SslCrl = null)
 {
     public static readonly UriSsl None = new((string?)null);

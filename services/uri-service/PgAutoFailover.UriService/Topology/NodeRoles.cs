@@ -5,7 +5,7 @@ namespace PgAutoFailover.UriService.Topology;
 /// <summary>What a node is for clients, in the words of the HTTP API.</summary>
 public enum NodeRole
 {
-    /// <summary>The group's writer: reported and goal states both can take writes (spec §1.1).</summary>
+    /// <summary>The group's writer: reported and goal states both can take writes (docs/states.md#node-states).</summary>
     Primary,
     /// <summary>A streaming standby that has converged (secondary or catchingup, reported == goal).</summary>
     Standby,
@@ -20,7 +20,7 @@ public enum NodeRole
 /// <summary>Pure role logic over topology snapshots: no I/O, no clock.</summary>
 public static class NodeRoles
 {
-    /// <summary>States in which a node may accept writes (spec §1.1).</summary>
+    /// <summary>States in which a node may accept writes (docs/states.md#node-states).</summary>
     public static bool CanTakeWrites(NodeState state) =>
         state is NodeState.Single or NodeState.WaitPrimary or NodeState.Primary or NodeState.JoinPrimary or NodeState.ApplySettings;
 
@@ -31,7 +31,7 @@ public static class NodeRoles
     public static bool IsStreamingStandby(NodeSnapshot node) =>
         node.ReportedState == node.GoalState && node.ReportedState is NodeState.Secondary or NodeState.CatchingUp;
 
-    /// <summary>Goal dropped: excluded from "the nodes of a group" (spec §0.4).</summary>
+    /// <summary>Goal dropped: excluded from "the nodes of a group" (docs/states.md#node-states).</summary>
     public static bool IsDropped(NodeSnapshot node) => node.GoalState == NodeState.Dropped;
 
     /// <summary>Not judged bad by the monitor and PostgreSQL reported running by its keeper.</summary>
