@@ -2,8 +2,13 @@
 # Runs every test against real components: installs RabbitMQ and PostgreSQL 15 when missing,
 # starts the broker, builds in Release and runs the whole suite. Tests create their own
 # PostgreSQL clusters on loopback ports. Ends with one line: "N passed, N failed, N skipped".
-# Usage: ./test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Skeleton]
+# Usage: ./test.sh [--fast] [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Skeleton]
+#   --fast: only the pure layer (monitor core, client package, keeper unit tests): under a minute once built.
 cd "$(dirname "$0")"
+if [ "${1:-}" = "--fast" ]; then
+  shift
+  set -- --filter "FullyQualifiedName~Monitor.Core.Tests|FullyQualifiedName~Client.Tests|FullyQualifiedName~Keeper.Tests.Unit" "$@"
+fi
 source scripts/common.sh
 
 ensure_packages docker-compose haproxy pgbouncer
