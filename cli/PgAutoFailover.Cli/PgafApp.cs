@@ -84,8 +84,8 @@ public static class PgafApp
             root.Subcommands.Add(new Command("show", "Show the monitor's view") { ShowState(), ShowEvents(), ShowUri(), ShowSettings() });
             root.Subcommands.Add(new Command("perform", "Ask the monitor to carry out an orchestration")
             {
-                PerformFailover("failover", "Fail over the group's primary to the best candidate", (f, g) => new PerformFailover(f, g)),
-                PerformFailover("switchover", "Planned switchover of the group's primary", (f, g) => new PerformSwitchover(f, g)),
+                PerformFailover("failover", "Fail over the group's primary to the best candidate", (f, g, loss) => new PerformFailover(f, g, loss), offerAllowDataLoss: true),
+                PerformFailover("switchover", "Planned switchover of the group's primary", (f, g, _) => new PerformSwitchover(f, g), offerAllowDataLoss: false),
                 PerformPromotion(),
             });
             root.Subcommands.Add(new Command("enable", "Enable a feature") { Maintenance(enable: true) });
@@ -230,15 +230,20 @@ public static class PgafApp
 
         // ---- perform
 
-        private Command PerformFailover(string verb, string description, Func<string, int, object> message)
+        private Command PerformFailover(string verb, string description, Func<string, int, bool, object> message, bool offerAllowDataLoss)
         {
             var formation = FormationOption();
             var group = GroupOption();
             var wait = WaitOption("another node is the group's primary");
             var command = new Command(verb, description) { formation, group, wait };
+            var allowDataLoss = new Option<bool>("--allow-data-loss")
+            {
+                Description = "When an election waits for standbys that may hold acknowledged writes, elect the best candidate that reported anyway: writes it lacks are lost",
+            };
+            if (offerAllowDataLoss) command.Options.Add(allowDataLoss);
             SetMonitorAction(command, (p, monitor, ct) =>
             {
-                var request = message(FormationName(p.GetValue(formation)), NonNegative(p.GetValue(group), "--group"));
+                var request = message(FormationName(p.GetValue(formation)), NonNegative(p.GetValue(group), "--group"), offerAllowDataLoss && p.GetValue(allowDataLoss));
                 return request switch
                 {
                     PerformFailover failover => monitor.CommandAsync(failover, ct),

@@ -85,6 +85,20 @@ public sealed class MonitorCommandTests(FakeMonitor monitor) : IClassFixture<Fak
     }
 
     [Fact]
+    public async Task Allow_data_loss_is_sent_only_when_asked_and_only_for_a_failover()
+    {
+        await Pgaf("perform", "failover", "--formation", "loss", "--allow-data-loss");
+        Assert.Contains(monitor.ReceivedOf<PerformFailover>(), m => m.Formation == "loss" && m.AllowDataLoss);
+        await Pgaf("perform", "failover", "--formation", "noloss");
+        Assert.Contains(monitor.ReceivedOf<PerformFailover>(), m => m.Formation == "noloss" && !m.AllowDataLoss);
+
+        var switchover = await Pgaf("perform", "switchover", "--formation", "loss-sw", "--allow-data-loss");
+        Assert.Equal(1, switchover.ExitCode);
+        Assert.DoesNotContain(monitor.ReceivedOf<PerformSwitchover>(), m => m.Formation == "loss-sw");
+        Assert.Contains("--allow-data-loss", (await Pgaf("perform", "failover", "--help")).Stdout);
+    }
+
+    [Fact]
     public async Task An_accepted_switchover_prints_the_monitors_message_and_exits_0()
     {
         var result = await Pgaf("perform", "switchover", "--formation", "f2");

@@ -103,12 +103,27 @@ public class OperatorRuleTests
     {
         var g = new G().Node(1, Primary, Draining, dead: true).Node(2, ReportLsn).Node(3, Secondary, ReportLsn, dead: true);
         g.Report(2).AssignsNothing();
-        g.Do(new FailoverCommand()).Refused(RefusalKind.CommandRefused, "couldn't find the primary node");
+        g.Do(new FailoverCommand()).Refused(RefusalKind.CommandRefused, "the election waits for");
         // Node 3 is silent and last said it was streaming: it may keep the old primary alive in a partition,
         // so even without the guard the operator must first assert it is gone (forced removal).
         g.Do(new FailoverCommand(AllowDataLoss: true)).Refused(RefusalKind.CommandRefused, "may still accept writes");
         Assert.True(g.Do(new DropNodeCommand(3, Force: true)).Accepted);
         g.Do(new FailoverCommand(AllowDataLoss: true), at: G.Now + TimeSpan.FromSeconds(3)).Assigns(("EL-8", 2, PreparePromotion));
+    }
+
+    [Fact]
+    public void A_failover_refused_on_the_data_loss_guard_says_what_is_waited_for_and_how_far_behind_the_candidate_is()
+    {
+        // Node 1 (the old primary) last reported 0/3000100; node 2 froze at 0/3000060; node 3, silent, may have it all.
+        var g = new G().Node(1, Primary, Draining, dead: true, lsn: 0x3000100).Node(2, ReportLsn, lsn: 0x3000060)
+            .Node(3, Secondary, ReportLsn, dead: true, lsn: 0x3000100);
+        g.State = g.State with { Failover = new Model.FailoverInProgress(Guid.NewGuid(), 1, "node 1 is unhealthy", false, G.Now - TimeSpan.FromSeconds(5)) };
+        g.Report(2).AssignsNothing();
+        var refusal = g.Do(new FailoverCommand());
+        refusal.Refused(RefusalKind.CommandRefused, "cannot fail over: the election waits for the WAL position of node 3 \"node_3\"");
+        Assert.Contains("the best candidate, node 2 \"node_2\"", refusal.Refusal!.Reason);
+        Assert.Contains("has WAL up to 0/3000060, 160 bytes behind what node 1 \"node_1\"", refusal.Refusal.Reason);
+        Assert.Contains("--allow-data-loss elects it without waiting", refusal.Refusal.Reason);
     }
 
     [Fact]

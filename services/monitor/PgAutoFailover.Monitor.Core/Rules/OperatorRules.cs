@@ -53,6 +53,7 @@ internal static class OperatorRules
                     : Refuse("cannot fail over: even without the data-loss guard no candidate can be elected"
                              + (ctx.ToDecision().Notices.LastOrDefault() is { } why ? $" ({why})" : ""));
             }
+            if (StuckElection(ctx) is { } stuck) return Refuse($"cannot fail over: {stuck}");
             return Refuse("cannot fail over: couldn't find the primary node (a wait_primary primary cannot be failed over from)");
         }
 
@@ -88,6 +89,28 @@ internal static class OperatorRules
         new RuleContext(ctx, ctx.Others(primary).First().NodeId).Run(GroupStateMachineRules.Table);
         return ctx.ToDecision();
     }
+
+    /// <summary>
+    /// An election waiting on the data-loss guard, described for the operator who asks for a failover: who it waits
+    /// for, the best candidate it would elect, and how far that candidate is behind what the old primary last
+    /// reported (acknowledged writes past the candidate's position would be lost). Null when no election is waiting.
+    /// </summary>
+    private static string? StuckElection(DecisionContext ctx)
+    {
+        var voters = ctx.Nodes.Where(n => n.IsConverged(ReportLsn)).ToList();
+        var best = voters.Where(n => n.CandidatePriority > 0).OrderByDescending(n => n.Lsn).ThenBy(n => n.NodeId).FirstOrDefault();
+        if (best is null) return null;
+        var oldPrimary = ctx.State.Failover?.OldPrimaryId is { } id ? ctx.Nodes.FirstOrDefault(n => n.NodeId == id) : null;
+        var waitingFor = ctx.Nodes.Where(n => !n.IsConverged(ReportLsn) && n.NodeId != oldPrimary?.NodeId).Select(n => n.Label).ToList();
+        var behind = oldPrimary is { } p && p.Lsn > best.Lsn
+            ? $", {p.Lsn - best.Lsn} bytes behind what {p.Label} last reported ({Lsn(p.Lsn)})"
+            : oldPrimary is not null ? $", not behind what {oldPrimary.Label} last reported ({Lsn(oldPrimary.Lsn)})" : "";
+        var who = waitingFor.Count > 0 ? $"the WAL position of {string.Join(", ", waitingFor)}" : "every quorum standby's WAL position";
+        return $"the election waits for {who}, which may hold acknowledged writes; the best candidate, {best.Label}, " +
+               $"has WAL up to {Lsn(best.Lsn)}{behind}; --allow-data-loss elects it without waiting, losing any write it lacks";
+    }
+
+    private static string Lsn(ulong lsn) => $"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}";
 
     /// <summary>
     /// API-FAILOVER-FRESH: why no healthy candidate among <paramref name="others"/> can take over now, or null. A keeper

@@ -53,7 +53,7 @@ public sealed class OperatorCommandsConsumer(GroupCoordinator groups, NodeDirect
             id => new DropNodeCommand(id, context.Message.Force));
 
     public Task Consume(ConsumeContext<PerformFailover> context) =>
-        OnGroupAsync(context, context.Message.Formation, context.Message.GroupId, new FailoverCommand());
+        OnGroupAsync(context, context.Message.Formation, context.Message.GroupId, new FailoverCommand(AllowDataLoss: context.Message.AllowDataLoss));
 
     public Task Consume(ConsumeContext<PerformSwitchover> context) =>
         OnGroupAsync(context, context.Message.Formation, context.Message.GroupId, new FailoverCommand(Switchover: true));
