@@ -5,4 +5,5 @@ namespace PgAutoFailover.Contracts;
 /// <param name="DatabaseName">Application database name.</param>
 /// <param name="NumberSyncStandbys">Formation's number_sync_standbys.</param>
 /// <param name="Nodes">Nodes ordered by node id.</param>
-public sealed record FormationState(string Formation, string DatabaseName, int NumberSyncStandbys, IReadOnlyList<NodeSnapshot> Nodes);
+/// <param name="AutomaticFailover">False while an operator paused automatic failover (pgaf disable automatic-failover).</param>
+public sealed record FormationState(string Formation, string DatabaseName, int NumberSyncStandbys, IReadOnlyList<NodeSnapshot> Nodes, bool AutomaticFailover = true);

@@ -38,6 +38,7 @@ public static class MessageRules
         SetCandidatePriority m => Formation(m.Formation) ?? NodeId(m.NodeId) ?? Priority(m.CandidatePriority),
         SetReplicationQuorum m => Formation(m.Formation) ?? NodeId(m.NodeId),
         SetNumberSyncStandbys m => Formation(m.Formation) ?? SyncStandbys(m.NumberSyncStandbys),
+        SetAutomaticFailover m => Formation(m.Formation),
         CreateFormation m => Formation(m.Formation) ?? (string.IsNullOrEmpty(m.DatabaseName) ? null : DatabaseName(m.DatabaseName))
             ?? SyncStandbys(m.NumberSyncStandbys),
         DropFormation m => Formation(m.Formation),

@@ -88,8 +88,8 @@ public static class PgafApp
                 PerformFailover("switchover", "Planned switchover of the group's primary", (f, g, _) => new PerformSwitchover(f, g), offerAllowDataLoss: false),
                 PerformPromotion(),
             });
-            root.Subcommands.Add(new Command("enable", "Enable a feature") { Maintenance(enable: true) });
-            root.Subcommands.Add(new Command("disable", "Disable a feature") { Maintenance(enable: false) });
+            root.Subcommands.Add(new Command("enable", "Enable a feature") { Maintenance(enable: true), AutomaticFailover(enable: true) });
+            root.Subcommands.Add(new Command("disable", "Disable a feature") { Maintenance(enable: false), AutomaticFailover(enable: false) });
             root.Subcommands.Add(new Command("set", "Change a setting")
             {
                 new Command("node", "Change a node's setting") { SetCandidatePriority(), SetReplicationQuorum(), SetNodeMetadata() },
@@ -316,6 +316,20 @@ public static class PgafApp
                     enable ? Waiter.InMaintenance(id) : Waiter.BackFromMaintenance(id),
                     enable ? $"maintenance of node {id}" : $"node {id} back in automation"));
             });
+            return command;
+        }
+
+        private Command AutomaticFailover(bool enable)
+        {
+            var formation = FormationOption();
+            var command = new Command("automatic-failover", enable
+                ? "Resume automatic failover: an unhealthy primary is replaced by itself again"
+                : "Pause automatic failover: no failover starts by itself (one under way finishes; switchover, failover, promotion and maintenance still work)")
+            {
+                formation,
+            };
+            SetMonitorAction(command, (p, monitor, ct) =>
+                monitor.CommandAsync(new SetAutomaticFailover(FormationName(p.GetValue(formation)), enable), ct));
             return command;
         }
 

@@ -117,6 +117,13 @@ public sealed class FakeMonitor : IAsyncLifetime
                     return Succeed(context, m.Formation, $"node {m.NodeId} \"{node.NodeName}\" ({node.Host}:{node.Port}) updated");
                 });
                 endpoint.Handler<SetNumberSyncStandbys>(context => Succeed(context, context.Message.Formation, $"number_sync_standbys is now {context.Message.NumberSyncStandbys}"));
+                endpoint.Handler<SetAutomaticFailover>(context =>
+                {
+                    // Like the monitor: show state says so while it is paused.
+                    var m = context.Message;
+                    _states[m.Formation] = (_states.TryGetValue(m.Formation, out var known) ? known : State(m.Formation)) with { AutomaticFailover = m.Enabled };
+                    return Succeed(context, m.Formation, $"automatic failover {(m.Enabled ? "enabled" : "disabled")} for formation {m.Formation}");
+                });
             });
         });
         using var start = new CancellationTokenSource(TimeSpan.FromSeconds(60));

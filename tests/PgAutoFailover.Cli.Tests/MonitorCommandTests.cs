@@ -99,6 +99,21 @@ public sealed class MonitorCommandTests(FakeMonitor monitor) : IClassFixture<Fak
     }
 
     [Fact]
+    public async Task Automatic_failover_is_paused_and_resumed_and_show_state_says_when_it_is_paused()
+    {
+        var paused = await Pgaf("disable", "automatic-failover", "--formation", "pause");
+        Assert.True(paused.ExitCode == 0, paused.ToString());
+        Assert.Equal("automatic failover disabled for formation pause\n", paused.Stdout);
+        Assert.Contains(monitor.ReceivedOf<SetAutomaticFailover>(), m => m.Formation == "pause" && !m.Enabled);
+        Assert.Contains("automatic failover is disabled for formation pause: no failover starts by itself (pgaf enable automatic-failover)",
+            (await Pgaf("show", "state", "--formation", "pause")).Stdout);
+
+        Assert.Equal(0, (await Pgaf("enable", "automatic-failover", "--formation", "pause")).ExitCode);
+        Assert.Contains(monitor.ReceivedOf<SetAutomaticFailover>(), m => m.Formation == "pause" && m.Enabled);
+        Assert.DoesNotContain("automatic failover is disabled", (await Pgaf("show", "state", "--formation", "pause")).Stdout);
+    }
+
+    [Fact]
     public async Task An_accepted_switchover_prints_the_monitors_message_and_exits_0()
     {
         var result = await Pgaf("perform", "switchover", "--formation", "f2");

@@ -42,10 +42,15 @@ public static class StateView
         return notes.Count == 0 ? table : table + "\n" + string.Join("", notes.Select(n => n + "\n"));
     }
 
-    /// <summary>"node2 (2): progress: …" and "node3 (3): last error: …", in row order.</summary>
+    /// <summary>
+    /// "automatic failover is disabled …" when an operator paused it, then "node2 (2): progress: …" and
+    /// "node3 (3): last error: …", in row order.
+    /// </summary>
     public static IReadOnlyList<string> Notes(FormationState state)
     {
         var notes = new List<string>();
+        if (!state.AutomaticFailover)
+            notes.Add($"automatic failover is disabled for formation {state.Formation}: no failover starts by itself (pgaf enable automatic-failover)");
         foreach (var node in Ordered(state))
         {
             var who = $"{node.Node.NodeName} ({Row(node)[1]})";

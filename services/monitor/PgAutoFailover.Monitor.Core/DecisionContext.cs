@@ -81,6 +81,12 @@ internal sealed class DecisionContext(GroupState state, MonitorOptions options, 
 
     public static string Display(NodeState s) => NodeStateNames.Of(s);
 
+    /// <summary>
+    /// A failover may start by itself: automatic failover is on, or one is already under way (an operator's, or one
+    /// that began before the pause: stopping it halfway would leave the group without a writer).
+    /// </summary>
+    public bool MayStartFailover => State.Settings.AutomaticFailover || State.Failover is not null;
+
     // ---- group view (docs/states.md#monitor-rules) -------------------------------------------------------------
 
     /// <summary>Nodes of the group (goal not dropped), by node id.</summary>

@@ -70,6 +70,7 @@ public static class GroupProjection
         NodeMetadataChanged m => Update(state, m.NodeId, n => n with { Name = m.Name, Host = m.Host, Port = m.Port }),
         ReplicationQuorumChanged q => Update(state, q.NodeId, n => n with { ReplicationQuorum = q.ReplicationQuorum }),
         NumberSyncStandbysChanged s => state with { Settings = state.Settings with { NumberSyncStandbys = s.NumberSyncStandbys } },
+        AutomaticFailoverChanged a => state with { Settings = state.Settings with { AutomaticFailover = a.Enabled } },
         DatabaseNameAdopted d => state with { Settings = state.Settings with { DatabaseName = d.DatabaseName } },
         NodeRemoved r => state with
         {

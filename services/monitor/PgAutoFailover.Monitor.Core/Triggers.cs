@@ -72,6 +72,9 @@ public sealed record SetReplicationQuorumCommand(long NodeId, bool ReplicationQu
 /// <summary>set formation number-sync-standbys (docs/states.md#operator-commands).</summary>
 public sealed record SetNumberSyncStandbysCommand(int NumberSyncStandbys) : OperatorTrigger;
 
+/// <summary>pgaf enable / disable automatic-failover: resume or pause failovers that start by themselves.</summary>
+public sealed record SetAutomaticFailoverCommand(bool Enabled) : OperatorTrigger;
+
 /// <summary>set node metadata (update_node_metadata, docs/states.md#operator-commands): null leaves a field unchanged.</summary>
 public sealed record UpdateNodeMetadataCommand(long NodeId, string? Name = null, string? Host = null, int? Port = null) : OperatorTrigger;
 

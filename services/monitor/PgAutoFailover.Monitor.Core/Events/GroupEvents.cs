@@ -83,6 +83,9 @@ public sealed record FailoverBlockedChanged(string? Reason, DateTimeOffset At) :
 /// <summary>number_sync_standbys changed (operator, REG-9 auto-bump or removal adjustment).</summary>
 public sealed record NumberSyncStandbysChanged(int NumberSyncStandbys, string Reason, DateTimeOffset At) : IGroupEvent;
 
+/// <summary>An operator paused (Enabled false) or resumed automatic failover for the group.</summary>
+public sealed record AutomaticFailoverChanged(bool Enabled, string Reason, DateTimeOffset At) : IGroupEvent;
+
 /// <summary>The node row was deleted (GSM-1, or a forced drop).</summary>
 public sealed record NodeRemoved(long NodeId, string Reason, DateTimeOffset At) : IGroupEvent;
 

@@ -89,8 +89,8 @@ internal static class GroupStateMachineRules
                      || !c.Ctx.Others(c.A).Any(o => o.IsConverged(ReportLsn))),
             c => c.Assign(c.A, WaitStandby, "REG-6-REDIRECT", "wait for a primary to copy from") || true),
 
-        new("GSM-7", "no primary and nobody being promoted: upstream stops with an error; here an election is run, so standbys left without a primary (forced removal, failed joins) are not stranded",
-            c => c.P is null && !c.Ctx.Nodes.Any(c.Ctx.PromotionUnderWay),
+        new("GSM-7", "no primary and nobody being promoted: upstream stops with an error; here an election is run, so standbys left without a primary (forced removal, failed joins) are not stranded (not while automatic failover is paused)",
+            c => c.P is null && !c.Ctx.Nodes.Any(c.Ctx.PromotionUnderWay) && c.Ctx.MayStartFailover,
             c =>
             {
                 c.Ctx.Note($"{c.A.Label}: the group has no primary and nobody is being promoted: running an election");
@@ -99,8 +99,8 @@ internal static class GroupStateMachineRules
             }),
 
         // ---- multi-standby failure of the primary (N > 2) ---------------------------------------
-        new("GSM-8", "N > 2 and the primary is unhealthy: drain it, then run the election",
-            c => c.N > 2 && c.Ctx.Unhealthy(c.P),
+        new("GSM-8", "N > 2 and the primary is unhealthy: drain it, then run the election (not while automatic failover is paused)",
+            c => c.N > 2 && c.Ctx.Unhealthy(c.P) && c.Ctx.MayStartFailover,
             c => MultiStandbyPrimaryFailure(c)),
 
         // ---- standby-side rules -----------------------------------------------------------------
@@ -130,8 +130,8 @@ internal static class GroupStateMachineRules
             c => Conv(c.A, FastForward),
             c => c.Assign(c.A, PreparePromotion, "GSM-11", "it fetched the WAL it missed") || true),
 
-        new("GSM-12", "A converged report_lsn or fast_forward: election",
-            c => Conv(c.A, ReportLsn, FastForward),
+        new("GSM-12", "A converged report_lsn or fast_forward: election (not while automatic failover is paused and no failover is under way)",
+            c => Conv(c.A, ReportLsn, FastForward) && c.Ctx.MayStartFailover,
             c => { Election.Run(c); return true; }),
 
         new("GSM-13", "A converged wait_standby, primary converged wait_primary/join_primary: catchingup",
@@ -161,9 +161,9 @@ internal static class GroupStateMachineRules
                  && HealthPredicates.WalDifferenceWithin(c.A, c.P, c.Options.EnableSyncWalThreshold),
             c => c.Assign(c.A, Secondary, "GSM-16", $"it caught up with {c.P!.Label}") || true),
 
-        new("GSM-17", "single-standby failover: primary unhealthy, A healthy candidate within promote threshold",
+        new("GSM-17", "single-standby failover: primary unhealthy, A healthy candidate within promote threshold (not while automatic failover is paused)",
             c => Conv(c.A, Secondary) && c.P is { } p && DecisionContext.InPrimaryState(p) && c.Ctx.Unhealthy(p)
-                 && c.Ctx.Healthy(c.A) && c.A.CandidatePriority > 0
+                 && c.Ctx.Healthy(c.A) && c.A.CandidatePriority > 0 && c.Ctx.MayStartFailover
                  && HealthPredicates.WalDifferenceWithin(c.A, p, c.Options.PromoteWalThreshold),
             c => SingleStandbyFailover(c)),
 

@@ -16,7 +16,7 @@ internal static class OperatorRules
     [
         "API-FAILOVER", "API-FAILOVER-ALLOW-DATA-LOSS", "API-FAILOVER-FRESH", "API-PROMOTION", "API-START-MAINTENANCE", "API-STOP-MAINTENANCE",
         "API-SET-CANDIDATE-PRIORITY", "API-SET-REPLICATION-QUORUM", "API-SET-NUMBER-SYNC-STANDBYS", "API-REMOVE-NODE",
-        "API-UPDATE-NODE-METADATA",
+        "API-UPDATE-NODE-METADATA", "API-SET-AUTOMATIC-FAILOVER",
     ];
 
     public static Decision Execute(DecisionContext ctx, OperatorTrigger command) => command switch
@@ -28,6 +28,7 @@ internal static class OperatorRules
         SetCandidatePriorityCommand s => SetCandidatePriority(ctx, s.NodeId, s.CandidatePriority),
         SetReplicationQuorumCommand q => SetReplicationQuorum(ctx, q.NodeId, q.ReplicationQuorum),
         SetNumberSyncStandbysCommand n => SetNumberSyncStandbys(ctx, n.NumberSyncStandbys),
+        SetAutomaticFailoverCommand a => SetAutomaticFailover(ctx, a.Enabled),
         DropNodeCommand d => RemoveNode(ctx, d.NodeId, d.Force),
         UpdateNodeMetadataCommand m => UpdateNodeMetadata(ctx, m),
         _ => Refuse($"unknown command {command.GetType().Name}"),
@@ -269,6 +270,29 @@ internal static class OperatorRules
         }
         ctx.Emit(new ReplicationQuorumChanged(nodeId, quorum, ctx.Now));
         RefreshPrimarySettings(ctx, "API-SET-REPLICATION-QUORUM", $"replication quorum of {node.Label} changed");
+        return ctx.ToDecision();
+    }
+
+    /// <summary>
+    /// API-SET-AUTOMATIC-FAILOVER: pause or resume failovers that start by themselves. Pausing never stops a failover
+    /// already under way; resuming lets the next evaluation start one if the primary is still unhealthy.
+    /// </summary>
+    private static Decision SetAutomaticFailover(DecisionContext ctx, bool enabled)
+    {
+        var formation = ctx.State.Settings.Formation;
+        if (ctx.State.Settings.AutomaticFailover == enabled)
+        {
+            ctx.Note($"automatic failover is already {(enabled ? "enabled" : "disabled")} for formation {formation}");
+            return ctx.ToDecision();
+        }
+        ctx.Emit(new AutomaticFailoverChanged(enabled, enabled ? "operator enabled automatic failover" : "operator disabled automatic failover", ctx.Now));
+        ctx.Note(enabled
+            ? $"automatic failover enabled for formation {formation}"
+            : $"automatic failover disabled for formation {formation}: no failover starts by itself until pgaf enable automatic-failover");
+        if (!enabled && ctx.State.Failover is not null)
+            ctx.Note($"automatic failover is disabled for formation {formation}; the failover under way finishes");
+        if (enabled) ctx.WakeAt(ctx.Now); // an unhealthy primary is failed over at once, not at the next timer tick
+        FailoverWatch.Update(ctx);
         return ctx.ToDecision();
     }
 

@@ -22,6 +22,7 @@ public static class EventDescriptions
         NodeMetadataChanged m => new(m.NodeId, NodeState.Unknown, NodeState.Unknown,
             $"Updating metadata of node {m.NodeId}: \"{m.PreviousName}\" ({m.PreviousHost}:{m.PreviousPort}) is now \"{m.Name}\" ({m.Host}:{m.Port})"),
         NumberSyncStandbysChanged s => new(null, NodeState.Unknown, NodeState.Unknown, s.Reason),
+        AutomaticFailoverChanged a => new(null, NodeState.Unknown, NodeState.Unknown, a.Enabled ? "Automatic failover enabled by the operator" : "Automatic failover disabled by the operator: no failover starts by itself"),
         NodeRemoved r => new(r.NodeId, NodeState.Dropped, NodeState.Dropped, r.Reason),
         FailoverBegan f => new(f.OldPrimaryId, NodeState.Unknown, NodeState.Unknown, f.Reason),
         FailoverBlockedChanged b => new(null, NodeState.Unknown, NodeState.Unknown, b.Reason ?? "A failover can happen again: a standby can be promoted, or the primary is healthy"),

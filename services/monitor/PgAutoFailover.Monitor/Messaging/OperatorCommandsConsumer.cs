@@ -15,7 +15,7 @@ public sealed class OperatorCommandsConsumer(GroupCoordinator groups, NodeDirect
     IConsumer<CreateFormation>, IConsumer<DropFormation>, IConsumer<DropNode>,
     IConsumer<PerformFailover>, IConsumer<PerformSwitchover>, IConsumer<PerformPromotion>,
     IConsumer<EnableMaintenance>, IConsumer<DisableMaintenance>,
-    IConsumer<SetCandidatePriority>, IConsumer<SetReplicationQuorum>, IConsumer<SetNumberSyncStandbys>,
+    IConsumer<SetCandidatePriority>, IConsumer<SetReplicationQuorum>, IConsumer<SetNumberSyncStandbys>, IConsumer<SetAutomaticFailover>,
     IConsumer<UpdateNodeMetadata>
 {
     public async Task Consume(ConsumeContext<CreateFormation> context)
@@ -75,6 +75,9 @@ public sealed class OperatorCommandsConsumer(GroupCoordinator groups, NodeDirect
     public Task Consume(ConsumeContext<SetReplicationQuorum> context) =>
         OnNodeAsync(context, context.Message.Formation, context.Message.NodeId, null,
             id => new SetReplicationQuorumCommand(id, context.Message.ReplicationQuorum));
+
+    public Task Consume(ConsumeContext<SetAutomaticFailover> context) =>
+        OnGroupAsync(context, context.Message.Formation, 0, new SetAutomaticFailoverCommand(context.Message.Enabled));
 
     public Task Consume(ConsumeContext<SetNumberSyncStandbys> context) =>
         OnGroupAsync(context, context.Message.Formation, 0, new SetNumberSyncStandbysCommand(context.Message.NumberSyncStandbys));

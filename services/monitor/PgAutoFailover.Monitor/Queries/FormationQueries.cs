@@ -31,7 +31,8 @@ public sealed class FormationQueries(GroupCoordinator groups, FormationDirectory
         var database = loaded.FirstOrDefault()?.State.Settings.DatabaseName ?? found.DatabaseName;
         var sync = loaded.FirstOrDefault()?.State.Settings.NumberSyncStandbys ?? found.NumberSyncStandbys;
         return QueryAnswer<FormationState>.Of(new FormationState(found.Id, database, sync,
-            [.. loaded.SelectMany(g => MonitorCore.Snapshot(g.State)).OrderBy(n => n.Node.GroupId).ThenBy(n => n.Node.NodeId)]));
+            [.. loaded.SelectMany(g => MonitorCore.Snapshot(g.State)).OrderBy(n => n.Node.GroupId).ThenBy(n => n.Node.NodeId)],
+            AutomaticFailover: loaded.All(g => g.State.Settings.AutomaticFailover)));
     }
 
     public async Task<QueryAnswer<FormationEvents>> EventsAsync(GetEvents request, CancellationToken cancellationToken)
@@ -70,6 +71,7 @@ public sealed class FormationQueries(GroupCoordinator groups, FormationDirectory
         {
             new("formation", found.Id, "number_sync_standbys",
                 (loaded.FirstOrDefault()?.State.Settings.NumberSyncStandbys ?? found.NumberSyncStandbys).ToString()),
+            new("formation", found.Id, "automatic failover", loaded.All(g => g.State.Settings.AutomaticFailover) ? "enabled" : "disabled"),
         };
         foreach (var group in loaded)
         {
