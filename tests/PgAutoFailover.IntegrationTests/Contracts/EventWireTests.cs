@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -54,6 +55,14 @@ public sealed class EventWireTests(RabbitMqFixture broker) : IClassFixture<Rabbi
     [Fact]
     public async Task The_events_page_shows_each_event_as_it_arrives_on_a_queue()
     {
+        // The services trace (OpenTelemetry listens to MassTransit), so their messages carry the publishing activity in
+        // the MT-Activity-Id header. Listening here makes the test see what they send, whatever else runs in this process.
+        using var tracing = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "MassTransit",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(tracing);
         var amqp = await broker.NewVirtualHostAsync();
         var bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(amqp));
         await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
@@ -96,6 +105,8 @@ public sealed class EventWireTests(RabbitMqFixture broker) : IClassFixture<Rabbi
                 ? $"rabbitmq://<broker>/<vhost>/{path[(path.LastIndexOf('/') + 1)..]}" : "<destination>";
         if (envelope["sentTime"] is not null) envelope["sentTime"] = "<when it was sent>";
         if (envelope["host"] is not null) envelope["host"] = "<the publishing process: machine, process, framework and MassTransit versions>";
+        if (envelope["headers"] is JsonObject headers && headers["MT-Activity-Id"] is not null)
+            headers["MT-Activity-Id"] = "<W3C traceparent of the publishing activity: 00-<trace id>-<span id>-<flags>>";
         return envelope.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 }
