@@ -1,7 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Invocation;
-using System.Globalization;
-using PgAutoFailover.Cli.Formatting;
 using PgAutoFailover.Contracts;
 
 // pgaf verbs: enable / disable maintenance and automatic failover.

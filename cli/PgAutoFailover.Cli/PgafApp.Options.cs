@@ -1,8 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Invocation;
-using System.Globalization;
-using PgAutoFailover.Cli.Formatting;
-using PgAutoFailover.Contracts;
 
 // pgaf verbs: Options shared by several verbs.
 namespace PgAutoFailover.Cli;

@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.CommandLine.Invocation;
 using System.Globalization;
-using PgAutoFailover.Cli.Formatting;
 using PgAutoFailover.Contracts;
 
 // pgaf verbs: perform failover, switchover and promotion.

@@ -1,8 +1,5 @@
 using System.CommandLine;
-using System.CommandLine.Invocation;
 using System.Globalization;
-using PgAutoFailover.Cli.Formatting;
-using PgAutoFailover.Contracts;
 
 // pgaf verbs: watch.
 namespace PgAutoFailover.Cli;
