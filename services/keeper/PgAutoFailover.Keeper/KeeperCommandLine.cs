@@ -27,13 +27,23 @@ public static class KeeperCommandLine
         var quorum = new Option<bool?>("--replication-quorum") { Description = "take part in synchronous replication (true)" };
         var auth = new Option<string?>("--auth") { Description = "scram-sha-256 (default) or trust" };
         var bindir = new Option<string?>("--pg-bindir") { Description = "directory of the PostgreSQL 15 binaries" };
+        var dbname = new Option<string?>("--dbname") { Description = "application database, created when missing (postgres)" };
+        var username = new Option<string?>("--username")
+        {
+            Description = "application role, created with the password from Keeper__ApplicationPassword or --password-file (none)",
+        };
+        var passwordFile = new Option<string?>("--password-file") { Description = "file whose first line is the application role's password" };
         var run = new Option<bool>("--run") { Description = "go on into the keeper loop after create" };
 
         var create = new Command("create", "initialise or adopt a data directory, register with the monitor, reach the first goal");
-        foreach (var o in new Option[] { pgdata, port, host, formation, group, name, priority, quorum, auth, bindir, run }) create.Options.Add(o);
+        foreach (var o in new Option[] { pgdata, port, host, formation, group, name, priority, quorum, auth, bindir, dbname, username, passwordFile, run })
+            create.Options.Add(o);
         create.SetAction((parse, ct) =>
         {
             var settings = Common(parse, pgdata, port, host, formation, group, name, priority, quorum, auth, bindir);
+            if (parse.GetValue(dbname) is { } db) settings["Keeper:DatabaseName"] = db;
+            if (parse.GetValue(username) is { } user) settings["Keeper:ApplicationUser"] = user;
+            if (parse.GetValue(passwordFile) is { } file) settings["Keeper:ApplicationPasswordFile"] = file;
             settings["Keeper:Create"] = "true";
             settings["Keeper:ExitAfterCreate"] = parse.GetValue(run) ? "false" : "true";
             return HostAsync(settings, ct);

@@ -39,8 +39,20 @@ public sealed class KeeperOptions
     public int CandidatePriority { get; set; } = 50;
     /// <summary>Whether the node counts in synchronous_standby_names. Default true.</summary>
     public bool ReplicationQuorum { get; set; } = true;
-    /// <summary>Application database. Default postgres.</summary>
+    /// <summary>Application database (pg_autoctl's --dbname), created by the first primary when missing. Default postgres.</summary>
     public string DatabaseName { get; set; } = "postgres";
+    /// <summary>
+    /// Application role (pg_autoctl's --username): the first primary creates it (LOGIN, scram-sha-256 password) and makes it
+    /// the owner of <see cref="DatabaseName"/> when it creates that; pg_hba admits it from <see cref="ClientHosts"/>, always
+    /// with a password. Empty (default): no application role, applications bring their own.
+    /// </summary>
+    public string? ApplicationUser { get; set; }
+    /// <summary>Password of <see cref="ApplicationUser"/>; prefer <see cref="ApplicationPasswordFile"/>, which keeps it out of the environment.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public string? ApplicationPassword { get; set; }
+    /// <summary>File whose first line is the password of <see cref="ApplicationUser"/> (a Docker secret, a file of mode 0600).</summary>
+    public string? ApplicationPasswordFile { get; set; }
+    /// <summary>Hosts or CIDRs admitted in pg_hba for <see cref="ApplicationUser"/> (the application servers). Default: the group hosts.</summary>
+    public List<string> ClientHosts { get; set; } = [];
     /// <summary>Directory of the PostgreSQL 15 binaries; default: pg_config --bindir, then PATH, then /usr/lib/postgresql/15/bin.</summary>
     public string? PgBinDir { get; set; }
     /// <summary>OS user that runs PostgreSQL when the keeper runs as root. Default postgres.</summary>

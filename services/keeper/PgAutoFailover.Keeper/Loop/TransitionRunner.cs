@@ -137,6 +137,13 @@ public sealed class TransitionRunner(
         {
             lines.Add($"host    all   {PgSql.HealthCheckUser}   {host}   {method}");
         }
+        if (options.ApplicationUser is { Length: > 0 } user)
+        {
+            // The application role reaches its own database only, always with a password (even when the keeper's roles use trust).
+            var clients = options.ClientHosts.Count > 0 ? options.ClientHosts : hosts;
+            foreach (var host in clients.Select(Cidr).Distinct())
+                lines.Add($"host    {PgSql.QuoteIdentifier(options.DatabaseName)}   {PgSql.QuoteIdentifier(user)}   {host}   scram-sha-256");
+        }
         server.Files.SetManagedBlock("pg_hba.conf", lines);
         var keeperUser = Environment.UserName;
         server.Files.SetManagedBlock("pg_ident.conf", [$"pgautofailover   {keeperUser}   postgres", $"pgautofailover   {options.OsUser}   postgres"]);
@@ -196,6 +203,12 @@ public sealed class TransitionRunner(
         if (await sql.InRecoveryAsync(ct)) await PromoteAsync(readOnly: false, ct);
         await ResumeAsPrimaryAsync(ct);
         await sql.EnsureRolesAsync(secrets.ReplicationPassword, options.Trust ? null : secrets.HealthCheckPassword, ct);
+        if (options.ApplicationUser is { Length: > 0 } user)
+        {
+            var password = secrets.ApplicationPassword ?? throw new KeeperException(
+                "Keeper:ApplicationUser is set without a password: set Keeper:ApplicationPassword or Keeper:ApplicationPasswordFile");
+            await sql.EnsureApplicationRoleAsync(user, password, options.DatabaseName, ct);
+        }
         SystemIdentifier = await server.SystemIdentifierAsync(ct);
     }
 

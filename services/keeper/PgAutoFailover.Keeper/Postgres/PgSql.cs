@@ -231,6 +231,32 @@ public sealed class PgSql(PostgresServer server) : IDisposable
             """, cancellationToken);
     }
 
+    /// <summary>
+    /// The application role (LOGIN, scram password) and its database, created when missing; an existing role gets the
+    /// configured password, an existing database is left as it is (its owner too). Run on a primary; both replicate.
+    /// </summary>
+    public async Task EnsureApplicationRoleAsync(string user, string password, string database, CancellationToken cancellationToken)
+    {
+        var role = QuoteIdentifier(user);
+        await ExecuteAsync($"""
+            DO $$
+            BEGIN
+              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {QuoteLiteral(user)}) THEN
+                CREATE ROLE {role} WITH LOGIN;
+              END IF;
+            END $$;
+            SET password_encryption = 'scram-sha-256';
+            ALTER ROLE {role} WITH LOGIN PASSWORD {QuoteLiteral(password)};
+            """, cancellationToken);
+        if (database == "postgres") return;
+        var exists = await ScalarAsync<bool>($"SELECT EXISTS (SELECT FROM pg_database WHERE datname = {QuoteLiteral(database)})", cancellationToken);
+        // CREATE DATABASE cannot run inside the DO block's transaction.
+        if (!exists) await ExecuteAsync($"CREATE DATABASE {QuoteIdentifier(database)} OWNER {role}", cancellationToken);
+    }
+
+    public static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    public static string QuoteLiteral(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
+
     public async Task DropAllSlotsAsync(CancellationToken cancellationToken) =>
         await ExecuteAsync($"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '{SlotPrefix}%' AND NOT active",
             cancellationToken);

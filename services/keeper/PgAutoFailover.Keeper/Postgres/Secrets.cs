@@ -12,6 +12,26 @@ public sealed class Secrets(KeeperOptions options, OsCommand os)
     public string ReplicationPassword => options.ReplicationPassword is { Length: > 0 } p ? p : Get("replication");
     public string HealthCheckPassword => options.HealthCheckPassword is { Length: > 0 } p ? p : Get("health_check");
 
+    /// <summary>The application role's password: the setting, else the first line of the file; null when neither is given.</summary>
+    public string? ApplicationPassword
+    {
+        get
+        {
+            if (options.ApplicationPassword is { Length: > 0 } p) return p;
+            if (options.ApplicationPasswordFile is not { Length: > 0 } file) return null;
+            string? line;
+            try
+            {
+                line = File.ReadLines(file).FirstOrDefault()?.Trim();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new KeeperException($"cannot read Keeper:ApplicationPasswordFile {file}: {e.Message}");
+            }
+            return line is { Length: > 0 } ? line : throw new KeeperException($"Keeper:ApplicationPasswordFile {file} is empty");
+        }
+    }
+
     private string Get(string key)
     {
         lock (this)
