@@ -9,7 +9,9 @@
 #                                  a streaming secondary
 #   ./cluster.sh start-keeper nodeN   start that node's keeper again (after a crash or a stop), same settings
 # Settings: PGAF_CLUSTER_DIR (default /tmp/pgaf-cluster), PGAF_BASE_PORT (default 5500: store 5500,
-# nodes 5501, 5502, ...). Logs: $PGAF_CLUSTER_DIR/*.log.
+# nodes 5501, 5502, ...), PGAF_APP_USER and PGAF_DBNAME (default app and app: the application role and database
+# the keepers create; its password is generated into $PGAF_CLUSTER_DIR/app.password, and $PGAF_CLUSTER_DIR/pgpass
+# lets `PGPASSFILE=$PGAF_CLUSTER_DIR/pgpass psql "<the URI>"` log in). Logs: $PGAF_CLUSTER_DIR/*.log.
 cd "$(dirname "$0")"
 source scripts/common.sh
 root=$PWD
@@ -25,6 +27,8 @@ pgaf_bin=$root/cli/PgAutoFailover.Cli/bin/$cfg/net10.0/pgaf
 # A virtual host of its own: queues left by an earlier cluster (a keeper's goal queue keeps its node id)
 # must never reach this one's keepers.
 vhost=pgaf-cluster
+app_user=${PGAF_APP_USER:-app}
+app_db=${PGAF_DBNAME:-app}
 export RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/$vhost}
 
 # alive PID: the process runs (kill -0 also succeeds on a zombie, and a keeper killed here stays one until PID 1
@@ -52,7 +56,8 @@ create_node() {
   mkdir -p "$dir/node$n"; chown postgres:postgres "$dir/node$n"
   Keeper__ReplicationPassword="$2" Keeper__HealthCheckPassword="$3" Urls="http://127.0.0.1:711$n" \
     start "node$n" "$keeper_bin" create --pgdata "$dir/node$n/data" --port $((base + n)) --hostname 127.0.0.1 \
-      --name "node$n" --formation default --pg-bindir "$bin" --run
+      --name "node$n" --formation default --pg-bindir "$bin" \
+      --username "$app_user" --dbname "$app_db" --password-file "$dir/app.password" --run
 }
 
 wait_http() {   # wait_http NAME URL: until the service says it is healthy
@@ -104,6 +109,9 @@ up() {
   printf 'replication=%s\nhealth_check=%s\n' "$(head -c 24 /dev/urandom | base64 | tr -dc A-Za-z0-9)" \
     "$(head -c 24 /dev/urandom | base64 | tr -dc A-Za-z0-9)" >"$dir/secrets"
   chown postgres:postgres "$dir/secrets"
+  # The application role's password: in a file the keepers read, and in a .pgpass for psql and libpq.
+  head -c 24 /dev/urandom | base64 | tr -dc A-Za-z0-9 >"$dir/app.password"
+  printf '*:*:%s:%s:%s\n' "$app_db" "$app_user" "$(cat "$dir/app.password")" >"$dir/pgpass"
   umask 022
   repl_pw=$(sed -n 's/^replication=//p' "$dir/secrets"); hc_pw=$(sed -n 's/^health_check=//p' "$dir/secrets")
 
@@ -116,7 +124,7 @@ up() {
   ConnectionStrings__MonitorStore="Host=127.0.0.1;Port=$base;Database=pg_auto_failover;Username=postgres" \
     start monitor "$monitor_bin"
   HealthChecker__Password="$hc_pw" start health-checker "$checker_bin"
-  start uri-service "$uri_bin"
+  UriService__User="$app_user" start uri-service "$uri_bin"
   wait_http monitor http://127.0.0.1:7101
   wait_http health-checker http://127.0.0.1:7102
   wait_http uri-service http://127.0.0.1:7103
@@ -157,6 +165,7 @@ status() {
   pgaf show state || true
   echo
   pgaf show uri || true
+  echo "  password of the role $app_user: export PGPASSFILE=$dir/pgpass, then psql \"<uri>\""
   echo
   for p in "$dir"/*.pid; do
     [ -e "$p" ] || continue

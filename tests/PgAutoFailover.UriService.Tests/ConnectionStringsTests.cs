@@ -6,7 +6,7 @@ namespace PgAutoFailover.UriService.Tests;
 
 public sealed class ConnectionStringsTests
 {
-    private static readonly UriSsl Prefer = new("prefer");
+    private static readonly UriParameters Prefer = new("prefer");
 
     [Fact]
     public void The_primary_comes_first_then_standbys_by_node_id()
@@ -20,14 +20,14 @@ public sealed class ConnectionStringsTests
     public void Dropped_nodes_and_other_groups_are_left_out()
     {
         var formation = Formation("f", 1, Node(1, NodeState.Single), Node(2, NodeState.Secondary, NodeState.Dropped), Node(4, NodeState.Primary, group: 1));
-        Assert.Equal("postgres://127.0.0.1:5501/appdb?target_session_attrs=read-write", ConnectionStrings.Build(formation, UriTarget.ReadWrite, UriSsl.None));
+        Assert.Equal("postgres://127.0.0.1:5501/appdb?target_session_attrs=read-write", ConnectionStrings.Build(formation, UriTarget.ReadWrite, UriParameters.None));
     }
 
     [Fact]
     public void Without_a_writer_the_nodes_are_listed_by_node_id()
     {
         var formation = Formation("f", 1, Node(2, NodeState.StopReplication), Node(1, NodeState.Draining, NodeState.DemoteTimeout));
-        Assert.StartsWith("postgres://127.0.0.1:5501,127.0.0.1:5502/", ConnectionStrings.Build(formation, UriTarget.ReadWrite, UriSsl.None));
+        Assert.StartsWith("postgres://127.0.0.1:5501,127.0.0.1:5502/", ConnectionStrings.Build(formation, UriTarget.ReadWrite, UriParameters.None));
     }
 
     [Theory]
@@ -52,6 +52,14 @@ public sealed class ConnectionStringsTests
         var node = Node(1, NodeState.Single) with { Node = new NodeAddress("f", 0, 1, "n1", "::1", 5432) };
         var formation = Formation("f", 1, node) with { DatabaseName = "my db" };
         Assert.Equal("postgres://[::1]:5432/my%20db?target_session_attrs=read-write&sslmode=verify-full&sslrootcert=%2Fetc%2Froot.crt",
-            ConnectionStrings.Build(formation, UriTarget.ReadWrite, new UriSsl("verify-full", "/etc/root.crt")));
+            ConnectionStrings.Build(formation, UriTarget.ReadWrite, new UriParameters("verify-full", "/etc/root.crt")));
+    }
+
+    [Fact]
+    public void The_application_role_goes_before_the_hosts_and_no_password_goes_anywhere()
+    {
+        var formation = Formation("f", 2, Node(1, NodeState.Primary), Node(2, NodeState.Secondary)) with { DatabaseName = "appdb" };
+        Assert.Equal("postgres://app%20user@127.0.0.1:5501,127.0.0.1:5502/appdb?target_session_attrs=read-write&sslmode=prefer",
+            ConnectionStrings.Build(formation, UriTarget.ReadWrite, Prefer with { User = "app user" }));
     }
 }

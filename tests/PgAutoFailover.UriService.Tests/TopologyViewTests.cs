@@ -49,7 +49,7 @@ public sealed class TopologyViewTests
     [Fact]
     public void The_tracker_announces_uri_and_primary_changes_but_not_topology_noise()
     {
-        var tracker = new ConnectionStringTracker(UriSsl.None);
+        var tracker = new ConnectionStringTracker(UriParameters.None);
         var now = DateTimeOffset.UtcNow;
         var first = tracker.Due(Formation("f", 1, Node(1, NodeState.Primary), Node(2, NodeState.Secondary)), now);
         Assert.NotNull(first);

@@ -15,6 +15,12 @@ public sealed class UriServiceOptions
     /// <summary>Identity of this instance: suffix of its private topology queue and "RequestedBy" of GetTopology. Default: host name and process id.</summary>
     public string InstanceId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
 
+    /// <summary>
+    /// Application role put in every URI (postgres://app@host1,host2/db), the keepers' ApplicationUser, so that psql and
+    /// libpq use the URI as printed with the password from PGPASSWORD or ~/.pgpass. Empty (default): no user, libpq's default.
+    /// </summary>
+    public string? User { get; set; }
+
     /// <summary>sslmode appended to every formation URI (docs/operations.md: pg_autoctl's default is "prefer"). Empty: omitted.</summary>
     public string SslMode { get; set; } = "prefer";
 

@@ -27,9 +27,9 @@ public static class UriEndpoints
     public static IResult BadTarget(string? target) =>
         Results.Json(new ApiError($"target \"{target}\" is not one of read-write, any, standby, prefer-standby"), statusCode: StatusCodes.Status400BadRequest);
 
-    public static UriSsl Ssl(UriServiceOptions options) => new(options.SslMode, options.SslRootCert, options.SslCrl);
+    public static UriParameters Ssl(UriServiceOptions options) => new(options.SslMode, options.SslRootCert, options.SslCrl, options.User);
 
-    public static UriAnswer Answer(FormationTopologyChanged formation, UriTarget target, UriSsl ssl) =>
+    public static UriAnswer Answer(FormationTopologyChanged formation, UriTarget target, UriParameters ssl) =>
         new(formation.Formation, ConnectionStrings.SessionAttrs(target), ConnectionStrings.Build(formation, target, ssl),
             NodeRef.From(NodeRoles.Writer(formation.Nodes, 0)?.Node), formation.Version);
 

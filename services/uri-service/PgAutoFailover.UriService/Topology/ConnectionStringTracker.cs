@@ -9,7 +9,7 @@ namespace PgAutoFailover.UriService.Topology;
 /// A change is remembered only once <see cref="Commit"/> confirms it was published, so a failed
 /// publish is retried on the next look.
 /// </summary>
-public sealed class ConnectionStringTracker(UriSsl ssl)
+public sealed class ConnectionStringTracker(UriParameters ssl)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (string Uri, NodeAddress? Primary)> _published = new(StringComparer.Ordinal);

@@ -6,14 +6,15 @@ namespace PgAutoFailover.UriService.Topology;
 /// <summary>Which sessions a formation URI asks libpq for (its target_session_attrs).</summary>
 public enum UriTarget { ReadWrite, Any, Standby, PreferStandby }
 
-/// <summary>SSL parameters appended to every URI (docs/operations.md).</summary>
-public sealed record UriSsl(string? SslMode, string? SslRootCert = null, string? SslCrl = null)
+/// <summary>What every URI carries besides the hosts (docs/operations.md): the application role, and the SSL parameters.</summary>
+public sealed record UriParameters(string? SslMode, string? SslRootCert = null, string? SslCrl = null, string? User = null)
 {
-    public static readonly UriSsl None = new((string?)null);
+    public static readonly UriParameters None = new((string?)null);
 }
 
 /// <summary>
-/// pg_autoctl show uri, as a pure function: postgres://host1:port1,host2:port2/dbname?target_session_attrs=…&amp;sslmode=…
+/// pg_autoctl show uri, as a pure function: postgres://[user@]host1:port1,host2:port2/dbname?target_session_attrs=…&amp;sslmode=…
+/// The password is never in it: libpq takes it from PGPASSWORD or ~/.pgpass.
 /// Hosts are the nodes of group 0 without dropped ones, the writer first, then the others by node id.
 /// </summary>
 public static class ConnectionStrings
@@ -49,9 +50,10 @@ public static class ConnectionStrings
             .ToList();
     }
 
-    public static string Build(FormationTopologyChanged formation, UriTarget target, UriSsl ssl)
+    public static string Build(FormationTopologyChanged formation, UriTarget target, UriParameters ssl)
     {
         var uri = new StringBuilder("postgres://");
+        if (!string.IsNullOrWhiteSpace(ssl.User)) uri.Append(Uri.EscapeDataString(ssl.User)).Append('@');
         uri.AppendJoin(',', HostOrder(formation.Nodes).Select(n => $"{HostPart(n.Node.Host)}:{n.Node.Port}"));
         uri.Append('/').Append(Uri.EscapeDataString(formation.DatabaseName));
         uri.Append("?target_session_attrs=").Append(SessionAttrs(target));
