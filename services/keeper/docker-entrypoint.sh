@@ -1,14 +1,10 @@
 #!/usr/bin/env bash
 # Data node entrypoint: PostgreSQL 15 driven by the PgAutoFailover keeper, in one container.
 #
-# ASSUMPTION (the keeper is written in parallel; adjust here and only here): the keeper's command line is
-#   pgaf-keeper create --pgdata DIR --port N --hostname HOST --formation F --name NAME
-#                      [--candidate-priority 0..100] [--replication-quorum true|false] [--auth METHOD]
-#                      --pg-bindir DIR --run
-# which creates PGDATA (initdb as a first primary, or pg_basebackup as a standby) or adopts an existing one
-# after a container restart, registers with the monitor over RabbitMQ (RABBITMQ_URL) and stays in the keeper
-# loop. Every other setting is configuration, passed as environment variables Keeper__<Setting>
-# (Keeper__ReplicationPassword, Keeper__GroupHosts__0, Keeper__HealthCheckHosts__0, ...).
+# It runs `pgaf-keeper create --run`: initdb as the first primary, pg_basebackup as a standby, or, after a
+# container restart, the existing PGDATA again; then the keeper loop. Everything else is configuration, passed as
+# environment variables Keeper__<Setting> (Keeper__ReplicationPassword, Keeper__ApplicationUser, ...; see
+# services/keeper/README.md), and PGAF_* below for the command line.
 set -euo pipefail
 
 : "${RABBITMQ_URL:?RABBITMQ_URL must be set (amqp://user:password@rabbitmq:5672/)}"

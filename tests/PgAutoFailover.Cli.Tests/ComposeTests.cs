@@ -3,8 +3,8 @@ using PgAutoFailover.Testing;
 namespace PgAutoFailover.Cli.Tests;
 
 /// <summary>
-/// docker-compose.yml, checked statically (no Docker engine here, so no image is built or started):
-/// docker-compose's own validation when it is installed, plus the deployment's rules read from the file.
+/// docker-compose.yml, checked statically: docker-compose's own validation, plus the deployment's rules read from the
+/// file. Compose/ComposeDeploymentTests builds and runs it.
 /// </summary>
 public sealed class ComposeTests
 {
@@ -16,6 +16,7 @@ public sealed class ComposeTests
         ["MONITOR_STORE_PASSWORD"] = "test-store",
         ["REPLICATION_PASSWORD"] = "test-replication",
         ["HEALTHCHECK_PASSWORD"] = "test-healthcheck",
+        ["APP_PASSWORD"] = "test-app",
     };
 
     public static string RepositoryRoot
@@ -66,7 +67,7 @@ public sealed class ComposeTests
     }
 
     [Fact]
-    public void Every_build_context_and_dockerfile_exists()
+    public void Every_build_context_dockerfile_and_target_exists()
     {
         var built = 0;
         foreach (var service in Compose.Services.Values)
@@ -85,6 +86,10 @@ public sealed class ComposeTests
             Assert.True(Directory.Exists(contextPath), $"{service.Name}: build context {context} does not exist");
             var dockerfilePath = Path.Combine(contextPath, dockerfile);
             Assert.True(File.Exists(dockerfilePath), $"{service.Name}: {dockerfile} does not exist");
+            // The stage it builds is one of the Dockerfile's.
+            var target = build.Where(l => ComposeFile.KeyOf(l) == "target").Select(ComposeFile.ValueOf).SingleOrDefault();
+            if (target is not null)
+                Assert.Contains(File.ReadAllLines(dockerfilePath), l => l.StartsWith("FROM ", StringComparison.Ordinal) && l.EndsWith($" AS {target}", StringComparison.Ordinal));
             // Everything the Dockerfile copies from the context is there.
             foreach (var line in File.ReadAllLines(dockerfilePath).Where(l => l.StartsWith("COPY ", StringComparison.Ordinal) && !l.Contains("--from=")))
             {
@@ -108,9 +113,11 @@ public sealed class ComposeTests
 
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    public void Scripts_copied_into_images_are_executable()
+    public void Scripts_copied_into_images_or_run_by_the_tests_are_executable()
     {
-        foreach (var script in new[] { "scripts/docker/healthcheck.sh", "services/keeper/docker-entrypoint.sh" })
+        foreach (var script in new[] { "scripts/docker/healthcheck.sh", "services/keeper/docker-entrypoint.sh",
+                     "scripts/docker/engine.sh", "scripts/docker/build-images.sh", "scripts/docker/standin-images.sh",
+                     "scripts/docker/standins/postgres/docker-entrypoint.sh", "scripts/docker/standins/rabbitmq/docker-entrypoint.sh" })
         {
             var mode = File.GetUnixFileMode(Path.Combine(RepositoryRoot, script));
             Assert.True(mode.HasFlag(UnixFileMode.UserExecute), $"{script} is not executable");
@@ -132,7 +139,7 @@ public sealed class ComposeTests
     {
         // Start from a clean slate for the variables the file reads, so the outer environment cannot hide a problem.
         var env = new Dictionary<string, string>(environment);
-        foreach (var name in new[] { "RABBITMQ_PASSWORD", "MONITOR_STORE_PASSWORD", "REPLICATION_PASSWORD", "HEALTHCHECK_PASSWORD" })
+        foreach (var name in new[] { "RABBITMQ_PASSWORD", "MONITOR_STORE_PASSWORD", "REPLICATION_PASSWORD", "HEALTHCHECK_PASSWORD", "APP_PASSWORD" })
             env.TryAdd(name, "");
         return ProcessRunner.RunAsync("docker-compose", ["-f", Path.Combine(RepositoryRoot, "docker-compose.yml"), .. args],
             TimeSpan.FromMinutes(2), env);
@@ -162,6 +169,10 @@ public sealed class ComposeTests
         Assert.Contains("Keeper__HealthCheckPassword: test-healthcheck", result.StandardOutput);
         Assert.Contains("HealthChecker__Password: test-healthcheck", result.StandardOutput);
         Assert.Contains("127.0.0.1:7103:7103", result.StandardOutput);
+        // The application role the URI names, its password for the keepers only.
+        Assert.Contains("Keeper__ApplicationPassword: test-app", result.StandardOutput);
+        Assert.Contains("UriService__User: app", result.StandardOutput);
+        Assert.Equal(2, result.StandardOutput.Split("test-app").Length - 1); // node1's and node2's keeper, nowhere else
     }
 
     [Theory]
@@ -169,6 +180,7 @@ public sealed class ComposeTests
     [InlineData("MONITOR_STORE_PASSWORD")]
     [InlineData("REPLICATION_PASSWORD")]
     [InlineData("HEALTHCHECK_PASSWORD")]
+    [InlineData("APP_PASSWORD")]
     public async Task Docker_compose_refuses_to_run_without_a_password(string missing)
     {
         if (!RequireDockerCompose()) return;

@@ -1,0 +1,120 @@
+using PgAutoFailover.Testing;
+using Xunit.Abstractions;
+
+namespace PgAutoFailover.Cli.Tests.Compose;
+
+/// <summary>
+/// docker-compose.yml built and run for real, the way docs/operations.md ("Docker") tells a user to: images built,
+/// `docker-compose up -d`, a healthy two-node cluster, writes through the URI `pgaf show uri` prints, the primary's
+/// container killed, the failover with no acknowledged write lost, the container started again as a standby, then
+/// `docker-compose down -v`, and the host's forwarding settings as they were before the engine started.
+/// </summary>
+public sealed class ComposeDeploymentTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Converge = TimeSpan.FromMinutes(4);
+
+    [ComposeFact]
+    public async Task Compose_deployment_fails_over_a_killed_primary_container_without_losing_an_acknowledged_write()
+    {
+        var root = ComposeTests.RepositoryRoot;
+        // An engine already recorded was started by test.sh, which stops it; one recorded only after the build was started here.
+        const string engineState = "/tmp/pgaf-docker-engine.state";
+        var startedBefore = File.Exists(engineState);
+        await PrepareImagesAsync(root);
+        var startedHere = !startedBefore && File.Exists(engineState) ? await File.ReadAllTextAsync(engineState) : null;
+        var project = new ComposeProject();
+        try
+        {
+            await project.DownAsync(); // what an interrupted run left
+            var up = await project.ComposeAsync("up", "-d");
+            Assert.True(up.ExitCode == 0, $"docker-compose up -d failed: {up.Combined}");
+
+            await WaitForStateAsync(project, s => Has(s, "node1", "primary") && Has(s, "node2", "secondary"), "node1 primary, node2 secondary");
+
+            // The URI exactly as pgaf prints it: the role, both hosts, the database; no password.
+            var shown = await project.PgafAsync("show", "uri", "--uri-service", $"http://127.0.0.1:{project.UriServicePort}");
+            Assert.True(shown.ExitCode == 0, shown.Combined);
+            var uri = shown.StandardOutput.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("formation", StringComparison.Ordinal)).Split(' ').Last();
+            Assert.StartsWith("postgres://app@node1:5432,node2:5432/app?target_session_attrs=read-write", uri);
+            Assert.DoesNotContain(project.AppPassword, shown.StandardOutput);
+
+            var writer = await project.StartWriterAsync(uri);
+            Assert.True(writer.ExitCode == 0, writer.Combined);
+            await Eventually.TrueAsync(async () => (await ComposeProject.AckedAsync()).Count >= 20, "20 acknowledged writes before the crash",
+                TimeSpan.FromMinutes(2));
+
+            var killed = await ComposeProject.DockerAsync("kill", ComposeProject.Container("node1"));
+            Assert.True(killed.ExitCode == 0, killed.Combined);
+            var ackedAtKill = (await ComposeProject.AckedAsync()).Count;
+            await WaitForStateAsync(project, s => Has(s, "node2", "wait_primary") || Has(s, "node2", "primary"), "node2 promoted");
+            await Eventually.TrueAsync(async () => (await ComposeProject.AckedAsync()).Count >= ackedAtKill + 20,
+                "20 more acknowledged writes on the new primary", Converge);
+
+            var started = await ComposeProject.DockerAsync("start", ComposeProject.Container("node1"));
+            Assert.True(started.ExitCode == 0, started.Combined);
+            await WaitForStateAsync(project, s => Has(s, "node2", "primary") && Has(s, "node1", "secondary"), "node1 back as node2's secondary");
+
+            await ComposeProject.DockerAsync("kill", ComposeProject.Container("writer"));
+            var acked = await ComposeProject.AckedAsync();
+            var stored = await project.PsqlAsync(uri, "SELECT id FROM acked ORDER BY id");
+            Assert.True(stored.ExitCode == 0, $"psql with the printed URI after the failover: {stored.Combined}");
+            var rows = stored.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToHashSet();
+            var lost = acked.Where(id => !rows.Contains(id)).ToList();
+            output.WriteLine($"{acked.Count} writes acknowledged ({ackedAtKill} before the kill), {rows.Count} rows stored, {lost.Count} lost");
+            Assert.Empty(lost);
+        }
+        finally
+        {
+            await project.DownAsync();
+            if (startedHere is not null) await StopEngineAsync(root, startedHere);
+        }
+    }
+
+    /// <summary>
+    /// The images: test.sh builds them in the background while the other tests run and leaves the exit code in
+    /// PGAF_COMPOSE_IMAGES_RC; run alone, this test builds them (scripts/docker/build-images.sh) itself.
+    /// </summary>
+    private async Task PrepareImagesAsync(string root)
+    {
+        if (Environment.GetEnvironmentVariable("PGAF_COMPOSE_IMAGES_RC") is { Length: > 0 } rcFile)
+        {
+            await Eventually.TrueAsync(() => Task.FromResult(File.Exists(rcFile)), "test.sh's image build", TimeSpan.FromMinutes(30));
+            var log = Environment.GetEnvironmentVariable("PGAF_COMPOSE_IMAGES_LOG") ?? "";
+            Assert.True(File.ReadAllText(rcFile).Trim() == "0",
+                $"scripts/docker/build-images.sh failed; {log} ends:\n{(File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(30)) : "")}");
+            return;
+        }
+        var built = await ProcessRunner.RunAsync(Path.Combine(root, "scripts/docker/build-images.sh"), [], TimeSpan.FromMinutes(30));
+        Assert.True(built.ExitCode == 0, $"scripts/docker/build-images.sh failed: {built.Combined}");
+    }
+
+    /// <summary>Stops the engine this test started and checks the host's forwarding settings are back.</summary>
+    private static async Task StopEngineAsync(string root, string recorded)
+    {
+        var stopped = await ProcessRunner.RunAsync(Path.Combine(root, "scripts/docker/engine.sh"), ["stop"], TimeSpan.FromMinutes(2));
+        Assert.True(stopped.ExitCode == 0, stopped.Combined);
+        string Recorded(string key) => recorded.Split('\n').Single(l => l.StartsWith(key + "=", StringComparison.Ordinal))[(key.Length + 1)..];
+        Assert.Equal(Recorded("ip_forward"), File.ReadAllText("/proc/sys/net/ipv4/ip_forward").Trim());
+        var policy = await ProcessRunner.RunAsync("iptables", ["-S", "FORWARD"], TimeSpan.FromSeconds(30));
+        Assert.Contains($"-P FORWARD {Recorded("forward_policy")}", policy.StandardOutput);
+    }
+
+    private static bool Has(IReadOnlyList<(string Name, string Reported, string Assigned)> state, string name, string both) =>
+        state.Any(n => n.Name == name && n.Reported == both && n.Assigned == both);
+
+    private async Task WaitForStateAsync(ComposeProject project, Func<IReadOnlyList<(string Name, string Reported, string Assigned)>, bool> done, string what)
+    {
+        IReadOnlyList<(string, string, string)> last = [];
+        try
+        {
+            await Eventually.TrueAsync(async () => done(last = await project.StateAsync()), what, Converge);
+        }
+        catch (TimeoutException)
+        {
+            var ps = await project.ComposeAsync("ps");
+            var logs = await project.ComposeAsync("logs", "--tail", "15", "--no-color");
+            throw new TimeoutException($"{what}: last state {string.Join("; ", last)}\n{ps.Combined}\n{logs.Combined}");
+        }
+        output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.f} {what}: {string.Join("; ", last)}");
+    }
+}
