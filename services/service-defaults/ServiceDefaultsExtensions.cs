@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -29,13 +30,25 @@ public static class ServiceDefaultsExtensions
     {
         builder.Services.AddSingleton(TimeProvider.System);
         // One line per entry, with its UTC time to the millisecond: a failover's steps are read across the logs of
-        // several services, and tens of milliseconds matter.
-        builder.Logging.AddSimpleConsole(console =>
+        // several services, and tens of milliseconds matter. Logging:Console:FormatterName=json (env
+        // Logging__Console__FormatterName=json) writes one JSON object per line instead, for log shippers.
+        if (string.Equals(builder.Configuration["Logging:Console:FormatterName"], ConsoleFormatterNames.Json, StringComparison.OrdinalIgnoreCase))
         {
-            console.SingleLine = true;
-            console.UseUtcTimestamp = true;
-            console.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff'Z' ";
-        });
+            builder.Logging.AddJsonConsole(console =>
+            {
+                console.UseUtcTimestamp = true;
+                console.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+            });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.UseUtcTimestamp = true;
+                console.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff'Z' ";
+            });
+        }
         builder.ConfigureOpenTelemetry(telemetry);
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
