@@ -81,7 +81,7 @@ public static partial class PgafApp
 
             root.Subcommands.Add(new Command("create", "Create an object on the monitor") { CreateFormation() });
             root.Subcommands.Add(new Command("drop", "Drop an object from the monitor") { DropFormation(), DropNode() });
-            root.Subcommands.Add(new Command("show", "Show the monitor's view") { ShowState(), ShowEvents(), ShowUri(), ShowSettings() });
+            root.Subcommands.Add(new Command("show", "Show the monitor's view, and a systemd unit") { ShowState(), ShowEvents(), ShowUri(), ShowSettings(), ShowSystemd() });
             root.Subcommands.Add(new Command("perform", "Ask the monitor to carry out an orchestration")
             {
                 PerformFailover("failover", "Fail over the group's primary to the best candidate", (f, g, loss) => new PerformFailover(f, g, loss), offerAllowDataLoss: true),

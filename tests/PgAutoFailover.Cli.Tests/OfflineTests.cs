@@ -10,7 +10,7 @@ public sealed class OfflineTests
     public static TheoryData<string> Verbs => new()
     {
         "", "create", "create formation", "drop", "drop formation", "drop node", "show", "show state", "show events",
-        "show uri", "show settings", "perform", "perform failover", "perform switchover", "perform promotion",
+        "show uri", "show settings", "show systemd", "perform", "perform failover", "perform switchover", "perform promotion",
         "enable", "enable maintenance", "disable", "disable maintenance", "set", "set node", "set node candidate-priority",
         "set node replication-quorum", "set formation", "set formation number-sync-standbys", "watch",
     };
