@@ -22,11 +22,21 @@ public sealed partial class MonitorClient : IAsyncDisposable
         _displayUrl = displayUrl;
     }
 
-    public static async Task<MonitorClient> ConnectAsync(string url, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<MonitorClient> ConnectAsync(string url, string? caFile, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var uri = BrokerAddress.Parse(url);
         var display = BrokerAddress.Redact(url);
-        var bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(uri));
+        if (BrokerTls.Problem(uri, caFile) is { } problem) throw new CliFailure(ExitCodes.BadArguments, problem);
+        var bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(uri, host =>
+        {
+            // As the services connect (BusTls.UseBrokerTls): TLS for amqps:// on any port, the name checked, the CA file alone trusted.
+            if (!BrokerTls.Encrypted(uri)) return;
+            host.UseSsl(ssl =>
+            {
+                ssl.ServerName = uri.Host;
+                if (BrokerTls.Validator(caFile) is { } validate) ssl.CertificateValidationCallback = validate;
+            });
+        }));
         using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         startTimeout.CancelAfter(timeout);
         try

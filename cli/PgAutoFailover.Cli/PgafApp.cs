@@ -52,7 +52,8 @@ public static partial class PgafApp
     {
         private readonly Option<string?> _rabbitmq = new("--rabbitmq")
         {
-            Description = $"RabbitMQ URL of the deployment (default: env RABBITMQ_URL, else {BrokerAddress.Default})",
+            Description = $"RabbitMQ URL of the deployment (default: env RABBITMQ_URL, else {BrokerAddress.Default}); " +
+                          $"amqps:// for TLS, with env {BrokerTls.CaFileVariable} naming the broker's CA file",
             Recursive = true,
         };
 
@@ -157,7 +158,8 @@ public static partial class PgafApp
         }
 
         private Task<MonitorClient> ConnectAsync(ParseResult p, CancellationToken ct) =>
-            MonitorClient.ConnectAsync(BrokerAddress.Resolve(p.GetValue(_rabbitmq), environment.Get), Timeout(p), ct);
+            MonitorClient.ConnectAsync(BrokerAddress.Resolve(p.GetValue(_rabbitmq), environment.Get),
+                environment.Get(BrokerTls.CaFileVariable), Timeout(p), ct);
 
         private TimeSpan Timeout(ParseResult p)
         {

@@ -1,4 +1,5 @@
 using MassTransit;
+using PgAutoFailover.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -18,6 +19,7 @@ public static class BusExtensions
         Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null)
     {
         var options = ReadBusOptions(builder.Configuration);
+        if (BrokerTls.Problem(new Uri(options.Url), options.CaFile) is { } problem) throw new ArgumentException(problem);
         builder.Services.AddSingleton(options);
         builder.Services.AddMassTransit(bus =>
         {
@@ -25,7 +27,8 @@ public static class BusExtensions
             configure(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {
-                rabbit.Host(new Uri(options.Url));
+                var url = new Uri(options.Url);
+                rabbit.Host(url, host => host.UseBrokerTls(url, options.CaFile));
                 rabbit.PrefetchCount = options.PrefetchCount;
                 configureBus?.Invoke(context, rabbit);
                 rabbit.ConfigureEndpoints(context);
@@ -43,6 +46,8 @@ public static class BusExtensions
         {
             options.Url = fromEnvironment;
         }
+        var caFile = configuration[BrokerTls.CaFileVariable];
+        if (!string.IsNullOrWhiteSpace(caFile)) options.CaFile = caFile;
         return options;
     }
 }

@@ -54,7 +54,7 @@ public sealed class OfflineTests
     [InlineData("pgaf: --formation needs a value (see: pgaf perform failover --help)", "perform", "failover", "--formation")]
     [InlineData("pgaf: --count needs a whole number, got 'many' (see: pgaf show events --help)", "show", "events", "--count", "many")]
     [InlineData("pgaf: 'candidate-priority' needs <priority> (see: pgaf set node candidate-priority --help)", "set", "node", "candidate-priority", "--node-id", "1")]
-    [InlineData("pgaf: 'show' needs one of: state, events, uri, settings (see: pgaf show --help)", "show")]
+    [InlineData("pgaf: 'show' needs one of: state, events, uri, settings, systemd (see: pgaf show --help)", "show")]
     [InlineData("pgaf: 'bogus' is not a command or option here (see: pgaf --help)", "bogus")]
     [InlineData("pgaf: --timeout must be more than 0 and at most 3600 seconds, got 0", "show", "state", "--timeout", "0")]
     [InlineData("pgaf: \"a.b\" is not a valid formation name (letters, digits, '_' and '-', not first)", "show", "state", "--formation", "a.b")]

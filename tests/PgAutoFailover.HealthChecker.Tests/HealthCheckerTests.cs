@@ -39,6 +39,7 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
             ["HealthChecker:ProbeTimeout"] = "00:00:00.250",
             ["HealthChecker:ConfirmEvery"] = confirmEvery,
             ["HealthChecker:Username"] = "postgres",
+            ["HealthChecker:SslMode"] = "Disable", // the fixture's servers run without TLS
             ["HealthChecker:TopologyRetryDelay"] = "00:00:00.200",
             ["HealthChecker:TopologyRetryMaxDelay"] = "00:00:01",
         });

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.HealthChecker.Probing;
 using PgAutoFailover.Testing;
@@ -19,6 +20,7 @@ public sealed class ProbeTests(PgClusterFixture postgres) : IClassFixture<PgClus
         Retries = retries,
         Username = "postgres",
         CheckerId = "probe-tests",
+        SslMode = SslMode.Disable, // the fixture's server runs without TLS (keepers' nodes serve it: TlsTests)
     };
 
     private static NodeAddress Address(int port) => new("f", 0, 1, "node_1", "127.0.0.1", port);
@@ -32,6 +34,16 @@ public sealed class ProbeTests(PgClusterFixture postgres) : IClassFixture<PgClus
         Assert.True(result.Succeeded, result.Error);
         Assert.False(result.InRecovery);
         Assert.Equal("probe-tests", result.CheckerId);
+    }
+
+    [Fact]
+    public async Task By_default_a_server_without_tls_is_a_failed_probe_that_says_so()
+    {
+        var options = Options(retries: 0);
+        options.SslMode = new HealthCheckerOptions().SslMode;
+        var result = await Probe(options).ProbeAsync(Address(postgres.Cluster.Port), CancellationToken.None);
+        Assert.False(result.Succeeded);
+        Assert.Contains("SSL", result.Error, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

@@ -13,20 +13,30 @@ public sealed class LocalRabbitNode : IAsyncDisposable
     private static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(120);
     private readonly string _directory;
 
-    private LocalRabbitNode(int port, string directory)
+    private LocalRabbitNode(int port, string directory, bool tls)
     {
         Port = port;
         _directory = directory;
+        Tls = tls;
     }
 
     public static bool Available => File.Exists(ServerScript);
 
     public int Port { get; }
     public string NodeName => $"pgaf{Port}@localhost";
-    public Uri AmqpUri => new($"amqp://pgaf:pgaf@127.0.0.1:{Port}/");
+
+    /// <summary>The node listens with TLS only (no plain AMQP listener).</summary>
+    public bool Tls { get; }
+
+    /// <summary>amqp://127.0.0.1, or amqps://localhost (the name its test certificate carries) when <see cref="Tls"/>.</summary>
+    public Uri AmqpUri => Tls ? new($"amqps://pgaf:pgaf@localhost:{Port}/") : new($"amqp://pgaf:pgaf@127.0.0.1:{Port}/");
     private string PidFile => Path.Combine(_directory, "pid");
 
-    public static async Task<LocalRabbitNode> StartAsync()
+    /// <summary>
+    /// Starts a node; with <paramref name="tls"/> (a certificate and key its CA signed for "localhost") it accepts
+    /// AMQP over TLS only. The files are copied into the node's folder, readable by the rabbitmq user.
+    /// </summary>
+    public static async Task<LocalRabbitNode> StartAsync((string CaFile, string CertFile, string KeyFile)? tls = null)
     {
         if (!Available) throw new InvalidOperationException("rabbitmq-server is not installed: apt-get install rabbitmq-server");
         int port;
@@ -34,14 +44,31 @@ public sealed class LocalRabbitNode : IAsyncDisposable
         var directory = Path.Combine(Path.GetTempPath(), "pgaf-test", $"rmq-{port}-{Guid.NewGuid():N}"[..20]);
         Directory.CreateDirectory(directory);
         // A default user that may log in from anywhere, so the same URI works from namespaces too.
+        var listeners = $"listeners.tcp.default = 127.0.0.1:{port}\n";
+        if (tls is var (caFile, certFile, keyFile))
+        {
+            File.Copy(caFile, Path.Combine(directory, "ca.crt"));
+            File.Copy(certFile, Path.Combine(directory, "server.crt"));
+            File.Copy(keyFile, Path.Combine(directory, "server.key"));
+            listeners = $"""
+                listeners.tcp = none
+                listeners.ssl.default = 127.0.0.1:{port}
+                ssl_options.cacertfile = {Path.Combine(directory, "ca.crt")}
+                ssl_options.certfile = {Path.Combine(directory, "server.crt")}
+                ssl_options.keyfile = {Path.Combine(directory, "server.key")}
+                ssl_options.verify = verify_none
+                ssl_options.fail_if_no_peer_cert = false
+
+                """;
+        }
         File.WriteAllText(Path.Combine(directory, "rabbitmq.conf"),
-            $"listeners.tcp.default = 127.0.0.1:{port}\nloopback_users = none\ndefault_user = pgaf\ndefault_pass = pgaf\n");
+            $"{listeners}loopback_users = none\ndefault_user = pgaf\ndefault_pass = pgaf\n");
         File.WriteAllText(Path.Combine(directory, "enabled_plugins"), "[].");
         if (ProcessRunner.IsRoot)
         {
             await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("chown", ["-R", "rabbitmq:rabbitmq", directory], TimeSpan.FromSeconds(30)), "chown");
         }
-        var node = new LocalRabbitNode(port, directory);
+        var node = new LocalRabbitNode(port, directory, tls is not null);
         await node.BootAsync();
         return node;
     }
@@ -104,11 +131,21 @@ public sealed class LocalRabbitNode : IAsyncDisposable
         }
     }
 
-    private Dictionary<string, string> Environment => new()
+    private Dictionary<string, string> Environment
+    {
+        get
+        {
+            var environment = BaseEnvironment;
+            // The variable would add a plain listener on the TLS listener's port.
+            if (!Tls) environment["RABBITMQ_NODE_PORT"] = Port.ToString();
+            return environment;
+        }
+    }
+
+    private Dictionary<string, string> BaseEnvironment => new()
     {
         ["HOME"] = "/var/lib/rabbitmq",
         ["RABBITMQ_NODENAME"] = NodeName,
-        ["RABBITMQ_NODE_PORT"] = Port.ToString(),
         ["RABBITMQ_DIST_PORT"] = (Port + 20000).ToString(),
         ["RABBITMQ_MNESIA_BASE"] = Path.Combine(_directory, "mnesia"),
         ["RABBITMQ_LOG_BASE"] = Path.Combine(_directory, "log"),

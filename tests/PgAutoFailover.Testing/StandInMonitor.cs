@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using MassTransit;
 using PgAutoFailover.Contracts;
+using PgAutoFailover.ServiceDefaults;
 
 namespace PgAutoFailover.Testing;
 
@@ -15,13 +16,13 @@ public sealed class StandInMonitor<TObserved> : IAsyncDisposable where TObserved
     private volatile IReadOnlyList<FormationTopologyChanged>? _answer;
     private int _topologyRequests;
 
-    private StandInMonitor(Uri broker, IReadOnlyList<FormationTopologyChanged>? answer)
+    private StandInMonitor(Uri broker, IReadOnlyList<FormationTopologyChanged>? answer, string? brokerCaFile)
     {
         _answer = answer;
         var id = Guid.NewGuid().ToString("N")[..8];
         _bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
-            rabbit.Host(broker);
+            rabbit.Host(broker, host => host.UseBrokerTls(broker, brokerCaFile));
             rabbit.ReceiveEndpoint($"test-monitor-{id}", endpoint =>
             {
                 endpoint.AutoDelete = true;
@@ -49,9 +50,10 @@ public sealed class StandInMonitor<TObserved> : IAsyncDisposable where TObserved
     public int TopologyRequests => Volatile.Read(ref _topologyRequests);
 
     /// <param name="answer">Formations GetTopology is answered with; null: no answer, as if the monitor were down.</param>
-    public static async Task<StandInMonitor<TObserved>> StartAsync(Uri broker, IReadOnlyList<FormationTopologyChanged>? answer = null)
+    /// <param name="brokerCaFile">The CA of an amqps:// broker, connected to as the services do.</param>
+    public static async Task<StandInMonitor<TObserved>> StartAsync(Uri broker, IReadOnlyList<FormationTopologyChanged>? answer = null, string? brokerCaFile = null)
     {
-        var monitor = new StandInMonitor<TObserved>(broker, answer);
+        var monitor = new StandInMonitor<TObserved>(broker, answer, brokerCaFile);
         await monitor._bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
         return monitor;
     }

@@ -6,14 +6,14 @@ namespace PgAutoFailover.UriService.Tests;
 
 public sealed class ConnectionStringsTests
 {
-    private static readonly UriParameters Prefer = new("prefer");
+    private static readonly UriParameters Require = new("require");
 
     [Fact]
     public void The_primary_comes_first_then_standbys_by_node_id()
     {
         var formation = Formation("f", 1, Node(1, NodeState.Secondary), Node(3, NodeState.Secondary), Node(2, NodeState.Primary));
-        Assert.Equal("postgres://127.0.0.1:5502,127.0.0.1:5501,127.0.0.1:5503/appdb?target_session_attrs=read-write&sslmode=prefer",
-            ConnectionStrings.Build(formation, UriTarget.ReadWrite, Prefer));
+        Assert.Equal("postgres://127.0.0.1:5502,127.0.0.1:5501,127.0.0.1:5503/appdb?target_session_attrs=read-write&sslmode=require",
+            ConnectionStrings.Build(formation, UriTarget.ReadWrite, Require));
     }
 
     [Fact]
@@ -40,7 +40,7 @@ public sealed class ConnectionStringsTests
     {
         Assert.True(ConnectionStrings.TryParseTarget(target, out var parsed));
         var formation = Formation("f", 1, Node(1, NodeState.Single));
-        Assert.Contains($"?target_session_attrs={attrs}&", ConnectionStrings.Build(formation, parsed, Prefer));
+        Assert.Contains($"?target_session_attrs={attrs}&", ConnectionStrings.Build(formation, parsed, Require));
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class ConnectionStringsTests
     public void The_application_role_goes_before_the_hosts_and_no_password_goes_anywhere()
     {
         var formation = Formation("f", 2, Node(1, NodeState.Primary), Node(2, NodeState.Secondary)) with { DatabaseName = "appdb" };
-        Assert.Equal("postgres://app%20user@127.0.0.1:5501,127.0.0.1:5502/appdb?target_session_attrs=read-write&sslmode=prefer",
-            ConnectionStrings.Build(formation, UriTarget.ReadWrite, Prefer with { User = "app user" }));
+        Assert.Equal("postgres://app%20user@127.0.0.1:5501,127.0.0.1:5502/appdb?target_session_attrs=read-write&sslmode=require",
+            ConnectionStrings.Build(formation, UriTarget.ReadWrite, Require with { User = "app user" }));
     }
 }

@@ -28,7 +28,7 @@ public sealed class StartupTests(RabbitMqFixture broker) : IClassFixture<RabbitM
             using var response = await http.GetAsync("/formations/late/uri?target=any");
             return response.IsSuccessStatusCode ? (object)await response.Content.ReadFromJsonAsync<JsonElement>() : null;
         }, "the topology of formation late");
-        Assert.Equal("postgres://127.0.0.1:5501,127.0.0.1:5502/appdb?target_session_attrs=any&sslmode=prefer",
+        Assert.Equal("postgres://127.0.0.1:5501,127.0.0.1:5502/appdb?target_session_attrs=any&sslmode=require",
             ((JsonElement)answer).GetProperty("uri").GetString());
         await Eventually.TrueAsync(() => Task.FromResult(monitor.Observed.Any(e => e.Formation == "late" && e.Primary!.NodeId == 1)),
             "ConnectionStringChanged for the start-up topology");

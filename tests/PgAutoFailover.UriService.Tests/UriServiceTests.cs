@@ -51,7 +51,7 @@ public sealed class UriServiceTests(RabbitMqFixture broker) : IClassFixture<Rabb
     public async Task The_topology_asked_for_at_start_is_served()
     {
         var answer = (JsonElement)await Eventually.ValueAsync(async () => (object?)await GetUriAsync("boot"), "the start-up topology served");
-        Assert.Equal("postgres://127.0.0.1:5501/appdb?target_session_attrs=read-write&sslmode=prefer", answer.GetProperty("uri").GetString());
+        Assert.Equal("postgres://127.0.0.1:5501/appdb?target_session_attrs=read-write&sslmode=require", answer.GetProperty("uri").GetString());
         Assert.Equal(1, answer.GetProperty("primary").GetProperty("nodeId").GetInt64());
     }
 
@@ -68,7 +68,7 @@ public sealed class UriServiceTests(RabbitMqFixture broker) : IClassFixture<Rabb
         var v2 = Formation("main", 2, Node(1, NodeState.WaitPrimary), Node(2, NodeState.CatchingUp));
         await PublishUntilServedAsync(v2);
 
-        const string expected = "postgres://127.0.0.1:5501,127.0.0.1:5502/appdb?target_session_attrs=read-write&sslmode=prefer";
+        const string expected = "postgres://127.0.0.1:5501,127.0.0.1:5502/appdb?target_session_attrs=read-write&sslmode=require";
         var http = await GetUriAsync("main");
         Assert.Equal(expected, http!.Value.GetProperty("uri").GetString());
         var streamed = await watch.NextEventAsync();
@@ -92,7 +92,7 @@ public sealed class UriServiceTests(RabbitMqFixture broker) : IClassFixture<Rabb
         await PublishUntilServedAsync(Formation("main", 4, Node(1, NodeState.Primary), Node(2, NodeState.Secondary), Node(3, NodeState.WaitStandby)));
         var next = await watch.NextEventAsync();
         Assert.Equal(4, next.GetProperty("version").GetInt64());
-        Assert.EndsWith(",127.0.0.1:5503/appdb?target_session_attrs=read-write&sslmode=prefer", next.GetProperty("uri").GetString());
+        Assert.EndsWith(",127.0.0.1:5503/appdb?target_session_attrs=read-write&sslmode=require", next.GetProperty("uri").GetString());
     }
 
     [Fact]

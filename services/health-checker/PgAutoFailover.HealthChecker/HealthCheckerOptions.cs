@@ -1,3 +1,4 @@
+using Npgsql;
 using PgAutoFailover.Contracts;
 
 namespace PgAutoFailover.HealthChecker;
@@ -65,7 +66,15 @@ public sealed class HealthCheckerOptions
     /// <summary>Database the probe connects to.</summary>
     public string Database { get; set; } = "postgres";
 
-    /// <summary>More Npgsql connection-string parameters for the probe, e.g. "SSL Mode=Require;Trust Server Certificate=true". Default none.</summary>
+    /// <summary>
+    /// TLS of the probe (docs/operations.md#tls). Default Require: keepers serve TLS by default and refuse clients without it.
+    /// Not Prefer, which retries a refused login without TLS and so reports pg_hba's "no encryption" instead of the real cause
+    /// (a wrong password); Prefer or Disable only for nodes run with --no-ssl; VerifyFull with "Root Certificate=..." in
+    /// <see cref="ConnectionParameters"/> when the nodes have certificates from a CA.
+    /// </summary>
+    public SslMode SslMode { get; set; } = SslMode.Require;
+
+    /// <summary>More Npgsql connection-string parameters for the probe, e.g. "Root Certificate=/etc/pgaf/ca.crt". Default none.</summary>
     public string ConnectionParameters { get; set; } = "";
 
     /// <summary>Nodes probed from start-up, before any topology is known (also useful without a monitor).</summary>

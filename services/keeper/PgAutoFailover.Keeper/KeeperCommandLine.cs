@@ -33,10 +33,16 @@ public static class KeeperCommandLine
             Description = "application role, created with the password from Keeper__ApplicationPassword or --password-file (none)",
         };
         var passwordFile = new Option<string?>("--password-file") { Description = "file whose first line is the application role's password" };
+        var noSsl = new Option<bool>("--no-ssl") { Description = "serve and replicate without TLS: passwords and data cross the network in clear" };
+        var selfSigned = new Option<bool>("--ssl-self-signed") { Description = "serve TLS with a certificate the keeper makes (the default)" };
+        var caFile = new Option<string?>("--ssl-ca-file") { Description = "CA that signed every node's certificate: connections between nodes use sslmode=verify-full" };
+        var serverCert = new Option<string?>("--server-cert") { Description = "this node's TLS certificate (PEM), issued for --hostname" };
+        var serverKey = new Option<string?>("--server-key") { Description = "its private key (PEM, mode 0600, owned by the PostgreSQL user)" };
         var run = new Option<bool>("--run") { Description = "go on into the keeper loop after create" };
 
         var create = new Command("create", "initialise or adopt a data directory, register with the monitor, reach the first goal");
-        foreach (var o in new Option[] { pgdata, port, host, formation, group, name, priority, quorum, auth, bindir, dbname, username, passwordFile, run })
+        foreach (var o in new Option[] { pgdata, port, host, formation, group, name, priority, quorum, auth, bindir, dbname, username, passwordFile,
+                     noSsl, selfSigned, caFile, serverCert, serverKey, run })
             create.Options.Add(o);
         create.SetAction((parse, ct) =>
         {
@@ -44,6 +50,18 @@ public static class KeeperCommandLine
             if (parse.GetValue(dbname) is { } db) settings["Keeper:DatabaseName"] = db;
             if (parse.GetValue(username) is { } user) settings["Keeper:ApplicationUser"] = user;
             if (parse.GetValue(passwordFile) is { } file) settings["Keeper:ApplicationPasswordFile"] = file;
+            if (parse.GetValue(noSsl))
+            {
+                if (parse.GetValue(selfSigned))
+                {
+                    Console.Error.WriteLine("keeper: --no-ssl and --ssl-self-signed contradict each other");
+                    return Task.FromResult(1);
+                }
+                settings["Keeper:Ssl"] = "false";
+            }
+            if (parse.GetValue(caFile) is { } ca) settings["Keeper:SslCaFile"] = Path.GetFullPath(ca);
+            if (parse.GetValue(serverCert) is { } cert) settings["Keeper:ServerCertFile"] = Path.GetFullPath(cert);
+            if (parse.GetValue(serverKey) is { } key) settings["Keeper:ServerKeyFile"] = Path.GetFullPath(key);
             settings["Keeper:Create"] = "true";
             settings["Keeper:ExitAfterCreate"] = parse.GetValue(run) ? "false" : "true";
             return HostAsync(settings, ct);

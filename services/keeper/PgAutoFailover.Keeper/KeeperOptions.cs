@@ -76,6 +76,19 @@ public sealed class KeeperOptions
     [System.Text.Json.Serialization.JsonIgnore] public string? HealthCheckPassword { get; set; }
     /// <summary>File with the group's replication password (mode 0600, owned by the PostgreSQL user). Default &lt;state dir&gt;/replication.password.</summary>
     public string? ReplicationPasswordFile { get; set; }
+    /// <summary>
+    /// TLS for every TCP connection to this node: replication, health probes, applications (docs/operations.md#tls). Default
+    /// true: PostgreSQL serves a self-signed certificate the keeper makes (pg_autoctl's --ssl-self-signed), pg_hba admits
+    /// remote clients over TLS only, and this node's own connections to its upstream use sslmode=require. False
+    /// (--no-ssl): plain text, passwords and data readable on the network.
+    /// </summary>
+    public bool Ssl { get; set; } = true;
+    /// <summary>CA certificate (PEM) that signed every node's certificate; with it, connections to the upstream use verify-full.</summary>
+    public string? SslCaFile { get; set; }
+    /// <summary>This node's certificate (PEM), issued for <see cref="Host"/>; with <see cref="ServerKeyFile"/>, used instead of a self-signed one.</summary>
+    public string? ServerCertFile { get; set; }
+    /// <summary>Private key of <see cref="ServerCertFile"/> (PEM), readable by the PostgreSQL user only (mode 0600).</summary>
+    public string? ServerKeyFile { get; set; }
     /// <summary>Extra PostgreSQL settings put on the postgres command line (name=value), e.g. fsync=off in tests.</summary>
     public List<string> ExtraSettings { get; set; } = [];
     /// <summary>Pass --no-sync to initdb, pg_basebackup and pg_rewind (tests only). Default false.</summary>

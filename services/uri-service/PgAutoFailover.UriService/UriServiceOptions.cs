@@ -21,8 +21,12 @@ public sealed class UriServiceOptions
     /// </summary>
     public string? User { get; set; }
 
-    /// <summary>sslmode appended to every formation URI (docs/operations.md: pg_autoctl's default is "prefer"). Empty: omitted.</summary>
-    public string SslMode { get; set; } = "prefer";
+    /// <summary>
+    /// sslmode appended to every formation URI (docs/operations.md#tls). Default "require", what keepers serve by default
+    /// (TLS with a self-signed certificate; pg_hba refuses clients without TLS); "verify-full" with <see cref="SslRootCert"/>
+    /// when the nodes have certificates from a CA; "prefer" only for nodes run with --no-ssl. Empty: omitted.
+    /// </summary>
+    public string SslMode { get; set; } = "require";
 
     /// <summary>sslrootcert appended when set (for verify-ca / verify-full).</summary>
     public string? SslRootCert { get; set; }

@@ -46,6 +46,7 @@ internal sealed class PgBouncer : IAsyncDisposable
             pool_mode = transaction
             server_login_retry = 0.1
             server_connect_timeout = 2
+            server_tls_sslmode = require
 
             """);
         await File.WriteAllTextAsync(Path.Combine(directory, "users.txt"), "\"postgres\" \"\"\n");

@@ -38,7 +38,7 @@ public sealed class EventWireTests(RabbitMqFixture broker) : IClassFixture<Rabbi
             new NodeSnapshot(Node1, NodeState.Primary, NodeState.Demoted, NodeHealth.Bad, 1, 0x3000148, 50, true, false, At.AddSeconds(-3)),
             new NodeSnapshot(Node2, NodeState.WaitPrimary, NodeState.WaitPrimary, NodeHealth.Good, 2, 0x3000200, 50, true, true, At),
         ], At),
-        new ConnectionStringChanged("default", "postgres://10.0.0.12:5432,10.0.0.11:5432/postgres?target_session_attrs=read-write&sslmode=prefer", Node2, 47, At),
+        new ConnectionStringChanged("default", "postgres://10.0.0.12:5432,10.0.0.11:5432/postgres?target_session_attrs=read-write&sslmode=require", Node2, 47, At),
         new NodeProbed(Node1, false, "connection refused", TimeSpan.FromMilliseconds(3.5), "checker-1", At, null, 3, At.AddSeconds(-1)),
     ];
 

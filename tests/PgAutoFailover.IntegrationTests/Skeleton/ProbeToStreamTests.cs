@@ -82,6 +82,7 @@ public sealed class ProbeToStreamTests(RabbitMqFixture broker) : IClassFixture<R
             ["HealthChecker:CheckerId"] = "checker-under-test",
             ["HealthChecker:ProbePeriod"] = "00:00:00.200",
             ["HealthChecker:Username"] = "postgres",
+            ["HealthChecker:SslMode"] = "Disable", // the fixture's servers run without TLS
             ["HealthChecker:StaticNodes:0:Formation"] = node.Formation,
             ["HealthChecker:StaticNodes:0:GroupId"] = node.GroupId.ToString(),
             ["HealthChecker:StaticNodes:0:NodeId"] = node.NodeId.ToString(),

@@ -101,6 +101,9 @@ public sealed class ApplicationRoleTests(RabbitMqFixture broker) : IClassFixture
         var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
         {
             Host = "127.0.0.1", Port = port, Username = "app user", Password = password, Database = database, Pooling = false, Timeout = 5,
+            // As the printed URI says (sslmode=require): with "prefer", Npgsql retries a refused password without TLS and
+            // reports pg_hba's "no encryption" refusal instead of the wrong password.
+            SslMode = SslMode.Require,
         }.ConnectionString);
         try
         {

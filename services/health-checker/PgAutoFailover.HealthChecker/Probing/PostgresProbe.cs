@@ -63,6 +63,7 @@ public sealed class PostgresProbe(IOptions<HealthCheckerOptions> options, TimePr
             Username = settings.Username,
             Password = string.IsNullOrEmpty(settings.Password) ? null : settings.Password,
             Database = settings.Database,
+            SslMode = settings.SslMode,
             Pooling = false,
             // Npgsql counts whole seconds; the sub-second bound is the cancellation above.
             Timeout = Math.Max(1, (int)Math.Ceiling(settings.ProbeTimeout.TotalSeconds)),

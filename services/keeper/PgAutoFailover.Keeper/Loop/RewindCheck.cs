@@ -14,7 +14,7 @@ internal static class RewindCheck
     /// PostgreSQL follows the new timeline by itself and pg_rewind is not needed (<see cref="RewindDecision"/>).
     /// Any doubt (a tool missing, an answer not understood, the primary unreachable) answers false: rewind.
     /// </summary>
-    public static async Task<bool> FollowsWithoutRewindAsync(KeeperOptions options, PostgresServer server, string replicationPassword,
+    public static async Task<bool> FollowsWithoutRewindAsync(KeeperOptions options, PostgresServer server, ReplicationLogin replication,
         NodeAddress primary, ILogger logger, CancellationToken ct)
     {
         var waldump = server.Binaries.Path("pg_waldump");
@@ -27,13 +27,13 @@ internal static class RewindCheck
             {
                 return false;
             }
-            var upstreamTimeline = (uint)await PgSql.UpstreamTimelineAsync(primary, replicationPassword, ct);
+            var upstreamTimeline = (uint)await PgSql.UpstreamTimelineAsync(primary, replication, ct);
             if (upstreamTimeline <= localTimeline) return false;
             // TIMELINE_HISTORY through psql: Npgsql 9/10 reads its content column as bytea, PostgreSQL 15+ sends text.
             var history = await server.Os.RunAsync(server.Binaries.Path("psql"),
                 [$"host={primary.Host} port={primary.Port} user={PgSql.ReplicationUser} dbname=postgres replication=true connect_timeout=5",
                     "-X", "-A", "-t", "-F", "\n", "-c", $"TIMELINE_HISTORY {upstreamTimeline}"],
-                TimeSpan.FromSeconds(30), ct, new Dictionary<string, string> { ["PGPASSWORD"] = replicationPassword });
+                TimeSpan.FromSeconds(30), ct, replication.LibpqEnvironment());
             var switchPoint = history.ExitCode == 0 ? RewindDecision.SwitchPointOff(history.StandardOutput, localTimeline) : null;
             if (switchPoint is not { } at) return false;
             var dump = await server.Os.RunAsync(waldump,

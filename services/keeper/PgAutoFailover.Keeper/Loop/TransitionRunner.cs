@@ -120,6 +120,8 @@ public sealed class TransitionRunner(
     public void WriteHba()
     {
         var method = options.Trust ? "trust" : "scram-sha-256";
+        // hostssl when TLS is on (docs/operations.md#tls): a client without TLS is refused, never sent a password in clear.
+        var remote = server.Tls.HbaConnectionType.PadRight(7);
         var hosts = new List<string> { options.Host };
         hosts.AddRange(options.GroupHosts);
         hosts.AddRange(_groupHosts);
@@ -130,20 +132,22 @@ public sealed class TransitionRunner(
         };
         foreach (var host in hosts.Select(Cidr).Distinct())
         {
-            lines.Add($"host    replication   {PgSql.ReplicationUser}   {host}   {method}");
-            lines.Add($"host    postgres      {PgSql.ReplicationUser}   {host}   {method}");
+            lines.Add($"{remote} replication   {PgSql.ReplicationUser}   {host}   {method}");
+            lines.Add($"{remote} postgres      {PgSql.ReplicationUser}   {host}   {method}");
         }
         foreach (var host in checkers.Select(Cidr).Distinct())
         {
-            lines.Add($"host    all   {PgSql.HealthCheckUser}   {host}   {method}");
+            lines.Add($"{remote} all   {PgSql.HealthCheckUser}   {host}   {method}");
         }
         if (options.ApplicationUser is { Length: > 0 } user)
         {
             // The application role reaches its own database only, always with a password (even when the keeper's roles use trust).
             var clients = options.ClientHosts.Count > 0 ? options.ClientHosts : hosts;
             foreach (var host in clients.Select(Cidr).Distinct())
-                lines.Add($"host    {PgSql.QuoteIdentifier(options.DatabaseName)}   {PgSql.QuoteIdentifier(user)}   {host}   scram-sha-256");
+                lines.Add($"{remote} {PgSql.QuoteIdentifier(options.DatabaseName)}   {PgSql.QuoteIdentifier(user)}   {host}   scram-sha-256");
         }
+        // Below the keeper's lines, initdb's admit loopback clients: with TLS on, none of them without it either.
+        if (server.Tls.Enabled) lines.Add("hostnossl all   all   all   reject");
         server.Files.SetManagedBlock("pg_hba.conf", lines);
         var keeperUser = Environment.UserName;
         server.Files.SetManagedBlock("pg_ident.conf", [$"pgautofailover   {keeperUser}   postgres", $"pgautofailover   {options.OsUser}   postgres"]);
@@ -156,7 +160,7 @@ public sealed class TransitionRunner(
 
     private string Conninfo(NodeAddress upstream, long nodeId) =>
         $"host={upstream.Host} port={upstream.Port} user={PgSql.ReplicationUser} password={secrets.ReplicationPassword} " +
-        $"application_name={PgSql.SlotName(nodeId)} dbname=postgres connect_timeout=5";
+        $"application_name={PgSql.SlotName(nodeId)} dbname=postgres connect_timeout=5 {server.Tls.ConninfoParameters}";
 
     /// <summary>Standby configuration (services/keeper/README.md): primary_conninfo (or none), slot, timeline latest, standby.signal, HBA.</summary>
     private void ConfigureStandby(NodeAddress? upstream, long nodeId, bool useSlot, ulong? recoveryTargetLsn = null)
@@ -337,10 +341,10 @@ public sealed class TransitionRunner(
     /// </summary>
     private async Task CloneAsync(NodeAddress source, long nodeId, bool useSlot, CancellationToken ct)
     {
-        var password = secrets.ReplicationPassword;
+        var login = secrets.Replication;
         try
         {
-            if (useSlot) await PgSql.EnsureSlotOnUpstreamAsync(source, password, PgSql.SlotName(nodeId), ct);
+            if (useSlot) await PgSql.EnsureSlotOnUpstreamAsync(source, login, PgSql.SlotName(nodeId), ct);
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
         {
@@ -364,7 +368,7 @@ public sealed class TransitionRunner(
         using (progress.Begin($"pg_basebackup from node {source.NodeId} ({source.Host}:{source.Port})"))
         {
             result = await server.Os.RunAsync(server.Binaries.Path("pg_basebackup"), args, options.CloneTimeout, ct,
-                new Dictionary<string, string> { ["PGPASSWORD"] = password, ["PGCONNECT_TIMEOUT"] = "10" },
+                new Dictionary<string, string>(login.LibpqEnvironment()) { ["PGCONNECT_TIMEOUT"] = "10" },
                 line =>
                 {
                     if (StepProgress.ParseCopyProgress(line) is { } copied) progress.Detail(copied);
@@ -392,10 +396,10 @@ public sealed class TransitionRunner(
     private async Task RewindOrInitAsync(KeeperState state, NodeGoal? goal, CancellationToken ct)
     {
         var primary = PrimaryOf(goal);
-        var password = secrets.ReplicationPassword;
+        var login = secrets.Replication;
         try
         {
-            await PgSql.EnsureSlotOnUpstreamAsync(primary, password, PgSql.SlotName(state.NodeId), ct);
+            await PgSql.EnsureSlotOnUpstreamAsync(primary, login, PgSql.SlotName(state.NodeId), ct);
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
         {
@@ -403,13 +407,13 @@ public sealed class TransitionRunner(
         }
         await server.StopAsync(ct);
         var rewound = false;
-        if (server.Files.IsDataDirectory && await RewindCheck.FollowsWithoutRewindAsync(options, server, secrets.ReplicationPassword, primary, logger, ct))
+        if (server.Files.IsDataDirectory && await RewindCheck.FollowsWithoutRewindAsync(options, server, secrets.Replication, primary, logger, ct))
         {
             rewound = true;
         }
         else if (server.Files.IsDataDirectory)
         {
-            await PgSql.WaitCheckpointOnCurrentTimelineAsync(primary, password, options.PostgresStartTimeout, ct);
+            await PgSql.WaitCheckpointOnCurrentTimelineAsync(primary, login, options.PostgresStartTimeout, ct);
             List<string> args = ["--target-pgdata", options.PgData,
                 "--source-server", $"host={primary.Host} port={primary.Port} user={PgSql.ReplicationUser} dbname=postgres connect_timeout=10", "--progress",
                 // pg_rewind's own sync fsyncs every file of PGDATA one by one; one syncfs below makes them as durable, faster.
@@ -420,7 +424,7 @@ public sealed class TransitionRunner(
             using (progress.Begin($"pg_rewind from node {primary.NodeId} ({primary.Host}:{primary.Port})"))
             {
                 result = await server.Os.RunAsync(server.Binaries.Path("pg_rewind"), args, options.CloneTimeout, ct,
-                    new Dictionary<string, string> { ["PGPASSWORD"] = password },
+                    login.LibpqEnvironment(),
                     line =>
                     {
                         if (StepProgress.ParseCopyProgress(line) is { } copied) progress.Detail(copied);
@@ -444,7 +448,7 @@ public sealed class TransitionRunner(
     private async Task FollowNewPrimaryAsync(NodeState to, KeeperState state, NodeGoal? goal, CancellationToken ct)
     {
         var primary = PrimaryOf(goal);
-        await PgSql.EnsureSlotOnUpstreamAsync(primary, secrets.ReplicationPassword, PgSql.SlotName(state.NodeId), ct);
+        await PgSql.EnsureSlotOnUpstreamAsync(primary, secrets.Replication, PgSql.SlotName(state.NodeId), ct);
         var conninfo = Conninfo(primary, state.NodeId);
         var unchanged = server.Files.ReadAutoConf("primary_conninfo") == conninfo && server.Files.HasStandbySignal
                         && server.Files.ReadAutoConf("recovery_target_lsn") is null;
@@ -459,7 +463,7 @@ public sealed class TransitionRunner(
     {
         var primary = PrimaryOf(goal);
         await EnsureRunningAsync(ct);
-        var upstream = await PgSql.UpstreamTimelineAsync(primary, secrets.ReplicationPassword, ct);
+        var upstream = await PgSql.UpstreamTimelineAsync(primary, secrets.Replication, ct);
         var local = await sql.ObserveAsync(ct);
         if (local.WalReceiverStatus != "streaming" || local.ReceivedTimeline == 0)
         {
@@ -618,7 +622,7 @@ public sealed class TransitionRunner(
         if (server.Files.ReadAutoConf("primary_conninfo") is not { } current || current == conninfo) return;
         try
         {
-            await PgSql.EnsureSlotOnUpstreamAsync(primary, secrets.ReplicationPassword, PgSql.SlotName(nodeId), ct);
+            await PgSql.EnsureSlotOnUpstreamAsync(primary, secrets.Replication, PgSql.SlotName(nodeId), ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

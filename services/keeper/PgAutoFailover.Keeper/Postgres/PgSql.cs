@@ -192,11 +192,11 @@ public sealed class PgSql(PostgresServer server) : IDisposable
     /// from its control file, which a promotion updates only at the checkpoint PostgreSQL requests right after it; a
     /// rewind before that would find "the same timeline" and rewind nothing.
     /// </summary>
-    public static async Task WaitCheckpointOnCurrentTimelineAsync(NodeAddress upstream, string password, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task WaitCheckpointOnCurrentTimelineAsync(NodeAddress upstream, ReplicationLogin login, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var current = await UpstreamTimelineAsync(upstream, password, cancellationToken);
+        var current = await UpstreamTimelineAsync(upstream, login, cancellationToken);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        await using var c = new NpgsqlConnection(UpstreamConnectionString(upstream, password));
+        await using var c = new NpgsqlConnection(UpstreamConnectionString(upstream, login));
         await c.OpenAsync(cancellationToken);
         while (true)
         {
@@ -314,17 +314,21 @@ public sealed class PgSql(PostgresServer server) : IDisposable
         return names;
     }
 
-    public static string UpstreamConnectionString(NodeAddress upstream, string password, string database = "postgres") =>
-        new NpgsqlConnectionStringBuilder
+    public static string UpstreamConnectionString(NodeAddress upstream, ReplicationLogin login, string database = "postgres")
+    {
+        var builder = new NpgsqlConnectionStringBuilder
         {
-            Host = upstream.Host, Port = upstream.Port, Username = ReplicationUser, Password = password, Database = database,
+            Host = upstream.Host, Port = upstream.Port, Username = ReplicationUser, Password = login.Password, Database = database,
             Pooling = false, Timeout = 5, CommandTimeout = 30,
-        }.ConnectionString;
+        };
+        login.Tls.ApplyTo(builder);
+        return builder.ConnectionString;
+    }
 
     /// <summary>Creates this node's physical slot on the upstream (the replication role may: it has REPLICATION). Idempotent.</summary>
-    public static async Task EnsureSlotOnUpstreamAsync(NodeAddress upstream, string password, string slot, CancellationToken cancellationToken)
+    public static async Task EnsureSlotOnUpstreamAsync(NodeAddress upstream, ReplicationLogin login, string slot, CancellationToken cancellationToken)
     {
-        await using var c = new NpgsqlConnection(UpstreamConnectionString(upstream, password));
+        await using var c = new NpgsqlConnection(UpstreamConnectionString(upstream, login));
         await c.OpenAsync(cancellationToken);
         await using var cmd = new NpgsqlCommand("""
             SELECT pg_create_physical_replication_slot($1, true)
@@ -343,9 +347,9 @@ public sealed class PgSql(PostgresServer server) : IDisposable
     }
 
     /// <summary>IDENTIFY_SYSTEM on the upstream: its timeline (spec TimelineCheck).</summary>
-    public static async Task<int> UpstreamTimelineAsync(NodeAddress upstream, string password, CancellationToken cancellationToken)
+    public static async Task<int> UpstreamTimelineAsync(NodeAddress upstream, ReplicationLogin login, CancellationToken cancellationToken)
     {
-        await using var c = new PhysicalReplicationConnection(UpstreamConnectionString(upstream, password));
+        await using var c = new PhysicalReplicationConnection(UpstreamConnectionString(upstream, login));
         await c.Open(cancellationToken);
         var system = await c.IdentifySystem(cancellationToken);
         return (int)system.Timeline;

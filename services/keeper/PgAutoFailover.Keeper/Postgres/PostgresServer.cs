@@ -17,6 +17,7 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
     private Process? _postmaster;
 
     public PgFiles Files { get; } = new(options.PgData, os);
+    public NodeTls Tls { get; } = new(options);
     /// <summary>How long this server may outlive its keeper (read by the watchdog shell).</summary>
     public LeaseFile Lease { get; } = new(Path.Combine(options.ResolvedStateDirectory, "postgres.lease"));
     public PgBinaries Binaries => binaries;
@@ -39,6 +40,7 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
             $"listen_addresses={listen}", "wal_level=replica", "max_wal_senders=12", "max_replication_slots=12", "wal_log_hints=on",
             "hot_standby=on", "hot_standby_feedback=on", "wal_receiver_status_interval=1s", "wal_keep_size=1GB",
             "password_encryption=scram-sha-256", "logging_collector=off",
+            .. Tls.ServerSettings(),
             .. options.ExtraSettings,
         ];
         foreach (var s in settings) { args.Add("-c"); args.Add(s); }
@@ -111,6 +113,7 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
                 throw new KeeperException($"port {options.Port} on {options.Host} is in use by another process: PostgreSQL of {options.PgData} cannot start");
             }
             EnsureStateDirectory();
+            Tls.EnsureSelfSigned(os);
             var postgres = binaries.Path("postgres");
             string[] shell = options.PostgresDiesWithKeeper
                 ? ["-c", Watchdog, options.LogFile, Environment.ProcessId.ToString(), Lease.Path, postgres, .. ServerArguments()]

@@ -9,6 +9,11 @@ namespace PgAutoFailover.Keeper.Postgres;
 /// </summary>
 public sealed class Secrets(KeeperOptions options, OsCommand os)
 {
+    private readonly NodeTls _tls = new(options);
+
+    /// <summary>What this node's connections to its upstream present: the replication password, over <see cref="NodeTls"/>.</summary>
+    public ReplicationLogin Replication => new(ReplicationPassword, _tls);
+
     public string ReplicationPassword => options.ReplicationPassword is { Length: > 0 } p ? p : Get("replication");
     public string HealthCheckPassword => options.HealthCheckPassword is { Length: > 0 } p ? p : Get("health_check");
 
@@ -71,5 +76,19 @@ public sealed class Secrets(KeeperOptions options, OsCommand os)
     {
         const string alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
         return RandomNumberGenerator.GetString(alphabet, 32);
+    }
+}
+
+/// <summary>The replication role's password and the TLS its connections use (PgSql's connections to the upstream).</summary>
+public sealed record ReplicationLogin(string Password, NodeTls Tls)
+{
+    public override string ToString() => $"ReplicationLogin {{ Password = ***, SslMode = {Tls.ClientSslMode} }}";
+
+    /// <summary>The environment of a libpq program (pg_basebackup, pg_rewind, psql) connecting as the replication role.</summary>
+    public Dictionary<string, string> LibpqEnvironment()
+    {
+        var environment = new Dictionary<string, string> { ["PGPASSWORD"] = Password };
+        Tls.AddTo(environment);
+        return environment;
     }
 }

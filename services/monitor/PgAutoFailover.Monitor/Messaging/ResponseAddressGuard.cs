@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using MassTransit;
+using PgAutoFailover.Contracts;
 using PgAutoFailover.ServiceDefaults;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
@@ -90,8 +91,15 @@ public sealed class ResponseAddressGuard(BusOptions bus, ILogger<ResponseAddress
         {
             if (_connection is { IsOpen: true } again) return again;
             if (_connection is not null) await _connection.DisposeAsync();
-            _connection = await new ConnectionFactory { Uri = _host, ClientProvidedName = "pgaf-monitor response-address check" }
-                .CreateConnectionAsync(cancellationToken);
+            var factory = new ConnectionFactory { Uri = _host, ClientProvidedName = "pgaf-monitor response-address check" };
+            if (BrokerTls.Encrypted(_host))
+            {
+                // As the bus connects (BrokerTls): TLS on any port, the broker's name checked, the CA file trusted alone.
+                factory.Ssl.Enabled = true;
+                factory.Ssl.ServerName = _host.Host;
+                factory.Ssl.CertificateValidationCallback = BrokerTls.Validator(bus.CaFile);
+            }
+            _connection = await factory.CreateConnectionAsync(cancellationToken);
             return _connection;
         }
         finally
