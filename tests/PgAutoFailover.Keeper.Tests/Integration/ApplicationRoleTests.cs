@@ -22,25 +22,13 @@ public sealed class ApplicationRoleTests(RabbitMqFixture broker) : IClassFixture
         {
             var passwordFile = Path.Combine(group.BaseDirectory, "app.password");
             await File.WriteAllTextAsync(passwordFile, Password + "\n");
-            var primary = group.Node("node1");
-            var standby = group.Node("node2");
-            foreach (var node in new[] { primary, standby })
+            var (primary, standby, _, _) = await group.PairAsync(node =>
             {
                 node.Settings["Keeper:ApplicationUser"] = "app user";
                 node.Settings["Keeper:ApplicationPasswordFile"] = passwordFile;
                 node.Settings["Keeper:DatabaseName"] = "appdb";
                 node.Settings["Keeper:ClientHosts:0"] = "127.0.0.0/8";
-            }
-            await primary.StartKeeperAsync();
-            var pid = await primary.WaitRegisteredAsync();
-            await group.Monitor.WaitForStateAsync(pid, NodeState.Single);
-            await standby.StartKeeperAsync();
-            var sid = await standby.WaitRegisteredAsync();
-            await group.Monitor.WaitForStateAsync(sid, NodeState.WaitStandby);
-            await group.Monitor.ReachAsync(pid, NodeState.WaitPrimary);
-            await group.Monitor.ReachAsync(sid, NodeState.CatchingUp);
-            await group.Monitor.ReachAsync(sid, NodeState.Secondary);
-            await group.Monitor.ReachAsync(pid, NodeState.Primary, $"FIRST 1 (pgautofailover_standby_{sid})");
+            });
 
             Assert.Equal("app user", await primary.ScalarAsync<string>("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'"));
             Assert.StartsWith("SCRAM-SHA-256$", await primary.ScalarAsync<string>("SELECT rolpassword FROM pg_authid WHERE rolname = 'app user'"));

@@ -132,25 +132,13 @@ public sealed class TlsTests(RabbitMqFixture broker) : IClassFixture<RabbitMqFix
     {
         var passwordFile = Path.Combine(group.BaseDirectory, "app.password");
         await File.WriteAllTextAsync(passwordFile, Password + "\n");
-        var primary = group.Node("node1");
-        var standby = group.Node("node2");
-        foreach (var node in new[] { primary, standby })
+        var (primary, standby, _, _) = await group.PairAsync(node =>
         {
             node.Settings["Keeper:ApplicationUser"] = "app";
             node.Settings["Keeper:ApplicationPasswordFile"] = passwordFile;
             node.Settings["Keeper:DatabaseName"] = "appdb";
             configure(node);
-        }
-        await primary.StartKeeperAsync();
-        var pid = await primary.WaitRegisteredAsync();
-        await group.Monitor.WaitForStateAsync(pid, NodeState.Single);
-        await standby.StartKeeperAsync();
-        var sid = await standby.WaitRegisteredAsync();
-        await group.Monitor.WaitForStateAsync(sid, NodeState.WaitStandby);
-        await group.Monitor.ReachAsync(pid, NodeState.WaitPrimary);
-        await group.Monitor.ReachAsync(sid, NodeState.CatchingUp);
-        await group.Monitor.ReachAsync(sid, NodeState.Secondary);
-        await group.Monitor.ReachAsync(pid, NodeState.Primary, $"FIRST 1 (pgautofailover_standby_{sid})");
+        });
         return (primary, standby);
     }
 

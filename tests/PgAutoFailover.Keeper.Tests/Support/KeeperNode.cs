@@ -229,6 +229,29 @@ public sealed class TestGroup : IAsyncDisposable
         return node;
     }
 
+    /// <summary>
+    /// node1 and node2, each configured by <paramref name="configure"/> before its keeper starts, brought to a primary with
+    /// node2 as its synchronous secondary, through the states the monitor assigns on the way.
+    /// </summary>
+    public async Task<(KeeperNode Primary, KeeperNode Standby, long PrimaryId, long StandbyId)> PairAsync(Action<KeeperNode> configure)
+    {
+        var primary = Node("node1");
+        var standby = Node("node2");
+        configure(primary);
+        configure(standby);
+        await primary.StartKeeperAsync();
+        var pid = await primary.WaitRegisteredAsync();
+        await Monitor.WaitForStateAsync(pid, NodeState.Single);
+        await standby.StartKeeperAsync();
+        var sid = await standby.WaitRegisteredAsync();
+        await Monitor.WaitForStateAsync(sid, NodeState.WaitStandby);
+        await Monitor.ReachAsync(pid, NodeState.WaitPrimary);
+        await Monitor.ReachAsync(sid, NodeState.CatchingUp);
+        await Monitor.ReachAsync(sid, NodeState.Secondary);
+        await Monitor.ReachAsync(pid, NodeState.Primary, $"FIRST 1 (pgautofailover_standby_{sid})");
+        return (primary, standby, pid, sid);
+    }
+
     /// <summary>Starts a keeper that registers as the first node and reaches single.</summary>
     public async Task<(KeeperNode Node, long Id)> SingleAsync(string name = "node1")
     {
