@@ -125,11 +125,27 @@ public sealed class PgCluster : IAsyncDisposable
     {
         var pid = PostmasterPid();
         if (pid is null) return;
-        await ProcessRunner.RunAsync("kill", ["-9", pid.Value.ToString()], CommandTimeout);
+        // All at once, as a machine or container dies. A backend left to notice its postmaster's death on its own could
+        // still hold the shared memory when the next start looks, which then refuses ("pre-existing shared memory
+        // block is still in use"): that made PooledSessionsTests flaky on a loaded machine.
+        var processes = ChildrenOf(pid.Value).Prepend(pid.Value).ToList();
+        await ProcessRunner.RunAsync("kill", ["-9", .. processes.Select(p => p.ToString())], CommandTimeout);
         if (_postmaster is not null) await _postmaster.WaitForExitAsync();
-        // Children notice the dead postmaster and exit; wait for the port to close.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < deadline && await Ports.AcceptsAsync(Port)) await Task.Delay(50);
+        while (DateTime.UtcNow < deadline && (processes.Any(ProcessExists) || await Ports.AcceptsAsync(Port))) await Task.Delay(50);
+    }
+
+    private static IEnumerable<int> ChildrenOf(int parent)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
+            catch (IOException) { continue; }
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (fields.Length > 1 && fields[1] == parent.ToString()) yield return pid;
+        }
     }
 
     public async Task RestartAsync()
@@ -140,7 +156,7 @@ public sealed class PgCluster : IAsyncDisposable
 
     public bool IsRunning => PostmasterPid() is { } pid && ProcessExists(pid);
 
-    private int? PostmasterPid()
+    public int? PostmasterPid()
     {
         var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
         try

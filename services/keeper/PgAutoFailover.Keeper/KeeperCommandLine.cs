@@ -17,7 +17,7 @@ public static class KeeperCommandLine
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var pgdata = new Option<string>("--pgdata") { Description = "PostgreSQL data directory", Required = true };
+        var pgdata = new Option<string>("--pgdata") { Description = "PostgreSQL data directory: empty or missing (initdb), or an existing one, stopped or running (adopted as it is)", Required = true };
         var port = new Option<int?>("--port") { Description = "PostgreSQL port (5432)" };
         var host = new Option<string?>("--hostname") { Description = "address other nodes use for this node (127.0.0.1)" };
         var formation = new Option<string?>("--formation") { Description = "formation to join (default)" };

@@ -32,6 +32,7 @@ public static class KeeperService
         builder.Services.AddSingleton<PgSql>();
         builder.Services.AddSingleton<Secrets>();
         builder.Services.AddSingleton<Core.StepProgress>();
+        builder.Services.AddSingleton<ServerAdoption>();
         builder.Services.AddSingleton<TransitionRunner>();
         builder.Services.AddSingleton<MonitorClient>();
         builder.Services.AddSingleton<KeeperExit>();

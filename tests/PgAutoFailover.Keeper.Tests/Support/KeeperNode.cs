@@ -39,8 +39,8 @@ public sealed class KeeperNode : IAsyncDisposable
     public bool KeepOnDispose { get; set; } = Environment.GetEnvironmentVariable("PGAF_KEEP_CLUSTERS") == "1";
 
     /// <summary>A new node folder under <paramref name="group"/>'s base directory (shared password file).</summary>
-    public static KeeperNode New(TestGroup group, string name) =>
-        new(group.BaseDirectory, name, Ports.Free(), group.Amqp, Path.Combine(group.BaseDirectory, "replication.password"));
+    public static KeeperNode New(TestGroup group, string name, int? port = null) =>
+        new(group.BaseDirectory, name, port ?? Ports.Free(), group.Amqp, Path.Combine(group.BaseDirectory, "replication.password"));
 
     public KeeperLoop Loop => _host?.Services.GetRequiredService<KeeperLoop>() ?? throw new InvalidOperationException("keeper not running");
     public KeeperExit Exit => _host?.Services.GetRequiredService<KeeperExit>() ?? throw new InvalidOperationException("keeper not running");
@@ -222,9 +222,10 @@ public sealed class TestGroup : IAsyncDisposable
         return new TestGroup(baseDirectory, amqp, await FakeMonitor.StartAsync(amqp));
     }
 
-    public KeeperNode Node(string name)
+    /// <summary>A new node; <paramref name="port"/> for one whose PostgreSQL runs already (adopted).</summary>
+    public KeeperNode Node(string name, int? port = null)
     {
-        var node = KeeperNode.New(this, name);
+        var node = KeeperNode.New(this, name, port);
         _nodes.Add(node);
         return node;
     }

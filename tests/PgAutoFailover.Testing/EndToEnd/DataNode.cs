@@ -9,10 +9,10 @@ namespace PgAutoFailover.Testing.EndToEnd;
 /// </summary>
 public sealed class DataNode : IAsyncDisposable
 {
-    internal DataNode(string name, string baseDirectory, int port, int httpPort, ServiceProcess keeper)
+    internal DataNode(string name, string pgData, int port, int httpPort, ServiceProcess keeper)
     {
         Name = name;
-        PgData = Path.Combine(baseDirectory, name);
+        PgData = pgData;
         Port = port;
         HttpPort = httpPort;
         Keeper = keeper;

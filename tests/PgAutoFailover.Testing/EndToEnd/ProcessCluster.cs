@@ -114,16 +114,19 @@ public sealed class ProcessCluster : IAsyncDisposable
     public void StartMonitor() => Monitor.Start(MonitorDll);
     public Task WaitMonitorHealthyAsync() => Monitor.WaitHealthyAsync(MonitorHttpPort, StartTimeout);
 
-    /// <summary>Starts a keeper (create --run) and waits until the monitor lists the node.</summary>
-    public async Task<DataNode> AddNodeAsync(string name)
+    /// <summary>
+    /// Starts a keeper (create --run) and waits until the monitor lists the node; with <paramref name="adopt"/>, on that
+    /// running server's data directory and port.
+    /// </summary>
+    public async Task<DataNode> AddNodeAsync(string name, PgCluster? adopt = null)
     {
-        var port = Ports.Free();
+        var port = adopt?.Port ?? Ports.Free();
         var httpPort = Ports.Free();
         var env = CommonEnvironment(httpPort);
         env["Keeper__AuthMethod"] = "trust";
         env["Keeper__NoSync"] = "true";
         env["Keeper__ExtraSettings__0"] = "fsync=off";
-        var node = new DataNode(name, BaseDirectory, port, httpPort,
+        var node = new DataNode(name, adopt?.DataDirectory ?? Path.Combine(BaseDirectory, name), port, httpPort,
             new ServiceProcess(name, "PgAutoFailover.Keeper", Path.Combine(BaseDirectory, $"{name}.keeper.log"), env));
         _nodes.Add(node);
         node.StartKeeper();

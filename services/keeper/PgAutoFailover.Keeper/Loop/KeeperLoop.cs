@@ -165,6 +165,9 @@ public sealed class KeeperLoop(
             logger.LogWarning("PostgreSQL runs although the node is {State}: stopping it", KeeperStates.Name(_state.CurrentState));
             await server.StopAsync(ct);
         }
+        // A server this keeper finds running (a previous keeper's, or one it adopted) obeys the lease as one it starts;
+        // one still waiting to be adopted (init) is not the keeper's yet: its keeper's death must not stop it.
+        if (_state.CurrentState != NodeState.Init) server.EnsureLeaseGuard();
         logger.LogInformation("Keeper for node {NodeId} ({Name}) in formation {Formation} group {Group}: current state {Current}, assigned {Assigned}",
             _state.NodeId, _state.NodeName, _state.Formation, _state.GroupId, KeeperStates.Name(_state.CurrentState), KeeperStates.Name(_state.AssignedState));
         _started = true;
@@ -178,10 +181,7 @@ public sealed class KeeperLoop(
         {
             throw new KeeperException($"{options.PgData} is not empty and is not a PostgreSQL data directory: refusing to use it");
         }
-        if (server.IsPostmasterAlive())
-        {
-            throw new KeeperException($"PostgreSQL already runs on {options.PgData}: stop it first, the keeper runs it");
-        }
+        if (server.IsPostmasterAlive() && AdoptionProblem() is { } cannotAdopt) throw new KeeperException(cannotAdopt);
         if (await server.CannotRunHereAsync(ct) is { } problem) throw new KeeperException(problem);
         var sysid = files.IsDataDirectory ? await server.SystemIdentifierAsync(ct) : null;
         server.EnsureStateDirectory();
@@ -214,6 +214,19 @@ public sealed class KeeperLoop(
         logger.LogInformation("Registered as node {NodeId} \"{Name}\" in group {Group}; first goal {Goal}",
             state.NodeId, state.NodeName, state.GroupId, KeeperStates.Name(state.AssignedState));
         return state;
+    }
+
+    /// <summary>What keeps the keeper from taking over the PostgreSQL that runs on PGDATA (docs/operations.md#adopting-a-running-database), or null.</summary>
+    private string? AdoptionProblem()
+    {
+        var running = Postgres.PostmasterPidFile.Read(options.PgData);
+        if (running?.Port is { } port && port != options.Port)
+            return $"PostgreSQL already runs on {options.PgData} with port {port}, not {options.Port}: give --port {port} to adopt it as it runs";
+        if (running is { SocketDirectory: null })
+            return $"PostgreSQL already runs on {options.PgData} with no Unix socket (unix_socket_directories is empty): the keeper manages it over one";
+        if (!File.Exists(Path.Combine(options.PgData, "postgresql.conf")))
+            return $"PostgreSQL already runs on {options.PgData} with its configuration files elsewhere (config_file outside PGDATA, as Debian's clusters have): the keeper keeps them in PGDATA; move them there and restart it, then adopt it";
+        return null;
     }
 
     /// <summary>

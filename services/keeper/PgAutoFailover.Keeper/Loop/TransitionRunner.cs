@@ -14,7 +14,8 @@ public sealed class NotYetException(string message) : Exception(message);
 /// a transition interrupted at any point (crash, error) is simply run again.
 /// </summary>
 public sealed class TransitionRunner(
-    KeeperOptions options, PostgresServer server, PgSql sql, Secrets secrets, StepProgress progress, ILogger<TransitionRunner> logger)
+    KeeperOptions options, PostgresServer server, PgSql sql, Secrets secrets, StepProgress progress, ServerAdoption adoption,
+    ILogger<TransitionRunner> logger)
 {
     private ulong? _syncTarget;
     /// <summary>Slots of removed nodes by name: the goal in hand when last seen stale, and how many newer goals saw it so.</summary>
@@ -203,7 +204,8 @@ public sealed class TransitionRunner(
             await CheckSystemIdentifierAsync(state, ct);
         }
         WriteHba();
-        await server.StartAsync(ct);
+        if (server.RunsWithoutThisKeeper) await adoption.AdoptAsync(ct);
+        else await server.StartAsync(ct);
         if (await sql.InRecoveryAsync(ct)) await PromoteAsync(readOnly: false, ct);
         await ResumeAsPrimaryAsync(ct);
         await sql.EnsureRolesAsync(secrets.ReplicationPassword, options.Trust ? null : secrets.HealthCheckPassword, ct);

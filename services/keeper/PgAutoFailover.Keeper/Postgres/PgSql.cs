@@ -35,30 +35,49 @@ public sealed class PgSql(PostgresServer server) : IDisposable
     // promotion or a switchover issues a dozen statements in a row on the write outage's critical path. A pool only
     // ever holds sessions of the postmaster it was filled from: when postmaster.pid names another process (or none:
     // stopped, crashed, restarted by anyone) the idle sessions are dropped before the next one is handed out.
-    private readonly Lazy<NpgsqlDataSource> _pool = new(() => NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(server.LocalConnectionString)
-    {
-        Pooling = true, MaxPoolSize = 8, ConnectionIdleLifetime = 60, ApplicationName = "pgautofailover keeper",
-    }.ConnectionString));
+    // The connection string is taken afresh for each postmaster: an adopted server listens on its own socket directory
+    // until the keeper first restarts it on the keeper's (PostgresServer.LocalConnectionString).
+    private NpgsqlDataSource? _pool;
     private readonly Lock _poolGate = new();
     private int? _poolPostmaster;
+    private readonly List<NpgsqlDataSource> _retired = [];
 
     private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var postmaster = server.PostmasterPid();
+        NpgsqlDataSource pool;
         lock (_poolGate)
         {
-            if (postmaster != _poolPostmaster)
+            if (_pool is null || postmaster != _poolPostmaster)
             {
-                if (_pool.IsValueCreated) _pool.Value.Clear();
+                var connectionString = new NpgsqlConnectionStringBuilder(server.LocalConnectionString)
+                {
+                    Pooling = true, MaxPoolSize = 8, ConnectionIdleLifetime = 60, ApplicationName = "pgautofailover keeper",
+                }.ConnectionString;
+                if (_pool?.ConnectionString == connectionString)
+                {
+                    _pool.Clear();
+                }
+                else
+                {
+                    // Sessions in use finish on the old pool; it is disposed with them when the keeper stops.
+                    if (_pool is not null) _retired.Add(_pool);
+                    _pool = NpgsqlDataSource.Create(connectionString);
+                }
                 _poolPostmaster = postmaster;
             }
+            pool = _pool;
         }
-        return await _pool.Value.OpenConnectionAsync(cancellationToken);
+        return await pool.OpenConnectionAsync(cancellationToken);
     }
 
     public void Dispose()
     {
-        if (_pool.IsValueCreated) _pool.Value.Dispose();
+        lock (_poolGate)
+        {
+            _pool?.Dispose();
+            foreach (var pool in _retired) pool.Dispose();
+        }
     }
 
     public async Task ExecuteAsync(string sql, CancellationToken cancellationToken, params object[] parameters)
@@ -159,6 +178,18 @@ public sealed class PgSql(PostgresServer server) : IDisposable
         var sql = value is null ? $"ALTER SYSTEM RESET {name}" : $"ALTER SYSTEM SET {name} = '{value.Replace("'", "''")}'";
         await using (var cmd = new NpgsqlCommand(sql, c)) await cmd.ExecuteNonQueryAsync(cancellationToken);
         await using (var cmd = new NpgsqlCommand("SELECT pg_reload_conf()", c)) await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The current value (as SHOW prints it) and the context (when a change takes effect) of each named setting that exists.</summary>
+    public async Task<IReadOnlyDictionary<string, (string Value, string Context)>> SettingsAsync(IEnumerable<string> names, CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await using var cmd = new NpgsqlCommand("SELECT name, current_setting(name), context FROM pg_settings WHERE name = ANY($1)", c);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = names.ToArray() });
+        var settings = new Dictionary<string, (string, string)>(StringComparer.OrdinalIgnoreCase);
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken)) settings[r.GetString(0)] = (r.GetString(1), r.GetString(2));
+        return settings;
     }
 
     public async Task<string> ShowAsync(string name, CancellationToken cancellationToken) =>

@@ -25,9 +25,14 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
     public string PgData => options.PgData;
     public int Port => options.Port;
 
+    /// <summary>
+    /// Over the Unix socket where the running postmaster listens: the keeper's own directory for a server it started, the
+    /// server's own for an adopted one (docs/operations.md#adopting-a-running-database) until the keeper restarts it.
+    /// </summary>
     public string LocalConnectionString => new NpgsqlConnectionStringBuilder
     {
-        Host = options.SocketDirectory, Port = options.Port, Username = "postgres", Database = "postgres",
+        Host = (IsPostmasterAlive() ? PostmasterPidFile.Read(options.PgData)?.SocketDirectory : null) ?? options.SocketDirectory,
+        Port = options.Port, Username = "postgres", Database = "postgres",
         Pooling = false, Timeout = 3, CommandTimeout = 30,
     }.ConnectionString;
 
@@ -47,36 +52,25 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
         return args;
     }
 
-    /// <summary>
-    /// Runs the postmaster under a tiny shell that stops it (immediate shutdown) once its keeper is gone and the
-    /// keeper's lease is over (<see cref="LeaseFile"/>): a dead keeper cannot enforce the lease, so its PostgreSQL must
-    /// not outlive it past the lease by more than the polling period (0.2 s). The keeper named in the lease file is the
-    /// one watched, so a restarted keeper takes its PostgreSQL over. Without a readable lease file, the keeper that
-    /// started the server is watched and there is no grace. The shell also reaps the postmaster, so a killed
-    /// postmaster never lingers as a zombie. Arguments: $0 log file, $1 keeper PID, $2 lease file, then the command.
-    /// </summary>
-    private const string Watchdog = """
-        log="$0"; keeper="$1"; lease="$2"; shift 2
-        alive() { [ -r "/proc/$1/stat" ] || return 1; read -r s < "/proc/$1/stat" || return 1; s=${s##*) }; case "$s" in Z*|X*) return 1;; esac; return 0; }
-        number() { case "$1" in ''|*[!0-9]*) return 1;; esac; return 0; }
-        "$@" >>"$log" 2>&1 &
-        pg=$!
-        while alive "$pg"; do
-          owner="$keeper"; until=0
-          if [ -r "$lease" ] && read -r o u < "$lease" && number "$o" && number "$u"; then owner="$o"; until="$u"; fi
-          if ! alive "$owner"; then
-            read -r up rest < /proc/uptime; sec=${up%.*}; frac=${up#*.}; frac=${frac#0}
-            if [ $((sec * 1000 + frac * 10)) -ge "$until" ]; then
-              echo "pgaf keeper $owner is gone and its lease is over: stopping PostgreSQL (immediate shutdown)" >>"$log"
-              kill -QUIT "$pg" 2>/dev/null
-              i=0; while alive "$pg" && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-              kill -KILL "$pg" 2>/dev/null; break
-            fi
-          fi
-          sleep 0.2
-        done
-        wait "$pg"
-        """;
+    /// <summary>A postmaster runs that this keeper process did not start (an adopted server, or one a previous keeper started).</summary>
+    public bool RunsWithoutThisKeeper => _postmaster is not { HasExited: false } && IsPostmasterAlive();
+
+    /// <summary>With <see cref="KeeperOptions.PostgresDiesWithKeeper"/>: a running postmaster no keeper started obeys the lease too.</summary>
+    public void EnsureLeaseGuard()
+    {
+        if (!options.PostgresDiesWithKeeper || !RunsWithoutThisKeeper || PostmasterPid() is not { } pid) return;
+        EnsureStateDirectory();
+        LeaseGuard.EnsureGuarded(pid, Path.Combine(options.ResolvedStateDirectory, "postgres.guard"), options.LogFile, Lease.Path, os, logger);
+    }
+
+    /// <summary>SIGHUP to the postmaster: reloads the configuration files without a session (pg_reload_conf() needs one).</summary>
+    public void SignalReload()
+    {
+        if (PostmasterPid() is { } pid && ProcessAlive(pid) && Kill(pid, SigHup) != 0)
+            throw new KeeperException($"could not signal PostgreSQL (PID {pid}) to reload its configuration: run the keeper as root or as its OS user");
+    }
+
+    private const int SigHup = 1;
 
     /// <summary>The postmaster of PGDATA is alive (its PID file names a live, non-zombie process).</summary>
     public bool IsPostmasterAlive()
@@ -116,7 +110,7 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
             Tls.EnsureSelfSigned(os);
             var postgres = binaries.Path("postgres");
             string[] shell = options.PostgresDiesWithKeeper
-                ? ["-c", Watchdog, options.LogFile, Environment.ProcessId.ToString(), Lease.Path, postgres, .. ServerArguments()]
+                ? ["-c", LeaseGuard.Watchdog, options.LogFile, Environment.ProcessId.ToString(), Lease.Path, postgres, .. ServerArguments()]
                 : ["-c", "exec \"$@\" >>\"$0\" 2>&1", options.LogFile, postgres, .. ServerArguments()];
             var info = os.StartInfo("/bin/sh", shell);
             info.RedirectStandardInput = true;
