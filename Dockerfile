@@ -24,6 +24,8 @@ RUN set -e; \
 
 FROM ${DOTNET_RUNTIME_IMAGE} AS runtime
 COPY scripts/docker/healthcheck.sh /usr/local/bin/pgaf-healthcheck
+# Parks a service that cannot start (exit 77/78) instead of letting restart: unless-stopped loop it (docs/operations.md).
+COPY scripts/docker/run.sh /usr/local/bin/pgaf-run
 ENV DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 FROM runtime AS monitor
@@ -34,7 +36,7 @@ ENV Urls=http://0.0.0.0:7101
 EXPOSE 7101
 HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=12 CMD ["pgaf-healthcheck", "7101", "/health"]
 USER $APP_UID
-ENTRYPOINT ["dotnet", "PgAutoFailover.Monitor.dll"]
+ENTRYPOINT ["pgaf-run", "dotnet", "PgAutoFailover.Monitor.dll"]
 
 FROM runtime AS health-checker
 WORKDIR /app
@@ -43,7 +45,7 @@ ENV Urls=http://0.0.0.0:7102
 EXPOSE 7102
 HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=12 CMD ["pgaf-healthcheck", "7102", "/health"]
 USER $APP_UID
-ENTRYPOINT ["dotnet", "PgAutoFailover.HealthChecker.dll"]
+ENTRYPOINT ["pgaf-run", "dotnet", "PgAutoFailover.HealthChecker.dll"]
 
 FROM runtime AS uri-service
 WORKDIR /app
@@ -52,7 +54,7 @@ ENV Urls=http://0.0.0.0:7103
 EXPOSE 7103
 HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=12 CMD ["pgaf-healthcheck", "7103", "/health"]
 USER $APP_UID
-ENTRYPOINT ["dotnet", "PgAutoFailover.UriService.dll"]
+ENTRYPOINT ["pgaf-run", "dotnet", "PgAutoFailover.UriService.dll"]
 
 # A data node: PostgreSQL 15 with its keeper beside it in one container (the keeper starts and stops PostgreSQL).
 FROM ${POSTGRES_IMAGE} AS node
@@ -63,6 +65,7 @@ RUN apt-get update \
 COPY --from=runtime /usr/share/dotnet /usr/share/dotnet
 COPY --from=build /out/PgAutoFailover.Keeper /opt/pgaf
 COPY services/keeper/docker-entrypoint.sh /usr/local/bin/pgaf-node-entrypoint
+COPY scripts/docker/run.sh /usr/local/bin/pgaf-run
 RUN ln -s /opt/pgaf/PgAutoFailover.Keeper /opt/pgaf/pgaf-keeper
 ENV PGDATA=/var/lib/postgresql/data/pgdata \
     PGAF_KEEPER_BIN=/opt/pgaf/pgaf-keeper \
@@ -72,4 +75,4 @@ EXPOSE 5432
 # The keeper stops PostgreSQL on SIGTERM (docker stop); compose gives it time (stop_grace_period).
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=5s --timeout=5s --start-period=60s --retries=24 CMD ["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"]
-ENTRYPOINT ["pgaf-node-entrypoint"]
+ENTRYPOINT ["pgaf-run", "pgaf-node-entrypoint"]

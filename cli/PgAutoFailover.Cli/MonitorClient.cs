@@ -114,25 +114,19 @@ public sealed partial class MonitorClient : IAsyncDisposable
     /// </summary>
     internal static string FirstLine(Exception error)
     {
+        if (BrokerRefusal.Classify(error) is { } refused) return refused.Reason;
         var chain = new List<Exception>();
         for (Exception? e = error; e is not null; e = e.InnerException)
         {
             chain.Add(e);
             if (e is AggregateException { InnerExceptions.Count: > 1 } many) chain.AddRange(many.InnerExceptions);
         }
-        if (chain.Any(e => e is RabbitMQ.Client.Exceptions.AuthenticationFailureException || e.Message.Contains("ACCESS_REFUSED", StringComparison.Ordinal)))
-            return "the broker refused the user name or password";
-        if (chain.Select(e => VirtualHostNotFound().Match(e.Message)).FirstOrDefault(m => m.Success) is { } vhost)
-            return $"the broker has no virtual host \"{vhost.Groups["vhost"].Value}\"";
         if (chain.OfType<System.Net.Sockets.SocketException>().FirstOrDefault() is { } socket)
             return socket.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused ? "nothing listens there (connection refused)" : OneLine(socket.Message);
         var inner = error;
         while (inner.InnerException is not null && inner is AggregateException or MassTransitException) inner = inner.InnerException;
         return OneLine(inner.Message);
     }
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"vhost (?<vhost>\S+) not found")]
-    private static partial System.Text.RegularExpressions.Regex VirtualHostNotFound();
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 }

@@ -4,6 +4,9 @@
 # Usage: pgaf-healthcheck <port> [path, default /health]
 set -euo pipefail
 port=${1:?usage: pgaf-healthcheck <port> [path]}
+# pgaf-run parked the service: it cannot start with these settings.
+failed=${PGAF_RUN_FAILED_FILE:-/tmp/pgaf-run.failed}
+if [ -s "$failed" ]; then echo "unhealthy: $(cat "$failed")" >&2; exit 1; fi
 path=${2:-/health}
 exec 3<>"/dev/tcp/127.0.0.1/${port}"
 printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$path" >&3

@@ -21,6 +21,8 @@ public static class BusExtensions
         var options = ReadBusOptions(builder.Configuration);
         if (BrokerTls.Problem(new Uri(options.Url), options.CaFile) is { } problem) throw new ArgumentException(problem);
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<StartFailure>();
+        builder.Services.AddHostedService<BrokerPreflight>();
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(options.QueuePrefix, false));

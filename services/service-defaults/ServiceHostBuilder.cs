@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using PgAutoFailover.Contracts;
 
 namespace PgAutoFailover.ServiceDefaults;
 
@@ -15,7 +17,8 @@ public static class ServiceHostBuilder
 
     /// <summary>
     /// Builds and runs a service; what an operator got wrong (a missing setting, an invalid option, a port another
-    /// process holds) ends it with one line on stderr and exit code 1 instead of a stack trace.
+    /// process holds) ends it with one line on stderr and exit code 78, a broker or store that refuses it with one line
+    /// and 77 (<see cref="ServiceExitCodes"/>, docs/operations.md#when-a-service-cannot-start), instead of a stack trace.
     /// </summary>
     public static async Task<int> RunServiceAsync(string name, string[] args, Action<WebApplicationBuilder> configure, Action<WebApplication> map)
     {
@@ -30,23 +33,25 @@ public static class ServiceHostBuilder
         catch (Exception e) when (IsOperatorError(e))
         {
             await Console.Error.WriteLineAsync($"{name}: {OneLine(e)}");
-            return 1;
+            return ServiceExitCodes.BadSettings;
         }
+        var failure = app.Services.GetService<StartFailure>(); // RunAsync disposes the services
         try
         {
             await app.RunAsync();
-            return 0;
         }
         catch (OperationCanceledException)
         {
-            // Stopped (SIGTERM, Ctrl-C) while still starting, e.g. waiting for its store: a requested stop.
-            return 0;
+            // Stopped (SIGTERM, Ctrl-C, or itself: StartFailure) while still starting, e.g. waiting for its store.
         }
         catch (Exception e) when (IsOperatorError(e))
         {
             await Console.Error.WriteLineAsync($"{name}: {OneLine(e)}");
-            return 1;
+            return ServiceExitCodes.BadSettings;
         }
+        if (failure?.ExitCode is not { } code) return 0;
+        await Console.Error.WriteLineAsync($"{name}: {failure.Reason}");
+        return code;
     }
 
     /// <summary>A failure of the host's start-up caused by its settings or its environment, not by a defect.</summary>

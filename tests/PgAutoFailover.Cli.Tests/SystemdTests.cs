@@ -16,7 +16,7 @@ public sealed class SystemdTests
         Assert.Contains("EnvironmentFile=/etc/pgaf/keeper.env", lines);
         Assert.Contains("ExecReload=/bin/kill -HUP $MAINPID", lines);
         // A dropped node's keeper exits 121 (KeeperLoop.NodeDropped); systemd must not start it again.
-        Assert.Contains("RestartPreventExitStatus=121", lines);
+        Assert.Contains("RestartPreventExitStatus=77 78 121", lines);
         Assert.Contains("WantedBy=multi-user.target", lines);
         Assert.DoesNotContain(lines, l => l.StartsWith("DynamicUser", StringComparison.Ordinal));
         Assert.Equal("", result.Stderr);
@@ -33,6 +33,7 @@ public sealed class SystemdTests
         Assert.Contains("ExecStart=\"/usr/local/lib/pgaf monitor/PgAutoFailover.Monitor\"\n", result.Stdout);
         Assert.Contains("EnvironmentFile=/etc/pgaf/m.env\n", result.Stdout);
         Assert.DoesNotContain("User=postgres", result.Stdout);
+        Assert.Contains("RestartPreventExitStatus=77 78\n", result.Stdout);
     }
 
     [Theory]

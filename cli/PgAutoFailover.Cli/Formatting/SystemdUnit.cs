@@ -1,3 +1,4 @@
+using PgAutoFailover.Contracts;
 using System.Text;
 
 namespace PgAutoFailover.Cli.Formatting;
@@ -20,7 +21,7 @@ public static class SystemdUnit
 
     /// <summary>Exit code of a keeper whose node was dropped from the formation (KeeperExit.NodeDropped in the keeper):
     /// starting it again is pointless.</summary>
-    public const int KeeperDroppedExitCode = 121;
+    public const int KeeperDroppedExitCode = ServiceExitCodes.NodeDropped;
 
     public static string DefaultExecutable(string service) => $"/opt/pgaf/{service}/{Executables[service]}";
 
@@ -43,7 +44,6 @@ public static class SystemdUnit
             unit.AppendLine($"User={user}");
             unit.AppendLine($"ExecStart={Quote(executable)} run --pgdata {Quote(pgdata!)}");
             unit.AppendLine("ExecReload=/bin/kill -HUP $MAINPID");
-            unit.AppendLine($"RestartPreventExitStatus={KeeperDroppedExitCode}");
             unit.AppendLine("TimeoutStopSec=90");
         }
         else
@@ -52,6 +52,9 @@ public static class SystemdUnit
             unit.AppendLine($"ExecStart={Quote(executable)}");
             unit.AppendLine("TimeoutStopSec=30");
         }
+        // Refused credentials, bad settings, a dropped node: starting again would fail the same way
+        // (docs/operations.md#when-a-service-cannot-start).
+        unit.AppendLine($"RestartPreventExitStatus={string.Join(' ', keeper ? ServiceExitCodes.DoNotRestart : ServiceExitCodes.DoNotRestart.Where(c => c != ServiceExitCodes.NodeDropped))}");
         unit.AppendLine("Restart=on-failure");
         unit.AppendLine("RestartSec=2");
         unit.AppendLine("KillSignal=SIGTERM");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using PgAutoFailover.Contracts;
 using PgAutoFailover.Keeper.Loop;
 using PgAutoFailover.Keeper.Postgres;
 using PgAutoFailover.ServiceDefaults;
@@ -119,11 +120,12 @@ public static class KeeperCommandLine
         catch (Exception e) when (e is KeeperException or ArgumentException)
         {
             await Console.Error.WriteLineAsync($"keeper: {e.Message}");
-            return 1;
+            return ServiceExitCodes.BadSettings;
         }
         var app = builder.Build();
         app.MapDefaultEndpoints();
         var exit = app.Services.GetRequiredService<KeeperExit>(); // RunAsync disposes the services
+        var refused = app.Services.GetRequiredService<StartFailure>();
         var loop = app.Services.GetRequiredService<KeeperLoop>();
         // SIGHUP reloads the configuration (services/keeper/README.md step 2) instead of ending the process.
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, signal =>
@@ -142,7 +144,12 @@ public static class KeeperCommandLine
         catch (Exception e) when (ServiceHostBuilder.IsOperatorError(e))
         {
             await Console.Error.WriteLineAsync($"keeper: {ServiceHostBuilder.OneLine(e)}");
-            return 1;
+            return ServiceExitCodes.BadSettings;
+        }
+        if (refused.ExitCode is { } code)
+        {
+            await Console.Error.WriteLineAsync($"keeper: {refused.Reason}");
+            return code;
         }
         if (exit.Error is not null) await Console.Error.WriteLineAsync($"keeper: {exit.Error}");
         return exit.Code;

@@ -7,7 +7,8 @@ namespace PgAutoFailover.IntegrationTests.Fixtures;
 
 /// <summary>
 /// A service started with what an operator can get wrong (no store configured, its HTTP port held by another
-/// process) exits 1 with one line on stderr that names the problem, never a stack trace.
+/// process) exits 78 (ServiceExitCodes.BadSettings, docs/operations.md#when-a-service-cannot-start) with one line on
+/// stderr that names the problem, never a stack trace.
 /// </summary>
 public sealed class ServiceStartupErrorTests
 {
@@ -23,7 +24,7 @@ public sealed class ServiceStartupErrorTests
 
     private static void AssertOneLine(ProcessRunner.Result result, string service, string expected)
     {
-        Assert.True(result.ExitCode == 1, $"exit code {result.ExitCode}: {result.Combined}");
+        Assert.True(result.ExitCode == global::PgAutoFailover.Contracts.ServiceExitCodes.BadSettings, $"exit code {result.ExitCode}: {result.Combined}");
         var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(lines.Length == 1, $"stderr has {lines.Length} lines: {result.StandardError}");
         Assert.StartsWith($"{service}: ", lines[0]);

@@ -1,3 +1,5 @@
+using PgAutoFailover.Contracts;
+using PgAutoFailover.ServiceDefaults;
 using PgAutoFailover.Monitor.Store;
 
 namespace PgAutoFailover.Monitor.Groups;
@@ -9,7 +11,7 @@ namespace PgAutoFailover.Monitor.Groups;
 /// </summary>
 public sealed class MonitorStartup(
     NodeDirectory nodes, FormationDirectory formations, GroupCoordinator groups, MonitorServiceOptions options,
-    MonitorMetrics metrics, IConfiguration configuration, ILogger<MonitorStartup> logger) : IHostedService
+    MonitorMetrics metrics, IConfiguration configuration, StartFailure failure, ILogger<MonitorStartup> logger) : IHostedService
 {
     private static readonly TimeSpan StoreWaitLimit = TimeSpan.FromMinutes(2);
 
@@ -28,10 +30,21 @@ public sealed class MonitorStartup(
                 await nodes.EnsureSchemaAsync(cancellationToken);
                 break;
             }
+            catch (Npgsql.PostgresException e) when (Refusal(e) is { } refused)
+            {
+                // docs/operations.md#when-a-service-cannot-start: no retry mends a password or a database name.
+                failure.Stop(refused.ExitCode, refused.Reason);
+                throw new OperationCanceledException(refused.Reason, e);
+            }
             catch (Exception e) when (e is Npgsql.NpgsqlException or System.Net.Sockets.SocketException && DateTime.UtcNow < deadline)
             {
                 logger.LogWarning("Monitor store not reachable yet ({Error}); retrying in {Delay}", e.Message, delay);
                 await Task.Delay(delay, cancellationToken);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or System.Net.Sockets.SocketException)
+            {
+                failure.Stop(ServiceExitCodes.Failure, $"the monitor store did not answer within {StoreWaitLimit.TotalMinutes:0} minutes: {e.Message}");
+                throw new OperationCanceledException(e.Message, e);
             }
         }
 
@@ -45,4 +58,13 @@ public sealed class MonitorStartup(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The store refusing the monitor's login or naming a database it does not have, or null.</summary>
+    private static (int ExitCode, string Reason)? Refusal(Npgsql.PostgresException e) => e.SqlState switch
+    {
+        Npgsql.PostgresErrorCodes.InvalidPassword or Npgsql.PostgresErrorCodes.InvalidAuthorizationSpecification =>
+            (ServiceExitCodes.Refused, $"the monitor store refused the login: {e.MessageText}"),
+        Npgsql.PostgresErrorCodes.InvalidCatalogName => (ServiceExitCodes.BadSettings, $"the monitor store says: {e.MessageText}"),
+        _ => null,
+    };
 }
