@@ -168,7 +168,7 @@ public sealed class BadInputTests(RabbitMqFixture broker) : IClassFixture<Rabbit
         Assert.Contains("PostgreSQL binaries not found", error.Message);
         Assert.Contains("/nonexistent/pg/bin", error.Message);
         var code = await KeeperCommandLine.RunAsync(["run", "--pgdata", "/tmp/pgaf-test/nowhere", "--pg-bindir", "/nonexistent/pg/bin"]);
-        Assert.Equal(1, code);
+        Assert.Equal(ServiceExitCodes.BadSettings, code); // docs/operations.md#when-a-service-cannot-start
     }
 
     private static async Task<string> SystemIdentifierAsync(string pgdata)
