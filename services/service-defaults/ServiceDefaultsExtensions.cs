@@ -28,6 +28,7 @@ public static class ServiceDefaultsExtensions
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder, ServiceTelemetry telemetry)
         where TBuilder : IHostApplicationBuilder
     {
+        builder.Configuration.AddSecretFiles();
         builder.Services.AddSingleton(TimeProvider.System);
         // One line per entry, with its UTC time to the millisecond: a failover's steps are read across the logs of
         // several services, and tens of milliseconds matter. Logging:Console:FormatterName=json (env

@@ -13,10 +13,12 @@ public sealed class StartFailureTests(RabbitMqFixture broker) : IClassFixture<Ra
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
 
+    /// <summary>The service with <paramref name="environment"/> on top of this process's, less RABBITMQ_URL when not given (test.sh sets it).</summary>
     private static Task<ProcessRunner.Result> RunAsync(string folder, string project, Dictionary<string, string> environment)
     {
         environment["Urls"] = "http://127.0.0.1:0";
-        return ProcessRunner.RunAsync("dotnet", [ServiceProcess.Dll(folder, project)], Limit, environment);
+        string[] unset = environment.ContainsKey("RABBITMQ_URL") ? [] : ["-u", "RABBITMQ_URL"];
+        return ProcessRunner.RunAsync("env", [.. unset, "dotnet", ServiceProcess.Dll(folder, project)], Limit, environment);
     }
 
     private static string LastLine(ProcessRunner.Result result) =>
@@ -31,6 +33,25 @@ public sealed class StartFailureTests(RabbitMqFixture broker) : IClassFixture<Ra
         Assert.True(result.ExitCode == ServiceExitCodes.Refused, result.Combined);
         Assert.Equal("health-checker: the broker refused the user name or password", LastLine(result));
         Assert.DoesNotContain("   at ", result.StandardError); // no stack trace
+    }
+
+    [Fact]
+    public async Task The_broker_url_is_read_from_the_file_rabbitmq_url_file_names()
+    {
+        // docs/operations.md#secrets: the URL with its password comes from a file; a wrong one there is refused as such.
+        var file = Path.Combine(Path.GetTempPath(), $"pgaf-url-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(file, new UriBuilder(broker.AmqpUri) { Password = "not-the-password" }.Uri + "\n");
+        try
+        {
+            var result = await RunAsync("health-checker", "PgAutoFailover.HealthChecker", new() { ["RABBITMQ_URL_FILE"] = file });
+            Assert.True(result.ExitCode == ServiceExitCodes.Refused, result.Combined);
+            Assert.Equal("health-checker: the broker refused the user name or password", LastLine(result));
+            Assert.DoesNotContain("not-the-password", result.Combined); // never in its output
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]
