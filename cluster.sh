@@ -119,9 +119,14 @@ up() {
   as_postgres "$bin/initdb" -D "$dir/store" -A trust -U postgres --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/store-initdb.log"
   as_postgres "$bin/pg_ctl" -D "$dir/store" -l "$dir/store.log" -w -o "-p $base -k $dir -c listen_addresses=127.0.0.1" start >/dev/null
   as_postgres "$bin/createdb" -h 127.0.0.1 -p "$base" -U postgres pg_auto_failover
+  # The monitor's own role: it may connect and owns its schema, nothing more (docs/operations.md#least-privilege).
+  as_postgres "$bin/psql" -q -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$base" -U postgres -d pg_auto_failover -c "
+    CREATE ROLE pgaf_monitor_store LOGIN;
+    REVOKE ALL ON DATABASE pg_auto_failover FROM PUBLIC; GRANT CONNECT ON DATABASE pg_auto_failover TO pgaf_monitor_store;
+    REVOKE ALL ON SCHEMA public FROM PUBLIC; CREATE SCHEMA pgaf_monitor AUTHORIZATION pgaf_monitor_store;" >/dev/null
 
   say "monitor, health-checker, uri-service"
-  ConnectionStrings__MonitorStore="Host=127.0.0.1;Port=$base;Database=pg_auto_failover;Username=postgres" \
+  ConnectionStrings__MonitorStore="Host=127.0.0.1;Port=$base;Database=pg_auto_failover;Username=pgaf_monitor_store" \
     start monitor "$monitor_bin"
   HealthChecker__Password="$hc_pw" start health-checker "$checker_bin"
   UriService__User="$app_user" start uri-service "$uri_bin"
