@@ -19,6 +19,7 @@ say "docker-compose build (the four service images)"
 # Building needs no password, but docker-compose checks every variable the file requires.
 cd "$here/../.."
 RABBITMQ_PASSWORD=${RABBITMQ_PASSWORD:-unused} MONITOR_STORE_PASSWORD=${MONITOR_STORE_PASSWORD:-unused} \
+MONITOR_STORE_ADMIN_PASSWORD=${MONITOR_STORE_ADMIN_PASSWORD:-unused} \
 REPLICATION_PASSWORD=${REPLICATION_PASSWORD:-unused} HEALTHCHECK_PASSWORD=${HEALTHCHECK_PASSWORD:-unused} \
 APP_PASSWORD=${APP_PASSWORD:-unused} DOCKER_BUILDKIT=0 COMPOSE_DOCKER_CLI_BUILD=0 \
   docker-compose build -q

@@ -10,8 +10,8 @@
 #                                        POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB as the official one does
 #   rabbitmq:3.13-management             that base + Debian's rabbitmq-server (3.10) with the management plugin,
 #                                        RABBITMQ_DEFAULT_USER / RABBITMQ_DEFAULT_PASS honoured
-# An image already present is kept; --rebuild builds every one again. Needs root and a running engine
-# (scripts/docker/engine.sh starts one). About 3 minutes on a fresh machine.
+# An image already present is kept when built from the same stand-in files; --rebuild builds every one again.
+# Needs root and a running engine (scripts/docker/engine.sh starts one). About 3 minutes on a fresh machine.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../common.sh"
@@ -25,7 +25,11 @@ case "${1:-}" in
 esac
 
 export DOCKER_BUILDKIT=0   # the legacy builder: no buildx here, and BuildKit would fetch its frontend
-present() { [ "$rebuild" = 0 ] && docker image inspect "$1" >/dev/null 2>&1; }
+# Present and built from the same stand-in files (their hash is the image's pgaf.standin label): an image made from an
+# older entrypoint is built again.
+present() {
+  [ "$rebuild" = 0 ] && [ "$(docker image inspect -f '{{index .Config.Labels "pgaf.standin"}}' "$1" 2>/dev/null)" = "$2" ]
+}
 
 base=local/debian:bookworm
 if ! present "$base"; then
@@ -58,12 +62,13 @@ fi
 
 # build TAG DOCKERFILE_DIR [CONTEXT]: the stand-in's Dockerfile lives in standins/, its context defaults to it.
 build() {
-  local tag=$1 dir=$2 context=${3:-$2}
-  if present "$tag"; then return 0; fi
+  local tag=$1 dir=$2 context=${3:-$2} hash
+  hash=$(cat "$dir"/* | sha256sum | cut -c1-16)
+  if present "$tag" "$hash"; then return 0; fi
   say "building $tag"
   local log
   log=$(mktemp /tmp/pgaf-build.XXXXXX)
-  if ! docker build -q --build-arg "BASE_IMAGE=$base" -f "$dir/Dockerfile" -t "$tag" "$context" >/dev/null 2>"$log"; then
+  if ! docker build -q --label "pgaf.standin=$hash" --build-arg "BASE_IMAGE=$base" -f "$dir/Dockerfile" -t "$tag" "$context" >/dev/null 2>"$log"; then
     grep -v -e '^DEPRECATED: The legacy builder' -e '^ *BuildKit is currently disabled' -e '^ *environment-variable\.$' -e '^$' "$log" | tail -20 >&2
     rm -f "$log"
     echo "error: building $tag failed" >&2

@@ -14,6 +14,7 @@ public sealed class ComposeTests
     {
         ["RABBITMQ_PASSWORD"] = "test-rabbit",
         ["MONITOR_STORE_PASSWORD"] = "test-store",
+        ["MONITOR_STORE_ADMIN_PASSWORD"] = "test-store-admin",
         ["REPLICATION_PASSWORD"] = "test-replication",
         ["HEALTHCHECK_PASSWORD"] = "test-healthcheck",
         ["APP_PASSWORD"] = "test-app",
@@ -139,7 +140,7 @@ public sealed class ComposeTests
     {
         // Start from a clean slate for the variables the file reads, so the outer environment cannot hide a problem.
         var env = new Dictionary<string, string>(environment);
-        foreach (var name in new[] { "RABBITMQ_PASSWORD", "MONITOR_STORE_PASSWORD", "REPLICATION_PASSWORD", "HEALTHCHECK_PASSWORD", "APP_PASSWORD" })
+        foreach (var name in new[] { "RABBITMQ_PASSWORD", "MONITOR_STORE_PASSWORD", "MONITOR_STORE_ADMIN_PASSWORD", "REPLICATION_PASSWORD", "HEALTHCHECK_PASSWORD", "APP_PASSWORD" })
             env.TryAdd(name, "");
         return ProcessRunner.RunAsync("docker-compose", ["-f", Path.Combine(RepositoryRoot, "docker-compose.yml"), .. args],
             TimeSpan.FromMinutes(2), env);
@@ -163,7 +164,8 @@ public sealed class ComposeTests
         var result = await DockerComposeAsync(Credentials, "config");
         Assert.True(result.ExitCode == 0, result.Combined);
         Assert.Contains("RABBITMQ_URL: amqp://pgaf:test-rabbit@rabbitmq:5672/", result.StandardOutput);
-        Assert.Contains("Password=test-store", result.StandardOutput);
+        Assert.Contains("Username=pgaf_monitor_store;Password=test-store", result.StandardOutput); // the monitor's own role
+        Assert.Contains("PGAF_MONITOR_STORE_PASSWORD: test-store", result.StandardOutput);
         Assert.Contains("Keeper__ReplicationPassword: test-replication", result.StandardOutput);
         // The keepers set the health-check role's password that the health-checker logs in with.
         Assert.Contains("Keeper__HealthCheckPassword: test-healthcheck", result.StandardOutput);
@@ -178,6 +180,7 @@ public sealed class ComposeTests
     [Theory]
     [InlineData("RABBITMQ_PASSWORD")]
     [InlineData("MONITOR_STORE_PASSWORD")]
+    [InlineData("MONITOR_STORE_ADMIN_PASSWORD")]
     [InlineData("REPLICATION_PASSWORD")]
     [InlineData("HEALTHCHECK_PASSWORD")]
     [InlineData("APP_PASSWORD")]

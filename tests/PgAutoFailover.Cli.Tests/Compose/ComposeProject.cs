@@ -23,6 +23,7 @@ public sealed class ComposeProject
         {
             ["RABBITMQ_PASSWORD"] = Secret(),
             ["MONITOR_STORE_PASSWORD"] = Secret(),
+            ["MONITOR_STORE_ADMIN_PASSWORD"] = Secret(),
             ["REPLICATION_PASSWORD"] = Secret(),
             ["HEALTHCHECK_PASSWORD"] = Secret(),
             ["APP_PASSWORD"] = AppPassword,
