@@ -28,7 +28,10 @@ export DOCKER_BUILDKIT=0   # the legacy builder: no buildx here, and BuildKit wo
 # Present and built from the same stand-in files (their hash is the image's pgaf.standin label): an image made from an
 # older entrypoint is built again.
 present() {
-  [ "$rebuild" = 0 ] && [ "$(docker image inspect -f '{{index .Config.Labels "pgaf.standin"}}' "$1" 2>/dev/null)" = "$2" ]
+  [ "$rebuild" = 0 ] || return 1
+  local label
+  label=$(docker image inspect -f '{{with .Config}}{{index .Labels "pgaf.standin"}}{{end}}' "$1" 2>/dev/null) || return 1
+  [ "${label//<no value>/}" = "${2:-}" ]
 }
 
 base=local/debian:bookworm
