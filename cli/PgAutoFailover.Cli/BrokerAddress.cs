@@ -1,6 +1,9 @@
 namespace PgAutoFailover.Cli;
 
-/// <summary>The RabbitMQ address: --rabbitmq, else RABBITMQ_URL, else the local broker's guest account.</summary>
+/// <summary>
+/// The RabbitMQ address: --rabbitmq, else RABBITMQ_URL, else the file RABBITMQ_URL_FILE names (as the services read
+/// it, docs/operations.md#secrets), else the local broker's guest account.
+/// </summary>
 public static class BrokerAddress
 {
     public const string Default = "amqp://guest:guest@127.0.0.1:5672/";
@@ -9,7 +12,18 @@ public static class BrokerAddress
     {
         if (!string.IsNullOrWhiteSpace(option)) return option.Trim();
         var fromEnvironment = environment("RABBITMQ_URL");
-        return string.IsNullOrWhiteSpace(fromEnvironment) ? Default : fromEnvironment.Trim();
+        var file = environment("RABBITMQ_URL_FILE");
+        if (string.IsNullOrWhiteSpace(file)) return string.IsNullOrWhiteSpace(fromEnvironment) ? Default : fromEnvironment.Trim();
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+            throw new CliFailure(ExitCodes.BadArguments, "RABBITMQ_URL and RABBITMQ_URL_FILE are both set: give one of them");
+        try
+        {
+            return File.ReadAllText(file).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new CliFailure(ExitCodes.BadArguments, $"RABBITMQ_URL_FILE: cannot read \"{file}\": {e.Message}");
+        }
     }
 
     public static Uri Parse(string url)

@@ -52,7 +52,7 @@ public static partial class PgafApp
     {
         private readonly Option<string?> _rabbitmq = new("--rabbitmq")
         {
-            Description = $"RabbitMQ URL of the deployment (default: env RABBITMQ_URL, else {BrokerAddress.Default}); " +
+            Description = $"RabbitMQ URL of the deployment (default: env RABBITMQ_URL, or the file env RABBITMQ_URL_FILE names, else {BrokerAddress.Default}); " +
                           $"amqps:// for TLS, with env {BrokerTls.CaFileVariable} naming the broker's CA file",
             Recursive = true,
         };

@@ -253,9 +253,33 @@ public sealed class BrokerAddressTests
     [Fact]
     public void Option_wins_over_environment_which_wins_over_the_default()
     {
-        Assert.Equal("amqp://a/", BrokerAddress.Resolve("amqp://a/", _ => "amqp://b/"));
-        Assert.Equal("amqp://b/", BrokerAddress.Resolve(null, _ => "amqp://b/"));
+        Assert.Equal("amqp://a/", BrokerAddress.Resolve("amqp://a/", n => n == "RABBITMQ_URL" ? "amqp://b/" : null));
+        Assert.Equal("amqp://b/", BrokerAddress.Resolve(null, n => n == "RABBITMQ_URL" ? "amqp://b/" : null));
         Assert.Equal(BrokerAddress.Default, BrokerAddress.Resolve("", _ => null));
+    }
+
+    [Fact]
+    public void Rabbitmq_url_file_names_a_file_with_the_url_as_for_the_services()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "amqp://pgaf:s3cret@broker:5672/\n");
+            var environment = new Dictionary<string, string?> { ["RABBITMQ_URL_FILE"] = file };
+            Assert.Equal("amqp://pgaf:s3cret@broker:5672/", BrokerAddress.Resolve(null, n => environment.GetValueOrDefault(n)));
+            Assert.Equal("amqp://a/", BrokerAddress.Resolve("amqp://a/", n => environment.GetValueOrDefault(n)));
+
+            environment["RABBITMQ_URL"] = "amqp://b/";
+            var both = Assert.Throws<CliFailure>(() => BrokerAddress.Resolve(null, n => environment.GetValueOrDefault(n)));
+            Assert.Equal("RABBITMQ_URL and RABBITMQ_URL_FILE are both set: give one of them", both.Message);
+            Assert.Equal(ExitCodes.BadArguments, both.ExitCode);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+        var missing = Assert.Throws<CliFailure>(() => BrokerAddress.Resolve(null, n => n == "RABBITMQ_URL_FILE" ? "/run/secrets/none" : null));
+        Assert.StartsWith("RABBITMQ_URL_FILE: cannot read \"/run/secrets/none\": ", missing.Message);
     }
 
     [Fact]
