@@ -13,7 +13,7 @@ namespace PgAutoFailover.Keeper.Loop;
 public sealed class KeeperExit
 {
     /// <summary>Exit code of a keeper whose node was dropped (pg_auto_failover's convention): its supervisor must not restart it.</summary>
-    public const int NodeDropped = 121;
+    public const int NodeDropped = ServiceExitCodes.NodeDropped;
 
     private volatile int _code;
     public int Code { get => _code; set => _code = value; }
