@@ -12,6 +12,9 @@
 # nodes 5501, 5502, ...), PGAF_APP_USER and PGAF_DBNAME (default app and app: the application role and database
 # the keepers create; its password is generated into $PGAF_CLUSTER_DIR/app.password, and $PGAF_CLUSTER_DIR/pgpass
 # lets `PGPASSFILE=$PGAF_CLUSTER_DIR/pgpass psql "<the URI>"` log in). Logs: $PGAF_CLUSTER_DIR/*.log.
+# Broker: the virtual host pgaf-cluster with one user per service (pgaf-cluster-monitor, -keeper, ...; each service
+# gets its URL file $PGAF_CLUSTER_DIR/broker/<service>.url; `pgaf` as the operator: RABBITMQ_URL_FILE=
+# $PGAF_CLUSTER_DIR/broker/operator.url), unless RABBITMQ_URL names another broker or virtual host, which all use.
 cd "$(dirname "$0")"
 source scripts/common.sh
 root=$PWD
@@ -35,7 +38,13 @@ export RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/$vhost}
 # reaps it, which made start-keeper refuse for seconds after a kill -9).
 alive() { [ -r "/proc/$1/stat" ] && ! grep -q ') [ZX] ' "/proc/$1/stat" 2>/dev/null; }
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-pgaf() { "$pgaf_bin" "$@" --rabbitmq "$RABBITMQ_URL"; }
+# bus_env SERVICE: sets `bus` to the environment SERVICE connects to the broker with: its own broker user's URL file
+# when this script made the users (in its own virtual host; docs/operations.md#broker-users), else RABBITMQ_URL.
+bus_env() {
+  local f="$dir/broker/$1.url"
+  if [ -f "$f" ]; then bus=(env -u RABBITMQ_URL "RABBITMQ_URL_FILE=$f"); else bus=(env "RABBITMQ_URL=$RABBITMQ_URL"); fi
+}
+pgaf() { local bus; bus_env operator; "${bus[@]}" "$pgaf_bin" "$@"; }
 
 # The formation's state from the monitor's read API: what `pgaf show state` reads, without a .NET process start
 # (0.2 CPU-seconds) ten times a second while the nodes converge.
@@ -54,8 +63,9 @@ create_node() {
   local n=$1
   say "node$n: PostgreSQL on 127.0.0.1:$((base + n)) with its keeper"
   mkdir -p "$dir/node$n"; chown postgres:postgres "$dir/node$n"
+  local bus; bus_env keeper
   Keeper__ReplicationPassword="$2" Keeper__HealthCheckPassword="$3" Urls="http://127.0.0.1:711$n" \
-    start "node$n" "$keeper_bin" create --pgdata "$dir/node$n/data" --port $((base + n)) --hostname 127.0.0.1 \
+    start "node$n" "${bus[@]}" "$keeper_bin" create --pgdata "$dir/node$n/data" --port $((base + n)) --hostname 127.0.0.1 \
       --name "node$n" --formation default --pg-bindir "$bin" \
       --username "$app_user" --dbname "$app_db" --password-file "$dir/app.password" --run
 }
@@ -114,6 +124,7 @@ up() {
   printf '*:*:%s:%s:%s\n' "$app_db" "$app_user" "$(cat "$dir/app.password")" >"$dir/pgpass"
   umask 022
   repl_pw=$(sed -n 's/^replication=//p' "$dir/secrets"); hc_pw=$(sed -n 's/^health_check=//p' "$dir/secrets")
+  if [[ $RABBITMQ_URL == */$vhost ]]; then broker_users "$vhost" "$dir/broker"; fi
 
   say "monitor store on 127.0.0.1:$base"
   as_postgres "$bin/initdb" -D "$dir/store" -A trust -U postgres --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/store-initdb.log"
@@ -126,10 +137,14 @@ up() {
     REVOKE ALL ON SCHEMA public FROM PUBLIC; CREATE SCHEMA pgaf_monitor AUTHORIZATION pgaf_monitor_store;" >/dev/null
 
   say "monitor, health-checker, uri-service"
+  local bus
+  bus_env monitor
   ConnectionStrings__MonitorStore="Host=127.0.0.1;Port=$base;Database=pg_auto_failover;Username=pgaf_monitor_store" \
-    start monitor "$monitor_bin"
-  HealthChecker__Password="$hc_pw" start health-checker "$checker_bin"
-  UriService__User="$app_user" start uri-service "$uri_bin"
+    start monitor "${bus[@]}" "$monitor_bin"
+  bus_env health-checker
+  HealthChecker__Password="$hc_pw" start health-checker "${bus[@]}" "$checker_bin"
+  bus_env uri-service
+  UriService__User="$app_user" start uri-service "${bus[@]}" "$uri_bin"
   wait_http monitor http://127.0.0.1:7101
   wait_http health-checker http://127.0.0.1:7102
   wait_http uri-service http://127.0.0.1:7103
@@ -197,7 +212,10 @@ down() {
   for d in "$dir"/node*/data "$dir/store"; do
     [ -f "$d/postmaster.pid" ] && as_postgres "$bin/pg_ctl" -D "$d" -m fast -w stop >/dev/null 2>&1 || true
   done
-  if [[ $RABBITMQ_URL == */$vhost ]]; then rabbitmqctl -q delete_vhost "$vhost" >/dev/null 2>&1 || true; fi
+  if [[ $RABBITMQ_URL == */$vhost ]]; then
+    rabbitmqctl -q delete_vhost "$vhost" >/dev/null 2>&1 || true
+    drop_broker_users "$vhost"
+  fi
   if [ "$(cat "$dir/started-rabbitmq" 2>/dev/null)" = 1 ]; then
     say "stopping the RabbitMQ this script started"
     rabbitmqctl -q shutdown >/dev/null 2>&1 || true
@@ -231,10 +249,11 @@ start_keeper() {   # start_keeper NAME: the keeper of an existing node, with the
   [[ $n =~ ^node[1-9]$ ]] || { echo "usage: ./cluster.sh start-keeper node1|node2|...|node9" >&2; exit 1; }
   [ -d "$dir/$n/data" ] || { echo "no $n in $dir: ./cluster.sh up first" >&2; exit 1; }
   if [ -f "$dir/$n.pid" ] && alive "$(cat "$dir/$n.pid")"; then echo "the keeper of $n is running" >&2; exit 1; fi
-  local repl_pw hc_pw
+  local repl_pw hc_pw bus
   repl_pw=$(sed -n 's/^replication=//p' "$dir/secrets"); hc_pw=$(sed -n 's/^health_check=//p' "$dir/secrets")
+  bus_env keeper
   Keeper__ReplicationPassword="$repl_pw" Keeper__HealthCheckPassword="$hc_pw" Urls="http://127.0.0.1:711${n#node}" \
-    nohup "$keeper_bin" run --pgdata "$dir/$n/data" >>"$dir/$n.log" 2>&1 </dev/null &
+    nohup "${bus[@]}" "$keeper_bin" run --pgdata "$dir/$n/data" >>"$dir/$n.log" 2>&1 </dev/null &
   echo $! >"$dir/$n.pid"
   say "$n: keeper started (pid $!, log $dir/$n.log)"
 }

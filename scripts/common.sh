@@ -39,3 +39,29 @@ ensure_rabbitmq() {
   amqp_open || { echo "error: RabbitMQ did not open port 5672; see /var/log/rabbitmq" >&2; exit 1; }
   say "rabbitmq ready on 127.0.0.1:5672"
 }
+
+# rabbit_api METHOD PATH [CURL ARGS...]: the local broker's management API as guest; fails when it does not answer.
+rabbit_api() { curl -fsS -o /dev/null --max-time 5 -u guest:guest -X "$1" "http://127.0.0.1:15672/api$2" "${@:3}"; }
+
+# broker_users VHOST SECRETS_DIR: one broker user per service in VHOST of the local broker, named VHOST-<service>
+# (scripts/broker/definitions.sh; docs/operations.md#broker-users), each with SECRETS_DIR/<service>.url to connect
+# with. Through the management API (milliseconds), else rabbitmqctl (about two seconds).
+broker_users() {
+  local defs="$2/definitions.json"
+  mkdir -p -m 700 "$2"
+  bash "$(dirname "${BASH_SOURCE[0]}")/broker/definitions.sh" --vhost "$1" --user-prefix "$1-" --secrets "$2" \
+    --url-base amqp://127.0.0.1:5672 >"$defs"
+  rabbit_api POST /definitions -H 'content-type: application/json' --data-binary @"$defs" 2>/dev/null ||
+    rabbitmqctl -q import_definitions "$defs" >/dev/null
+  rm -f "$defs"
+}
+
+# drop_broker_users VHOST: the users broker_users made (those already gone are no error).
+drop_broker_users() {
+  local s api=0
+  rabbit_api GET /overview 2>/dev/null && api=1
+  for s in monitor health-checker uri-service keeper operator events; do
+    if ((api)); then curl -sS -o /dev/null --max-time 5 -u guest:guest -X DELETE "http://127.0.0.1:15672/api/users/$1-$s" || true
+    else rabbitmqctl -q delete_user "$1-$s" >/dev/null 2>&1 || true; fi
+  done
+}

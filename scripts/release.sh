@@ -67,6 +67,8 @@ for name in "${only[@]}"; do
   say "$folder (self-contained linux-x64)"
   dotnet publish "${projects[$name]}" -c Release -r linux-x64 --self-contained true -p:PublishReadyToRun=true \
     -p:Version="$version" -p:SourceRevisionId="$revision" -o "$work/$folder" -v q -nologo >&2
+  # The broker users' definitions go with the operator's tools (docs/operations.md#broker-users).
+  if [ "$name" = pgaf ]; then install -m 0755 scripts/broker/definitions.sh "$work/$folder/pgaf-broker-definitions"; fi
   tar -C "$work" --owner=0 --group=0 -czf "$out/$folder-linux-x64.tar.gz" "$folder"
 done
 (cd "$out" && sha256sum -- * > SHA256SUMS)

@@ -27,16 +27,21 @@ public sealed partial class MonitorClient : IAsyncDisposable
         var uri = BrokerAddress.Parse(url);
         var display = BrokerAddress.Redact(url);
         if (BrokerTls.Problem(uri, caFile) is { } problem) throw new CliFailure(ExitCodes.BadArguments, problem);
-        var bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(uri, host =>
+        var bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
-            // As the services connect (BusTls.UseBrokerTls): TLS for amqps:// on any port, the name checked, the CA file alone trusted.
-            if (!BrokerTls.Encrypted(uri)) return;
-            host.UseSsl(ssl =>
+            rabbit.Host(uri, host =>
             {
-                ssl.ServerName = uri.Host;
-                if (BrokerTls.Validator(caFile) is { } validate) ssl.CertificateValidationCallback = validate;
+                // As the services connect (BusTls.UseBrokerTls): TLS for amqps:// on any port, the name checked, the CA file alone trusted.
+                if (!BrokerTls.Encrypted(uri)) return;
+                host.UseSsl(ssl =>
+                {
+                    ssl.ServerName = uri.Host;
+                    if (BrokerTls.Validator(caFile) is { } validate) ssl.CertificateValidationCallback = validate;
+                });
             });
-        }));
+            // The reply queue the operator's broker user may declare and read (docs/operations.md#broker-users).
+            rabbit.OverrideDefaultBusEndpointQueueName(BrokerNames.BusEndpoint(BrokerNames.Cli));
+        });
         using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         startTimeout.CancelAfter(timeout);
         try

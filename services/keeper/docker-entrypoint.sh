@@ -7,7 +7,10 @@
 # services/keeper/README.md), and PGAF_* below for the command line.
 set -euo pipefail
 
-: "${RABBITMQ_URL:?RABBITMQ_URL must be set (amqp://user:password@rabbitmq:5672/)}"
+if [ -z "${RABBITMQ_URL:-}" ] && [ -z "${RABBITMQ_URL_FILE:-}" ]; then
+  echo "error: RABBITMQ_URL (amqp://user:password@rabbitmq:5672/) or RABBITMQ_URL_FILE must be set" >&2
+  exit 78
+fi
 export PGDATA=${PGDATA:-/var/lib/postgresql/data/pgdata}
 node_name=${PGAF_NODE_NAME:-$(hostname)}
 hostname=${PGAF_HOSTNAME:-$node_name}

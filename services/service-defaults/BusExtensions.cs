@@ -11,10 +11,12 @@ public static class BusExtensions
     /// <summary>
     /// MassTransit over RabbitMQ with kebab-case endpoint names. The caller registers its
     /// consumers and request clients in <paramref name="configure"/>; <paramref name="configureBus"/> adds what
-    /// every receive endpoint shares (filters), before the endpoints are configured.
+    /// every receive endpoint shares (filters), before the endpoints are configured. <paramref name="service"/> (one of
+    /// <see cref="BrokerNames"/>' tags) names the process's reply queue, which its broker user's permissions name.
     /// </summary>
     public static IHostApplicationBuilder AddPgAutoFailoverBus(
         this IHostApplicationBuilder builder,
+        string service,
         Action<IBusRegistrationConfigurator> configure,
         Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null)
     {
@@ -25,12 +27,13 @@ public static class BusExtensions
         builder.Services.AddHostedService<BrokerPreflight>();
         builder.Services.AddMassTransit(bus =>
         {
-            bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(options.QueuePrefix, false));
+            bus.SetEndpointNameFormatter(KebabCaseEndpointNameFormatter.Instance);
             configure(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 var url = new Uri(options.Url);
                 rabbit.Host(url, host => host.UseBrokerTls(url, options.CaFile));
+                rabbit.OverrideDefaultBusEndpointQueueName(BrokerNames.BusEndpoint(service));
                 rabbit.PrefetchCount = options.PrefetchCount;
                 configureBus?.Invoke(context, rabbit);
                 rabbit.ConfigureEndpoints(context);

@@ -19,7 +19,4 @@ public sealed class BusOptions
     /// handlers wait on its store, so throughput needs many in flight (per-group order is kept by the monitor).
     /// </summary>
     public int PrefetchCount { get; set; } = 32;
-
-    /// <summary>Prefix for queue names, so that several deployments can share one virtual host.</summary>
-    public string QueuePrefix { get; set; } = "";
 }

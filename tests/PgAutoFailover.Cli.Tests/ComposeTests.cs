@@ -118,7 +118,8 @@ public sealed class ComposeTests
     {
         foreach (var script in new[] { "scripts/docker/healthcheck.sh", "services/keeper/docker-entrypoint.sh",
                      "scripts/docker/engine.sh", "scripts/docker/build-images.sh", "scripts/docker/standin-images.sh",
-                     "scripts/docker/standins/postgres/docker-entrypoint.sh", "scripts/docker/standins/rabbitmq/docker-entrypoint.sh" })
+                     "scripts/docker/standins/postgres/docker-entrypoint.sh", "scripts/docker/standins/rabbitmq/docker-entrypoint.sh",
+                     "scripts/docker/broker-init.sh", "scripts/broker/definitions.sh" })
         {
             var mode = File.GetUnixFileMode(Path.Combine(RepositoryRoot, script));
             Assert.True(mode.HasFlag(UnixFileMode.UserExecute), $"{script} is not executable");
@@ -163,7 +164,15 @@ public sealed class ComposeTests
         if (!RequireDockerCompose()) return;
         var result = await DockerComposeAsync(Credentials, "config");
         Assert.True(result.ExitCode == 0, result.Combined);
-        Assert.Contains("RABBITMQ_URL: amqp://pgaf:test-rabbit@rabbitmq:5672/", result.StandardOutput);
+        // The administrator is the broker's (for people); each service reads its own broker user's URL from a volume
+        // only it and the broker mount (scripts/docker/broker-init.sh).
+        Assert.Contains("RABBITMQ_DEFAULT_PASS: test-rabbit", result.StandardOutput);
+        Assert.DoesNotContain("RABBITMQ_URL:", result.StandardOutput);
+        Assert.Equal(5, result.StandardOutput.Split('\n').Count(l => l.Trim() == "RABBITMQ_URL_FILE: /run/pgaf-broker/url"));
+        foreach (var service in new[] { "monitor", "health-checker", "uri-service", "keeper" })
+        {
+            Assert.Contains($"- broker-{service}:/run/pgaf-broker:ro", result.StandardOutput);
+        }
         Assert.Contains("Username=pgaf_monitor_store;Password=test-store", result.StandardOutput); // the monitor's own role
         Assert.Contains("PGAF_MONITOR_STORE_PASSWORD: test-store", result.StandardOutput);
         Assert.Contains("Keeper__ReplicationPassword: test-replication", result.StandardOutput);

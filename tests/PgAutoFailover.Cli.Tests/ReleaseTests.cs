@@ -36,6 +36,12 @@ public sealed class ReleaseTests : IDisposable
         var help = await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("env",
             ["-i", "PATH=/usr/bin:/bin", $"HOME={_folder}", "DOTNET_ROOT=/nonexistent", pgaf, "show", "--help"], TimeSpan.FromMinutes(1)), "pgaf show --help");
         Assert.Contains("state", help.StandardOutput);
+
+        // The broker users' definitions, runnable from the unpacked folder as docs/install.md says.
+        var definitions = await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("env", ["-i", "PATH=/usr/bin:/bin",
+            Path.Combine(install, $"pgaf-{Version}", "pgaf-broker-definitions"), "--vhost", "/", "--secrets", Path.Combine(_folder, "broker")],
+            TimeSpan.FromMinutes(1)), "pgaf-broker-definitions");
+        Assert.Contains("\"name\":\"pgaf-keeper\"", definitions.StandardOutput);
     }
 
     public void Dispose()

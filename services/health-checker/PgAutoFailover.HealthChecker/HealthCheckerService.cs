@@ -1,3 +1,4 @@
+using PgAutoFailover.Contracts;
 using Microsoft.Extensions.Options;
 using System.Diagnostics.Metrics;
 using System.Text.RegularExpressions;
@@ -30,7 +31,7 @@ public static partial class HealthCheckerService
             return new TopologyRequestOptions($"health-checker/{o.CheckerId}", o.TopologyRequestTimeout, o.TopologyRetryDelay,
                 o.TopologyRetryMaxDelay, o.TopologyRefreshPeriod);
         });
-        builder.AddPgAutoFailoverBus(bus =>
+        builder.AddPgAutoFailoverBus(BrokerNames.HealthChecker, bus =>
         {
             // Every checker needs every snapshot: a temporary queue of its own, in order.
             bus.AddConsumer<FormationTopologyChangedConsumer>().Endpoint(e =>

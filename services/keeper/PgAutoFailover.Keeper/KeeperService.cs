@@ -37,7 +37,7 @@ public static class KeeperService
         builder.Services.AddSingleton<MonitorClient>();
         builder.Services.AddSingleton<KeeperExit>();
         // The bus first, started before the loop sends its first report.
-        builder.AddPgAutoFailoverBus(bus =>
+        builder.AddPgAutoFailoverBus(BrokerNames.Keeper, bus =>
         {
             bus.AddRequestClient<RegisterNode>();
             bus.AddRequestClient<ReportNodeState>();

@@ -1,3 +1,4 @@
+using PgAutoFailover.Contracts;
 using JasperFx;
 using JasperFx.Events;
 using Marten;
@@ -72,7 +73,7 @@ public static class MonitorService
         builder.Services.AddHostedService<GroupTimer>();
         builder.Services.AddHostedService<LivenessFlusher>();
 
-        builder.AddPgAutoFailoverBus(bus =>
+        builder.AddPgAutoFailoverBus(BrokerNames.Monitor, bus =>
         {
             bus.AddConsumer<RegisterNodeConsumer>();
             bus.AddConsumer<ReportNodeStateConsumer>(typeof(ReportNodeStateConsumerDefinition));

@@ -1,3 +1,4 @@
+using PgAutoFailover.Contracts;
 using Microsoft.Extensions.Options;
 using System.Diagnostics.Metrics;
 using System.Text.RegularExpressions;
@@ -33,7 +34,7 @@ public static partial class UriServiceHost
                 o.TopologyRetryMaxDelay, o.TopologyRefreshPeriod);
         });
         builder.Services.AddSingleton<IStartupFilter, UriEndpointsStartupFilter>();
-        builder.AddPgAutoFailoverBus(bus =>
+        builder.AddPgAutoFailoverBus(BrokerNames.UriService, bus =>
         {
             // Every instance needs every snapshot: a temporary queue of its own, in order, one message at a time.
             var queue = $"uri-service-topology-{QueueSafe().Replace(options.InstanceId, "-")}";

@@ -31,6 +31,12 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output)
 
             await WaitForStateAsync(project, s => Has(s, "node1", "primary") && Has(s, "node2", "secondary"), "node1 primary, node2 secondary");
 
+            // Every service on the broker as its own user (docs/operations.md#broker-users), none as the administrator.
+            var connections = await ComposeProject.DockerAsync("exec", ComposeProject.Container("rabbitmq"), "rabbitmqctl", "-q", "list_connections", "user");
+            Assert.True(connections.ExitCode == 0, connections.Combined);
+            var users = connections.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+            Assert.Superset(new HashSet<string> { "pgaf-monitor", "pgaf-health-checker", "pgaf-uri-service", "pgaf-keeper" }, users);
+
             // The URI exactly as pgaf prints it: the role, both hosts, the database; no password.
             var shown = await project.PgafAsync("show", "uri", "--uri-service", $"http://127.0.0.1:{project.UriServicePort}");
             Assert.True(shown.ExitCode == 0, shown.Combined);

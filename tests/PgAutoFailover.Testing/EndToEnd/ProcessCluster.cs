@@ -20,6 +20,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     private readonly List<DataNode> _nodes = [];
     private readonly IBusControl _bus;
     private PgCluster? _store;
+    private BrokerUsers? _brokerUsers;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private ProcessCluster(string baseDirectory, Uri amqp, IBusControl bus)
@@ -52,11 +53,18 @@ public sealed class ProcessCluster : IAsyncDisposable
         {
             await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("chown", ["postgres:postgres", baseDirectory], TimeSpan.FromSeconds(10)), "chown");
         }
-        var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(amqp));
+        var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
+        {
+            rabbit.Host(amqp);
+            // A reply queue the monitor's broker user may answer (docs/operations.md#broker-users).
+            rabbit.OverrideDefaultBusEndpointQueueName(BrokerNames.BusEndpoint("test"));
+        });
         await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
         var cluster = new ProcessCluster(baseDirectory, amqp, bus) { _monitorSettings = monitorSettings };
         try
         {
+            // As cluster.sh and compose deploy: each service with a broker user of its own (docs/operations.md#broker-users).
+            cluster._brokerUsers = await BrokerUsers.CreateAsync(amqp);
             await cluster.StartServicesAsync();
         }
         catch
@@ -67,9 +75,10 @@ public sealed class ProcessCluster : IAsyncDisposable
         return cluster;
     }
 
-    private Dictionary<string, string> CommonEnvironment(int httpPort) => new()
+    /// <summary>The settings every process shares, and <paramref name="service"/>'s own broker user (a <see cref="BrokerUsers.Services"/> name).</summary>
+    private Dictionary<string, string> CommonEnvironment(int httpPort, string service) => new()
     {
-        ["RABBITMQ_URL"] = Amqp.ToString(),
+        ["RABBITMQ_URL"] = _brokerUsers!.Url(service).ToString(),
         ["Urls"] = $"http://127.0.0.1:{httpPort}",
         ["Logging__LogLevel__Default"] = "Information",
         ["Logging__LogLevel__Microsoft"] = "Warning",
@@ -87,20 +96,20 @@ public sealed class ProcessCluster : IAsyncDisposable
         await _store.ExecuteAsync("CREATE DATABASE pg_auto_failover");
 
         MonitorHttpPort = Ports.Free();
-        var monitorEnv = CommonEnvironment(MonitorHttpPort);
+        var monitorEnv = CommonEnvironment(MonitorHttpPort, "monitor");
         monitorEnv["ConnectionStrings__MonitorStore"] = $"Host=127.0.0.1;Port={_store.Port};Database=pg_auto_failover;Username=postgres";
         foreach (var (key, value) in _monitorSettings ?? new Dictionary<string, string>()) monitorEnv[key] = value;
         Monitor = new ServiceProcess("monitor", "PgAutoFailover.Monitor", Path.Combine(BaseDirectory, "monitor.log"), monitorEnv);
         Monitor.Start(MonitorDll);
 
         var checkerPort = Ports.Free();
-        var checkerEnv = CommonEnvironment(checkerPort);
+        var checkerEnv = CommonEnvironment(checkerPort, "health-checker");
         checkerEnv["HealthChecker__Password"] = "";
         HealthChecker = new ServiceProcess("health-checker", "PgAutoFailover.HealthChecker", Path.Combine(BaseDirectory, "health-checker.log"), checkerEnv);
         HealthChecker.Start(ServiceProcess.Dll("health-checker", "PgAutoFailover.HealthChecker"));
 
         UriServiceHttpPort = Ports.Free();
-        UriService = new ServiceProcess("uri-service", "PgAutoFailover.UriService", Path.Combine(BaseDirectory, "uri-service.log"), CommonEnvironment(UriServiceHttpPort));
+        UriService = new ServiceProcess("uri-service", "PgAutoFailover.UriService", Path.Combine(BaseDirectory, "uri-service.log"), CommonEnvironment(UriServiceHttpPort, "uri-service"));
         UriService.Start(ServiceProcess.Dll("uri-service", "PgAutoFailover.UriService"));
 
         await Monitor.WaitHealthyAsync(MonitorHttpPort, StartTimeout);
@@ -122,7 +131,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     {
         var port = adopt?.Port ?? Ports.Free();
         var httpPort = Ports.Free();
-        var env = CommonEnvironment(httpPort);
+        var env = CommonEnvironment(httpPort, "keeper");
         env["Keeper__AuthMethod"] = "trust";
         env["Keeper__NoSync"] = "true";
         env["Keeper__ExtraSettings__0"] = "fsync=off";
@@ -270,6 +279,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             if (service is not null) await service.DisposeAsync();
         }
         try { await _bus.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token); } catch (Exception) { /* broker may be gone */ }
+        if (_brokerUsers is not null) await _brokerUsers.DisposeAsync();
         if (_store is not null)
         {
             _store.KeepOnDispose = KeepOnDispose;

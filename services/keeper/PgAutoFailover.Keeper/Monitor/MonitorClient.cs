@@ -14,7 +14,7 @@ public sealed class MonitorClient(
     IBus bus,
     KeeperOptions options)
 {
-    public static string GoalQueue(long nodeId) => $"keeper-node-{nodeId}";
+    public static string GoalQueue(long nodeId) => BrokerNames.KeeperGoalQueue(nodeId);
 
     public async Task<NodeRegistered> RegisterAsync(RegisterNode request, CancellationToken cancellationToken)
     {
@@ -77,6 +77,11 @@ public sealed class MonitorClient(
     {
         var handle = bus.ConnectReceiveEndpoint(GoalQueue(nodeId), e =>
         {
+            // The queue alone: no exchange of its name bound to it and no binding from AssignGoalState's exchange, so
+            // a keeper's broker user needs no write permission anywhere a goal travels, and no other keeper can send
+            // this one a goal (docs/operations.md#broker-users). The monitor's send declares the exchange and binding.
+            if (e is IRabbitMqReceiveEndpointConfigurator rabbit) rabbit.BindQueue = false;
+            e.ConfigureConsumeTopology = false;
             e.Handler<AssignGoalState>(context => onGoal(context.Message));
         });
         await handle.Ready.WaitAsync(cancellationToken);

@@ -73,7 +73,10 @@ public sealed class ResponseAddressGuard(BusOptions bus, ILogger<ResponseAddress
         }
         catch (OperationInterruptedException e)
         {
-            return $"response address {address} names an exchange declared with other arguments ({e.ShutdownReason?.ReplyText ?? e.Message})";
+            // 403: a reply queue the monitor's broker user may not write to (docs/operations.md#broker-users).
+            return e.ShutdownReason?.ReplyCode == 403
+                ? $"response address {address} is not one the monitor's broker user may answer ({e.ShutdownReason.ReplyText})"
+                : $"response address {address} names an exchange declared with other arguments ({e.ShutdownReason?.ReplyText ?? e.Message})";
         }
         catch (Exception e) when (e is BrokerUnreachableException or AlreadyClosedException or IOException)
         {
