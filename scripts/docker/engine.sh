@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # A Docker engine for tests and local trials on a machine where nothing else runs one:
 #   scripts/docker/engine.sh start   installs docker.io, docker-compose and debootstrap (Debian's) when missing and
 #                                    starts /usr/sbin/dockerd (log /tmp/pgaf-dockerd.log) unless an engine answers
