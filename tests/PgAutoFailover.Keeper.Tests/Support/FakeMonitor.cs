@@ -86,6 +86,10 @@ public sealed class FakeMonitor : IAsyncDisposable
         var goal = FirstGoal ?? (_goals.IsEmpty ? NodeState.Single : NodeState.WaitStandby);
         if (goal == NodeState.Single) PrimaryNodeId = id;
         _goals[id] = goal;
+        // As the monitor does: the first goal also goes to the keeper's goal queue, and that send declares the queue
+        // (the keeper only consumes from it; docs/operations.md#broker-users).
+        var endpoint = await _bus.GetSendEndpoint(new Uri($"queue:keeper-node-{id}"));
+        await endpoint.Send(new AssignGoalState(Goal(id, null), Interlocked.Increment(ref _groupVersion), "test registers the node"));
         await ctx.RespondAsync(new NodeRegistered(address, goal, m.CandidatePriority, m.ReplicationQuorum));
     }
 

@@ -77,9 +77,10 @@ public sealed class MonitorClient(
     {
         var handle = bus.ConnectReceiveEndpoint(GoalQueue(nodeId), e =>
         {
-            // The queue alone: no exchange of its name bound to it and no binding from AssignGoalState's exchange, so
-            // a keeper's broker user needs no write permission anywhere a goal travels, and no other keeper can send
-            // this one a goal (docs/operations.md#broker-users). The monitor's send declares the exchange and binding.
+            // No binding of the keeper's own: neither the queue to the exchange of its name nor AssignGoalState's
+            // exchange to it, so a keeper's broker user needs no write permission anywhere a goal travels and no
+            // other keeper can send this one a goal (docs/operations.md#broker-users). The monitor's send of the
+            // node's first goal, at registration, declares the queue and binds it; until then consuming waits.
             if (e is IRabbitMqReceiveEndpointConfigurator rabbit) rabbit.BindQueue = false;
             e.ConfigureConsumeTopology = false;
             e.Handler<AssignGoalState>(context => onGoal(context.Message));
