@@ -82,19 +82,25 @@ public sealed class LocalRabbitNode : IAsyncDisposable
     public async Task BootAsync()
     {
         var deadline = DateTime.UtcNow + BootTimeout;
+        var said = new List<string>();
         for (var attempt = 1; ; attempt++)
         {
             TryDelete(PidFile);
-            await ProcessRunner.CheckedAsync(
+            var start = await ProcessRunner.CheckedAsync(
                 ProcessRunner.RunAsAsync("rabbitmq", ServerScript, ["-detached"], TimeSpan.FromSeconds(30), Environment),
                 "rabbitmq-server -detached");
+            if (start.Combined.Length > 0) said.Add($"attempt {attempt}: {start.Combined}");
             var outcome = await WaitForBootAsync(deadline);
             if (outcome == BootOutcome.Accepting) return;
             if (outcome == BootOutcome.TimedOut || attempt == BootAttempts)
             {
+                // What a VM that dies before it logs leaves: the start command's output, epmd's names (a name still
+                // registered by the killed node), and the crash dump's reason.
+                var epmd = await ProcessRunner.RunAsync("epmd", ["-names"], TimeSpan.FromSeconds(10));
                 throw new TimeoutException(
                     $"RabbitMQ node {NodeName} did not accept connections on port {Port} " +
                     $"({(outcome == BootOutcome.TimedOut ? $"not within {BootTimeout}" : $"its VM exited {attempt} times")}); " +
+                    $"start output: {string.Join(" | ", said)}; epmd: {epmd.StandardOutput.ReplaceLineEndings(" ")}; {CrashDumpReason()}; " +
                     $"log tail:{System.Environment.NewLine}{LogTail()}");
             }
             await Task.Delay(TimeSpan.FromSeconds(1));
@@ -108,9 +114,10 @@ public sealed class LocalRabbitNode : IAsyncDisposable
         while (DateTime.UtcNow < deadline)
         {
             if (await Ports.AcceptsAsync(Port)) return BootOutcome.Accepting;
-            // erl forks the VM and returns; give it a moment to appear before calling it dead.
+            // erl forks the VM and returns; give it a moment to appear before calling it dead: on a loaded box (CI builds
+            // images beside the tests) the VM took more than the 2 s allowed before, and a second one then raced it.
             missing = FindVmPid() is null ? missing + 1 : 0;
-            if (missing >= 5 && DateTime.UtcNow - started > TimeSpan.FromSeconds(2)) return BootOutcome.Exited;
+            if (missing >= 20 && DateTime.UtcNow - started > TimeSpan.FromSeconds(10)) return BootOutcome.Exited;
             await Task.Delay(100);
         }
         return BootOutcome.TimedOut;
@@ -188,6 +195,21 @@ public sealed class LocalRabbitNode : IAsyncDisposable
         {
             return false; // no epmd binary on PATH: nothing to wait for
         }
+    }
+
+    private string CrashDumpReason()
+    {
+        foreach (var dump in new[] { Path.Combine(_directory, "erl_crash.dump"), "/var/lib/rabbitmq/erl_crash.dump" })
+        {
+            try
+            {
+                if (File.Exists(dump) && File.GetLastWriteTimeUtc(dump) > DateTime.UtcNow.AddMinutes(-5))
+                    return $"{dump}: {File.ReadLines(dump).Skip(1).FirstOrDefault()}";
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return "no recent erl_crash.dump";
     }
 
     private string LogTail()

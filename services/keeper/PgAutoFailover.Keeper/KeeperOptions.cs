@@ -107,6 +107,14 @@ public sealed class KeeperOptions
     public TimeSpan FenceCheckPeriod { get; set; } = TimeSpan.FromMilliseconds(100);
     /// <summary>Bound on the fast shutdown that fences PostgreSQL; after it, immediate shutdown. Default 2 s.</summary>
     public TimeSpan FenceTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How often the host names of the keeper's pg_hba block are looked up again (docs/operations.md#host-names-in-pg_hba):
+    /// a node whose address changed under the same name is admitted by address within this long, and by name (a reverse
+    /// DNS lookup per connection) until then. Default 30 s.
+    /// </summary>
+    public TimeSpan HostResolvePeriod { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Bound on one name's lookup; a slower answer keeps the addresses known before. Default 2 s.</summary>
+    public TimeSpan HostResolveTimeout { get; set; } = TimeSpan.FromSeconds(2);
     /// <summary>How long a start may take before it is an error. Default 60 s.</summary>
     public TimeSpan PostgresStartTimeout { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>How long a stop may take. Default 60 s.</summary>

@@ -33,6 +33,7 @@ public static class KeeperService
         builder.Services.AddSingleton<Secrets>();
         builder.Services.AddSingleton<Core.StepProgress>();
         builder.Services.AddSingleton<ServerAdoption>();
+        builder.Services.AddSingleton<HostAddressBook>();
         builder.Services.AddSingleton<TransitionRunner>();
         builder.Services.AddSingleton<MonitorClient>();
         builder.Services.AddSingleton<KeeperExit>();
@@ -53,6 +54,7 @@ public static class KeeperService
         });
         builder.Services.AddSingleton<KeeperLoop>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KeeperLoop>());
+        builder.Services.AddHostedService<HostAddressRefresher>();
         builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(90));
         builder.Services.AddHealthChecks().AddCheck<KeeperHealthCheck>("keeper");
         return builder;

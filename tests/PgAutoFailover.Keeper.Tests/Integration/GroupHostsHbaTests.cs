@@ -48,4 +48,32 @@ public sealed class GroupHostsHbaTests(RabbitMqFixture broker) : IClassFixture<R
             Assert.Equal(1L, await primary.CountAsync($"SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pgautofailover_standby_{sid}' AND state = 'streaming'"));
         });
     }
+
+    [Fact]
+    public async Task A_host_listed_by_name_is_admitted_by_its_address_before_any_line_that_needs_a_reverse_lookup()
+    {
+        await using var group = await TestGroup.CreateAsync(broker);
+        await group.WithLogsAsync(async () =>
+        {
+            var monitor = group.Monitor;
+            var (primary, pid) = await group.SingleAsync();
+            monitor.AddPhantomNode(7, Ports.Free(), "localhost");
+            monitor.ExtraGroupNodeIds = [7];
+            monitor.ListGroupNodes = true;
+
+            // The keeper looks the name up in the background and writes pg_hba again: its address, then the name.
+            const string Lines = """
+                SELECT coalesce(string_agg(address || '@' || line_number, ',' ORDER BY line_number), '') FROM pg_hba_file_rules
+                WHERE 'replication' = ANY(database) AND 'pgautofailover_replicator' = ANY(user_name)
+                """;
+            await Eventually.TrueAsync(async () => (await primary.ScalarAsync<string>(Lines) ?? "").Contains("localhost@", StringComparison.Ordinal)
+                && primary.Log.Lines.Any(l => l.Contains("Host localhost resolves to 127.0.0.1")), "pg_hba admitting localhost by address and by name");
+            var rows = (await primary.ScalarAsync<string>(Lines) ?? "").Split(',').Select(r => r.Split('@')).Select(r => (Address: r[0], Line: int.Parse(r[1]))).ToList();
+            var named = rows.Where(r => r.Address == "localhost").Min(r => r.Line);
+            Assert.All(rows.Where(r => r.Address != "localhost"), r => Assert.True(r.Line < named, $"{r.Address} on line {r.Line}, after the name on line {named}"));
+            Assert.Contains(rows, r => r.Address == "127.0.0.1");
+            Assert.Equal(0L, await primary.CountAsync("SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL"));
+            Assert.Equal(NodeState.Single, monitor.LastReport(pid)!.CurrentState);
+        });
+    }
 }

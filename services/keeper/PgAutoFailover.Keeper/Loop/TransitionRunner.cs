@@ -15,7 +15,7 @@ public sealed class NotYetException(string message) : Exception(message);
 /// </summary>
 public sealed class TransitionRunner(
     KeeperOptions options, PostgresServer server, PgSql sql, Secrets secrets, StepProgress progress, ServerAdoption adoption,
-    ILogger<TransitionRunner> logger)
+    HostAddressBook addresses, ILogger<TransitionRunner> logger)
 {
     private ulong? _syncTarget;
     /// <summary>Slots of removed nodes by name: the goal in hand when last seen stale, and how many newer goals saw it so.</summary>
@@ -88,6 +88,9 @@ public sealed class TransitionRunner(
 
     // Hosts of the group's nodes as the monitor last listed them (NodeGoal.GroupHosts); admitted beside the configured ones.
     private IReadOnlyList<string> _groupHosts = [];
+    // HostAddressBook.Version when pg_hba was last written: a newer one means a name's addresses changed since.
+    private long _writtenAddresses;
+    private readonly Lock _hbaWrite = new();
 
     /// <summary>
     /// services/keeper/README.md: every node admits the replication role from every other node of the group. The goal lists their
@@ -95,10 +98,16 @@ public sealed class TransitionRunner(
     /// a new standby can connect before its primary reaches wait_primary. Null (an older monitor): configured hosts only.
     /// A failed reload is logged and tried again next cycle; it never holds up a transition.
     /// </summary>
+    /// <remarks>
+    /// Also when a host name's addresses changed (<see cref="HostAddressBook"/>, looked up by
+    /// <see cref="HostAddressRefresher"/>): the block is written again with them.
+    /// </remarks>
     public async Task FollowGroupHostsAsync(NodeGoal? goal, CancellationToken ct)
     {
-        if (goal?.GroupHosts is not { } hosts || hosts.SequenceEqual(_groupHosts, StringComparer.Ordinal)) return;
-        var before = _groupHosts;
+        var hosts = goal?.GroupHosts ?? _groupHosts; // none listed (an older monitor): the configured hosts only
+        var hostsChanged = !hosts.SequenceEqual(_groupHosts, StringComparer.Ordinal);
+        if (!hostsChanged && addresses.Version == _writtenAddresses) return;
+        var (before, writtenBefore) = (_groupHosts, _writtenAddresses);
         if (server.Files.IsDataDirectory)
         {
             _groupHosts = [.. hosts];
@@ -109,55 +118,61 @@ public sealed class TransitionRunner(
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or KeeperException or TimeoutException)
             {
-                _groupHosts = before; // written, not yet loaded: again next cycle
+                (_groupHosts, _writtenAddresses) = (before, writtenBefore); // written, not yet loaded: again next cycle
                 logger.LogWarning("pg_hba.conf rewritten for the group's hosts but PostgreSQL did not reload yet: {Error}", e.Message);
                 return;
             }
         }
         _groupHosts = [.. hosts];
-        logger.LogInformation("pg_hba.conf admits the group's hosts {Hosts} (before: {Before})", string.Join(", ", hosts), before.Count == 0 ? "none listed yet" : string.Join(", ", before));
+        if (hostsChanged)
+        {
+            logger.LogInformation("pg_hba.conf admits the group's hosts {Hosts} (before: {Before})", string.Join(", ", hosts), before.Count == 0 ? "none listed yet" : string.Join(", ", before));
+        }
+        else
+        {
+            logger.LogInformation("pg_hba.conf admits the addresses of {Names} now: {Addresses}", string.Join(", ", HbaHostNames()),
+                string.Join("; ", HbaHostNames().Select(n => $"{n} {string.Join(" ", addresses.Addresses(n))}")));
+        }
     }
+
+    /// <summary>Every host of the keeper's pg_hba block (this node, the group, health checkers, clients): configured and listed by the monitor.</summary>
+    private List<string> HbaHosts(out List<string> group, out IReadOnlyList<string> checkers, out IReadOnlyList<string> clients)
+    {
+        group = [options.Host, .. options.GroupHosts, .. _groupHosts];
+        checkers = options.HealthCheckHosts.Count > 0 ? options.HealthCheckHosts : group;
+        clients = options.ClientHosts.Count > 0 ? options.ClientHosts : group;
+        return [.. group, .. checkers, .. clients];
+    }
+
+    /// <summary>The host names in the keeper's pg_hba block, for <see cref="HostAddressRefresher"/> to look up.</summary>
+    public IReadOnlyList<string> HbaHostNames() => [.. HbaBlock.Names(HbaHosts(out _, out _, out _))];
 
     public void WriteHba()
     {
         var method = options.Trust ? "trust" : "scram-sha-256";
-        // hostssl when TLS is on (docs/operations.md#tls): a client without TLS is refused, never sent a password in clear.
-        var remote = server.Tls.HbaConnectionType.PadRight(7);
-        var hosts = new List<string> { options.Host };
-        hosts.AddRange(options.GroupHosts);
-        hosts.AddRange(_groupHosts);
-        var checkers = options.HealthCheckHosts.Count > 0 ? options.HealthCheckHosts : hosts;
-        var lines = new List<string>
+        HbaHosts(out var group, out var checkers, out var clients);
+        var rules = new List<HbaBlock.Rule>
         {
-            options.Trust ? "local   all   all   trust" : "local   all   postgres   peer map=pgautofailover",
+            new("replication", PgSql.ReplicationUser, group, method),
+            new("postgres", PgSql.ReplicationUser, group, method),
+            new("all", PgSql.HealthCheckUser, checkers, method),
         };
-        foreach (var host in hosts.Select(Cidr).Distinct())
-        {
-            lines.Add($"{remote} replication   {PgSql.ReplicationUser}   {host}   {method}");
-            lines.Add($"{remote} postgres      {PgSql.ReplicationUser}   {host}   {method}");
-        }
-        foreach (var host in checkers.Select(Cidr).Distinct())
-        {
-            lines.Add($"{remote} all   {PgSql.HealthCheckUser}   {host}   {method}");
-        }
+        // The application role reaches its own database only, always with a password (even when the keeper's roles use trust).
         if (options.ApplicationUser is { Length: > 0 } user)
+            rules.Add(new(PgSql.QuoteIdentifier(options.DatabaseName), PgSql.QuoteIdentifier(user), clients, "scram-sha-256"));
+        lock (_hbaWrite)
         {
-            // The application role reaches its own database only, always with a password (even when the keeper's roles use trust).
-            var clients = options.ClientHosts.Count > 0 ? options.ClientHosts : hosts;
-            foreach (var host in clients.Select(Cidr).Distinct())
-                lines.Add($"{remote} {PgSql.QuoteIdentifier(options.DatabaseName)}   {PgSql.QuoteIdentifier(user)}   {host}   scram-sha-256");
+            var version = addresses.Version;
+            // hostssl when TLS is on (docs/operations.md#tls): a client without TLS is refused, never sent a password in clear.
+            // Below the keeper's lines, initdb's admit loopback clients: with TLS on, none of them without it either.
+            server.Files.SetManagedBlock("pg_hba.conf", HbaBlock.Lines(server.Tls.HbaConnectionType,
+                options.Trust ? "local   all   all   trust" : "local   all   postgres   peer map=pgautofailover",
+                rules, server.Tls.Enabled ? "hostnossl all   all   all   reject" : null, addresses));
+            _writtenAddresses = version;
         }
-        // Below the keeper's lines, initdb's admit loopback clients: with TLS on, none of them without it either.
-        if (server.Tls.Enabled) lines.Add("hostnossl all   all   all   reject");
-        server.Files.SetManagedBlock("pg_hba.conf", lines);
         var keeperUser = Environment.UserName;
         server.Files.SetManagedBlock("pg_ident.conf", [$"pgautofailover   {keeperUser}   postgres", $"pgautofailover   {options.OsUser}   postgres"]);
     }
-
-    private static string Cidr(string host) =>
-        host.Contains('/') ? host
-        : System.Net.IPAddress.TryParse(host, out var ip) ? $"{ip}/{(ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 128 : 32)}"
-        : host;
 
     private string Conninfo(NodeAddress upstream, long nodeId) =>
         $"host={upstream.Host} port={upstream.Port} user={PgSql.ReplicationUser} password={secrets.ReplicationPassword} " +
