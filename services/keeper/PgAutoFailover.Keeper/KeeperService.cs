@@ -34,6 +34,13 @@ public static class KeeperService
         builder.Services.AddSingleton<Core.StepProgress>();
         builder.Services.AddSingleton<ServerAdoption>();
         builder.Services.AddSingleton<HostAddressBook>();
+        builder.Services.AddSingleton<Actions.PgSettings>();
+        builder.Services.AddSingleton<Actions.HbaRules>();
+        builder.Services.AddSingleton<Actions.StandbySetup>();
+        builder.Services.AddSingleton<Actions.PrimaryActions>();
+        builder.Services.AddSingleton<Actions.CloneActions>();
+        builder.Services.AddSingleton<Actions.StandbyActions>();
+        builder.Services.AddSingleton<Actions.CurrentStateCheck>();
         builder.Services.AddSingleton<TransitionRunner>();
         builder.Services.AddSingleton<MonitorClient>();
         builder.Services.AddSingleton<KeeperExit>();
@@ -52,6 +59,14 @@ public static class KeeperService
             o.StartTimeout = TimeSpan.FromSeconds(60);
             o.StopTimeout = TimeSpan.FromSeconds(30);
         });
+        builder.Services.AddSingleton<KeeperSession>();
+        builder.Services.AddSingleton<NodeRegistration>();
+        builder.Services.AddSingleton<NodeIdentity>();
+        builder.Services.AddSingleton<GoalReceiver>();
+        builder.Services.AddSingleton<Reporter>();
+        builder.Services.AddSingleton<Actor>();
+        builder.Services.AddSingleton<FenceWatch>();
+        builder.Services.AddSingleton<ConfigReloader>();
         builder.Services.AddSingleton<KeeperLoop>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KeeperLoop>());
         builder.Services.AddHostedService<HostAddressRefresher>();

@@ -1,3 +1,4 @@
+using PgAutoFailover.Keeper.Actions;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
@@ -7,14 +8,14 @@ using PgAutoFailover.Keeper.Postgres;
 namespace PgAutoFailover.Keeper.Loop;
 
 /// <summary>
-/// Looks up the host names of the keeper's pg_hba block (<see cref="TransitionRunner.HbaHostNames"/>): a name as soon as it
+/// Looks up the host names of the keeper's pg_hba block (<see cref="HbaRules.HbaHostNames"/>): a name as soon as it
 /// appears there (checked every <see cref="KeeperOptions.LoopPeriod"/>), then again every
 /// <see cref="KeeperOptions.HostResolvePeriod"/>, each lookup bounded by <see cref="KeeperOptions.HostResolveTimeout"/>.
 /// The answers go to the <see cref="HostAddressBook"/>; the keeper loop writes pg_hba again when they change. No
 /// transition ever waits for DNS. docs/operations.md#host-names-in-pg_hba.
 /// </summary>
 public sealed partial class HostAddressRefresher(
-    TransitionRunner runner, HostAddressBook book, KeeperOptions options, TimeProvider time, ILogger<HostAddressRefresher> logger)
+    HbaRules hba, HostAddressBook book, KeeperOptions options, TimeProvider time, ILogger<HostAddressRefresher> logger)
     : BackgroundService
 {
     private readonly Dictionary<string, DateTimeOffset> _tried = new(StringComparer.OrdinalIgnoreCase);
@@ -40,7 +41,7 @@ public sealed partial class HostAddressRefresher(
     public async Task RefreshDueAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var due = runner.HbaHostNames().Where(n => !_tried.TryGetValue(n, out var at) || now - at >= options.HostResolvePeriod).ToList();
+        var due = hba.HbaHostNames().Where(n => !_tried.TryGetValue(n, out var at) || now - at >= options.HostResolvePeriod).ToList();
         foreach (var name in due) _tried[name] = now;
         await Task.WhenAll(due.Select(name => LookUpAsync(name, ct)));
     }

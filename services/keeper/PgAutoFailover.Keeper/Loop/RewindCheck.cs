@@ -37,14 +37,14 @@ internal static class RewindCheck
             var switchPoint = history.ExitCode == 0 ? RewindDecision.SwitchPointOff(history.StandardOutput, localTimeline) : null;
             if (switchPoint is not { } at) return false;
             var dump = await server.Os.RunAsync(waldump,
-                ["--path", Path.Combine(options.PgData, "pg_wal"), "--timeline", localTimeline.ToString(CultureInfo.InvariantCulture), "--start", TransitionRunner.FormatLsn(at), "--limit", "1"],
+                ["--path", Path.Combine(options.PgData, "pg_wal"), "--timeline", localTimeline.ToString(CultureInfo.InvariantCulture), "--start", Actions.StandbySetup.FormatLsn(at), "--limit", "1"],
                 TimeSpan.FromSeconds(30), ct);
             var follows = RewindDecision.CanFollowWithoutRewind(localTimeline, redo, upstreamTimeline, switchPoint,
                 RewindDecision.WalEndsAtOrBefore(dump.ExitCode, dump.Combined));
             logger.LogInformation(follows
                     ? "No pg_rewind needed: the local WAL on timeline {Local} ends before {SwitchPoint}, where the primary's timeline {Upstream} begins"
                     : "pg_rewind needed: the local WAL on timeline {Local} goes past {SwitchPoint}, where the primary's timeline {Upstream} begins",
-                localTimeline, TransitionRunner.FormatLsn(at), upstreamTimeline);
+                localTimeline, Actions.StandbySetup.FormatLsn(at), upstreamTimeline);
             return follows;
         }
         catch (Exception e) when (!ct.IsCancellationRequested)

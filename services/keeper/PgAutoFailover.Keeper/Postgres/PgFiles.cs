@@ -9,6 +9,12 @@ namespace PgAutoFailover.Keeper.Postgres;
 /// </summary>
 public sealed class PgFiles(string pgData, OsCommand os)
 {
+    /// <summary>Removes a directory and everything in it, if it is there (a half-made initdb or base backup).</summary>
+    public static void DeleteDirectory(string path)
+    {
+        if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+    }
+
     public const string HbaBegin = "# BEGIN pgautofailover (managed by the keeper; edits between these lines are overwritten)";
     public const string HbaEnd = "# END pgautofailover";
 

@@ -1,0 +1,150 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PgAutoFailover.Keeper.Actions;
+using PgAutoFailover.Keeper.Core;
+using PgAutoFailover.Keeper.Postgres;
+
+namespace PgAutoFailover.Keeper.Loop;
+
+/// <summary>
+/// The actor (services/keeper/README.md): gathers what <see cref="KeeperCore.Next"/> needs, and runs the step it
+/// returns: the transition towards the assigned goal, persisting the new current state only after it succeeded, or
+/// the check of the current state when converged. Woken at once by a new goal or by the lease it waited for,
+/// otherwise every loop period.
+/// </summary>
+public sealed class Actor(
+    KeeperOptions options,
+    KeeperSession session,
+    TransitionRunner runner,
+    CurrentStateCheck check,
+    HbaRules hba,
+    PostgresServer server,
+    TimeProvider clock,
+    IHostApplicationLifetime lifetime,
+    ILogger<Actor> logger)
+{
+    private static readonly Meter Meter = new(KeeperService.Telemetry.ServiceName);
+    private static readonly Counter<long> Transitions = Meter.CreateCounter<long>("pgaf.keeper.transitions");
+
+    private bool _createDone;
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await session.ActorWake.WaitAsync(options.LoopPeriod, ct);
+            while (session.ActorWake.CurrentCount > 0) await session.ActorWake.WaitAsync(ct);
+            bool again;
+            do
+            {
+                again = await ActOnceAsync(ct);
+            } while (again && !ct.IsCancellationRequested);
+        }
+    }
+
+    private ActorInput Observe() => new(
+        session.State.CurrentState, session.State.AssignedState, session.GoalConfirmed, session.MonitorReachedRecently,
+        server.IsPostmasterAlive(), clock.GetTimestamp(), session.Lease.ExpiresAt, options.ExitAfterCreate && !_createDone);
+
+    /// <summary>One step; true when a transition completed (act again at once).</summary>
+    private async Task<bool> ActOnceAsync(CancellationToken ct)
+    {
+        // safety rule 5 (docs/architecture.md#safety-rules): after a (re)start nothing happens until the monitor has spoken.
+        lock (session.Gate)
+        {
+            if (!session.GoalConfirmed) return false;
+        }
+        await session.ActLock.WaitAsync(ct);
+        try
+        {
+            KeeperState state;
+            lock (session.Gate) state = session.State;
+            await hba.FollowGroupHostsAsync(state.LastGoal, ct);
+            ActorStep step;
+            lock (session.Gate)
+            {
+                state = session.State;
+                step = KeeperCore.Next(Observe());
+            }
+            switch (step.Kind)
+            {
+                case ActorStepKind.Wait:
+                    return false;
+                case ActorStepKind.FinishCreate:
+                    _createDone = true;
+                    logger.LogInformation("Reached {State}: create is done", KeeperStates.Name(state.CurrentState));
+                    lifetime.StopApplication();
+                    return false;
+                case ActorStepKind.WaitForLease:
+                    lock (session.Gate) session.ActorNeedsLease = true;
+                    session.ReporterWake.Release();
+                    logger.LogInformation("Not yet: {Reason}", step.Reason);
+                    return false;
+                case ActorStepKind.Unknown:
+                    if (state.LastError != step.Reason) logger.LogError("{Message}", step.Reason);
+                    session.RecordError(step.Reason);
+                    return false;
+                case ActorStepKind.Check:
+                    await CheckAsync(state, step.RestartsWriter, ct);
+                    return false;
+                default:
+                    await TransitionAsync(state, step.Row!, ct);
+                    return true;
+            }
+        }
+        catch (NotYetException e)
+        {
+            logger.LogInformation("Not yet: {Reason}", e.Message);
+            return false;
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            var message = e is KeeperException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            logger.LogError("Transition or check failed, retrying next cycle: {Error}", e is KeeperException ? e.Message : e.ToString());
+            lock (session.Gate) session.Save(session.State with { LastError = message });
+            return false;
+        }
+        finally
+        {
+            session.ActLock.Release();
+        }
+    }
+
+    /// <summary>Converged: make PostgreSQL what the current state wants; a passing check ends an earlier check's error.</summary>
+    private async Task CheckAsync(KeeperState state, bool restartsWriter, CancellationToken ct)
+    {
+        try
+        {
+            await check.EnsureAsync(state.CurrentState, state.LastGoal, ct);
+        }
+        catch (Exception e) when (restartsWriter && e is not (NotYetException or OperationCanceledException))
+        {
+            lock (session.Gate) session.Damping.RestartFailed(clock.GetTimestamp());
+            throw;
+        }
+        lock (session.Gate)
+        {
+            if (session.State.LastError is not null && session.State.CurrentState == state.CurrentState) session.Save(session.State with { LastError = null });
+        }
+    }
+
+    private async Task TransitionAsync(KeeperState state, Transition transition, CancellationToken ct)
+    {
+        logger.LogInformation("FSM transition from \"{From}\" to \"{To}\": {Comment} [{Id}: {Plan}]", KeeperStates.Name(transition.From ?? state.CurrentState),
+            KeeperStates.Name(transition.To), transition.Comment, transition.Id, string.Join(" + ", transition.Plan));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var systemIdentifier = await runner.RunAsync(transition, state, state.LastGoal, ct);
+        lock (session.Gate)
+        {
+            session.Save(session.State with
+            {
+                CurrentState = transition.To, LastError = null,
+                SystemIdentifier = systemIdentifier ?? session.State.SystemIdentifier,
+            });
+        }
+        Transitions.Add(1);
+        logger.LogInformation("Transition complete in {Elapsed:F2} s: current state is now \"{State}\"", watch.Elapsed.TotalSeconds, KeeperStates.Name(transition.To));
+        session.ReporterWake.Release();
+    }
+}

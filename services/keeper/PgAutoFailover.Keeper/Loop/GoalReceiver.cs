@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Logging;
+using PgAutoFailover.Contracts;
+using PgAutoFailover.Keeper.Core;
+using PgAutoFailover.Keeper.Monitor;
+
+namespace PgAutoFailover.Keeper.Loop;
+
+/// <summary>
+/// Goals reach the keeper two ways: pushed on its goal queue (AssignGoalState, the moment the monitor decides) and in
+/// the reply to each report. Both come here; <see cref="KeeperCore.TakeGoal"/> decides what is taken and whether
+/// the actor wakes.
+/// </summary>
+public sealed class GoalReceiver(KeeperOptions options, KeeperSession session, MonitorClient monitor, ILogger<GoalReceiver> logger)
+{
+    /// <summary>Listens on the node's goal queue, retrying until the broker lets it.</summary>
+    public async Task ConnectGoalQueueAsync(CancellationToken ct)
+    {
+        var nodeId = session.Snapshot().NodeId;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await monitor.ConnectGoalQueueAsync(nodeId, OnAssignGoalAsync, ct);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("Could not listen on {Queue}: {Error}; retrying", MonitorClient.GoalQueue(nodeId), e.Message);
+                await Task.Delay(options.LoopPeriod, ct);
+            }
+        }
+    }
+
+    private Task OnAssignGoalAsync(AssignGoalState message)
+    {
+        lock (session.Gate)
+        {
+            var state = session.State;
+            if (message.Goal.NodeId != state.NodeId) return Task.CompletedTask;
+            if (message.GroupVersion < state.LastGroupVersion)
+            {
+                logger.LogInformation("Dropping AssignGoalState version {Version}: older than {Seen}", message.GroupVersion, state.LastGroupVersion);
+                return Task.CompletedTask;
+            }
+            logger.LogInformation("Goal pushed by the monitor: {Goal} ({Description})", KeeperStates.Name(message.Goal.GoalState), message.Description);
+            // Replies to reports sent before this push may carry the goal it replaces.
+            session.Lease.GoalPushed();
+            session.Save(state with { LastGroupVersion = message.GroupVersion });
+            Apply(message.Goal, replyToReportSentAt: null);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>(Under the gate.) Takes a goal: its lease, counted from its report's send time, and its state unless superseded.</summary>
+    public void Apply(NodeGoal goal, long? replyToReportSentAt)
+    {
+        session.Lease.Granted(goal.Lease);
+        session.RecordLease();
+        if (goal.Lease is not null && session.ActorNeedsLease)
+        {
+            // The promotion waits for this lease: go on now, not a loop period later.
+            session.ActorNeedsLease = false;
+            session.ActorWake.Release();
+        }
+        var state = session.State;
+        var superseded = replyToReportSentAt is { } sentAt && !session.Lease.ReplyGoalIsCurrent(sentAt);
+        var intake = KeeperCore.TakeGoal(state.AssignedState, goal.GoalState, firstWord: !session.GoalConfirmed, superseded);
+        if (intake == GoalIntake.Ignore)
+        {
+            session.Save(state);
+            return;
+        }
+        session.GoalConfirmed = true;
+        session.Save(state with { AssignedState = goal.GoalState, LastGoal = goal, GroupId = goal.GroupId });
+        if (intake == GoalIntake.TakeChanged)
+        {
+            logger.LogInformation("Assigned state {Goal} (current {Current})", KeeperStates.Name(goal.GoalState), KeeperStates.Name(state.CurrentState));
+        }
+        if (intake is GoalIntake.TakeChanged or GoalIntake.TakeAndWake) session.ActorWake.Release();
+    }
+}
