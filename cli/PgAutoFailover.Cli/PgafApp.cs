@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Globalization;
-using PgAutoFailover.Cli.Formatting;
 using PgAutoFailover.Contracts;
 
 namespace PgAutoFailover.Cli;

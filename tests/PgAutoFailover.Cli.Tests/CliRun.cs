@@ -1,4 +1,3 @@
-using PgAutoFailover.Cli;
 
 namespace PgAutoFailover.Cli.Tests;
 

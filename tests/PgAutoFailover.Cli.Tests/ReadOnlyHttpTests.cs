@@ -1,5 +1,4 @@
 using System.Text;
-using PgAutoFailover.Cli;
 
 namespace PgAutoFailover.Cli.Tests;
 

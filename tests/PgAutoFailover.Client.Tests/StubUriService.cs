@@ -8,7 +8,7 @@ namespace PgAutoFailover.Client.Tests;
 
 /// <summary>
 /// The uri-service's two calls the client makes, in memory: GET …/uri answers <see cref="Current"/>; each GET
-/// …/uri/watch opens a stream the test writes events into (<see cref="SendAsync"/>) or breaks (<see cref="BreakWatch"/>).
+/// …/uri/watch opens a stream the test writes events into (<see cref="SendAsync(PgAutoFailover.Client.UriServiceAnswer)"/>) or breaks (<see cref="BreakWatchAsync"/>).
 /// <see cref="Down"/> refuses every call as a stopped service would.
 /// </summary>
 internal sealed class StubUriService : HttpMessageHandler

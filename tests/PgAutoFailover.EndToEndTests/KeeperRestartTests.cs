@@ -1,4 +1,3 @@
-using PgAutoFailover.Contracts;
 using PgAutoFailover.Testing;
 using PgAutoFailover.Testing.EndToEnd;
 using Xunit.Abstractions;

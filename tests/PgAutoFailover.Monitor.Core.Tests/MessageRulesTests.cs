@@ -1,5 +1,4 @@
 using PgAutoFailover.Contracts;
-using PgAutoFailover.Monitor.Core.Events;
 
 namespace PgAutoFailover.Monitor.Core.Tests;
 

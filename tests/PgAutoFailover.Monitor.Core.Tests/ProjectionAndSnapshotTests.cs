@@ -1,6 +1,5 @@
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Monitor.Core.Events;
-using PgAutoFailover.Monitor.Core.Model;
 using PgAutoFailover.Monitor.Core.Rules;
 using PgAutoFailover.Monitor.Core.Tests.Harness;
 using static PgAutoFailover.Contracts.NodeState;

@@ -7,7 +7,7 @@ namespace PgAutoFailover.Testing;
 /// <summary>
 /// The per-service broker users of scripts/broker/definitions.sh in one virtual host, as cluster.sh and compose make
 /// them: "&lt;vhost&gt;-monitor", "-health-checker", "-uri-service", "-keeper", "-operator" and "-events", each with the URL its
-/// service connects with. Imported as the broker's administrator of <paramref name="admin"/> (the fixture's guest);
+/// service connects with. Imported as the broker's administrator whose URL is given (the fixture's guest);
 /// disposing deletes the users (the virtual host goes with its fixture).
 /// </summary>
 public sealed class BrokerUsers : IAsyncDisposable

@@ -6,7 +6,7 @@ namespace PgAutoFailover.Cli.Formatting;
 public static class MetadataView
 {
     /// <summary>
-    /// The row of <paramref name="nodeId"/> in <paramref name="state"/> (read after the update); the requested
+    /// The row of the request's node in <paramref name="state"/> (read after the update); the requested
     /// values stand in only if the node is no longer listed.
     /// </summary>
     public static MetadataJson Json(UpdateNodeMetadata request, FormationState state, string message)

@@ -2,7 +2,6 @@ using PgAutoFailover.Contracts;
 using Microsoft.Extensions.Options;
 using System.Diagnostics.Metrics;
 using System.Text.RegularExpressions;
-using MassTransit;
 using PgAutoFailover.HealthChecker.Messaging;
 using PgAutoFailover.HealthChecker.Probing;
 using PgAutoFailover.ServiceDefaults;

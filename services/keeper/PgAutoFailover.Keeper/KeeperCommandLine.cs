@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Keeper.Loop;
 using PgAutoFailover.Keeper.Postgres;

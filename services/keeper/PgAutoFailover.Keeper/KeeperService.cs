@@ -1,7 +1,4 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Logging;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Keeper.Loop;
 using PgAutoFailover.Keeper.Monitor;

@@ -5,7 +5,6 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Monitor;
-using PgAutoFailover.Monitor.Core.Events;
 using PgAutoFailover.Monitor.Queries;
 using PgAutoFailover.Monitor.Store;
 using PgAutoFailover.Testing;

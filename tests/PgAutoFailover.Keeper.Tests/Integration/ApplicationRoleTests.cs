@@ -1,5 +1,4 @@
 using Npgsql;
-using PgAutoFailover.Contracts;
 using PgAutoFailover.Keeper.Tests.Support;
 using PgAutoFailover.Testing;
 

@@ -1,4 +1,3 @@
-using PgAutoFailover.Contracts;
 using PgAutoFailover.Keeper.Tests.Support;
 using PgAutoFailover.Testing;
 

@@ -1,5 +1,4 @@
 using PgAutoFailover.Contracts;
-using PgAutoFailover.Monitor.Core.Model;
 using PgAutoFailover.Monitor.Core.Tests.Harness;
 using static PgAutoFailover.Contracts.NodeState;
 

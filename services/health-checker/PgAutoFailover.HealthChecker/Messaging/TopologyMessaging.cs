@@ -1,5 +1,4 @@
 using MassTransit;
-using Microsoft.Extensions.Options;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.HealthChecker.Probing;
 

@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using Microsoft.Extensions.Logging;
-using PgAutoFailover.Contracts;
-using PgAutoFailover.Keeper.Core;
-using PgAutoFailover.Keeper.Loop;
 using PgAutoFailover.Keeper.Postgres;
 
 namespace PgAutoFailover.Keeper.Actions;

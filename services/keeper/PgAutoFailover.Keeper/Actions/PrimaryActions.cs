@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Keeper.Core;
 using PgAutoFailover.Keeper.Loop;

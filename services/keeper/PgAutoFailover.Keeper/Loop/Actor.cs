@@ -1,6 +1,4 @@
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using PgAutoFailover.Keeper.Actions;
 using PgAutoFailover.Keeper.Core;
 using PgAutoFailover.Keeper.Postgres;

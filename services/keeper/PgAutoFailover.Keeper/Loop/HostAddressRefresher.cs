@@ -1,8 +1,6 @@
 using PgAutoFailover.Keeper.Actions;
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using PgAutoFailover.Keeper.Postgres;
 
 namespace PgAutoFailover.Keeper.Loop;

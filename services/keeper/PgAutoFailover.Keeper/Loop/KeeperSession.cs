@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using PgAutoFailover.Keeper.Core;
 using PgAutoFailover.Keeper.Postgres;
 

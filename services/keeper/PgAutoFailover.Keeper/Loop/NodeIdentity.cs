@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Keeper.Monitor;
 using PgAutoFailover.Keeper.Postgres;

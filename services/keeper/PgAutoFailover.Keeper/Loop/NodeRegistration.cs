@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Keeper.Core;
 using PgAutoFailover.Keeper.Monitor;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.Logging;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Keeper.Core;
 using PgAutoFailover.Keeper.Postgres;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace PgAutoFailover.Keeper.Postgres;

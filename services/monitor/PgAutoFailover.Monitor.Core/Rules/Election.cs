@@ -1,4 +1,3 @@
-using PgAutoFailover.Contracts;
 using PgAutoFailover.Monitor.Core.Events;
 using PgAutoFailover.Monitor.Core.Model;
 using static PgAutoFailover.Contracts.NodeState;

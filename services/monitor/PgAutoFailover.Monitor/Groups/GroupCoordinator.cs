@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Marten;
 using PgAutoFailover.Monitor.Core;
 using PgAutoFailover.Monitor.Core.Events;
 using PgAutoFailover.Monitor.Core.Model;

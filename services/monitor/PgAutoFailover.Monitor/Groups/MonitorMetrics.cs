@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using PgAutoFailover.Contracts;
 using PgAutoFailover.Monitor.Core.Events;
 using PgAutoFailover.Monitor.Store;
 

@@ -1,4 +1,3 @@
-using JasperFx.Events;
 using Marten;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Monitor.Core;

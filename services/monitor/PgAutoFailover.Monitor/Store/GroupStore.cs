@@ -1,5 +1,4 @@
 using JasperFx;
-using JasperFx.Events;
 using Marten;
 using Marten.Events;
 using PgAutoFailover.Monitor.Core;
@@ -63,7 +62,7 @@ public sealed class GroupStore(IDocumentStore store, MonitorServiceOptions optio
     }
 
     /// <summary>
-    /// Appends <paramref name="events"/> to a stream that must be at <paramref name="expectedVersion"/>
+    /// Appends <paramref name="events"/> to a stream that must be at the version it was loaded at (<paramref name="before"/>)
     /// (0: must not exist yet), with the node directory following the events in the same transaction.
     /// Throws <see cref="GroupVersionConflict"/> when another writer got there first, <see cref="NodeDirectoryConflict"/>
     /// when another group took a name or address meanwhile.
