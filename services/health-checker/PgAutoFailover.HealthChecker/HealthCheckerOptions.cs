@@ -17,7 +17,7 @@ namespace PgAutoFailover.HealthChecker;
 /// publishes every result.
 /// </para>
 /// </summary>
-public sealed class HealthCheckerOptions
+public sealed class HealthCheckerOptions : ServiceDefaults.IOptionsWithProblems
 {
     public const string Section = "HealthChecker";
 
@@ -91,4 +91,27 @@ public sealed class HealthCheckerOptions
 
     /// <summary>After a first answer, ask again this often in case a FormationTopologyChanged was missed (the topology queue is temporary). Default 60 s; zero turns it off.</summary>
     public TimeSpan TopologyRefreshPeriod { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>What is wrong with these settings (docs/operations.md#settings), one sentence each.</summary>
+    public IEnumerable<string> Problems()
+    {
+        string?[] rules =
+        [
+            SettingRules.Duration("HealthChecker:ProbePeriod", ProbePeriod),
+            SettingRules.Duration("HealthChecker:FailingProbePeriod", FailingProbePeriod),
+            SettingRules.Duration("HealthChecker:ProbeTimeout", ProbeTimeout),
+            SettingRules.Between("HealthChecker:Retries", Retries, 0, 100),
+            SettingRules.Duration("HealthChecker:RetryDelay", RetryDelay, zeroAllowed: true),
+            SettingRules.Between("HealthChecker:ConfirmEvery", ConfirmEvery, 1, 1_000_000),
+            SettingRules.Between("HealthChecker:MaxConcurrentProbes", MaxConcurrentProbes, 1, 100_000),
+            SettingRules.Duration("HealthChecker:OverrunReportPeriod", OverrunReportPeriod),
+            string.IsNullOrWhiteSpace(CheckerId) ? "HealthChecker:CheckerId is empty" : null,
+            string.IsNullOrWhiteSpace(Username) ? "HealthChecker:Username is empty" : null,
+            SettingRules.Duration("HealthChecker:TopologyRequestTimeout", TopologyRequestTimeout),
+            SettingRules.Duration("HealthChecker:TopologyRetryDelay", TopologyRetryDelay),
+            SettingRules.Duration("HealthChecker:TopologyRetryMaxDelay", TopologyRetryMaxDelay),
+            SettingRules.Duration("HealthChecker:TopologyRefreshPeriod", TopologyRefreshPeriod),
+        ];
+        return rules.OfType<string>();
+    }
 }

@@ -15,7 +15,7 @@ public static partial class HealthCheckerService
     public static WebApplicationBuilder AddHealthChecker(this WebApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(HealthCheckerOptions.Section);
-        builder.Services.Configure<HealthCheckerOptions>(section);
+        builder.Services.AddCheckedOptions<HealthCheckerOptions>(section);
         var checkerId = (section.Get<HealthCheckerOptions>() ?? new HealthCheckerOptions()).CheckerId;
 
         builder.Services.AddSingleton<ProbeTargets>();

@@ -104,6 +104,11 @@ public static class KeeperCommandLine
         builder.Configuration.AddInMemoryCollection(settings);
         var options = new KeeperOptions();
         builder.Configuration.GetSection(KeeperOptions.Section).Bind(options);
+        if (options.Problems().FirstOrDefault() is { } problem)
+        {
+            await Console.Error.WriteLineAsync($"keeper: {problem}");
+            return ServiceExitCodes.BadSettings;
+        }
         if (string.IsNullOrWhiteSpace(builder.Configuration["Urls"]) && string.IsNullOrWhiteSpace(builder.Configuration["ASPNETCORE_URLS"]))
         {
             // /health, /alive, /metrics on loopback, beside the PostgreSQL port so several keepers fit on one machine.

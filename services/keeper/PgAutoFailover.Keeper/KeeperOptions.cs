@@ -1,3 +1,4 @@
+using PgAutoFailover.Contracts;
 namespace PgAutoFailover.Keeper;
 
 /// <summary>
@@ -14,7 +15,7 @@ namespace PgAutoFailover.Keeper;
 /// a standby's keeper within one check period that its WAL receiver stopped, and it reports at once:
 /// that report starts the monitor's count. docs/failover-timing.md tells the whole argument.</para>
 /// </summary>
-public sealed class KeeperOptions
+public sealed class KeeperOptions : ServiceDefaults.IOptionsWithProblems
 {
     public const string Section = "Keeper";
 
@@ -154,4 +155,42 @@ public sealed class KeeperOptions
     [System.Text.Json.Serialization.JsonIgnore] public string LogFile => Path.Combine(ResolvedStateDirectory, "postgres.log");
     [System.Text.Json.Serialization.JsonIgnore] public string PasswordFile => ReplicationPasswordFile is { Length: > 0 } f ? f : Path.Combine(ResolvedStateDirectory, "replication.password");
     [System.Text.Json.Serialization.JsonIgnore] public bool Trust => string.Equals(AuthMethod, "trust", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>What is wrong with these settings (docs/operations.md#settings), checked once at start: one sentence each.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(PgData)) yield return "Keeper:PgData (--pgdata) is required";
+        string?[] rules =
+        [
+            SettingRules.Named("Keeper:Port (--port)", MessageRules.Port(Port)),
+            SettingRules.Named("Keeper:Host (--hostname)", MessageRules.Host(Host)),
+            SettingRules.Named("Keeper:Formation (--formation)", MessageRules.Formation(Formation)),
+            SettingRules.Named("Keeper:GroupId (--group)", MessageRules.Group(GroupId)),
+            SettingRules.Named("Keeper:Name (--name)", MessageRules.NodeName(Name)),
+            NodeId is { } id ? SettingRules.Named("Keeper:NodeId", MessageRules.NodeId(id)) : null,
+            SettingRules.Named("Keeper:CandidatePriority (--candidate-priority)", MessageRules.Priority(CandidatePriority)),
+            SettingRules.Named("Keeper:DatabaseName (--dbname)", MessageRules.DatabaseName(DatabaseName)),
+            Trust || string.Equals(AuthMethod, "scram-sha-256", StringComparison.OrdinalIgnoreCase) ? null : $"Keeper:AuthMethod (--auth) is \"{AuthMethod}\": it must be scram-sha-256 or trust",
+            ApplicationUser is { Length: > 0 } && ApplicationPassword is not { Length: > 0 } && ApplicationPasswordFile is not { Length: > 0 }
+                ? "Keeper:ApplicationUser (--username) needs a password: set Keeper:ApplicationPassword or Keeper:ApplicationPasswordFile (--password-file)"
+                : null,
+            SettingRules.Duration("Keeper:LoopPeriod", LoopPeriod),
+            SettingRules.Duration("Keeper:MonitorTimeout", MonitorTimeout),
+            SettingRules.Duration("Keeper:RegisterTimeout", RegisterTimeout),
+            SettingRules.Duration("Keeper:FenceCheckPeriod", FenceCheckPeriod),
+            SettingRules.Duration("Keeper:FenceTimeout", FenceTimeout),
+            SettingRules.Duration("Keeper:HostResolvePeriod", HostResolvePeriod),
+            SettingRules.Duration("Keeper:HostResolveTimeout", HostResolveTimeout),
+            SettingRules.Duration("Keeper:PostgresStartTimeout", PostgresStartTimeout),
+            SettingRules.Duration("Keeper:PostgresStopTimeout", PostgresStopTimeout),
+            SettingRules.Duration("Keeper:CloneTimeout", CloneTimeout),
+            SettingRules.Duration("Keeper:PostgresRestartFailureTimeout", PostgresRestartFailureTimeout, zeroAllowed: true),
+            SettingRules.Between("Keeper:PostgresRestartFailureMaxRetries", PostgresRestartFailureMaxRetries, 0, 1000),
+        ];
+        foreach (var problem in rules)
+        {
+            if (problem is not null) yield return problem;
+        }
+        foreach (var problem in Postgres.NodeTls.Problems(this)) yield return problem;
+    }
 }

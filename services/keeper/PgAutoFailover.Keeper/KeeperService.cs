@@ -16,11 +16,8 @@ public static class KeeperService
     {
         var options = new KeeperOptions();
         builder.Configuration.GetSection(KeeperOptions.Section).Bind(options);
-        if (string.IsNullOrWhiteSpace(options.PgData)) throw new ArgumentException("Keeper:PgData (--pgdata) is required");
+        options.Checked();
         options.PgData = Path.GetFullPath(options.PgData).TrimEnd('/');
-        if (options.ApplicationUser is { Length: > 0 } && options.ApplicationPassword is not { Length: > 0 } && options.ApplicationPasswordFile is not { Length: > 0 })
-            throw new ArgumentException("Keeper:ApplicationUser (--username) needs a password: set Keeper:ApplicationPassword or Keeper:ApplicationPasswordFile (--password-file)");
-        if (NodeTls.Problems(options).FirstOrDefault() is { } tlsProblem) throw new ArgumentException(tlsProblem);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new OsCommand(options.OsUser));
         builder.Services.AddSingleton(sp => PgBinaries.Resolve(options.PgBinDir));

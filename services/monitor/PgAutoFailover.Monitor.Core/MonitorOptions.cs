@@ -1,3 +1,5 @@
+using PgAutoFailover.Contracts;
+
 namespace PgAutoFailover.Monitor.Core;
 
 /// <summary>
@@ -97,4 +99,23 @@ public sealed record MonitorOptions
 
     /// <summary>Defaults.</summary>
     public static MonitorOptions Default { get; } = new();
+
+    /// <summary>What is wrong with these timings (docs/operations.md#settings), one sentence each; <paramref name="section"/> prefixes the names.</summary>
+    public IEnumerable<string> Problems(string section = "Monitor:Core")
+    {
+        string?[] rules =
+        [
+            SettingRules.Duration($"{section}:ProbePeriod", ProbePeriod),
+            SettingRules.Duration($"{section}:ProbeTimeout", ProbeTimeout),
+            SettingRules.Between($"{section}:ProbeFailuresBeforeUnhealthy", ProbeFailuresBeforeUnhealthy, 1, 1000),
+            SettingRules.Duration($"{section}:KeeperSilenceTimeout", KeeperSilenceTimeout),
+            SettingRules.Duration($"{section}:StartupGracePeriod", StartupGracePeriod, zeroAllowed: true),
+            SettingRules.Duration($"{section}:FreshReportWindow", FreshReportWindow),
+            SettingRules.Duration($"{section}:PrimaryLease", PrimaryLease),
+            SettingRules.Duration($"{section}:LeaseSafetyMargin", LeaseSafetyMargin, zeroAllowed: true),
+            SettingRules.Duration($"{section}:DemoteTimeout", DemoteTimeout),
+            SettingRules.Duration($"{section}:ReplicationStallTimeout", ReplicationStallTimeout),
+        ];
+        return rules.OfType<string>();
+    }
 }

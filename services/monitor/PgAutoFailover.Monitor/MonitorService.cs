@@ -35,6 +35,7 @@ public static class MonitorService
         var options = new MonitorServiceOptions();
         builder.Configuration.GetSection(MonitorServiceOptions.Section).Bind(options);
         options.Core = builder.Configuration.GetSection($"{MonitorServiceOptions.Section}:Core").Get<MonitorOptions>() ?? MonitorOptions.Default;
+        options.Checked();
         builder.Services.AddSingleton(options);
 
         builder.Services.AddMarten(marten =>

@@ -1,9 +1,10 @@
+using PgAutoFailover.Contracts;
 using PgAutoFailover.Monitor.Core;
 
 namespace PgAutoFailover.Monitor;
 
 /// <summary>Bound from the "Monitor" section. The decision timings live in <see cref="Core"/> ("Monitor:Core").</summary>
-public sealed class MonitorServiceOptions
+public sealed class MonitorServiceOptions : ServiceDefaults.IOptionsWithProblems
 {
     public const string Section = "Monitor";
 
@@ -34,4 +35,18 @@ public sealed class MonitorServiceOptions
 
     /// <summary>Name of the formation created at start-up. Default "default", as pg_auto_failover.</summary>
     public string DefaultFormation { get; set; } = "default";
+
+    /// <summary>What is wrong with these settings and <see cref="Core"/>'s (docs/operations.md#settings), one sentence each.</summary>
+    public IEnumerable<string> Problems()
+    {
+        string?[] rules =
+        [
+            SettingRules.Duration("Monitor:TimerPeriod", TimerPeriod),
+            SettingRules.Duration("Monitor:LivenessFlushPeriod", LivenessFlushPeriod),
+            SettingRules.Between("Monitor:SnapshotEvery", SnapshotEvery, 1, 1_000_000),
+            SettingRules.Between("Monitor:TriggerConcurrency", TriggerConcurrency, 1, 10_000),
+            SettingRules.Named("Monitor:DefaultFormation", MessageRules.Formation(DefaultFormation)),
+        ];
+        return rules.OfType<string>().Concat(Core.Problems());
+    }
 }

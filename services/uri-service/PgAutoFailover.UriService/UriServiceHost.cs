@@ -18,7 +18,7 @@ public static partial class UriServiceHost
     public static WebApplicationBuilder AddUriService(this WebApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(UriServiceOptions.Section);
-        builder.Services.Configure<UriServiceOptions>(section);
+        builder.Services.AddCheckedOptions<UriServiceOptions>(section);
         var options = section.Get<UriServiceOptions>() ?? new UriServiceOptions();
         if (!string.IsNullOrWhiteSpace(options.Urls)) builder.WebHost.UseUrls(options.Urls);
         else if (string.IsNullOrWhiteSpace(builder.Configuration["Urls"])) builder.WebHost.UseUrls(DefaultUrls);

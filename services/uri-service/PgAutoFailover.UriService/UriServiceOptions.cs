@@ -1,7 +1,9 @@
+using PgAutoFailover.Contracts;
+
 namespace PgAutoFailover.UriService;
 
 /// <summary>Bound from the "UriService" section. Every timeout has its default beside it.</summary>
-public sealed class UriServiceOptions
+public sealed class UriServiceOptions : ServiceDefaults.IOptionsWithProblems
 {
     public const string Section = "UriService";
 
@@ -51,4 +53,22 @@ public sealed class UriServiceOptions
 
     /// <summary>Comment line sent on an idle /uri/watch stream so proxies keep it open. Default 15 s.</summary>
     public TimeSpan WatchHeartbeat { get; set; } = TimeSpan.FromSeconds(15);
+
+    private static readonly string[] SslModes = ["", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+
+    /// <summary>What is wrong with these settings (docs/operations.md#settings), one sentence each.</summary>
+    public IEnumerable<string> Problems()
+    {
+        string?[] rules =
+        [
+            string.IsNullOrWhiteSpace(InstanceId) ? "UriService:InstanceId is empty" : null,
+            SslModes.Contains(SslMode) ? null : $"UriService:SslMode is \"{SslMode}\": it must be one of {string.Join(", ", SslModes[1..])} or empty",
+            SettingRules.Duration("UriService:TopologyRequestTimeout", TopologyRequestTimeout),
+            SettingRules.Duration("UriService:TopologyRetryDelay", TopologyRetryDelay),
+            SettingRules.Duration("UriService:TopologyRetryMaxDelay", TopologyRetryMaxDelay),
+            SettingRules.Duration("UriService:TopologyRefreshPeriod", TopologyRefreshPeriod),
+            SettingRules.Duration("UriService:WatchHeartbeat", WatchHeartbeat),
+        ];
+        return rules.OfType<string>();
+    }
 }

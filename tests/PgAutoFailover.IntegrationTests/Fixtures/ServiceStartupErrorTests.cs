@@ -7,7 +7,7 @@ namespace PgAutoFailover.IntegrationTests.Fixtures;
 
 /// <summary>
 /// A service started with what an operator can get wrong (no store configured, its HTTP port held by another
-/// process) exits 78 (ServiceExitCodes.BadSettings, docs/operations.md#when-a-service-cannot-start) with one line on
+/// process, a timing or mode out of range) exits 78 (ServiceExitCodes.BadSettings, docs/operations.md#when-a-service-cannot-start) with one line on
 /// stderr that names the problem, never a stack trace.
 /// </summary>
 public sealed class ServiceStartupErrorTests
@@ -52,5 +52,17 @@ public sealed class ServiceStartupErrorTests
             Environment(("Urls", $"http://127.0.0.1:{port}")));
 
         AssertOneLine(result, name, "address already in use");
+    }
+
+    [Theory]
+    [InlineData("monitor", "PgAutoFailover.Monitor", "monitor", "Monitor__Core__PrimaryLease", "00:00:00", "Monitor:Core:PrimaryLease is 00:00:00: it must be more than zero")]
+    [InlineData("health-checker", "PgAutoFailover.HealthChecker", "health-checker", "HealthChecker__ProbePeriod", "-00:00:01", "HealthChecker:ProbePeriod is -00:00:01: it must be more than zero")]
+    [InlineData("uri-service", "PgAutoFailover.UriService", "uri-service", "UriService__SslMode", "bogus", "UriService:SslMode is \"bogus\"")]
+    public async Task A_service_with_a_setting_out_of_range_names_it_in_one_line(string folder, string project, string name, string key, string value, string expected)
+    {
+        var result = await ProcessRunner.RunAsync("dotnet", [ServiceProcess.Dll(folder, project)], Generous,
+            Environment((key, value), ("ConnectionStrings__MonitorStore", "Host=127.0.0.1;Port=1;Username=nobody")));
+
+        AssertOneLine(result, name, expected);
     }
 }

@@ -171,6 +171,19 @@ public sealed class BadInputTests(RabbitMqFixture broker) : IClassFixture<Rabbit
         Assert.Equal(ServiceExitCodes.BadSettings, code); // docs/operations.md#when-a-service-cannot-start
     }
 
+    [Theory]
+    [InlineData("--port", "70000")]
+    [InlineData("--candidate-priority", "500")]
+    [InlineData("--formation", "bad/name")]
+    [InlineData("--auth", "md5")]
+    public async Task A_setting_out_of_range_stops_create_before_anything_is_touched(string option, string value)
+    {
+        var pgdata = Path.Combine(Path.GetTempPath(), $"pgaf-bad-{Guid.NewGuid():N}", "pg");
+        var code = await KeeperCommandLine.RunAsync(["create", "--pgdata", pgdata, option, value]);
+        Assert.Equal(ServiceExitCodes.BadSettings, code);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(pgdata)), "nothing created");
+    }
+
     private static async Task<string> SystemIdentifierAsync(string pgdata)
     {
         var r = await ProcessRunner.CheckedAsync(ProcessRunner.RunAsAsync("postgres", Path.Combine(PgCluster.BinDirectory, "pg_controldata"), ["-D", pgdata],
