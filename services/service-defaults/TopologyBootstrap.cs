@@ -25,7 +25,7 @@ public sealed record TopologyRequestOptions(string RequestedBy, TimeSpan Request
 /// it tries again with a doubling delay, so start-up neither waits nor fails; after an answer it asks
 /// again every refresh period.
 /// </summary>
-public sealed class TopologyBootstrap(
+public sealed partial class TopologyBootstrap(
     IBus bus, ITopologySink sink, TopologyRequestOptions options, TimeProvider time, ILogger<TopologyBootstrap> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -38,7 +38,7 @@ public sealed class TopologyBootstrap(
             {
                 var response = await client.GetResponse<TopologySnapshot>(new GetTopology(options.RequestedBy), stoppingToken);
                 foreach (var formation in response.Message.Formations) await sink.ApplyAsync(formation, stoppingToken);
-                logger.LogInformation("Received the topology of {FormationCount} formations from the monitor", response.Message.Formations.Count);
+                Log.TopologyReceived(logger, response.Message.Formations.Count);
                 delay = options.RetryDelay;
                 if (options.RefreshPeriod <= TimeSpan.Zero) return;
                 await Task.Delay(options.RefreshPeriod, time, stoppingToken);
@@ -50,12 +50,21 @@ public sealed class TopologyBootstrap(
             catch (Exception e)
             {
                 // No monitor, no broker, or anything else: never crash the host, ask again later.
-                logger.LogWarning("No topology from the monitor ({Reason}); asking again in {RetryDelay}", e.Message, delay);
+                Log.TopologyNotReceived(logger, e.Message, delay);
                 try { await Task.Delay(delay, time, stoppingToken); }
                 catch (OperationCanceledException) { return; }
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.RetryMaxDelay.Ticks));
             }
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Received the topology of {FormationCount} formations from the monitor")]
+        public static partial void TopologyReceived(ILogger logger, int formationCount);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "No topology from the monitor ({Reason}); asking again in {RetryDelay}")]
+        public static partial void TopologyNotReceived(ILogger logger, string reason, TimeSpan retryDelay);
     }
 }
 

@@ -5,7 +5,7 @@ using PgAutoFailover.HealthChecker.Probing;
 namespace PgAutoFailover.HealthChecker.Messaging;
 
 /// <summary>Every FormationTopologyChanged, on this checker's own queue: each checker probes every node.</summary>
-public sealed class FormationTopologyChangedConsumer(ProbeTargets targets, ILogger<FormationTopologyChangedConsumer> logger)
+public sealed partial class FormationTopologyChangedConsumer(ProbeTargets targets, ILogger<FormationTopologyChangedConsumer> logger)
     : IConsumer<FormationTopologyChanged>
 {
     public Task Consume(ConsumeContext<FormationTopologyChanged> context)
@@ -13,9 +13,14 @@ public sealed class FormationTopologyChangedConsumer(ProbeTargets targets, ILogg
         var snapshot = context.Message;
         if (targets.Apply(snapshot))
         {
-            logger.LogInformation("Probing {NodeCount} nodes of {Formation} (topology version {Version})",
-                snapshot.Nodes.Count(n => n.GoalState != NodeState.Dropped), snapshot.Formation, snapshot.Version);
+            Log.ProbingNodes(logger, snapshot.Nodes.Count(n => n.GoalState != NodeState.Dropped), snapshot.Formation, snapshot.Version);
         }
         return Task.CompletedTask;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Probing {NodeCount} nodes of {Formation} (topology version {Version})")]
+        public static partial void ProbingNodes(ILogger logger, int nodeCount, string formation, long version);
     }
 }

@@ -10,7 +10,7 @@ namespace PgAutoFailover.HealthChecker.Probing;
 /// starts late or runs past its next due time is an overrun: the missed periods are skipped (the
 /// schedule never bunches up to catch up), counted in a metric and summed up in the log.
 /// </summary>
-public sealed class ProbeScheduler(
+public sealed partial class ProbeScheduler(
     ProbeTargets targets,
     PostgresProbe probe,
     IProbeSink sink,
@@ -137,7 +137,7 @@ public sealed class ProbeScheduler(
         catch (Exception e)
         {
             // Never expected; the next reconciliation starts a fresh loop for the node.
-            logger.LogError(e, "Probe loop of node {NodeId} failed", nodeId);
+            Log.ProbeLoopNodeFailed(logger, e, nodeId);
         }
     }
 
@@ -151,14 +151,12 @@ public sealed class ProbeScheduler(
         {
             if (previousFailures > 0)
             {
-                logger.LogInformation("Node {NodeId} ({Formation}/{GroupId}) at {Host}:{Port} is reachable again after {Failures} failed probes",
-                    node.NodeId, node.Formation, node.GroupId, node.Host, node.Port, previousFailures);
+                Log.NodeReachableAgain(logger, node.NodeId, node.Formation, node.GroupId, node.Host, node.Port, previousFailures);
             }
         }
         else if (previousFailures % 60 == 0)
         {
-            logger.LogWarning("Probe of node {NodeId} ({Formation}/{GroupId}) at {Host}:{Port} failed ({Failures} in a row): {Error}",
-                node.NodeId, node.Formation, node.GroupId, node.Host, node.Port, previousFailures + 1, result.Error);
+            Log.ProbeFailed(logger, node.NodeId, node.Formation, node.GroupId, node.Host, node.Port, previousFailures + 1, result.Error);
         }
     }
 
@@ -185,8 +183,7 @@ public sealed class ProbeScheduler(
             history.PublishFailed();
             if (Interlocked.Increment(ref _failedPublishes) % 100 == 1)
             {
-                logger.LogError(e, "Could not publish the probe of node {NodeId} ({FailedPublishes} failed publishes so far)",
-                    message.Node.NodeId, Interlocked.Read(ref _failedPublishes));
+                Log.ProbeNotPublished(logger, e, message.Node.NodeId, Interlocked.Read(ref _failedPublishes));
             }
         }
     }
@@ -195,7 +192,24 @@ public sealed class ProbeScheduler(
     {
         var overruns = Interlocked.Exchange(ref _overruns, 0);
         if (overruns == 0) return;
-        logger.LogWarning("{Overruns} probe periods were missed in the last {ReportPeriod} over {Targets} targets: probes take longer than {ProbePeriod} or wait for one of {MaxConcurrentProbes} slots",
-            overruns, settings.OverrunReportPeriod, _loops.Count, settings.ProbePeriod, settings.MaxConcurrentProbes);
+        Log.ProbePeriodsMissed(logger, overruns, settings.OverrunReportPeriod, _loops.Count, settings.ProbePeriod, settings.MaxConcurrentProbes);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Error, Message = "Probe loop of node {NodeId} failed")]
+        public static partial void ProbeLoopNodeFailed(ILogger logger, Exception exception, long nodeId);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Node {NodeId} ({Formation}/{GroupId}) at {Host}:{Port} is reachable again after {Failures} failed probes")]
+        public static partial void NodeReachableAgain(ILogger logger, long nodeId, string formation, int groupId, string host, int port, int failures);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Probe of node {NodeId} ({Formation}/{GroupId}) at {Host}:{Port} failed ({Failures} in a row): {Error}")]
+        public static partial void ProbeFailed(ILogger logger, long nodeId, string formation, int groupId, string host, int port, int failures, string? error);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Could not publish the probe of node {NodeId} ({FailedPublishes} failed publishes so far)")]
+        public static partial void ProbeNotPublished(ILogger logger, Exception exception, long nodeId, long failedPublishes);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "{Overruns} probe periods were missed in the last {ReportPeriod} over {Targets} targets: probes take longer than {ProbePeriod} or wait for one of {MaxConcurrentProbes} slots")]
+        public static partial void ProbePeriodsMissed(ILogger logger, long overruns, TimeSpan reportPeriod, int targets, TimeSpan probePeriod, int maxConcurrentProbes);
     }
 }

@@ -11,7 +11,7 @@ namespace PgAutoFailover.Keeper.Actions;
 /// of an old primary (a base backup when that fails). Each returns the system identifier of the data directory it made
 /// (null when it kept the one there was). PGDATA is replaced only once the copy is complete.
 /// </summary>
-public sealed class CloneActions(KeeperOptions options, PostgresServer server, PgSql sql, StandbySetup standby, Secrets secrets,
+public sealed partial class CloneActions(KeeperOptions options, PostgresServer server, PgSql sql, StandbySetup standby, Secrets secrets,
     StepProgress progress, ILogger<CloneActions> logger)
 {
     public async Task<ulong?> InitStandbyAsync(KeeperState state, NodeGoal? goal, CancellationToken ct)
@@ -58,7 +58,7 @@ public sealed class CloneActions(KeeperOptions options, PostgresServer server, P
             "-X", "stream", "-c", "fast", "--max-rate", options.MaximumBackupRate, "-P", "-w"];
         if (useSlot) args.AddRange(["-S", PgSql.SlotName(nodeId)]);
         if (options.NoSync) args.Add("--no-sync");
-        logger.LogInformation("pg_basebackup from {Host}:{Port} into {Clone}", source.Host, source.Port, clone);
+        Log.BaseBackupStarting(logger, source.Host, source.Port, clone);
         var watch = Stopwatch.StartNew();
         var lastProgress = TimeSpan.Zero;
         CommandResult result;
@@ -71,7 +71,7 @@ public sealed class CloneActions(KeeperOptions options, PostgresServer server, P
                     if (StepProgress.ParseCopyProgress(line) is { } copied) progress.Detail(copied);
                     if (watch.Elapsed - lastProgress < TimeSpan.FromSeconds(1)) return;
                     lastProgress = watch.Elapsed;
-                    logger.LogInformation("pg_basebackup progress: {Line}", line.Trim());
+                    Log.BaseBackupProgress(logger, line.Trim());
                 });
         }
         if (result.ExitCode != 0)
@@ -79,7 +79,7 @@ public sealed class CloneActions(KeeperOptions options, PostgresServer server, P
             PgFiles.DeleteDirectory(clone);
             throw new KeeperException($"pg_basebackup from {source.Host}:{source.Port} failed (exit {result.ExitCode}); {options.PgData} left untouched: {OsCommand.Tail(result.Combined, 8)}");
         }
-        logger.LogInformation("pg_basebackup done in {Elapsed:F1} s", watch.Elapsed.TotalSeconds);
+        Log.BaseBackupDone(logger, watch.Elapsed.TotalSeconds);
         await server.StopAsync(ct);
         var previous = options.PgData.TrimEnd('/') + ".previous";
         PgFiles.DeleteDirectory(previous);
@@ -115,7 +115,7 @@ public sealed class CloneActions(KeeperOptions options, PostgresServer server, P
                 "--source-server", $"host={primary.Host} port={primary.Port} user={PgSql.ReplicationUser} dbname=postgres connect_timeout=10", "--progress",
                 // pg_rewind's own sync fsyncs every file of PGDATA one by one; one syncfs below makes them as durable, faster.
                 "--no-sync"];
-            logger.LogInformation("pg_rewind from {Host}:{Port}", primary.Host, primary.Port);
+            Log.RewindStarting(logger, primary.Host, primary.Port);
             var watch = Stopwatch.StartNew();
             CommandResult result;
             using (progress.Begin($"pg_rewind from node {primary.NodeId} ({primary.Host}:{primary.Port})"))
@@ -125,15 +125,15 @@ public sealed class CloneActions(KeeperOptions options, PostgresServer server, P
                     line =>
                     {
                         if (StepProgress.ParseCopyProgress(line) is { } copied) progress.Detail(copied);
-                        logger.LogInformation("pg_rewind: {Line}", line.Trim());
+                        Log.RewindOutput(logger, line.Trim());
                     });
             }
             rewound = result.ExitCode == 0;
             // pg_wal may be a link to another file system: sync -f opens each path, so both file systems are synced.
             if (rewound && !options.NoSync)
                 await server.Os.CheckedAsync("sync -f", "sync", ["-f", options.PgData, Path.Combine(options.PgData, "pg_wal")], TimeSpan.FromMinutes(5), ct);
-            if (rewound) logger.LogInformation("pg_rewind done in {Elapsed:F1} s", watch.Elapsed.TotalSeconds);
-            else logger.LogWarning("pg_rewind failed (exit {Code}), falling back to pg_basebackup: {Output}", result.ExitCode, OsCommand.Tail(result.Combined, 8));
+            if (rewound) Log.RewindDone(logger, watch.Elapsed.TotalSeconds);
+            else Log.RewindFailedCloning(logger, result.ExitCode, OsCommand.Tail(result.Combined, 8));
         }
         var systemIdentifier = rewound ? null : await CloneAsync(primary, state.NodeId, useSlot: true, ct);
         File.Delete(Path.Combine(options.PgData, "backup_label.old"));
@@ -141,5 +141,29 @@ public sealed class CloneActions(KeeperOptions options, PostgresServer server, P
         await server.StartAsync(ct);
         await sql.DropAllSlotsAsync(ct);
         return systemIdentifier;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "pg_basebackup from {Host}:{Port} into {Clone}")]
+        public static partial void BaseBackupStarting(ILogger logger, string host, int port, string clone);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "pg_basebackup progress: {Line}")]
+        public static partial void BaseBackupProgress(ILogger logger, string line);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "pg_basebackup done in {Elapsed:F1} s")]
+        public static partial void BaseBackupDone(ILogger logger, double elapsed);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "pg_rewind from {Host}:{Port}")]
+        public static partial void RewindStarting(ILogger logger, string host, int port);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "pg_rewind: {Line}")]
+        public static partial void RewindOutput(ILogger logger, string line);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "pg_rewind done in {Elapsed:F1} s")]
+        public static partial void RewindDone(ILogger logger, double elapsed);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "pg_rewind failed (exit {Code}), falling back to pg_basebackup: {Output}")]
+        public static partial void RewindFailedCloning(ILogger logger, int code, string output);
     }
 }

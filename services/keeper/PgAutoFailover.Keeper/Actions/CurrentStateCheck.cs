@@ -12,7 +12,7 @@ namespace PgAutoFailover.Keeper.Actions;
 /// </summary>
 /// <remarks>Kept between checks: the slots of removed nodes seen stale, and under which goal (a slot is dropped only
 /// once two newer goals saw it stale).</remarks>
-public sealed class CurrentStateCheck(PostgresServer server, PgSql sql, PgSettings settings, StandbySetup standby, Secrets secrets,
+public sealed partial class CurrentStateCheck(PostgresServer server, PgSql sql, PgSettings settings, StandbySetup standby, Secrets secrets,
     ILogger<CurrentStateCheck> logger)
 {
     /// <summary>Slots of removed nodes by name: the goal in hand when last seen stale, and how many newer goals saw it so.</summary>
@@ -50,7 +50,7 @@ public sealed class CurrentStateCheck(PostgresServer server, PgSql sql, PgSettin
         {
             if (server.IsPostmasterAlive())
             {
-                logger.LogWarning("PostgreSQL runs in state {State}: stopping it", KeeperStates.Name(current));
+                Log.StoppingPostgresOfStoppedState(logger, KeeperStates.Name(current));
                 await server.StopAsync(ct);
             }
         }
@@ -78,8 +78,7 @@ public sealed class CurrentStateCheck(PostgresServer server, PgSql sql, PgSettin
         }
         standby.ConfigureStandby(primary, nodeId, useSlot: true);
         await sql.ExecuteAsync("SELECT pg_reload_conf()", ct);
-        logger.LogInformation("The primary, node {PrimaryId}, moved to {Host}:{Port}: primary_conninfo now points there (reloaded)",
-            primary.NodeId, primary.Host, primary.Port);
+        Log.FollowingMovedPrimary(logger, primary.NodeId, primary.Host, primary.Port);
     }
 
     /// <summary>
@@ -104,8 +103,19 @@ public sealed class CurrentStateCheck(PostgresServer server, PgSql sql, PgSettin
         foreach (var slot in await sql.DropSlotsOfRemovedNodesAsync(groupNodeIds, confirmed, ct))
         {
             _staleSlots.Remove(slot);
-            logger.LogInformation("Dropped replication slot {Slot}: its node is no longer in the group (nodes {GroupNodeIds})",
-                slot, string.Join(", ", groupNodeIds));
+            Log.SlotOfRemovedNodeDropped(logger, slot, string.Join(", ", groupNodeIds));
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL runs in state {State}: stopping it")]
+        public static partial void StoppingPostgresOfStoppedState(ILogger logger, string state);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "The primary, node {PrimaryId}, moved to {Host}:{Port}: primary_conninfo now points there (reloaded)")]
+        public static partial void FollowingMovedPrimary(ILogger logger, long primaryId, string host, int port);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Dropped replication slot {Slot}: its node is no longer in the group (nodes {GroupNodeIds})")]
+        public static partial void SlotOfRemovedNodeDropped(ILogger logger, string slot, string groupNodeIds);
     }
 }

@@ -5,7 +5,7 @@ using PgAutoFailover.Keeper.Postgres;
 namespace PgAutoFailover.Keeper.Actions;
 
 /// <summary>The keeper's block of pg_hba.conf and pg_ident.conf: who may connect, from which hosts (docs/operations.md#host-names-in-pg_hba).</summary>
-public sealed class HbaRules(KeeperOptions options, PostgresServer server, PgSql sql, HostAddressBook addresses, ILogger<HbaRules> logger)
+public sealed partial class HbaRules(KeeperOptions options, PostgresServer server, PgSql sql, HostAddressBook addresses, ILogger<HbaRules> logger)
 {
     // Hosts of the group's nodes as the monitor last listed them (NodeGoal.GroupHosts); admitted beside the configured ones.
     private IReadOnlyList<string> _groupHosts = [];
@@ -40,19 +40,18 @@ public sealed class HbaRules(KeeperOptions options, PostgresServer server, PgSql
             catch (Exception e) when (e is Npgsql.NpgsqlException or KeeperException or TimeoutException)
             {
                 (_groupHosts, _writtenAddresses) = (before, writtenBefore); // written, not yet loaded: again next cycle
-                logger.LogWarning("pg_hba.conf rewritten for the group's hosts but PostgreSQL did not reload yet: {Error}", e.Message);
+                Log.HbaNotReloadedYet(logger, e.Message);
                 return;
             }
         }
         _groupHosts = [.. hosts];
         if (hostsChanged)
         {
-            logger.LogInformation("pg_hba.conf admits the group's hosts {Hosts} (before: {Before})", string.Join(", ", hosts), before.Count == 0 ? "none listed yet" : string.Join(", ", before));
+            Log.HbaAdmitsGroupHosts(logger, string.Join(", ", hosts), before.Count == 0 ? "none listed yet" : string.Join(", ", before));
         }
         else
         {
-            logger.LogInformation("pg_hba.conf admits the addresses of {Names} now: {Addresses}", string.Join(", ", HbaHostNames()),
-                string.Join("; ", HbaHostNames().Select(n => $"{n} {string.Join(" ", addresses.Addresses(n))}")));
+            Log.HbaAdmitsNewAddresses(logger, string.Join(", ", HbaHostNames()), string.Join("; ", HbaHostNames().Select(n => $"{n} {string.Join(" ", addresses.Addresses(n))}")));
         }
     }
 
@@ -94,5 +93,17 @@ public sealed class HbaRules(KeeperOptions options, PostgresServer server, PgSql
         }
         var keeperUser = Environment.UserName;
         server.Files.SetManagedBlock("pg_ident.conf", [$"pgautofailover   {keeperUser}   postgres", $"pgautofailover   {options.OsUser}   postgres"]);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "pg_hba.conf rewritten for the group's hosts but PostgreSQL did not reload yet: {Error}")]
+        public static partial void HbaNotReloadedYet(ILogger logger, string error);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "pg_hba.conf admits the group's hosts {Hosts} (before: {Before})")]
+        public static partial void HbaAdmitsGroupHosts(ILogger logger, string hosts, string before);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "pg_hba.conf admits the addresses of {Names} now: {Addresses}")]
+        public static partial void HbaAdmitsNewAddresses(ILogger logger, string names, string addresses);
     }
 }

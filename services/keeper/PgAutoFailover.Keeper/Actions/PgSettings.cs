@@ -3,7 +3,7 @@ using PgAutoFailover.Keeper.Postgres;
 namespace PgAutoFailover.Keeper.Actions;
 
 /// <summary>The settings the actions change on a running PostgreSQL: postgresql.auto.conf edits, reloads and the waits until a new session sees them.</summary>
-public sealed class PgSettings(PostgresServer server, PgSql sql, ILogger<PgSettings> logger)
+public sealed partial class PgSettings(PostgresServer server, PgSql sql, ILogger<PgSettings> logger)
 {
     /// <summary>Edits postgresql.auto.conf and reloads when running (the keeper never mixes this with ALTER SYSTEM).</summary>
     public async Task SetConfAsync(Dictionary<string, string?> settings, CancellationToken ct)
@@ -16,7 +16,7 @@ public sealed class PgSettings(PostgresServer server, PgSql sql, ILogger<PgSetti
     {
         await EnsureRunningAsync(ct);
         if (await sql.ShowAsync("synchronous_standby_names", ct) == value && server.Files.ReadAutoConf("synchronous_standby_names") == value) return;
-        logger.LogInformation("Setting synchronous_standby_names to '{Value}'", value);
+        Log.SettingSyncStandbyNames(logger, value);
         await SetConfAsync(new() { ["synchronous_standby_names"] = value }, ct);
         await sql.WaitForSettingAsync("synchronous_standby_names", value, ct);
     }
@@ -35,5 +35,11 @@ public sealed class PgSettings(PostgresServer server, PgSql sql, ILogger<PgSetti
     public async Task EnsureRunningAsync(CancellationToken ct)
     {
         if (!server.IsPostmasterAlive() || !await server.AcceptsQueriesAsync(ct)) await server.StartAsync(ct);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Setting synchronous_standby_names to '{Value}'")]
+        public static partial void SettingSyncStandbyNames(ILogger logger, string value);
     }
 }

@@ -12,7 +12,7 @@ namespace PgAutoFailover.Keeper.Actions;
 /// </summary>
 /// <remarks>The one thing kept between attempts: the LSN a synchronous standby must flush past before the node reports
 /// primary, taken at the first attempt of EnableSyncRep (a retry waits for the same point, not a later one).</remarks>
-public sealed class PrimaryActions(KeeperOptions options, PostgresServer server, PgSql sql, PgSettings settings, HbaRules hba, Secrets secrets,
+public sealed partial class PrimaryActions(KeeperOptions options, PostgresServer server, PgSql sql, PgSettings settings, HbaRules hba, Secrets secrets,
     StepProgress progress, ServerAdoption adoption, ILogger<PrimaryActions> logger)
 {
     private ulong? _syncTarget;
@@ -72,7 +72,7 @@ public sealed class PrimaryActions(KeeperOptions options, PostgresServer server,
         // initdb's own sync fsyncs each of its ~1,000 files one by one (1.4 s of a 2.1 s initdb here); one syncfs of
         // the file system makes the same files durable in a fraction of that (PostgreSQL 16's --sync-method=syncfs).
         args.Add("--no-sync");
-        logger.LogInformation("initdb {PgData}", options.PgData);
+        Log.RunningInitdb(logger, options.PgData);
         using (progress.Begin("initdb"))
         {
             await server.Os.CheckedAsync("initdb", server.Binaries.Path("initdb"), args, TimeSpan.FromMinutes(5), ct);
@@ -139,7 +139,7 @@ public sealed class PrimaryActions(KeeperOptions options, PostgresServer server,
             for (var i = 0; i < 2; i++)
             {
                 try { await sql.CheckpointAsync(ct); }
-                catch (Npgsql.NpgsqlException e) { logger.LogWarning("CHECKPOINT failed: {Error}", e.Message); }
+                catch (Npgsql.NpgsqlException e) { Log.CheckpointFailed(logger, e.Message); }
             }
         }
         await server.StopAsync(ct);
@@ -165,7 +165,7 @@ public sealed class PrimaryActions(KeeperOptions options, PostgresServer server,
             try { requested = await sql.RequestPromotionAsync(ct); }
             catch (Npgsql.PostgresException e)
             {
-                logger.LogWarning("pg_promote() refused ({Error}): using pg_ctl promote", e.MessageText);
+                Log.PgPromoteRefused(logger, e.MessageText);
                 requested = false;
             }
             if (!requested) await server.PromoteAsync(ct);
@@ -174,7 +174,7 @@ public sealed class PrimaryActions(KeeperOptions options, PostgresServer server,
                 if (watch.Elapsed > options.PostgresStartTimeout) throw new KeeperException("PostgreSQL is still in recovery after pg_ctl promote");
                 await Task.Delay(10, ct); // promotion takes tens of milliseconds; this wait is part of a switchover's write outage
             }
-            logger.LogInformation("Promoted in {Elapsed:F2} s", watch.Elapsed.TotalSeconds);
+            Log.Promoted(logger, watch.Elapsed.TotalSeconds);
         }
         // The checkpoint after a promotion is a spread one (minutes with many dirty buffers), yet a primary reports
         // its last checkpoint's timeline and pg_rewind reads the source's timeline from it: an immediate CHECKPOINT
@@ -196,7 +196,7 @@ public sealed class PrimaryActions(KeeperOptions options, PostgresServer server,
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
         {
-            logger.LogWarning("CHECKPOINT after promotion failed: {Error}", e.Message);
+            Log.CheckpointAfterPromotionFailed(logger, e.Message);
         }
     }
 
@@ -207,5 +207,23 @@ public sealed class PrimaryActions(KeeperOptions options, PostgresServer server,
         await settings.SetSyncStandbyNamesAsync("", ct);
         hba.WriteHba(); // before the reload that makes the node writable: one reload for both
         await settings.SetWritableAsync(true, ct);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "initdb {PgData}")]
+        public static partial void RunningInitdb(ILogger logger, string pgData);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "CHECKPOINT failed: {Error}")]
+        public static partial void CheckpointFailed(ILogger logger, string error);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "pg_promote() refused ({Error}): using pg_ctl promote")]
+        public static partial void PgPromoteRefused(ILogger logger, string error);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Promoted in {Elapsed:F2} s")]
+        public static partial void Promoted(ILogger logger, double elapsed);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "CHECKPOINT after promotion failed: {Error}")]
+        public static partial void CheckpointAfterPromotionFailed(ILogger logger, string error);
     }
 }

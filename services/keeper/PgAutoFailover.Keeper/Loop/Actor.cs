@@ -11,7 +11,7 @@ namespace PgAutoFailover.Keeper.Loop;
 /// the check of the current state when converged. Woken at once by a new goal or by the lease it waited for,
 /// otherwise every loop period.
 /// </summary>
-public sealed class Actor(
+public sealed partial class Actor(
     KeeperOptions options,
     KeeperSession session,
     TransitionRunner runner,
@@ -71,16 +71,16 @@ public sealed class Actor(
                     return false;
                 case ActorStepKind.FinishCreate:
                     _createDone = true;
-                    logger.LogInformation("Reached {State}: create is done", KeeperStates.Name(state.CurrentState));
+                    Log.CreateDone(logger, KeeperStates.Name(state.CurrentState));
                     lifetime.StopApplication();
                     return false;
                 case ActorStepKind.WaitForLease:
                     lock (session.Gate) session.ActorNeedsLease = true;
                     session.ReporterWake.Release();
-                    logger.LogInformation("Not yet: {Reason}", step.Reason);
+                    Log.NotYet(logger, step.Reason);
                     return false;
                 case ActorStepKind.Unknown:
-                    if (state.LastError != step.Reason) logger.LogError("{Message}", step.Reason);
+                    if (state.LastError != step.Reason) Log.UnknownTransition(logger, step.Reason);
                     session.RecordError(step.Reason);
                     return false;
                 case ActorStepKind.Check:
@@ -93,13 +93,13 @@ public sealed class Actor(
         }
         catch (NotYetException e)
         {
-            logger.LogInformation("Not yet: {Reason}", e.Message);
+            Log.NotYet(logger, e.Message);
             return false;
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             var message = e is KeeperException ? e.Message : $"{e.GetType().Name}: {e.Message}";
-            logger.LogError("Transition or check failed, retrying next cycle: {Error}", e is KeeperException ? e.Message : e.ToString());
+            Log.StepFailed(logger, e is KeeperException ? e.Message : e.ToString());
             lock (session.Gate) session.Save(session.State with { LastError = message });
             return false;
         }
@@ -129,8 +129,7 @@ public sealed class Actor(
 
     private async Task TransitionAsync(KeeperState state, Transition transition, CancellationToken ct)
     {
-        logger.LogInformation("FSM transition from \"{From}\" to \"{To}\": {Comment} [{Id}: {Plan}]", KeeperStates.Name(transition.From ?? state.CurrentState),
-            KeeperStates.Name(transition.To), transition.Comment, transition.Id, string.Join(" + ", transition.Plan));
+        Log.TransitionStarting(logger, KeeperStates.Name(transition.From ?? state.CurrentState), KeeperStates.Name(transition.To), transition.Comment, transition.Id, string.Join(" + ", transition.Plan));
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var systemIdentifier = await runner.RunAsync(transition, state, state.LastGoal, ct);
         lock (session.Gate)
@@ -142,7 +141,29 @@ public sealed class Actor(
             });
         }
         Transitions.Add(1);
-        logger.LogInformation("Transition complete in {Elapsed:F2} s: current state is now \"{State}\"", watch.Elapsed.TotalSeconds, KeeperStates.Name(transition.To));
+        Log.TransitionComplete(logger, watch.Elapsed.TotalSeconds, KeeperStates.Name(transition.To));
         session.ReporterWake.Release();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Reached {State}: create is done")]
+        public static partial void CreateDone(ILogger logger, string state);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Not yet: {Reason}")]
+        public static partial void NotYet(ILogger logger, string reason);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "{Message}")]
+        public static partial void UnknownTransition(ILogger logger, string message);
+
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Transition or check failed, retrying next cycle: {Error}")]
+        public static partial void StepFailed(ILogger logger, string error);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "FSM transition from \"{From}\" to \"{To}\": {Comment} [{Id}: {Plan}]")]
+        public static partial void TransitionStarting(ILogger logger, string from, string to, string comment, string id, string plan);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Transition complete in {Elapsed:F2} s: current state is now \"{State}\"")]
+        public static partial void TransitionComplete(ILogger logger, double elapsed, string state);
     }
 }

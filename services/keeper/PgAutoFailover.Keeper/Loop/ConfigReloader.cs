@@ -6,7 +6,7 @@ using PgAutoFailover.Keeper.Postgres;
 namespace PgAutoFailover.Keeper.Loop;
 
 /// <summary>SIGHUP: the settings that can change while the keeper runs (<see cref="ConfigReload"/>), applied.</summary>
-public sealed class ConfigReloader(
+public sealed partial class ConfigReloader(
     KeeperOptions options,
     KeeperSession session,
     NodeIdentity identity,
@@ -38,25 +38,23 @@ public sealed class ConfigReloader(
             var node = session.Snapshot();
             if (changes.Count == 0)
             {
-                logger.LogInformation("Configuration reloaded: nothing changed");
+                Log.ReloadedNothingChanged(logger);
                 return;
             }
             foreach (var ignored in changes.Where(c => !c.Reloadable))
             {
-                logger.LogWarning("Configuration reloaded: {Setting} changed from {Old} to {New}, which needs a restart of the keeper: ignored",
-                    ignored.Name, ignored.Old, ignored.New);
+                Log.ReloadNeedsRestart(logger, ignored.Name, ignored.Old, ignored.New);
             }
             if (configured.Port != options.Port)
             {
-                logger.LogWarning("To move node {NodeId} to port {NewPort}: on a primary switch over first, then stop PostgreSQL and restart the keeper, " +
-                                  "which tells the monitor and starts PostgreSQL on the new port", node.NodeId, configured.Port);
+                Log.HowToMovePort(logger, node.NodeId, configured.Port);
             }
             var (priority, quorum) = (options.CandidatePriority, options.ReplicationQuorum);
             var host = options.Host;
             ConfigReload.Apply(options, configured, changes);
             foreach (var applied in changes.Where(c => c.Reloadable))
             {
-                logger.LogInformation("Configuration reloaded: {Setting} changed from {Old} to {New}", applied.Name, applied.Old, applied.New);
+                Log.ReloadApplied(logger, applied.Name, applied.Old, applied.New);
             }
             if (priority != options.CandidatePriority && !await TellMonitorAsync("candidate priority", options.CandidatePriority,
                     () => monitor.SetCandidatePriorityAsync(new SetCandidatePriority(node.Formation, node.NodeId, options.CandidatePriority), ct)))
@@ -82,7 +80,7 @@ public sealed class ConfigReloader(
                     {
                         hba.WriteHba();
                         if (server.IsPostmasterAlive()) await sql.ExecuteAsync("SELECT pg_reload_conf()", ct);
-                        logger.LogInformation("pg_hba.conf rewritten for the new hosts");
+                        Log.HbaRewrittenForNewHosts(logger);
                     }
                 }
                 finally
@@ -93,7 +91,7 @@ public sealed class ConfigReloader(
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
-            logger.LogError("Configuration reload failed: {Error}", e.Message);
+            Log.ReloadFailed(logger, e.Message);
         }
         finally
         {
@@ -105,19 +103,49 @@ public sealed class ConfigReloader(
     {
         if (session.Snapshot().NodeId == 0)
         {
-            logger.LogError("The new {Setting} {Value} cannot be sent before the node is registered: keeping the old one", what, value);
+            Log.SettingNotSentUnregistered(logger, what, value);
             return false;
         }
         try
         {
             var answer = await request();
-            logger.LogInformation("The monitor took the new {Setting} {Value}: {Answer}", what, value, answer);
+            Log.MonitorTookSetting(logger, what, value, answer);
             return true;
         }
         catch (Exception e) when (e is KeeperException or MassTransit.RequestTimeoutException or OperationCanceledException or MassTransit.RequestFaultException)
         {
-            logger.LogError("The monitor did not take the new {Setting} {Value}, keeping the old one (reload again to retry): {Error}", what, value, e.Message);
+            Log.MonitorRefusedSetting(logger, what, value, e.Message);
             return false;
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Configuration reloaded: nothing changed")]
+        public static partial void ReloadedNothingChanged(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Configuration reloaded: {Setting} changed from {Old} to {New}, which needs a restart of the keeper: ignored")]
+        public static partial void ReloadNeedsRestart(ILogger logger, string setting, string old, string @new);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "To move node {NodeId} to port {NewPort}: on a primary switch over first, then stop PostgreSQL and restart the keeper, which tells the monitor and starts PostgreSQL on the new port")]
+        public static partial void HowToMovePort(ILogger logger, long nodeId, int newPort);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Configuration reloaded: {Setting} changed from {Old} to {New}")]
+        public static partial void ReloadApplied(ILogger logger, string setting, string old, string @new);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "pg_hba.conf rewritten for the new hosts")]
+        public static partial void HbaRewrittenForNewHosts(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Configuration reload failed: {Error}")]
+        public static partial void ReloadFailed(ILogger logger, string error);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "The new {Setting} {Value} cannot be sent before the node is registered: keeping the old one")]
+        public static partial void SettingNotSentUnregistered(ILogger logger, string setting, object? value);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "The monitor took the new {Setting} {Value}: {Answer}")]
+        public static partial void MonitorTookSetting(ILogger logger, string setting, object? value, string answer);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "The monitor did not take the new {Setting} {Value}, keeping the old one (reload again to retry): {Error}")]
+        public static partial void MonitorRefusedSetting(ILogger logger, string setting, object? value, string error);
     }
 }

@@ -11,7 +11,7 @@ namespace PgAutoFailover.Keeper.Loop;
 /// it ran out with no standby replying; on a standby it wakes the reporter the moment the WAL receiver stops or
 /// starts streaming (the monitor's lease wait counts from that report).
 /// </summary>
-public sealed class FenceWatch(KeeperOptions options, KeeperSession session, PostgresServer server, TimeProvider clock,
+public sealed partial class FenceWatch(KeeperOptions options, KeeperSession session, PostgresServer server, TimeProvider clock,
     ILogger<FenceWatch> logger) : IAsyncDisposable
 {
     private static readonly Meter Meter = new(KeeperService.Telemetry.ServiceName);
@@ -82,7 +82,7 @@ public sealed class FenceWatch(KeeperOptions options, KeeperSession session, Pos
         var streaming = sample is { ReceiverStreaming: true };
         if (KeeperCore.ReportReceiverChange(_receiverStreaming, streaming))
         {
-            logger.LogInformation("WAL receiver {Change}: reporting now", streaming ? "streaming" : "stopped streaming");
+            Log.ReceiverChanged(logger, streaming ? "streaming" : "stopped streaming");
             session.ReporterWake.Release();
         }
         _receiverStreaming = streaming;
@@ -102,7 +102,7 @@ public sealed class FenceWatch(KeeperOptions options, KeeperSession session, Pos
                 session.Replies.LastReplyAt, session.Lease.Duration), clock);
             if (decision != FenceDecision.Fence) return;
         }
-        logger.LogCritical("Primary lease expired and no standby replied within {Window}: fencing PostgreSQL (fast shutdown)", session.Lease.Duration);
+        Log.Fencing(logger, session.Lease.Duration);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         server.BeginFastShutdown();
         await _watch.CloseAsync();
@@ -117,12 +117,24 @@ public sealed class FenceWatch(KeeperOptions options, KeeperSession session, Pos
                 session.RecordLease();
                 session.Save(session.State with { CurrentState = NodeState.DemoteTimeout, AssignedState = NodeState.DemoteTimeout });
             }
-            logger.LogCritical("Fenced in {Elapsed:F2} s: PostgreSQL stopped, current state is now \"demote_timeout\"", watch.Elapsed.TotalSeconds);
+            Log.Fenced(logger, watch.Elapsed.TotalSeconds);
             session.ReporterWake.Release();
         }
         finally
         {
             session.ActLock.Release();
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "WAL receiver {Change}: reporting now")]
+        public static partial void ReceiverChanged(ILogger logger, string change);
+
+        [LoggerMessage(Level = LogLevel.Critical, Message = "Primary lease expired and no standby replied within {Window}: fencing PostgreSQL (fast shutdown)")]
+        public static partial void Fencing(ILogger logger, TimeSpan window);
+
+        [LoggerMessage(Level = LogLevel.Critical, Message = "Fenced in {Elapsed:F2} s: PostgreSQL stopped, current state is now \"demote_timeout\"")]
+        public static partial void Fenced(ILogger logger, double elapsed);
     }
 }

@@ -9,7 +9,7 @@ namespace PgAutoFailover.Keeper.Loop;
 /// the reply to each report. Both come here; <see cref="KeeperCore.TakeGoal"/> decides what is taken and whether
 /// the actor wakes.
 /// </summary>
-public sealed class GoalReceiver(KeeperOptions options, KeeperSession session, MonitorClient monitor, ILogger<GoalReceiver> logger)
+public sealed partial class GoalReceiver(KeeperOptions options, KeeperSession session, MonitorClient monitor, ILogger<GoalReceiver> logger)
 {
     /// <summary>Listens on the node's goal queue, retrying until the broker lets it.</summary>
     public async Task ConnectGoalQueueAsync(CancellationToken ct)
@@ -24,7 +24,7 @@ public sealed class GoalReceiver(KeeperOptions options, KeeperSession session, M
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning("Could not listen on {Queue}: {Error}; retrying", MonitorClient.GoalQueue(nodeId), e.Message);
+                Log.GoalQueueNotListening(logger, MonitorClient.GoalQueue(nodeId), e.Message);
                 await Task.Delay(options.LoopPeriod, ct);
             }
         }
@@ -38,10 +38,10 @@ public sealed class GoalReceiver(KeeperOptions options, KeeperSession session, M
             if (message.Goal.NodeId != state.NodeId) return Task.CompletedTask;
             if (message.GroupVersion < state.LastGroupVersion)
             {
-                logger.LogInformation("Dropping AssignGoalState version {Version}: older than {Seen}", message.GroupVersion, state.LastGroupVersion);
+                Log.StaleGoalDropped(logger, message.GroupVersion, state.LastGroupVersion);
                 return Task.CompletedTask;
             }
-            logger.LogInformation("Goal pushed by the monitor: {Goal} ({Description})", KeeperStates.Name(message.Goal.GoalState), message.Description);
+            Log.GoalPushed(logger, KeeperStates.Name(message.Goal.GoalState), message.Description);
             // Replies to reports sent before this push may carry the goal it replaces.
             session.Lease.GoalPushed();
             session.Save(state with { LastGroupVersion = message.GroupVersion });
@@ -73,8 +73,23 @@ public sealed class GoalReceiver(KeeperOptions options, KeeperSession session, M
         session.Save(state with { AssignedState = goal.GoalState, LastGoal = goal, GroupId = goal.GroupId });
         if (intake == GoalIntake.TakeChanged)
         {
-            logger.LogInformation("Assigned state {Goal} (current {Current})", KeeperStates.Name(goal.GoalState), KeeperStates.Name(state.CurrentState));
+            Log.GoalAssigned(logger, KeeperStates.Name(goal.GoalState), KeeperStates.Name(state.CurrentState));
         }
         if (intake is GoalIntake.TakeChanged or GoalIntake.TakeAndWake) session.ActorWake.Release();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not listen on {Queue}: {Error}; retrying")]
+        public static partial void GoalQueueNotListening(ILogger logger, string queue, string error);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Dropping AssignGoalState version {Version}: older than {Seen}")]
+        public static partial void StaleGoalDropped(ILogger logger, long version, long seen);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Goal pushed by the monitor: {Goal} ({Description})")]
+        public static partial void GoalPushed(ILogger logger, string goal, string description);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Assigned state {Goal} (current {Current})")]
+        public static partial void GoalAssigned(ILogger logger, string goal, string current);
     }
 }

@@ -23,7 +23,7 @@ public sealed class KeeperExit
 /// pushed on the node's queue reach the session through the <see cref="GoalReceiver"/>; SIGHUP goes to the
 /// <see cref="ConfigReloader"/>. A node that was dropped stops the keeper with exit code 121; a fatal error with 1.
 /// </summary>
-public sealed class KeeperLoop(
+public sealed partial class KeeperLoop(
     KeeperOptions options,
     KeeperSession session,
     NodeRegistration registration,
@@ -62,7 +62,7 @@ public sealed class KeeperLoop(
         catch (Exception e)
         {
             exit.Error = e.Message;
-            logger.LogCritical("Keeper stopped: {Error}", e is KeeperException ? e.Message : e.ToString());
+            Log.KeeperStopped(logger, e is KeeperException ? e.Message : e.ToString());
             lock (session.Gate)
             {
                 // Only with the lock: the state file may belong to another keeper that runs.
@@ -80,7 +80,7 @@ public sealed class KeeperLoop(
         // Only a keeper that started up owns the PostgreSQL it would stop (not another keeper's, not a refused data directory's).
         if (_started && options.StopPostgresOnExit && server.IsPostmasterAlive())
         {
-            logger.LogInformation("Keeper stopping: stopping PostgreSQL");
+            Log.StoppingPostgresOnExit(logger);
             await server.StopAsync(cancellationToken);
         }
         _lock?.Dispose();
@@ -130,15 +130,29 @@ public sealed class KeeperLoop(
         state = session.Snapshot();
         if (server.IsPostmasterAlive() && !KeeperStates.IsWritable(state.CurrentState) && KeeperStates.MustBeStopped(state.CurrentState))
         {
-            logger.LogWarning("PostgreSQL runs although the node is {State}: stopping it", KeeperStates.Name(state.CurrentState));
+            Log.StoppingPostgresOfStoppedNode(logger, KeeperStates.Name(state.CurrentState));
             await server.StopAsync(ct);
         }
         // A server this keeper finds running (a previous keeper's, or one it adopted) obeys the lease as one it starts;
         // one still waiting to be adopted (init) is not the keeper's yet: its keeper's death must not stop it.
         if (state.CurrentState != NodeState.Init) server.EnsureLeaseGuard();
-        logger.LogInformation("Keeper for node {NodeId} ({Name}) in formation {Formation} group {Group}: current state {Current}, assigned {Assigned}",
-            state.NodeId, state.NodeName, state.Formation, state.GroupId, KeeperStates.Name(state.CurrentState), KeeperStates.Name(state.AssignedState));
+        Log.KeeperStarted(logger, state.NodeId, state.NodeName, state.Formation, state.GroupId, KeeperStates.Name(state.CurrentState), KeeperStates.Name(state.AssignedState));
         _started = true;
         _ = goals.ConnectGoalQueueAsync(ct);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Critical, Message = "Keeper stopped: {Error}")]
+        public static partial void KeeperStopped(ILogger logger, string error);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Keeper stopping: stopping PostgreSQL")]
+        public static partial void StoppingPostgresOnExit(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL runs although the node is {State}: stopping it")]
+        public static partial void StoppingPostgresOfStoppedNode(ILogger logger, string state);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Keeper for node {NodeId} ({Name}) in formation {Formation} group {Group}: current state {Current}, assigned {Assigned}")]
+        public static partial void KeeperStarted(ILogger logger, long nodeId, string name, string formation, int group, string current, string assigned);
     }
 }

@@ -8,7 +8,7 @@ namespace PgAutoFailover.Keeper.Loop;
 /// The node's name, host and port: the settings say what they should be, the state file what the monitor holds
 /// (services/keeper/README.md step 2, update_node_metadata). A change is taken only once the monitor took it.
 /// </summary>
-public sealed class NodeIdentity(KeeperOptions options, KeeperSession session, PostgresServer server, MonitorClient monitor,
+public sealed partial class NodeIdentity(KeeperOptions options, KeeperSession session, PostgresServer server, MonitorClient monitor,
     TimeProvider clock, ILogger<NodeIdentity> logger)
 {
     /// <summary>
@@ -28,8 +28,7 @@ public sealed class NodeIdentity(KeeperOptions options, KeeperSession session, P
         }
         if (options.Port != heldPort && server.IsPostmasterAlive())
         {
-            logger.LogWarning("Port changed from {OldPort} to {NewPort} but PostgreSQL still runs on port {OldPort}: staying there; " +
-                              "stop PostgreSQL and restart the keeper to move the node", heldPort, options.Port, heldPort);
+            Log.PortChangeDeferred(logger, heldPort, options.Port);
             options.Port = heldPort;
         }
         if (Change() is not { } request) return;
@@ -38,21 +37,20 @@ public sealed class NodeIdentity(KeeperOptions options, KeeperSession session, P
             try
             {
                 var answer = await monitor.UpdateNodeMetadataAsync(request, ct);
-                logger.LogInformation("Settings changed since the last run: the monitor took {Identity}: {Answer}", Describe(request), answer);
+                Log.IdentityTaken(logger, Describe(request), answer);
                 Taken(request);
                 return;
             }
             catch (KeeperException e)
             {
-                logger.LogError("Settings changed since the last run but the monitor did not take {Identity}, so the node stays " +
-                                "\"{Name}\" at {Host}:{Port}: {Error}", Describe(request), state.NodeName, state.Host, heldPort, e.Message);
+                Log.IdentityRefused(logger, Describe(request), state.NodeName, state.Host, heldPort, e.Message);
                 KeepHeld();
                 return;
             }
             catch (Exception e) when (!ct.IsCancellationRequested && e is MassTransit.RequestTimeoutException or OperationCanceledException or MassTransit.RequestFaultException)
             {
                 // PostgreSQL must not start at an address the monitor does not know: wait for it.
-                logger.LogWarning("The monitor did not answer the update of {Identity} ({Error}); retrying", Describe(request), e.Message);
+                Log.IdentityUnanswered(logger, Describe(request), e.Message);
                 await Task.Delay(options.LoopPeriod, clock, ct);
             }
         }
@@ -88,5 +86,20 @@ public sealed class NodeIdentity(KeeperOptions options, KeeperSession session, P
     {
         var held = session.Snapshot();
         (options.Name, options.Host, options.Port) = (held.NodeName, held.Host ?? options.Host, held.Port ?? options.Port);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Port changed from {OldPort} to {NewPort} but PostgreSQL still runs on port {OldPort}: staying there; stop PostgreSQL and restart the keeper to move the node")]
+        public static partial void PortChangeDeferred(ILogger logger, int oldPort, int newPort);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Settings changed since the last run: the monitor took {Identity}: {Answer}")]
+        public static partial void IdentityTaken(ILogger logger, string identity, string answer);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Settings changed since the last run but the monitor did not take {Identity}, so the node stays \"{Name}\" at {Host}:{Port}: {Error}")]
+        public static partial void IdentityRefused(ILogger logger, string identity, string name, string host, int port, string error);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "The monitor did not answer the update of {Identity} ({Error}); retrying")]
+        public static partial void IdentityUnanswered(ILogger logger, string identity, string error);
     }
 }

@@ -10,7 +10,7 @@ namespace PgAutoFailover.Keeper.Loop;
 /// directory whose running server can be adopted), registers the node with the monitor and writes the state file and
 /// the settings file.
 /// </summary>
-public sealed class NodeRegistration(KeeperOptions options, PostgresServer server, MonitorClient monitor, ILogger<NodeRegistration> logger)
+public sealed partial class NodeRegistration(KeeperOptions options, PostgresServer server, MonitorClient monitor, ILogger<NodeRegistration> logger)
 {
     /// <summary>Registers the node (retrying while the monitor does not answer) and returns its first state, persisted.</summary>
     public async Task<KeeperState> RegisterAsync(KeeperSession session, CancellationToken ct)
@@ -26,7 +26,7 @@ public sealed class NodeRegistration(KeeperOptions options, PostgresServer serve
         server.EnsureStateDirectory();
         var request = new RegisterNode(options.Formation, options.GroupId, options.Name, options.Host, options.Port, options.DatabaseName,
             sysid, options.CandidatePriority, options.ReplicationQuorum, options.NodeId, NodeState.Init);
-        logger.LogInformation("Registering {Host}:{Port} in formation {Formation}", options.Host, options.Port, options.Formation);
+        Log.Registering(logger, options.Host, options.Port, options.Formation);
         NodeRegistered registered;
         while (true)
         {
@@ -37,7 +37,7 @@ public sealed class NodeRegistration(KeeperOptions options, PostgresServer serve
             }
             catch (Exception e) when (!ct.IsCancellationRequested && e is MassTransit.RequestTimeoutException or OperationCanceledException)
             {
-                logger.LogWarning("The monitor did not answer the registration; retrying");
+                Log.RegistrationUnanswered(logger);
             }
         }
         var state = new KeeperState
@@ -50,8 +50,7 @@ public sealed class NodeRegistration(KeeperOptions options, PostgresServer serve
         session.Save(state);
         File.WriteAllText(options.SettingsFile, System.Text.Json.JsonSerializer.Serialize(new { Keeper = options },
             new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-        logger.LogInformation("Registered as node {NodeId} \"{Name}\" in group {Group}; first goal {Goal}",
-            state.NodeId, state.NodeName, state.GroupId, KeeperStates.Name(state.AssignedState));
+        Log.Registered(logger, state.NodeId, state.NodeName, state.GroupId, KeeperStates.Name(state.AssignedState));
         return state;
     }
 
@@ -66,5 +65,17 @@ public sealed class NodeRegistration(KeeperOptions options, PostgresServer serve
         if (!File.Exists(Path.Combine(options.PgData, "postgresql.conf")))
             return $"PostgreSQL already runs on {options.PgData} with its configuration files elsewhere (config_file outside PGDATA, as Debian's clusters have): the keeper keeps them in PGDATA; move them there and restart it, then adopt it";
         return null;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Registering {Host}:{Port} in formation {Formation}")]
+        public static partial void Registering(ILogger logger, string host, int port, string formation);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "The monitor did not answer the registration; retrying")]
+        public static partial void RegistrationUnanswered(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Registered as node {NodeId} \"{Name}\" in group {Group}; first goal {Goal}")]
+        public static partial void Registered(ILogger logger, long nodeId, string name, int group, string goal);
     }
 }

@@ -11,7 +11,7 @@ namespace PgAutoFailover.Keeper.Loop;
 /// the node fenced itself), taking the goal and the lease from the reply. It goes on while the actor is busy, so
 /// the monitor sees a long clone's progress and the last error.
 /// </summary>
-public sealed class Reporter(
+public sealed partial class Reporter(
     KeeperOptions options,
     KeeperSession session,
     GoalReceiver goals,
@@ -85,7 +85,7 @@ public sealed class Reporter(
                 var wasLost = session.LastMonitorContact is null || clock.GetElapsedTime(session.LastMonitorContact.Value) > 3 * options.LoopPeriod + options.MonitorTimeout;
                 session.LastMonitorContact = clock.GetTimestamp();
                 session.State = session.State with { LastMonitorContact = clock.GetUtcNow() };
-                if (wasLost) logger.LogInformation("Goal state fetched from the monitor: {Goal}", KeeperStates.Name(goal.GoalState));
+                if (wasLost) Log.MonitorReachedAgain(logger, KeeperStates.Name(goal.GoalState));
                 goals.Apply(goal, replyToReportSentAt: sentAt);
             }
             // services/keeper/README.md step 10: the monitor has seen this node report dropped.
@@ -106,14 +106,13 @@ public sealed class Reporter(
             {
                 session.Save(session.State with { ReportEpoch = epoch });
             }
-            logger.LogWarning("The monitor refused report #{Sequence}: {Reason}; reporting again as epoch {Epoch}",
-                report.Sequence, e.Message, epoch);
+            Log.ReportRefusedAsStale(logger, report.Sequence, e.Message, epoch);
             if (!_lastReportStale) session.ReporterWake.Release();
             _lastReportStale = true;
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
-            logger.LogWarning("Could not fetch the goal state from the monitor: {Error}", e.Message);
+            Log.ReportFailed(logger, e.Message);
         }
     }
 
@@ -125,12 +124,11 @@ public sealed class Reporter(
             options.PostgresRestartFailureTimeout, options.PostgresRestartFailureMaxRetries);
         if (session.Damping.Hiding && !wasHiding)
         {
-            logger.LogWarning("PostgreSQL is down in state primary: restarting it, and reporting it as running for up to {Retries} failed restarts or {Timeout}",
-                options.PostgresRestartFailureMaxRetries, options.PostgresRestartFailureTimeout);
+            Log.HidingPrimaryRestart(logger, options.PostgresRestartFailureMaxRetries, options.PostgresRestartFailureTimeout);
         }
         else if (wasHiding && !reported)
         {
-            logger.LogError("PostgreSQL is still down after {Failed} failed restarts: reporting it as not running", session.Damping.FailedRestarts);
+            Log.PrimaryRestartsFailed(logger, session.Damping.FailedRestarts);
         }
         return reported;
     }
@@ -151,22 +149,49 @@ public sealed class Reporter(
         {
             if (session.State.AssignedState == NodeState.Dropped && !session.GoalConfirmed)
             {
-                logger.LogWarning("The monitor no longer knows this node, which was told to drop: finishing the drop");
+                Log.FinishingForcedDrop(logger);
                 session.GoalConfirmed = true;
                 session.ActorWake.Release();
                 return;
             }
         }
-        logger.LogWarning("Could not fetch the goal state from the monitor: {Error}", e.Message);
+        Log.NodeUnknownToMonitor(logger, e.Message);
     }
 
     private void NodeDropped()
     {
         if (Interlocked.Exchange(ref _dropped, 1) == 1) return;
         var state = session.Snapshot();
-        logger.LogWarning("Node {NodeId} was dropped from the monitor: the keeper stops (exit code {Code})", state.NodeId, KeeperExit.NodeDropped);
+        Log.NodeDropped(logger, state.NodeId, KeeperExit.NodeDropped);
         exit.Error = $"node {state.NodeId} was dropped from formation {state.Formation}; its data directory is left as it is";
         exit.Code = KeeperExit.NodeDropped;
         lifetime.ApplicationStarted.Register(lifetime.StopApplication);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Goal state fetched from the monitor: {Goal}")]
+        public static partial void MonitorReachedAgain(ILogger logger, string goal);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "The monitor refused report #{Sequence}: {Reason}; reporting again as epoch {Epoch}")]
+        public static partial void ReportRefusedAsStale(ILogger logger, long sequence, string reason, long epoch);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not fetch the goal state from the monitor: {Error}")]
+        public static partial void ReportFailed(ILogger logger, string error);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL is down in state primary: restarting it, and reporting it as running for up to {Retries} failed restarts or {Timeout}")]
+        public static partial void HidingPrimaryRestart(ILogger logger, int retries, TimeSpan timeout);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "PostgreSQL is still down after {Failed} failed restarts: reporting it as not running")]
+        public static partial void PrimaryRestartsFailed(ILogger logger, int failed);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "The monitor no longer knows this node, which was told to drop: finishing the drop")]
+        public static partial void FinishingForcedDrop(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not fetch the goal state from the monitor: {Error}")]
+        public static partial void NodeUnknownToMonitor(ILogger logger, string error);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Node {NodeId} was dropped from the monitor: the keeper stops (exit code {Code})")]
+        public static partial void NodeDropped(ILogger logger, long nodeId, int code);
     }
 }

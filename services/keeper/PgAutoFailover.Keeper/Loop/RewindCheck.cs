@@ -6,7 +6,7 @@ using PgAutoFailover.Keeper.Postgres;
 namespace PgAutoFailover.Keeper.Loop;
 
 /// <summary>The evidence for <see cref="RewindDecision"/>, gathered from the local data directory and the new primary.</summary>
-internal static class RewindCheck
+internal static partial class RewindCheck
 {
     /// <summary>
     /// True when this old primary's WAL ends at or before the point where the new primary's timeline left it, so that
@@ -40,17 +40,27 @@ internal static class RewindCheck
                 TimeSpan.FromSeconds(30), ct);
             var follows = RewindDecision.CanFollowWithoutRewind(localTimeline, redo, upstreamTimeline, switchPoint,
                 RewindDecision.WalEndsAtOrBefore(dump.ExitCode, dump.Combined));
-            logger.LogInformation(follows
-                    ? "No pg_rewind needed: the local WAL on timeline {Local} ends before {SwitchPoint}, where the primary's timeline {Upstream} begins"
-                    : "pg_rewind needed: the local WAL on timeline {Local} goes past {SwitchPoint}, where the primary's timeline {Upstream} begins",
-                localTimeline, Actions.StandbySetup.FormatLsn(at), upstreamTimeline);
+            if (follows) Log.NoRewindNeeded(logger, localTimeline, Actions.StandbySetup.FormatLsn(at), upstreamTimeline);
+            else Log.RewindNeeded(logger, localTimeline, Actions.StandbySetup.FormatLsn(at), upstreamTimeline);
             return follows;
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             // Only an optimisation: whatever went wrong, pg_rewind (then a base backup) is the safe way on.
-            logger.LogInformation("pg_rewind assumed needed: {Reason}", e.Message);
+            Log.RewindAssumedNeeded(logger, e.Message);
             return false;
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "No pg_rewind needed: the local WAL on timeline {Local} ends before {SwitchPoint}, where the primary's timeline {Upstream} begins")]
+        public static partial void NoRewindNeeded(ILogger logger, uint local, string switchPoint, uint upstream);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "pg_rewind needed: the local WAL on timeline {Local} goes past {SwitchPoint}, where the primary's timeline {Upstream} begins")]
+        public static partial void RewindNeeded(ILogger logger, uint local, string switchPoint, uint upstream);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "pg_rewind assumed needed: {Reason}")]
+        public static partial void RewindAssumedNeeded(ILogger logger, string reason);
     }
 }

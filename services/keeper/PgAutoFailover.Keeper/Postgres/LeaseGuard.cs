@@ -9,7 +9,7 @@ namespace PgAutoFailover.Keeper.Postgres;
 /// restarted keeper takes its PostgreSQL over; without a readable lease file, the keeper that started the shell is
 /// watched and there is no grace.
 /// </summary>
-public static class LeaseGuard
+public static partial class LeaseGuard
 {
     /// <summary>In the log and in the shell's command line: how a guard is recognised among processes.</summary>
     public const string Marker = "is gone and its lease is over";
@@ -59,7 +59,7 @@ public static class LeaseGuard
         File.WriteAllText(guardFile, $"{shell.Id} {postmaster}\n");
         // Reaped when it ends (the postmaster stopped); it outlives this keeper by design.
         _ = shell.WaitForExitAsync().ContinueWith(_ => shell.Dispose(), TaskScheduler.Default);
-        logger.LogInformation("PostgreSQL (PID {Postmaster}) was not started by a keeper: guarding it with the lease (guard PID {Guard})", postmaster, shell.Id);
+        Log.GuardingForeignPostmaster(logger, postmaster, shell.Id);
     }
 
     private static (int Guard, int Guarded)? ReadGuardFile(string path)
@@ -93,5 +93,11 @@ public static class LeaseGuard
                 && File.ReadAllText($"/proc/{pid}/cmdline").Contains(Marker, StringComparison.Ordinal);
         }
         catch (IOException) { return false; }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "PostgreSQL (PID {Postmaster}) was not started by a keeper: guarding it with the lease (guard PID {Guard})")]
+        public static partial void GuardingForeignPostmaster(ILogger logger, int postmaster, int guard);
     }
 }

@@ -11,7 +11,7 @@ namespace PgAutoFailover.Keeper.Postgres;
 /// Per-node settings (port, socket directory, listen address, replication settings) are on the
 /// postgres command line, because pg_basebackup and pg_rewind copy postgresql.conf.
 /// </summary>
-public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, OsCommand os, ILogger logger)
+public sealed partial class PostgresServer(KeeperOptions options, PgBinaries binaries, OsCommand os, ILogger logger)
 {
     private Process? _postmaster;
 
@@ -113,7 +113,7 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
                 : ["-c", "exec \"$@\" >>\"$0\" 2>&1", options.LogFile, postgres, .. ServerArguments()];
             var info = os.StartInfo("/bin/sh", shell);
             info.RedirectStandardInput = true;
-            logger.LogInformation("Starting PostgreSQL: {Postgres} {Args}", postgres, string.Join(' ', ServerArguments()));
+            Log.StartingPostgres(logger, postgres, string.Join(' ', ServerArguments()));
             _postmaster = Process.Start(info) ?? throw new KeeperException("could not start postgres");
             _postmaster.StandardInput.Close();
         }
@@ -137,7 +137,7 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
     {
         if (!IsPostmasterAlive()) return;
         var limit = timeout ?? options.PostgresStopTimeout;
-        logger.LogInformation("Stopping PostgreSQL ({Mode})", mode);
+        Log.StoppingPostgres(logger, mode);
         if (mode == "fast" && SignalFastShutdown() is { } pid)
         {
             // The signal pg_ctl would send, without pg_ctl's start-up and its 100 ms polling: a switchover waits on
@@ -147,7 +147,7 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
             while (ProcessAlive(pid) && stopping.Elapsed < limit) await Task.Delay(10, cancellationToken);
             if (ProcessAlive(pid))
             {
-                logger.LogWarning("PostgreSQL did not stop within {Limit} of a fast shutdown; stopping immediately", limit);
+                Log.FastShutdownTooSlow(logger, limit);
                 await StopAsync(cancellationToken, "immediate", limit);
                 return;
             }
@@ -161,7 +161,7 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
         {
             if (mode != "immediate")
             {
-                logger.LogWarning("pg_ctl stop -m {Mode} failed ({Output}); stopping immediately", mode, result.Combined);
+                Log.PgCtlStopFailed(logger, mode, result.Combined);
                 await StopAsync(cancellationToken, "immediate", limit);
                 return;
             }
@@ -304,7 +304,7 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
     {
         if (PostmasterPid() is { } pid && !ProcessAlive(pid))
         {
-            logger.LogWarning("Removing stale postmaster.pid (process {Pid} is gone)", pid);
+            Log.RemovingStalePidFile(logger, pid);
             File.Delete(Path.Combine(options.PgData, "postmaster.pid"));
         }
     }
@@ -319,5 +319,23 @@ public sealed class PostgresServer(KeeperOptions options, PgBinaries binaries, O
             return state is not ('Z' or 'X') && File.ReadAllText($"/proc/{pid}/cmdline").Contains("postgres", StringComparison.Ordinal);
         }
         catch (IOException) { return false; }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Starting PostgreSQL: {Postgres} {Args}")]
+        public static partial void StartingPostgres(ILogger logger, string postgres, string args);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Stopping PostgreSQL ({Mode})")]
+        public static partial void StoppingPostgres(ILogger logger, string mode);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL did not stop within {Limit} of a fast shutdown; stopping immediately")]
+        public static partial void FastShutdownTooSlow(ILogger logger, TimeSpan limit);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "pg_ctl stop -m {Mode} failed ({Output}); stopping immediately")]
+        public static partial void PgCtlStopFailed(ILogger logger, string mode, string output);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Removing stale postmaster.pid (process {Pid} is gone)")]
+        public static partial void RemovingStalePidFile(ILogger logger, int pid);
     }
 }

@@ -9,7 +9,7 @@ namespace PgAutoFailover.Keeper.Postgres;
 /// server cannot be a primary with standbys without it (not listening on the node's address, wal_level minimal, no WAL
 /// senders or replication slots): then the keeper restarts it once, and says why. Either way it then obeys the lease.
 /// </summary>
-public sealed class ServerAdoption(KeeperOptions options, PostgresServer server, PgSql sql, ILogger<ServerAdoption> logger)
+public sealed partial class ServerAdoption(KeeperOptions options, PostgresServer server, PgSql sql, ILogger<ServerAdoption> logger)
 {
     /// <summary>Reloadable settings that must arrive with the keeper's pg_hba block: its lines want TLS, and refuse clients without it.</summary>
     private static readonly HashSet<string> WithTheHbaBlock = new(StringComparer.OrdinalIgnoreCase)
@@ -38,7 +38,7 @@ public sealed class ServerAdoption(KeeperOptions options, PostgresServer server,
         {
             if (!current.TryGetValue(name, out var have))
             {
-                logger.LogWarning("PostgreSQL knows no setting {Name}: left out", name);
+                Log.UnknownSettingLeftOut(logger, name);
                 continue;
             }
             if (string.Equals(have.Value, want, StringComparison.OrdinalIgnoreCase)) continue;
@@ -55,21 +55,21 @@ public sealed class ServerAdoption(KeeperOptions options, PostgresServer server,
 
         if (restartNow.Count > 0)
         {
-            logger.LogWarning("Restarting the running PostgreSQL (PID {Pid}) once, under the keeper: {Reasons}", postmaster, string.Join("; ", restartNow));
+            Log.RestartingAdoptedServer(logger, postmaster, string.Join("; ", restartNow));
             await server.StopAsync(ct);
             await server.StartAsync(ct);
             return;
         }
         if (atRestart.Count > 0)
         {
-            logger.LogInformation("Settings that take effect at the server's next restart by the keeper: {Settings}", string.Join(", ", atRestart));
+            Log.SettingsPendingRestart(logger, string.Join(", ", atRestart));
         }
         if (atRestart.Any(s => s.StartsWith("wal_log_hints ", StringComparison.Ordinal)) && await sql.ShowAsync("data_checksums", ct) != "on")
         {
-            logger.LogWarning("wal_log_hints is off and the data has no checksums: until the keeper restarts this server, an old primary that must be rewound after a failover is cloned again instead (pg_rewind needs one of them)");
+            Log.NoWalLogHints(logger);
         }
         server.EnsureLeaseGuard();
-        logger.LogInformation("Adopted the running PostgreSQL (PID {Pid}) without a restart", postmaster);
+        Log.AdoptedWithoutRestart(logger, postmaster);
     }
 
     /// <summary>The -c settings the keeper starts its servers with.</summary>
@@ -127,5 +127,23 @@ public sealed class ServerAdoption(KeeperOptions options, PostgresServer server,
                 throw new KeeperException($"the running PostgreSQL of {options.PgData} does not let the keeper in as postgres over its Unix socket after a reload: {e.Message}");
             }
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL knows no setting {Name}: left out")]
+        public static partial void UnknownSettingLeftOut(ILogger logger, string name);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Restarting the running PostgreSQL (PID {Pid}) once, under the keeper: {Reasons}")]
+        public static partial void RestartingAdoptedServer(ILogger logger, int? pid, string reasons);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Settings that take effect at the server's next restart by the keeper: {Settings}")]
+        public static partial void SettingsPendingRestart(ILogger logger, string settings);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "wal_log_hints is off and the data has no checksums: until the keeper restarts this server, an old primary that must be rewound after a failover is cloned again instead (pg_rewind needs one of them)")]
+        public static partial void NoWalLogHints(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Adopted the running PostgreSQL (PID {Pid}) without a restart")]
+        public static partial void AdoptedWithoutRestart(ILogger logger, int? pid);
     }
 }

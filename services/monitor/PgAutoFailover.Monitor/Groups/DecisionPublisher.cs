@@ -13,7 +13,7 @@ namespace PgAutoFailover.Monitor.Groups;
 /// Published after the events are stored; a crash in between loses only notifications that the next
 /// report, probe or topology snapshot repeats (snapshots are full and versioned).
 /// </summary>
-public sealed class DecisionPublisher(IBus bus, ILogger<DecisionPublisher> logger)
+public sealed partial class DecisionPublisher(IBus bus, ILogger<DecisionPublisher> logger)
 {
     public async Task PublishAsync(GroupOutcome outcome, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -25,8 +25,7 @@ public sealed class DecisionPublisher(IBus bus, ILogger<DecisionPublisher> logge
             if (MonitorCore.GoalFor(after, assignment.NodeId, decision) is not { } goal) continue;
             var endpoint = await bus.GetSendEndpoint(KeeperQueues.For(assignment.NodeId));
             await endpoint.Send(new AssignGoalState(goal, outcome.Version, assignment.Description), cancellationToken);
-            logger.LogInformation("Assigned {Goal} to node {NodeId} in {Formation}/{GroupId}: {Description}",
-                assignment.Goal, assignment.NodeId, after.Settings.Formation, after.Settings.GroupId, assignment.Description);
+            Log.GoalAssigned(logger, assignment.Goal, assignment.NodeId, after.Settings.Formation, after.Settings.GroupId, assignment.Description);
         }
 
         var messages = ContractEvents.For(before, decision, outcome.VersionBefore).ToList();
@@ -47,4 +46,10 @@ public sealed class DecisionPublisher(IBus bus, ILogger<DecisionPublisher> logge
 
     private static IEnumerable<NodeSnapshot> Topology(GroupState group) =>
         MonitorCore.Snapshot(group).Select(n => n with { Lsn = 0, LastReportAt = null, LastError = null, Progress = null });
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Assigned {Goal} to node {NodeId} in {Formation}/{GroupId}: {Description}")]
+        public static partial void GoalAssigned(ILogger logger, NodeState goal, long nodeId, string formation, int groupId, string description);
+    }
 }

@@ -14,7 +14,7 @@ namespace PgAutoFailover.Monitor.Groups;
 /// the group: reload and decide again from its history, so no two instances advance a group from one
 /// version.
 /// </summary>
-public sealed class GroupCoordinator(
+public sealed partial class GroupCoordinator(
     GroupStore store,
     MonitorCore core,
     MonitorServiceOptions options,
@@ -77,7 +77,7 @@ public sealed class GroupCoordinator(
                 catch (GroupVersionConflict conflict) when (attempt < MaxConflictRetries)
                 {
                     metrics.Conflicts.Add(1);
-                    logger.LogInformation("Group {Group} moved on in the store ({Reason}); deciding again", key, conflict.Message);
+                    Log.GroupMovedOn(logger, key, conflict.Message);
                     // The instance that won holds the group's cached version and skips the reload this one
                     // pays, so while it has a backlog an immediate retry loses again and again (seen in CI:
                     // 6 straight losses). Backing off, randomly and more each time, lets its burst drain.
@@ -173,7 +173,7 @@ public sealed class GroupCoordinator(
             catch (Exception e)
             {
                 // The store or the broker may be down: the periodic timer tries again.
-                logger.LogWarning(e, "Timed evaluation of group {Group} failed", slot.Key);
+                Log.TimedEvaluationGroupFailed(logger, e, slot.Key);
             }
         }, CancellationToken.None);
     }
@@ -190,7 +190,7 @@ public sealed class GroupCoordinator(
         // A state rebuilt from the store may lack liveness and leases granted by another instance:
         // Restarted() assumes the worst (every lease still running, health unknown) until fresh facts arrive.
         slot.Loaded = loaded is null ? null : loaded with { State = loaded.State.Restarted(time.GetUtcNow(), core.Options) };
-        if (loaded is not null) logger.LogInformation("Loaded group {Group} at version {Version}", slot.Key, loaded.Version);
+        if (loaded is not null) Log.GroupLoaded(logger, slot.Key, loaded.Version);
     }
 
     private static TimeSpan ConflictBackoff(int attempt)
@@ -207,5 +207,17 @@ public sealed class GroupCoordinator(
         public SemaphoreSlim Gate { get; } = new(1, 1);
         public LoadedGroup? Loaded { get; set; }
         public DateTimeOffset? WakeAt { get; set; }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group} moved on in the store ({Reason}); deciding again")]
+        public static partial void GroupMovedOn(ILogger logger, string group, string reason);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Timed evaluation of group {Group} failed")]
+        public static partial void TimedEvaluationGroupFailed(ILogger logger, Exception exception, string group);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Loaded group {Group} at version {Version}")]
+        public static partial void GroupLoaded(ILogger logger, string group, long version);
     }
 }

@@ -6,7 +6,7 @@ namespace PgAutoFailover.Monitor.Groups;
 /// Re-evaluates every group on a timer, so timeouts act (a silent keeper, an expired lease, a demote
 /// timeout) even when no keeper reports: a dead group still fails over.
 /// </summary>
-public sealed class GroupTimer(GroupCoordinator groups, MonitorServiceOptions options, TimeProvider time, ILogger<GroupTimer> logger)
+public sealed partial class GroupTimer(GroupCoordinator groups, MonitorServiceOptions options, TimeProvider time, ILogger<GroupTimer> logger)
     : BackgroundService
 {
     private const int ParallelGroups = 8;
@@ -38,7 +38,13 @@ public sealed class GroupTimer(GroupCoordinator groups, MonitorServiceOptions op
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // The store or the broker may be down: the next tick tries again.
-            logger.LogWarning(e, "Timer evaluation of group {Group} failed", key);
+            Log.TimerEvaluationGroupFailed(logger, e, key);
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Timer evaluation of group {Group} failed")]
+        public static partial void TimerEvaluationGroupFailed(ILogger logger, Exception exception, string group);
     }
 }

@@ -3,7 +3,7 @@ using PgAutoFailover.Monitor.Store;
 namespace PgAutoFailover.Monitor.Groups;
 
 /// <summary>Writes the buffered liveness of every node to the store once per flush period.</summary>
-public sealed class LivenessFlusher(
+public sealed partial class LivenessFlusher(
     LivenessBuffer buffer, GroupStore store, MonitorServiceOptions options, TimeProvider time, ILogger<LivenessFlusher> logger)
     : BackgroundService
 {
@@ -30,7 +30,13 @@ public sealed class LivenessFlusher(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogWarning(e, "Could not write node liveness to the monitor store; the next flush carries newer values");
+            Log.LivenessNotWritten(logger, e);
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write node liveness to the monitor store; the next flush carries newer values")]
+        public static partial void LivenessNotWritten(ILogger logger, Exception exception);
     }
 }

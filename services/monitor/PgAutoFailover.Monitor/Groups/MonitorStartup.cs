@@ -9,7 +9,7 @@ namespace PgAutoFailover.Monitor.Groups;
 /// from its stream. Waits for the store to answer (it may start after us) and gives up with one clear
 /// error after <see cref="StoreWaitLimit"/>.
 /// </summary>
-public sealed class MonitorStartup(
+public sealed partial class MonitorStartup(
     NodeDirectory nodes, FormationDirectory formations, GroupCoordinator groups, MonitorServiceOptions options,
     MonitorMetrics metrics, IConfiguration configuration, StartFailure failure, ILogger<MonitorStartup> logger) : IHostedService
 {
@@ -20,7 +20,7 @@ public sealed class MonitorStartup(
         if (configuration.GetConnectionString("MonitorStore") is { } store && !new Npgsql.NpgsqlConnectionStringBuilder(store).Pooling)
         {
             // Measured: without pooling every decision opens a PostgreSQL connection, and 1,000 nodes drop to ~150 reports/s.
-            logger.LogWarning("ConnectionStrings:MonitorStore has Pooling=false: every decision opens a new store connection; remove it for anything but a test");
+            Log.StorePoolingOff(logger);
         }
         var deadline = DateTime.UtcNow + StoreWaitLimit;
         for (var delay = TimeSpan.FromMilliseconds(250); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)))
@@ -38,7 +38,7 @@ public sealed class MonitorStartup(
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or System.Net.Sockets.SocketException && DateTime.UtcNow < deadline)
             {
-                logger.LogWarning("Monitor store not reachable yet ({Error}); retrying in {Delay}", e.Message, delay);
+                Log.StoreNotReachable(logger, e.Message, delay);
                 await Task.Delay(delay, cancellationToken);
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or System.Net.Sockets.SocketException)
@@ -50,11 +50,11 @@ public sealed class MonitorStartup(
 
         if (await formations.CreateAsync(options.DefaultFormation, "postgres", 0, cancellationToken))
         {
-            logger.LogInformation("Created formation {Formation}", options.DefaultFormation);
+            Log.FormationCreated(logger, options.DefaultFormation);
         }
         await groups.LoadAllAsync(cancellationToken);
         metrics.ObserveGroups(() => groups.Current);
-        logger.LogInformation("Monitor ready with {Groups} group(s)", groups.Current.Count());
+        Log.MonitorReady(logger, groups.Current.Count());
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -67,4 +67,19 @@ public sealed class MonitorStartup(
         Npgsql.PostgresErrorCodes.InvalidCatalogName => (ServiceExitCodes.BadSettings, $"the monitor store says: {e.MessageText}"),
         _ => null,
     };
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "ConnectionStrings:MonitorStore has Pooling=false: every decision opens a new store connection; remove it for anything but a test")]
+        public static partial void StorePoolingOff(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Monitor store not reachable yet ({Error}); retrying in {Delay}")]
+        public static partial void StoreNotReachable(ILogger logger, string error, TimeSpan delay);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Created formation {Formation}")]
+        public static partial void FormationCreated(ILogger logger, string formation);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Monitor ready with {Groups} group(s)")]
+        public static partial void MonitorReady(ILogger logger, int groups);
+    }
 }

@@ -18,14 +18,11 @@ public static partial class KeeperErrors
         if (SameFailure(node.LastError, previous)) return;
         if (node.LastError is { } error)
         {
-            logger.LogWarning("Keeper of node {NodeId} \"{NodeName}\" in {Formation}/{GroupId} reports an error in state {ReportedState} (goal {GoalState}): {LastError}",
-                nodeId, node.Name, after.Settings.Formation, after.Settings.GroupId,
-                NodeStateNames.Of(node.ReportedState), NodeStateNames.Of(node.GoalState), error);
+            Log.KeeperReportsError(logger, nodeId, node.Name, after.Settings.Formation, after.Settings.GroupId, NodeStateNames.Of(node.ReportedState), NodeStateNames.Of(node.GoalState), error);
         }
         else
         {
-            logger.LogInformation("Keeper of node {NodeId} \"{NodeName}\" in {Formation}/{GroupId} no longer reports an error (was: {PreviousError})",
-                nodeId, node.Name, after.Settings.Formation, after.Settings.GroupId, previous);
+            Log.KeeperErrorCleared(logger, nodeId, node.Name, after.Settings.Formation, after.Settings.GroupId, previous);
         }
     }
 
@@ -39,4 +36,13 @@ public static partial class KeeperErrors
 
     [GeneratedRegex(@"\d+")]
     private static partial Regex Numbers();
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Keeper of node {NodeId} \"{NodeName}\" in {Formation}/{GroupId} reports an error in state {ReportedState} (goal {GoalState}): {LastError}")]
+        public static partial void KeeperReportsError(ILogger logger, long nodeId, string nodeName, string formation, int groupId, string reportedState, string goalState, string lastError);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Keeper of node {NodeId} \"{NodeName}\" in {Formation}/{GroupId} no longer reports an error (was: {PreviousError})")]
+        public static partial void KeeperErrorCleared(ILogger logger, long nodeId, string nodeName, string formation, int groupId, string? previousError);
+    }
 }

@@ -10,7 +10,7 @@ namespace PgAutoFailover.Monitor.Messaging;
 /// 1 MB host failed in the store's index and a null formation in Npgsql, and the sender got no answer. A request
 /// whose response address cannot be answered is dropped the same way (<see cref="ResponseAddressGuard"/>).
 /// </summary>
-public sealed class MessageRulesFilter<T>(ResponseAddressGuard responses, ILogger<MessageRulesFilter<T>> logger) : IFilter<ConsumeContext<T>>
+public sealed partial class MessageRulesFilter<T>(ResponseAddressGuard responses, ILogger<MessageRulesFilter<T>> logger) : IFilter<ConsumeContext<T>>
     where T : class
 {
     public async Task Send(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
@@ -18,7 +18,7 @@ public sealed class MessageRulesFilter<T>(ResponseAddressGuard responses, ILogge
         if (context.ResponseAddress is { } address && await responses.ProblemAsync(address, context.CancellationToken) is { } unanswerable)
         {
             // Not even a refusal can be sent there: consumed, with one line, so it is neither retried nor redelivered.
-            logger.LogWarning("Dropped {MessageType} {MessageId} from {Source}: {Problem}", typeof(T).Name, context.MessageId, context.SourceAddress, unanswerable);
+            Log.Dropped(logger, typeof(T).Name, context.MessageId, context.SourceAddress, unanswerable);
             return;
         }
         if (MessageRules.Problem(context.Message) is not { } problem)
@@ -26,8 +26,7 @@ public sealed class MessageRulesFilter<T>(ResponseAddressGuard responses, ILogge
             await next.Send(context);
             return;
         }
-        logger.LogWarning("Refused {MessageType} {MessageId} from {Source}: {Problem}",
-            typeof(T).Name, context.MessageId, context.SourceAddress, problem);
+        Log.Refused(logger, typeof(T).Name, context.MessageId, context.SourceAddress, problem);
         if (context.ResponseAddress is not null && Refusal(context.Message, problem) is { } refusal)
             await context.RespondAsync(refusal);
     }
@@ -49,4 +48,13 @@ public sealed class MessageRulesFilter<T>(ResponseAddressGuard responses, ILogge
     /// <summary>Echo of a field that may be what broke the rules (a megabyte of host): at most a name's length.</summary>
     private static string Clip(string? value) =>
         value is null ? "" : value.Length <= MessageRules.MaxHostLength ? value : value[..MessageRules.MaxHostLength];
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped {MessageType} {MessageId} from {Source}: {Problem}")]
+        public static partial void Dropped(ILogger logger, string messageType, Guid? messageId, Uri? source, string problem);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Refused {MessageType} {MessageId} from {Source}: {Problem}")]
+        public static partial void Refused(ILogger logger, string messageType, Guid? messageId, Uri? source, string problem);
+    }
 }

@@ -10,7 +10,7 @@ namespace PgAutoFailover.Monitor.Messaging;
 /// A health-checker's probe result: the core counts consecutive failures and flips the node's health
 /// verdict. A redelivered probe counts once more at worst; the verdict needs several in a row.
 /// </summary>
-public sealed class NodeProbedConsumer(GroupCoordinator groups, ILogger<NodeProbedConsumer> logger) : IConsumer<NodeProbed>
+public sealed partial class NodeProbedConsumer(GroupCoordinator groups, ILogger<NodeProbedConsumer> logger) : IConsumer<NodeProbed>
 {
     public async Task Consume(ConsumeContext<NodeProbed> context)
     {
@@ -19,9 +19,14 @@ public sealed class NodeProbedConsumer(GroupCoordinator groups, ILogger<NodeProb
             _ => ProbeTrigger.From(probe), context.CancellationToken, verifyStreamVersion: false);
         if (outcome is { Accepted: false })
         {
-            logger.LogDebug("Probe of node {NodeId} from {CheckerId} ignored: {Reason}",
-                probe.Node.NodeId, probe.CheckerId, outcome.Decision.Refusal!.Reason);
+            Log.ProbeIgnored(logger, probe.Node.NodeId, probe.CheckerId, outcome.Decision.Refusal!.Reason);
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Probe of node {NodeId} from {CheckerId} ignored: {Reason}")]
+        public static partial void ProbeIgnored(ILogger logger, long nodeId, string checkerId, string reason);
     }
 }
 

@@ -15,7 +15,7 @@ namespace PgAutoFailover.Monitor.Messaging;
 /// Registering the same host:port again in the same group answers the existing registration, so a
 /// redelivered or retried request is harmless.
 /// </summary>
-public sealed class RegisterNodeConsumer(
+public sealed partial class RegisterNodeConsumer(
     GroupCoordinator groups, NodeDirectory nodes, FormationDirectory formations, TimeProvider time, ILogger<RegisterNodeConsumer> logger)
     : IConsumer<RegisterNode>
 {
@@ -72,7 +72,7 @@ public sealed class RegisterNodeConsumer(
             return;
         }
         var node = outcome.After[nodeId];
-        logger.LogInformation("Registered {Node} in {Group} with goal {Goal}", node.Label, key, node.GoalState);
+        Log.NodeRegistered(logger, node.Label, key, node.GoalState);
         await context.RespondAsync(new NodeRegistered(MonitorCore.Address(outcome.After, node), node.GoalState, node.CandidatePriority, node.ReplicationQuorum));
     }
 
@@ -94,8 +94,16 @@ public sealed class RegisterNodeConsumer(
 
     private Task RejectAsync(ConsumeContext<RegisterNode> context, string reason)
     {
-        logger.LogWarning("Registration of {Host}:{Port} in {Formation} rejected: {Reason}",
-            context.Message.Host, context.Message.Port, context.Message.Formation, reason);
+        Log.RegistrationRejected(logger, context.Message.Host, context.Message.Port, context.Message.Formation, reason);
         return context.RespondAsync(new RegistrationRejected(context.Message.Formation, context.Message.Host, context.Message.Port, reason));
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Registered {Node} in {Group} with goal {Goal}")]
+        public static partial void NodeRegistered(ILogger logger, string node, string group, NodeState goal);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Registration of {Host}:{Port} in {Formation} rejected: {Reason}")]
+        public static partial void RegistrationRejected(ILogger logger, string host, int port, string formation, string reason);
     }
 }

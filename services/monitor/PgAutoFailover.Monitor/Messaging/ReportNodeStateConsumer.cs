@@ -11,7 +11,7 @@ namespace PgAutoFailover.Monitor.Messaging;
 /// node's goal. A redelivery of the report last taken changes nothing and is answered with the current goal;
 /// any other stale report (older, or behind a forged later one) is refused with the epoch the keeper must pass.
 /// </summary>
-public sealed class ReportNodeStateConsumer(GroupCoordinator groups, ILogger<ReportNodeStateConsumer> logger)
+public sealed partial class ReportNodeStateConsumer(GroupCoordinator groups, ILogger<ReportNodeStateConsumer> logger)
     : IConsumer<ReportNodeState>
 {
     public async Task Consume(ConsumeContext<ReportNodeState> context)
@@ -32,14 +32,14 @@ public sealed class ReportNodeStateConsumer(GroupCoordinator groups, ILogger<Rep
         {
             // Not a redelivery of the report last taken: the keeper is waiting for this answer and would otherwise be
             // answered forever with a goal for reports the monitor drops. Tell it the epoch to move past.
-            logger.LogWarning("Report of node {NodeId} refused: {Reason}", report.NodeId, stale.Reason);
+            Log.ReportNodeRefused(logger, report.NodeId, stale.Reason);
             await context.RespondAsync(new NodeReportRejected(report.Formation, report.GroupId, report.NodeId, false,
                 stale.Reason, node.LastReportEpoch));
             return;
         }
         if (outcome.Decision.Refusal is { } refusal && refusal.Kind is not (RefusalKind.StaleReport or RefusalKind.NoPrimary))
         {
-            logger.LogWarning("Report #{Sequence} of node {NodeId} rejected: {Reason}", report.Sequence, report.NodeId, refusal.Reason);
+            Log.ReportNodeRejected(logger, report.Sequence, report.NodeId, refusal.Reason);
             await context.RespondAsync(new NodeReportRejected(report.Formation, report.GroupId, report.NodeId,
                 refusal.Kind is RefusalKind.UnknownNode or RefusalKind.DroppedNode, refusal.Reason));
             return;
@@ -53,6 +53,15 @@ public sealed class ReportNodeStateConsumer(GroupCoordinator groups, ILogger<Rep
             return;
         }
         await context.RespondAsync(goal);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Report of node {NodeId} refused: {Reason}")]
+        public static partial void ReportNodeRefused(ILogger logger, long nodeId, string reason);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Report #{Sequence} of node {NodeId} rejected: {Reason}")]
+        public static partial void ReportNodeRejected(ILogger logger, long sequence, long nodeId, string reason);
     }
 }
 

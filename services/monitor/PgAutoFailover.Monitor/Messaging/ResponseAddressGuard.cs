@@ -16,7 +16,7 @@ namespace PgAutoFailover.Monitor.Messaging;
 /// a queue to be bound or a delayed exchange are not answered: no requester of ours sends one. Addresses in another
 /// virtual host are answered as before, unchecked.
 /// </summary>
-public sealed class ResponseAddressGuard(BusOptions bus, ILogger<ResponseAddressGuard> logger) : IAsyncDisposable
+public sealed partial class ResponseAddressGuard(BusOptions bus, ILogger<ResponseAddressGuard> logger) : IAsyncDisposable
 {
     private const int MaxRemembered = 10_000;
     private readonly ConcurrentDictionary<Uri, string> _verdicts = new();
@@ -81,7 +81,7 @@ public sealed class ResponseAddressGuard(BusOptions bus, ILogger<ResponseAddress
         catch (Exception e) when (e is BrokerUnreachableException or AlreadyClosedException or IOException)
         {
             // The broker is going away: the answer would fail anyway, and MassTransit's redelivery is then right.
-            logger.LogDebug("Could not check response address {Address}: {Error}", address, e.Message);
+            Log.ResponseAddressNotChecked(logger, address, e.Message);
             return null;
         }
     }
@@ -115,5 +115,11 @@ public sealed class ResponseAddressGuard(BusOptions bus, ILogger<ResponseAddress
     {
         if (_connection is not null) await _connection.DisposeAsync();
         _connect.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Could not check response address {Address}: {Error}")]
+        public static partial void ResponseAddressNotChecked(ILogger logger, Uri address, string error);
     }
 }

@@ -11,14 +11,19 @@ public sealed class FormationTopologyChangedConsumer(TopologyUpdater updater) : 
 }
 
 /// <summary>PrimaryChanged: the fast path that stops an old writer passing /primary before the next snapshot arrives.</summary>
-public sealed class PrimaryChangedConsumer(TopologyView view, ILogger<PrimaryChangedConsumer> logger) : IConsumer<PrimaryChanged>
+public sealed partial class PrimaryChangedConsumer(TopologyView view, ILogger<PrimaryChangedConsumer> logger) : IConsumer<PrimaryChanged>
 {
     public Task Consume(ConsumeContext<PrimaryChanged> context)
     {
         var change = context.Message;
         view.ApplyPrimaryChanged(change);
-        logger.LogInformation("Primary of {Formation}/{GroupId} changed from node {PreviousNodeId} to node {NewNodeId} (group version {GroupVersion})",
-            change.Formation, change.GroupId, change.PreviousPrimary?.NodeId, change.NewPrimary?.NodeId, change.GroupVersion);
+        Log.PrimaryChanged(logger, change.Formation, change.GroupId, change.PreviousPrimary?.NodeId, change.NewPrimary?.NodeId, change.GroupVersion);
         return Task.CompletedTask;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Primary of {Formation}/{GroupId} changed from node {PreviousNodeId} to node {NewNodeId} (group version {GroupVersion})")]
+        public static partial void PrimaryChanged(ILogger logger, string formation, int groupId, long? previousNodeId, long? newNodeId, long groupVersion);
     }
 }

@@ -10,7 +10,7 @@ namespace PgAutoFailover.UriService.Topology;
 /// version order. Idempotent: a redelivered snapshot finds nothing new to publish, and a
 /// publish that failed is attempted again by the redelivery.
 /// </summary>
-public sealed class TopologyUpdater(
+public sealed partial class TopologyUpdater(
     TopologyView view,
     ConnectionStringTracker tracker,
     IBus bus,
@@ -32,8 +32,7 @@ public sealed class TopologyUpdater(
             metrics.Snapshots.Add(1, new KeyValuePair<string, object?>("outcome", outcome.ToString().ToLowerInvariant()));
             if (outcome == ApplyOutcome.Stale)
             {
-                logger.LogInformation("Ignored stale topology of {Formation}: version {Version} is older than the held {HeldVersion}",
-                    snapshot.Formation, snapshot.Version, view.Get(snapshot.Formation)?.Version);
+                Log.StaleTopologyIgnored(logger, snapshot.Formation, snapshot.Version, view.Get(snapshot.Formation)?.Version);
                 return outcome;
             }
             var current = view.Get(snapshot.Formation) ?? snapshot;
@@ -42,8 +41,7 @@ public sealed class TopologyUpdater(
                 await bus.Publish(change, cancellationToken);
                 tracker.Commit(change);
                 metrics.ConnectionStringChanges.Add(1);
-                logger.LogInformation("Formation {Formation} connection string is now {ConnectionString} (primary node {PrimaryNodeId}, topology version {Version})",
-                    change.Formation, change.ConnectionString, change.Primary?.NodeId, change.TopologyVersion);
+                Log.ConnectionStringChanged(logger, change.Formation, change.ConnectionString, change.Primary?.NodeId, change.TopologyVersion);
             }
             return outcome;
         }
@@ -51,5 +49,14 @@ public sealed class TopologyUpdater(
         {
             _serial.Release();
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Ignored stale topology of {Formation}: version {Version} is older than the held {HeldVersion}")]
+        public static partial void StaleTopologyIgnored(ILogger logger, string formation, long version, long? heldVersion);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Formation {Formation} connection string is now {ConnectionString} (primary node {PrimaryNodeId}, topology version {Version})")]
+        public static partial void ConnectionStringChanged(ILogger logger, string formation, string connectionString, long? primaryNodeId, long version);
     }
 }
