@@ -82,6 +82,8 @@ public static class MonitorService
             bus.AddConsumer<OperatorCommandsConsumer>();
             bus.AddConsumer<OperatorQueriesConsumer>();
         }, (context, rabbit) => rabbit.UseConsumeFilter(typeof(MessageRulesFilter<>), context));
+        // After the bus: it publishes what a dead monitor stored and never published.
+        builder.Services.AddHostedService<OutboxRelay>();
         return builder;
     }
 }

@@ -36,6 +36,15 @@ public sealed class MonitorServiceOptions : ServiceDefaults.IOptionsWithProblems
     /// <summary>Name of the formation created at start-up. Default "default", as pg_auto_failover.</summary>
     public string DefaultFormation { get; set; } = "default";
 
+    /// <summary>
+    /// How often stored events that no monitor has published are looked for, and how old they must be (a live monitor
+    /// deletes its own within milliseconds of storing them). Default 5 s; a restarted monitor looks at once.
+    /// </summary>
+    public TimeSpan OutboxRelayPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Tests only (docs/events.md#delivery): kill this process right after storing a decision with an event of this type, before anything is published.</summary>
+    public string? FaultKillAfterStoring { get; set; }
+
     /// <summary>What is wrong with these settings and <see cref="Core"/>'s (docs/operations.md#settings), one sentence each.</summary>
     public IEnumerable<string> Problems()
     {
@@ -43,6 +52,7 @@ public sealed class MonitorServiceOptions : ServiceDefaults.IOptionsWithProblems
         [
             SettingRules.Duration("Monitor:TimerPeriod", TimerPeriod),
             SettingRules.Duration("Monitor:LivenessFlushPeriod", LivenessFlushPeriod),
+            SettingRules.Duration("Monitor:OutboxRelayPeriod", OutboxRelayPeriod),
             SettingRules.Between("Monitor:SnapshotEvery", SnapshotEvery, 1, 1_000_000),
             SettingRules.Between("Monitor:TriggerConcurrency", TriggerConcurrency, 1, 10_000),
             SettingRules.Named("Monitor:DefaultFormation", MessageRules.Formation(DefaultFormation)),

@@ -3,6 +3,7 @@ using PgAutoFailover.Contracts;
 using PgAutoFailover.Monitor.Core;
 using PgAutoFailover.Monitor.Core.Model;
 using PgAutoFailover.Monitor.Messaging;
+using PgAutoFailover.Monitor.Store;
 
 namespace PgAutoFailover.Monitor.Groups;
 
@@ -10,16 +11,32 @@ namespace PgAutoFailover.Monitor.Groups;
 /// Tells the world what a decision did: AssignGoalState to each keeper whose goal changed (at once, so it
 /// never waits for its next cycle), the events ops consume (mapped by the core's <see cref="ContractEvents"/>),
 /// and a full topology snapshot when roles, states, health or settings changed.
-/// Published after the events are stored; a crash in between loses only notifications that the next
-/// report, probe or topology snapshot repeats (snapshots are full and versioned).
+/// The events are computed before the decision is stored and stored with it (<see cref="OutboxBatch"/>), then
+/// published, then their batch is deleted: a monitor that dies in between publishes them after its restart
+/// (<see cref="OutboxRelay"/>), with the same message ids (docs/events.md#delivery).
 /// </summary>
-public sealed partial class DecisionPublisher(IBus bus, ILogger<DecisionPublisher> logger)
+public sealed partial class DecisionPublisher(IBus bus, GroupStore store, ILogger<DecisionPublisher> logger)
 {
-    public async Task PublishAsync(GroupOutcome outcome, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The events and topology snapshot <paramref name="outcome"/> publishes, computed before it is stored.</summary>
+    public static DecisionMessages Messages(string stream, GroupOutcome outcome, DateTimeOffset now)
     {
         var (before, after, decision) = (outcome.Before, outcome.After, outcome.Decision);
-        // Most timer evaluations change nothing: no goal, no event, no topology to compare (1,000/s at 1,000 nodes).
-        if (decision.Events.Count == 0 && decision.Assignments.Count == 0 && !outcome.Created) return;
+        var messages = ContractEvents.For(before, decision, outcome.VersionBefore).ToList();
+        if (outcome.Created || TopologyChanged(before, after))
+        {
+            messages.Add(new FormationTopologyChanged(after.Settings.Formation, after.Settings.DatabaseName, outcome.Version,
+                MonitorCore.Snapshot(after), now));
+        }
+        return DecisionMessages.Of(stream, outcome.Version, messages);
+    }
+
+    /// <summary>
+    /// Sends the goals, publishes <paramref name="messages"/> and, when they were stored with the decision
+    /// (<paramref name="stored"/>), deletes their batch: from then on nothing needs relaying.
+    /// </summary>
+    public async Task PublishAsync(GroupOutcome outcome, DecisionMessages messages, bool stored, CancellationToken cancellationToken)
+    {
+        var (after, decision) = (outcome.After, outcome.Decision);
         foreach (var assignment in decision.Assignments)
         {
             if (MonitorCore.GoalFor(after, assignment.NodeId, decision) is not { } goal) continue;
@@ -27,14 +44,17 @@ public sealed partial class DecisionPublisher(IBus bus, ILogger<DecisionPublishe
             await endpoint.Send(new AssignGoalState(goal, outcome.Version, assignment.Description), cancellationToken);
             Log.GoalAssigned(logger, assignment.Goal, assignment.NodeId, after.Settings.Formation, after.Settings.GroupId, assignment.Description);
         }
+        await PublishEventsAsync(messages, cancellationToken);
+        if (stored) await store.DeleteOutboxAsync(OutboxBatch.IdOf(messages.Stream, messages.Version), cancellationToken);
+    }
 
-        var messages = ContractEvents.For(before, decision, outcome.VersionBefore).ToList();
-        if (outcome.Created || TopologyChanged(before, after))
+    /// <summary>Publishes each message with its own message id (the relay publishes a stored batch this way too).</summary>
+    public async Task PublishEventsAsync(DecisionMessages messages, CancellationToken cancellationToken)
+    {
+        foreach (var (message, id) in messages.Messages)
         {
-            messages.Add(new FormationTopologyChanged(after.Settings.Formation, after.Settings.DatabaseName, outcome.Version,
-                MonitorCore.Snapshot(after), now));
+            await bus.Publish(message, message.GetType(), Pipe.Execute<PublishContext>(context => context.MessageId = id), cancellationToken);
         }
-        foreach (var message in messages) await bus.Publish(message, message.GetType(), cancellationToken);
     }
 
     /// <summary>The node holding a writable goal: the one that may accept writes, or is about to.</summary>

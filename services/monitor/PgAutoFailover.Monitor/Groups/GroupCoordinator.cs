@@ -126,16 +126,23 @@ public sealed partial class GroupCoordinator(
 
         var after = decision.Events.Aggregate(loaded.State, GroupProjection.Apply);
         var durable = prefix.Concat(decision.Events.Where(e => !e.LivenessOnly)).ToList();
-        var version = loaded.Version;
-        if (durable.Count > 0) version = await store.AppendAsync(loaded, durable, after, cancellationToken);
-        slot.Loaded = new LoadedGroup(key, after, version);
+        var outcome = new GroupOutcome(loaded.State, after, decision, loaded.Version, loaded.Version + durable.Count, before is null);
+        // What the decision publishes is stored with its events: a crash before the publish does not lose it.
+        var messages = DecisionPublisher.Messages(key, outcome, now);
+        var stored = decision.Accepted && durable.Count > 0 && messages.Messages.Count > 0;
+        if (durable.Count > 0) await store.AppendAsync(loaded, durable, after, stored ? messages.ToBatch(now) : null, cancellationToken);
+        if (options.FaultKillAfterStoring is { Length: > 0 } fault && durable.Any(e => e.GetType().Name == fault))
+        {
+            Log.KilledByFaultHook(logger, fault, key, outcome.Version);
+            Process.GetCurrentProcess().Kill(); // as SIGKILL: no publish, no cleanup (tests only, docs/events.md#delivery)
+        }
+        slot.Loaded = new LoadedGroup(key, after, outcome.Version);
         liveness.Record(key, decision.Events.Where(e => e.LivenessOnly));
 
-        var outcome = new GroupOutcome(loaded.State, after, decision, loaded.Version, version, before is null);
         activity?.SetTag("pgaf.trigger", decision.Accepted ? "accepted" : decision.Refusal!.Kind.ToString());
         activity?.SetTag("pgaf.assignments", decision.Assignments.Count);
-        activity?.SetTag("pgaf.version", version);
-        if (decision.Accepted) await publisher.PublishAsync(outcome, now, cancellationToken);
+        activity?.SetTag("pgaf.version", outcome.Version);
+        if (decision.Accepted) await publisher.PublishAsync(outcome, messages, stored, cancellationToken);
         metrics.RecordDecision(outcome, Stopwatch.GetElapsedTime(arrived));
         if (decision.WakeAt is { } at) WakeAt(slot, at);
         return outcome;
@@ -211,6 +218,9 @@ public sealed partial class GroupCoordinator(
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Critical, Message = "Fault hook Monitor:FaultKillAfterStoring={Fault}: killing this process after storing {Group} at version {Version}")]
+        public static partial void KilledByFaultHook(ILogger logger, string fault, string group, long version);
+
         [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group} moved on in the store ({Reason}); deciding again")]
         public static partial void GroupMovedOn(ILogger logger, string group, string reason);
 

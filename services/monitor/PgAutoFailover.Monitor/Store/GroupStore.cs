@@ -63,14 +63,16 @@ public sealed class GroupStore(IDocumentStore store, MonitorServiceOptions optio
 
     /// <summary>
     /// Appends <paramref name="events"/> to a stream that must be at the version it was loaded at (<paramref name="before"/>)
-    /// (0: must not exist yet), with the node directory following the events in the same transaction.
+    /// (0: must not exist yet), with the node directory following the events and the messages the decision publishes
+    /// (<paramref name="outbox"/>) in the same transaction.
     /// Throws <see cref="GroupVersionConflict"/> when another writer got there first, <see cref="NodeDirectoryConflict"/>
     /// when another group took a name or address meanwhile.
     /// </summary>
     public async Task<long> AppendAsync(
-        LoadedGroup before, IReadOnlyList<IGroupEvent> events, GroupState after, CancellationToken cancellationToken)
+        LoadedGroup before, IReadOnlyList<IGroupEvent> events, GroupState after, OutboxBatch? outbox, CancellationToken cancellationToken)
     {
         await using var session = store.LightweightSession();
+        if (outbox is not null) session.Store(outbox);
         var data = events.Cast<object>().ToArray();
         if (before.Version == 0)
         {
@@ -136,5 +138,21 @@ public sealed class GroupStore(IDocumentStore store, MonitorServiceOptions optio
         await using var session = store.LightweightSession();
         session.Store(latest.ToArray());
         await session.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>A published batch: nothing left to relay.</summary>
+    public async Task DeleteOutboxAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var session = store.LightweightSession();
+        session.Delete<OutboxBatch>(id);
+        await session.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Batches stored before <paramref name="storedBefore"/> and not deleted: their monitor died before publishing them, or is slow.</summary>
+    public async Task<IReadOnlyList<OutboxBatch>> PendingOutboxAsync(DateTimeOffset storedBefore, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        var pending = await session.Query<OutboxBatch>().Where(b => b.StoredAt < storedBefore).ToListAsync(cancellationToken);
+        return [.. pending.OrderBy(b => b.Stream, StringComparer.Ordinal).ThenBy(b => b.Version)];
     }
 }
