@@ -24,6 +24,19 @@ public sealed partial class MonitorClient : IAsyncDisposable
 
     public static async Task<MonitorClient> ConnectAsync(string url, string? caFile, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        var bus = await StartBusAsync(url, caFile, timeout, rabbit =>
+            // The reply queue the operator's broker user may declare and read (docs/operations.md#broker-users).
+            rabbit.OverrideDefaultBusEndpointQueueName(BrokerNames.BusEndpoint(BrokerNames.Cli)), cancellationToken);
+        return new MonitorClient(bus, timeout, BrokerAddress.Redact(url));
+    }
+
+    /// <summary>
+    /// A started bus on the broker at <paramref name="url"/>, connected as the services connect (TLS for amqps://),
+    /// or a one-line failure (exit 6) when the broker cannot be reached within <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<IBusControl> StartBusAsync(string url, string? caFile, TimeSpan timeout,
+        Action<IRabbitMqBusFactoryConfigurator> configure, CancellationToken cancellationToken)
+    {
         var uri = BrokerAddress.Parse(url);
         var display = BrokerAddress.Redact(url);
         if (BrokerTls.Problem(uri, caFile) is { } problem) throw new CliFailure(ExitCodes.BadArguments, problem);
@@ -39,8 +52,7 @@ public sealed partial class MonitorClient : IAsyncDisposable
                     if (BrokerTls.Validator(caFile) is { } validate) ssl.CertificateValidationCallback = validate;
                 });
             });
-            // The reply queue the operator's broker user may declare and read (docs/operations.md#broker-users).
-            rabbit.OverrideDefaultBusEndpointQueueName(BrokerNames.BusEndpoint(BrokerNames.Cli));
+            configure(rabbit);
         });
         using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         startTimeout.CancelAfter(timeout);
@@ -56,7 +68,7 @@ public sealed partial class MonitorClient : IAsyncDisposable
             throw new CliFailure(ExitCodes.Unreachable,
                 $"cannot connect to RabbitMQ at {display} within {Seconds(timeout)} s{why} (set --rabbitmq or RABBITMQ_URL)");
         }
-        return new MonitorClient(bus, timeout, display);
+        return bus;
     }
 
     /// <summary>A command: the monitor's one-line message on success; refusal → exit 3; no answer → exit 6.</summary>
@@ -98,7 +110,7 @@ public sealed partial class MonitorClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopQuietlyAsync(_bus);
 
-    private static async Task StopQuietlyAsync(IBusControl bus)
+    public static async Task StopQuietlyAsync(IBusControl bus)
     {
         using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try

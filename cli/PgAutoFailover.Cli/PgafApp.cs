@@ -96,6 +96,7 @@ public static partial class PgafApp
                 new Command("formation", "Change a formation's setting") { SetNumberSyncStandbys() },
             });
             root.Subcommands.Add(Watch());
+            root.Subcommands.Add(Events());
             return root;
         }
 

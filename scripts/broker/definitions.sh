@@ -72,10 +72,12 @@ perm_events=(
   "$(any "${c}($events)" "$ops_queue")"
   "$(any "$ops_queue")"
   "$(any "${c}($events)" "$ops_queue")")
+# pgaf events tail reads queues of its own, pgaf-events-*, bound to the event exchanges.
+tail_queue='pgaf-events-[A-Za-z0-9._-]+(_error|_skipped)?'
 perm_operator=(
-  "$(any "${c}($operator_messages)" "$(bus cli)")"
-  "$(any "${c}($operator_messages)" "$(bus cli)")"
-  "$(any "$(bus cli)")")
+  "$(any "${c}($operator_messages)" "$(bus cli)" "${c}($events)" "$tail_queue")"
+  "$(any "${c}($operator_messages)" "$(bus cli)" "$tail_queue")"
+  "$(any "$(bus cli)" "${c}($events)" "$tail_queue")")
 
 password() {   # password SERVICE: the service's password, made once
   local file="$secrets/$1.password"

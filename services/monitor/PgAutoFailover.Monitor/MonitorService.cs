@@ -64,6 +64,8 @@ public static class MonitorService
         builder.Services.AddSingleton<NodeDirectory>();
         builder.Services.AddSingleton<FormationDirectory>();
         builder.Services.AddSingleton<LivenessBuffer>();
+        builder.Services.AddSingleton<OutboxCleaner>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxCleaner>());
         builder.Services.AddSingleton<DecisionPublisher>();
         builder.Services.AddSingleton<MonitorMetrics>();
         builder.Services.AddSingleton<GroupCoordinator>();

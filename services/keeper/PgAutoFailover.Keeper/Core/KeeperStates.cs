@@ -17,9 +17,6 @@ public static class KeeperStates
     public static bool MustRunAsStandby(NodeState state) => state is NodeState.Secondary or NodeState.CatchingUp or NodeState.ReportLsn
         or NodeState.FastForward or NodeState.WaitMaintenance;
 
-    /// <summary>The transition to these states only stops PostgreSQL; the keeper may run it without a fresh goal from the monitor.</summary>
-    public static bool IsStopping(NodeState state) => state is NodeState.Draining or NodeState.DemoteTimeout or NodeState.Demoted;
-
     /// <summary>snake_case name as in pg_auto_failover's logs.</summary>
     public static string Name(NodeState state) => NodeStateNames.Of(state);
 }

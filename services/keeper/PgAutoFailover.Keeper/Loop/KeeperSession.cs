@@ -90,9 +90,6 @@ public sealed partial class KeeperSession(KeeperOptions options, PostgresServer 
     public bool MonitorReachedRecently =>
         LastMonitorContact is { } t && clock.GetElapsedTime(t) < 3 * options.LoopPeriod + options.MonitorTimeout;
 
-    /// <summary>Whether a lease is held now (under the gate).</summary>
-    public bool LeaseHeld => Lease.ExpiresAt is { } expiry && clock.GetTimestamp() < expiry;
-
     // ---- the lease PostgreSQL may outlive this keeper by (LeaseFile) -----------------------------------
 
     /// <summary>

@@ -15,7 +15,7 @@ namespace PgAutoFailover.Monitor.Groups;
 /// published, then their batch is deleted: a monitor that dies in between publishes them after its restart
 /// (<see cref="OutboxRelay"/>), with the same message ids (docs/events.md#delivery).
 /// </summary>
-public sealed partial class DecisionPublisher(IBus bus, GroupStore store, ILogger<DecisionPublisher> logger)
+public sealed partial class DecisionPublisher(IBus bus, OutboxCleaner cleaner, ILogger<DecisionPublisher> logger)
 {
     /// <summary>The events and topology snapshot <paramref name="outcome"/> publishes, computed before it is stored.</summary>
     public static DecisionMessages Messages(string stream, GroupOutcome outcome, DateTimeOffset now)
@@ -32,7 +32,7 @@ public sealed partial class DecisionPublisher(IBus bus, GroupStore store, ILogge
 
     /// <summary>
     /// Sends the goals, publishes <paramref name="messages"/> and, when they were stored with the decision
-    /// (<paramref name="stored"/>), deletes their batch: from then on nothing needs relaying.
+    /// (<paramref name="stored"/>), has their batch deleted (in the background, <see cref="OutboxCleaner"/>).
     /// </summary>
     public async Task PublishAsync(GroupOutcome outcome, DecisionMessages messages, bool stored, CancellationToken cancellationToken)
     {
@@ -45,7 +45,7 @@ public sealed partial class DecisionPublisher(IBus bus, GroupStore store, ILogge
             Log.GoalAssigned(logger, assignment.Goal, assignment.NodeId, after.Settings.Formation, after.Settings.GroupId, assignment.Description);
         }
         await PublishEventsAsync(messages, cancellationToken);
-        if (stored) await store.DeleteOutboxAsync(OutboxBatch.IdOf(messages.Stream, messages.Version), cancellationToken);
+        if (stored) cleaner.Published(OutboxBatch.IdOf(messages.Stream, messages.Version));
     }
 
     /// <summary>Publishes each message with its own message id (the relay publishes a stored batch this way too).</summary>

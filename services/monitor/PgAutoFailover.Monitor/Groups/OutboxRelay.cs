@@ -37,7 +37,7 @@ public sealed partial class OutboxRelay(
             foreach (var batch in await store.PendingOutboxAsync(storedBefore, cancellationToken))
             {
                 await publisher.PublishEventsAsync(DecisionMessages.FromBatch(batch), cancellationToken);
-                await store.DeleteOutboxAsync(batch.Id, cancellationToken);
+                await store.DeleteOutboxAsync([batch.Id], cancellationToken);
                 Log.Relayed(logger, batch.Messages.Count, batch.Stream, batch.Version, batch.StoredAt);
             }
         }

@@ -140,11 +140,11 @@ public sealed class GroupStore(IDocumentStore store, MonitorServiceOptions optio
         await session.SaveChangesAsync(cancellationToken);
     }
 
-    /// <summary>A published batch: nothing left to relay.</summary>
-    public async Task DeleteOutboxAsync(string id, CancellationToken cancellationToken)
+    /// <summary>Published batches: nothing left to relay.</summary>
+    public async Task DeleteOutboxAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
     {
         await using var session = store.LightweightSession();
-        session.Delete<OutboxBatch>(id);
+        foreach (var id in ids) session.Delete<OutboxBatch>(id);
         await session.SaveChangesAsync(cancellationToken);
     }
 
