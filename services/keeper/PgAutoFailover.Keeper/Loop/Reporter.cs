@@ -126,9 +126,14 @@ public sealed partial class Reporter(
         {
             Log.HidingPrimaryRestart(logger, options.PostgresRestartFailureMaxRetries, options.PostgresRestartFailureTimeout);
         }
-        else if (wasHiding && !reported)
+        else if (wasHiding && !reported && !observed)
         {
-            Log.PrimaryRestartsFailed(logger, session.Damping.FailedRestarts);
+            // Either the restarts ran out, or the node is no longer a converged primary (the monitor moved the role
+            // away, or its transition began): only the first is a failure.
+            if (session.State.CurrentState == NodeState.Primary && session.State.AssignedState == NodeState.Primary)
+                Log.PrimaryRestartsFailed(logger, session.Damping.FailedRestarts);
+            else
+                Log.NoLongerHiding(logger, KeeperStates.Name(session.State.CurrentState), KeeperStates.Name(session.State.AssignedState));
         }
         return reported;
     }
@@ -184,6 +189,9 @@ public sealed partial class Reporter(
 
         [LoggerMessage(Level = LogLevel.Error, Message = "PostgreSQL is still down after {Failed} failed restarts: reporting it as not running")]
         public static partial void PrimaryRestartsFailed(ILogger logger, int failed);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "PostgreSQL is down and the node is no longer a converged primary ({Current}, goal {Goal}): reporting it as not running")]
+        public static partial void NoLongerHiding(ILogger logger, string current, string goal);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "The monitor no longer knows this node, which was told to drop: finishing the drop")]
         public static partial void FinishingForcedDrop(ILogger logger);
