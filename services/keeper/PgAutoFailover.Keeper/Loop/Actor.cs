@@ -41,9 +41,10 @@ public sealed partial class Actor(
         }
     }
 
-    private ActorInput Observe() => new(
+    /// <summary>(Under the gate.) What <see cref="KeeperCore.Next"/> decides on.</summary>
+    private ActorInput Observe(bool postgresRunning) => new(
         session.State.CurrentState, session.State.AssignedState, session.GoalConfirmed, session.MonitorReachedRecently,
-        server.IsPostmasterAlive(), clock.GetTimestamp(), session.Lease.ExpiresAt, options.ExitAfterCreate && !_createDone);
+        postgresRunning, clock.GetTimestamp(), session.Lease.ExpiresAt, options.ExitAfterCreate && !_createDone);
 
     /// <summary>One step; true when a transition completed (act again at once).</summary>
     private async Task<bool> ActOnceAsync(CancellationToken ct)
@@ -59,11 +60,12 @@ public sealed partial class Actor(
             KeeperState state;
             lock (session.Gate) state = session.State;
             await hba.FollowGroupHostsAsync(state.LastGoal, ct);
+            var running = server.IsPostmasterAlive();
             ActorStep step;
             lock (session.Gate)
             {
                 state = session.State;
-                step = KeeperCore.Next(Observe());
+                step = KeeperCore.Next(Observe(running));
             }
             switch (step.Kind)
             {
