@@ -20,6 +20,16 @@ public sealed class MetadataReloadTests(RabbitMqFixture broker) : IClassFixture<
             var (primary, pid, standby, sid) = await group.PairAsync();
             UpdateNodeMetadata[] Sent() => [.. monitor.SettingRequests.OfType<UpdateNodeMetadata>()];
 
+            // A setting that cannot work refuses the whole reload, as it would refuse a start: nothing changes.
+            var (loopPeriod, priority) = (standby.Configured("Keeper:LoopPeriod"), standby.Configured("Keeper:CandidatePriority"));
+            standby.Configure("Keeper:LoopPeriod", "-00:00:01");
+            standby.Configure("Keeper:CandidatePriority", "10");
+            await standby.Loop.ReloadAsync(CancellationToken.None);
+            Assert.Contains("Configuration reload refused, nothing changed: Keeper:LoopPeriod is -00:00:01: it must be more than zero", standby.LogText);
+            Assert.Empty(monitor.SettingRequests.OfType<SetCandidatePriority>());
+            standby.Configure("Keeper:LoopPeriod", loopPeriod);
+            standby.Configure("Keeper:CandidatePriority", priority);
+
             // Refused: the old name stays, in the keeper and in its state, so the next reload asks again.
             standby.Configure("Keeper:Name", "taken_name");
             await standby.Loop.ReloadAsync(CancellationToken.None);

@@ -79,6 +79,10 @@ public sealed class KeeperNode : IAsyncDisposable
     public void Configure(string key, string? value) =>
         (_host ?? throw new InvalidOperationException("keeper not running")).Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()[key] = value;
 
+    /// <summary>A setting as the running keeper's configuration holds it now.</summary>
+    public string? Configured(string key) =>
+        (_host ?? throw new InvalidOperationException("keeper not running")).Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()[key];
+
     /// <summary>Waits until the keeper has registered and knows its node id.</summary>
     public async Task<long> WaitRegisteredAsync() =>
         (await Eventually.ValueAsync(() => Task.FromResult(PersistedState is { NodeId: > 0 } s ? s : null), $"{Name} to register")).NodeId;

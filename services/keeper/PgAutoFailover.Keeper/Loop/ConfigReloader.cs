@@ -34,6 +34,12 @@ public sealed partial class ConfigReloader(
             var configured = new KeeperOptions();
             configuration.GetSection(KeeperOptions.Section).Bind(configured);
             if (!string.IsNullOrWhiteSpace(configured.PgData)) configured.PgData = Path.GetFullPath(configured.PgData).TrimEnd('/');
+            // Checked as at start: a reload with a setting that cannot work changes nothing.
+            if (configured.Problems().FirstOrDefault() is { } problem)
+            {
+                Log.ReloadRefused(logger, problem);
+                return;
+            }
             var changes = ConfigReload.Diff(options, configured);
             var node = session.Snapshot();
             if (changes.Count == 0)
@@ -121,6 +127,9 @@ public sealed partial class ConfigReloader(
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Error, Message = "Configuration reload refused, nothing changed: {Problem}")]
+        public static partial void ReloadRefused(ILogger logger, string problem);
+
         [LoggerMessage(Level = LogLevel.Information, Message = "Configuration reloaded: nothing changed")]
         public static partial void ReloadedNothingChanged(ILogger logger);
 
