@@ -21,6 +21,8 @@ public sealed partial class DecisionPublisher(IBus bus, OutboxCleaner cleaner, I
     public static DecisionMessages Messages(string stream, GroupOutcome outcome, DateTimeOffset now)
     {
         var (before, after, decision) = (outcome.Before, outcome.After, outcome.Decision);
+        // Most timer evaluations change nothing (1,000 a second at 1,000 nodes): no events, no topology to compare.
+        if (decision.Events.Count == 0 && !outcome.Created) return DecisionMessages.Of(stream, outcome.Version, []);
         var messages = ContractEvents.For(before, decision, outcome.VersionBefore).ToList();
         if (outcome.Created || TopologyChanged(before, after))
         {
@@ -37,6 +39,7 @@ public sealed partial class DecisionPublisher(IBus bus, OutboxCleaner cleaner, I
     public async Task PublishAsync(GroupOutcome outcome, DecisionMessages messages, bool stored, CancellationToken cancellationToken)
     {
         var (after, decision) = (outcome.After, outcome.Decision);
+        if (decision.Assignments.Count == 0 && messages.Messages.Count == 0) return;
         foreach (var assignment in decision.Assignments)
         {
             if (MonitorCore.GoalFor(after, assignment.NodeId, decision) is not { } goal) continue;
