@@ -1,5 +1,6 @@
 using PgAutoFailover.Cli.Formatting;
 using PgAutoFailover.Contracts;
+using PgAutoFailover.Testing;
 
 namespace PgAutoFailover.Cli.Tests;
 
@@ -87,7 +88,7 @@ public sealed class StateViewTests
 {
     internal static NodeSnapshot Node(long id, string name, int port, NodeState reported, NodeState goal,
         NodeHealth health = NodeHealth.Good, int group = 0, ulong lsn = 0x4000678, string formation = "default") =>
-        new(new NodeAddress(formation, group, id, name, "localhost", port), reported, goal, health, 1, lsn, 50, true, true, null);
+        FakeMonitor.Snapshot(id, name, port, reported, goal, health, group, lsn, formation);
 
     [Fact]
     public void Renders_the_table_of_spec_section_4_2()

@@ -1,7 +1,8 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Text.Json;
 using PgAutoFailover.Contracts;
+using PgAutoFailover.Testing;
 
 namespace PgAutoFailover.Cli.Tests;
 
@@ -9,7 +10,7 @@ namespace PgAutoFailover.Cli.Tests;
 /// Read-only commands ask the monitor's HTTP read API first (no bus client), believe only a monitor on the
 /// broker they were given, and otherwise ask over RabbitMQ. The HTTP side is played by an HttpListener.
 /// </summary>
-public sealed class HttpReadTests(FakeMonitor monitor) : IClassFixture<FakeMonitor>
+public sealed class HttpReadTests(OperatorMonitor monitor) : IClassFixture<OperatorMonitor>
 {
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 

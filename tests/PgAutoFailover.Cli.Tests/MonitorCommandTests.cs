@@ -1,10 +1,11 @@
 using System.Text.Json;
 using PgAutoFailover.Contracts;
+using PgAutoFailover.Testing;
 
 namespace PgAutoFailover.Cli.Tests;
 
 /// <summary>pgaf against a monitor played by the test, over a real RabbitMQ broker.</summary>
-public sealed class MonitorCommandTests(FakeMonitor monitor) : IClassFixture<FakeMonitor>
+public sealed class MonitorCommandTests(OperatorMonitor monitor) : IClassFixture<OperatorMonitor>
 {
     private Task<CliResult> Pgaf(params string[] args) => CliRun.RunAsync(monitor.Environment, args);
 

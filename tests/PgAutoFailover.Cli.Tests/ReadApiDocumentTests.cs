@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PgAutoFailover.Contracts;
+using PgAutoFailover.Testing;
 
 namespace PgAutoFailover.Cli.Tests;
 

@@ -1,4 +1,5 @@
 using PgAutoFailover.Contracts;
+using PgAutoFailover.Testing;
 
 namespace PgAutoFailover.Cli.Tests;
 
@@ -7,7 +8,7 @@ public sealed class WaiterTests
     private static FormationState State(params NodeSnapshot[] nodes) => new("f", "postgres", 1, nodes);
 
     private static NodeSnapshot N(long id, NodeState reported, NodeState goal, int group = 0) =>
-        StateViewTests.Node(id, $"node{id}", 5500 + (int)id, reported, goal, group: group);
+        FakeMonitor.Snapshot(id, $"node{id}", 5500 + (int)id, reported, goal, group: group);
 
     [Fact]
     public void A_new_primary_is_another_converged_writer_of_the_group()

@@ -15,12 +15,12 @@ public sealed class BrokerTlsTests(TlsRabbitMqFixture broker) : IClassFixture<Tl
         await using var node = await PgCluster.CreateAsync();
         var snapshot = new NodeSnapshot(new NodeAddress("tls", 0, 7, "node_7", "127.0.0.1", node.Port),
             NodeState.Single, NodeState.Single, NodeHealth.Unknown, 1, 0, 50, true, true, null);
-        await using var monitor = await StandInMonitor<NodeProbed>.StartAsync(broker.AmqpUri,
+        await using var monitor = await FakeMonitor.StartAsync(broker.AmqpUri,
             [new FormationTopologyChanged("tls", "postgres", 1, [snapshot], DateTimeOffset.UtcNow)], broker.CaFile);
 
         await using var checker = await ServiceHost.StartAsync(HealthCheckerService.Telemetry, b => b.AddHealthChecker(), Settings(broker.CaFile));
 
-        await Eventually.TrueAsync(() => Task.FromResult(monitor.ObservedWhere(p => p.Node.NodeId == 7 && p.Succeeded).Count > 0),
+        await Eventually.TrueAsync(() => Task.FromResult(monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 7 && p.Succeeded).Count > 0),
             "a probe of node 7 over the TLS broker");
     }
 

@@ -10,12 +10,12 @@ namespace PgAutoFailover.HealthChecker.Tests;
 public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<RabbitMqFixture>, IAsyncLifetime
 {
     private PgCluster _node = null!;
-    private StandInMonitor<NodeProbed> _monitor = null!;
+    private FakeMonitor _monitor = null!;
 
     public async Task InitializeAsync()
     {
         _node = await PgCluster.CreateAsync();
-        _monitor = await StandInMonitor<NodeProbed>.StartAsync(broker.AmqpUri);
+        _monitor = await FakeMonitor.StartAsync(broker.AmqpUri);
     }
 
     public async Task DisposeAsync()
@@ -49,10 +49,10 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
     {
         await Eventually.TrueAsync(async () =>
         {
-            if (_monitor.ObservedWhere(p => p.Node.NodeId == nodeId).Count > 0) return true;
+            if (_monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == nodeId).Count > 0) return true;
             await _monitor.PublishAsync(snapshot);
             await Task.Delay(500);
-            return _monitor.ObservedWhere(p => p.Node.NodeId == nodeId).Count > 0;
+            return _monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == nodeId).Count > 0;
         }, $"probes of node {nodeId}");
     }
 
@@ -62,7 +62,7 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
         await using var checker = await StartCheckerAsync("checker-a");
         await PublishUntilProbedAsync(Topology("come-go", 1, Snapshot("come-go", 31, _node.Port)), 31);
 
-        var probe = _monitor.ObservedWhere(p => p.Node.NodeId == 31)[0];
+        var probe = _monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 31)[0];
         Assert.True(probe.Succeeded, probe.Error);
         Assert.False(probe.InRecovery);
         Assert.Equal("checker-a", probe.CheckerId);
@@ -70,12 +70,12 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
 
         // Node 31 leaves (goal dropped), node 32 arrives: probes of 31 stop, probes of 32 start.
         await _monitor.PublishAsync(Topology("come-go", 2, Snapshot("come-go", 31, _node.Port, NodeState.Dropped), Snapshot("come-go", 32, _node.Port)));
-        await Eventually.TrueAsync(() => Task.FromResult(_monitor.ObservedWhere(p => p.Node.NodeId == 32).Count > 0), "probes of node 32");
+        await Eventually.TrueAsync(() => Task.FromResult(_monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 32).Count > 0), "probes of node 32");
         await Task.Delay(2000);
-        var before = _monitor.ObservedWhere(p => p.Node.NodeId == 31).Count;
+        var before = _monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 31).Count;
         await Task.Delay(1500);
-        Assert.Equal(before, _monitor.ObservedWhere(p => p.Node.NodeId == 31).Count);
-        Assert.True(_monitor.ObservedWhere(p => p.Node.NodeId == 32).Count >= 3, $"only {_monitor.ObservedWhere(p => p.Node.NodeId == 32).Count} probes of node 32 with ConfirmEvery=1");
+        Assert.Equal(before, _monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 31).Count);
+        Assert.True(_monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 32).Count >= 3, $"only {_monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 32).Count} probes of node 32 with ConfirmEvery=1");
 
         using var http = new HttpClient { BaseAddress = checker.BaseAddress };
         await Eventually.TrueAsync(async () => (await http.GetStringAsync("/metrics")).Contains("pgaf_probe_duration"), "the probe histogram on /metrics");
@@ -90,10 +90,10 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
         await Eventually.TrueAsync(() => Task.FromResult(_monitor.TopologyRequests >= 2), "a second GetTopology");
         using var http = new HttpClient { BaseAddress = checker.BaseAddress };
         Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/alive")).StatusCode);
-        Assert.Empty(_monitor.ObservedWhere(p => p.Node.NodeId == 41));
+        Assert.Empty(_monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 41));
 
         _monitor.AnswerTopologyWith(Topology("boot", 1, Snapshot("boot", 41, _node.Port)));
-        await Eventually.TrueAsync(() => Task.FromResult(_monitor.ObservedWhere(p => p.Node.NodeId == 41).Any(p => p.Succeeded)), "a successful probe of node 41");
+        await Eventually.TrueAsync(() => Task.FromResult(_monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 41).Any(p => p.Succeeded)), "a successful probe of node 41");
     }
 
     [Fact]
@@ -104,8 +104,8 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
         await using var checker = await StartCheckerAsync("checker-fail", confirmEvery: "5");
         await PublishUntilProbedAsync(Topology("down", 1, Snapshot("down", 51, stopped.Port)), 51);
 
-        await Eventually.TrueAsync(() => Task.FromResult(_monitor.ObservedWhere(p => p.Node.NodeId == 51).Count(p => !p.Succeeded) >= 3), "three failed probes of node 51");
-        var failures = _monitor.ObservedWhere(p => p.Node.NodeId == 51).Where(p => !p.Succeeded).Take(3).ToList();
+        await Eventually.TrueAsync(() => Task.FromResult(_monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 51).Count(p => !p.Succeeded) >= 3), "three failed probes of node 51");
+        var failures = _monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 51).Where(p => !p.Succeeded).Take(3).ToList();
         Assert.All(failures, f => Assert.Contains("refused", f.Error, StringComparison.OrdinalIgnoreCase));
         Assert.Equal([1, 2, 3], failures.Select(f => f.ConsecutiveFailures));
         Assert.Single(failures.Select(f => f.FailingSince).Distinct());
@@ -113,7 +113,7 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
 
         // It comes back: the very next probe is published as a success and the count resets.
         await stopped.StartAsync();
-        var back = await Eventually.ValueAsync(() => Task.FromResult(_monitor.ObservedWhere(p => p.Node.NodeId == 51).FirstOrDefault(p => p.Succeeded)), "node 51 reachable again");
+        var back = await Eventually.ValueAsync(() => Task.FromResult(_monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 51).FirstOrDefault(p => p.Succeeded)), "node 51 reachable again");
         Assert.Equal(0, back.ConsecutiveFailures);
         Assert.Null(back.FailingSince);
     }
@@ -129,9 +129,9 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
         await using var checker = await StartCheckerAsync("checker-recheck", confirmEvery: "5", probePeriod: period.ToString());
         await PublishUntilProbedAsync(Topology("recheck", 1, Snapshot("recheck", 61, stopped.Port)), 61);
 
-        await Eventually.TrueAsync(() => Task.FromResult(_monitor.ObservedWhere(p => p.Node.NodeId == 61).Count(p => !p.Succeeded) >= 3),
+        await Eventually.TrueAsync(() => Task.FromResult(_monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 61).Count(p => !p.Succeeded) >= 3),
             "three failed probes of node 61", TimeSpan.FromSeconds(60));
-        var failures = _monitor.ObservedWhere(p => p.Node.NodeId == 61).Where(p => !p.Succeeded).Take(3).ToList();
+        var failures = _monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 61).Where(p => !p.Succeeded).Take(3).ToList();
         Assert.Equal([1, 2, 3], failures.Select(f => f.ConsecutiveFailures));
         Assert.True(failures[2].ProbedAt - failures[0].ProbedAt < period, $"three failures spanned {failures[2].ProbedAt - failures[0].ProbedAt}");
     }
@@ -144,11 +144,11 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
         var topology = Topology("pair", 1, Snapshot("pair", 61, _node.Port));
         await Eventually.TrueAsync(async () =>
         {
-            var ids = _monitor.ObservedWhere(p => p.Node.NodeId == 61).Select(p => p.CheckerId).Distinct().Count();
+            var ids = _monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 61).Select(p => p.CheckerId).Distinct().Count();
             if (ids < 2) await _monitor.PublishAsync(topology);
             await Task.Delay(300);
-            return _monitor.ObservedWhere(p => p.Node.NodeId == 61).Select(p => p.CheckerId).Distinct().Count() == 2;
+            return _monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 61).Select(p => p.CheckerId).Distinct().Count() == 2;
         }, "probes of node 61 from both checkers");
-        Assert.Equal(["checker-east", "checker-west"], _monitor.ObservedWhere(p => p.Node.NodeId == 61).Select(p => p.CheckerId).Distinct().Order());
+        Assert.Equal(["checker-east", "checker-west"], _monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 61).Select(p => p.CheckerId).Distinct().Order());
     }
 }

@@ -13,7 +13,7 @@ public sealed class StartupTests(RabbitMqFixture broker) : IClassFixture<RabbitM
     [Fact]
     public async Task Starts_without_a_monitor_and_picks_the_topology_up_when_one_answers()
     {
-        await using var monitor = await StandInMonitor<ConnectionStringChanged>.StartAsync(broker.AmqpUri);
+        await using var monitor = await FakeMonitor.StartAsync(broker.AmqpUri);
         monitor.AnswerTopologyWith(null);
         await using var service = await UriServiceTests.StartServiceAsync(broker.AmqpUri);
         using var http = new HttpClient { BaseAddress = service.BaseAddress };
@@ -30,7 +30,7 @@ public sealed class StartupTests(RabbitMqFixture broker) : IClassFixture<RabbitM
         }, "the topology of formation late");
         Assert.Equal("postgres://127.0.0.1:5501,127.0.0.1:5502/appdb?target_session_attrs=any&sslmode=require",
             ((JsonElement)answer).GetProperty("uri").GetString());
-        await Eventually.TrueAsync(() => Task.FromResult(monitor.Observed.Any(e => e.Formation == "late" && e.Primary!.NodeId == 1)),
+        await Eventually.TrueAsync(() => Task.FromResult(monitor.Observed<ConnectionStringChanged>().Any(e => e.Formation == "late" && e.Primary!.NodeId == 1)),
             "ConnectionStringChanged for the start-up topology");
     }
 }

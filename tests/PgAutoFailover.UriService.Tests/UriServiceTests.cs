@@ -14,13 +14,13 @@ namespace PgAutoFailover.UriService.Tests;
 /// </summary>
 public sealed class UriServiceTests(RabbitMqFixture broker) : IClassFixture<RabbitMqFixture>, IAsyncLifetime
 {
-    private StandInMonitor<ConnectionStringChanged> _monitor = null!;
+    private FakeMonitor _monitor = null!;
     private ServiceHost _service = null!;
     private HttpClient _http = null!;
 
     public async Task InitializeAsync()
     {
-        _monitor = await StandInMonitor<ConnectionStringChanged>.StartAsync(broker.AmqpUri);
+        _monitor = await FakeMonitor.StartAsync(broker.AmqpUri);
         _monitor.AnswerTopologyWith(Formation("boot", 1, Node(1, NodeState.Single)));
         _service = await StartServiceAsync(broker.AmqpUri);
         _http = new HttpClient { BaseAddress = _service.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
@@ -75,7 +75,7 @@ public sealed class UriServiceTests(RabbitMqFixture broker) : IClassFixture<Rabb
         Assert.Equal(expected, streamed.GetProperty("uri").GetString());
         Assert.Equal(2, streamed.GetProperty("version").GetInt64());
         var published = await Eventually.ValueAsync(() => Task.FromResult(
-            _monitor.Observed.FirstOrDefault(e => e.Formation == "main" && e.TopologyVersion == 2)), "ConnectionStringChanged for version 2");
+            _monitor.Observed<ConnectionStringChanged>().FirstOrDefault(e => e.Formation == "main" && e.TopologyVersion == 2)), "ConnectionStringChanged for version 2");
         Assert.Equal(expected, published.ConnectionString);
         Assert.Equal(1, published.Primary?.NodeId);
 
@@ -99,12 +99,12 @@ public sealed class UriServiceTests(RabbitMqFixture broker) : IClassFixture<Rabb
     public async Task Topology_noise_publishes_no_connection_string_change()
     {
         await PublishUntilServedAsync(Formation("quiet", 1, Node(1, NodeState.Primary), Node(2, NodeState.Secondary)));
-        await Eventually.TrueAsync(() => Task.FromResult(_monitor.Observed.Any(e => e.Formation == "quiet")), "the first event of formation quiet");
+        await Eventually.TrueAsync(() => Task.FromResult(_monitor.Observed<ConnectionStringChanged>().Any(e => e.Formation == "quiet")), "the first event of formation quiet");
         // LSN and health move; the URI and the primary do not. Then a real change, as a marker.
         await PublishUntilServedAsync(Formation("quiet", 2, Node(1, NodeState.Primary, lsn: 0x2_0000_0000), Node(2, NodeState.Secondary, health: NodeHealth.Bad)));
         await PublishUntilServedAsync(Formation("quiet", 3, Node(1, NodeState.Primary), Node(2, NodeState.Secondary), Node(3, NodeState.CatchingUp)));
-        await Eventually.TrueAsync(() => Task.FromResult(_monitor.Observed.Any(e => e.Formation == "quiet" && e.TopologyVersion == 3)), "the event of version 3");
-        Assert.DoesNotContain(_monitor.Observed, e => e.Formation == "quiet" && e.TopologyVersion == 2);
+        await Eventually.TrueAsync(() => Task.FromResult(_monitor.Observed<ConnectionStringChanged>().Any(e => e.Formation == "quiet" && e.TopologyVersion == 3)), "the event of version 3");
+        Assert.DoesNotContain(_monitor.Observed<ConnectionStringChanged>(), e => e.Formation == "quiet" && e.TopologyVersion == 2);
     }
 
     [Fact]
@@ -134,7 +134,7 @@ public sealed class UriServiceTests(RabbitMqFixture broker) : IClassFixture<Rabb
         Assert.Equal(5, nodes.GetProperty("version").GetInt64());
         Assert.Equal("primary", nodes.GetProperty("nodes")[0].GetProperty("role").GetString());
         Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync("/nodes/1/primary")).StatusCode);
-        Assert.DoesNotContain(_monitor.Observed, e => e.Formation == "stale" && e.TopologyVersion == 4);
+        Assert.DoesNotContain(_monitor.Observed<ConnectionStringChanged>(), e => e.Formation == "stale" && e.TopologyVersion == 4);
     }
 
     [Fact]
@@ -167,7 +167,7 @@ public sealed class UriServiceTests(RabbitMqFixture broker) : IClassFixture<Rabb
         Assert.Equal("wait_primary", body.GetProperty("reportedState").GetString());
 
         var published = await Eventually.ValueAsync(() => Task.FromResult(
-            _monitor.Observed.LastOrDefault(e => e.Formation == f && e.TopologyVersion == 5)), "ConnectionStringChanged naming node 12");
+            _monitor.Observed<ConnectionStringChanged>().LastOrDefault(e => e.Formation == f && e.TopologyVersion == 5)), "ConnectionStringChanged naming node 12");
         Assert.Equal(12, published.Primary?.NodeId);
         Assert.StartsWith("postgres://127.0.0.1:5512,127.0.0.1:5511/", published.ConnectionString);
     }

@@ -144,7 +144,7 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
             File.WriteAllText(settingsFile, settings.ToJsonString());
             await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("kill", ["-HUP", running.Id.ToString()], TimeSpan.FromSeconds(10)), "kill -HUP");
 
-            var request = await Eventually.ValueAsync(() => Task.FromResult(group.Monitor.SettingRequests.OfType<SetCandidatePriority>().FirstOrDefault()),
+            var request = await Eventually.ValueAsync(() => Task.FromResult(group.Monitor.Received.OfType<SetCandidatePriority>().FirstOrDefault()),
                 "SetCandidatePriority from the keeper");
             Assert.Equal(new SetCandidatePriority(FakeMonitor.Formation, 1, 70), request);
             await Task.Delay(TimeSpan.FromSeconds(5)); // 1 s for the wait begun under the old period to end, then the 4 s window
@@ -161,7 +161,7 @@ public sealed class CommandLineTests(RabbitMqFixture broker, ITestOutputHelper o
             var text = File.ReadAllText(log);
             Assert.Contains("FenceTimeout changed from 00:00:02 to 00:00:05, which needs a restart", text);
             Assert.DoesNotContain("Port changed", text);
-            Assert.Empty(group.Monitor.SettingRequests.OfType<SetReplicationQuorum>());
+            Assert.Empty(group.Monitor.Received.OfType<SetReplicationQuorum>());
 
             await ProcessRunner.RunAsync("kill", ["-TERM", running.Id.ToString()], TimeSpan.FromSeconds(10));
             await running.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);

@@ -18,7 +18,7 @@ public sealed class MetadataReloadTests(RabbitMqFixture broker) : IClassFixture<
         {
             var monitor = group.Monitor;
             var (primary, pid, standby, sid) = await group.PairAsync();
-            UpdateNodeMetadata[] Sent() => [.. monitor.SettingRequests.OfType<UpdateNodeMetadata>()];
+            UpdateNodeMetadata[] Sent() => [.. monitor.Received.OfType<UpdateNodeMetadata>()];
 
             // A setting that cannot work refuses the whole reload, as it would refuse a start: nothing changes.
             var (loopPeriod, priority) = (standby.Configured("Keeper:LoopPeriod"), standby.Configured("Keeper:CandidatePriority"));
@@ -26,14 +26,15 @@ public sealed class MetadataReloadTests(RabbitMqFixture broker) : IClassFixture<
             standby.Configure("Keeper:CandidatePriority", "10");
             await standby.Loop.ReloadAsync(CancellationToken.None);
             Assert.Contains("Configuration reload refused, nothing changed: Keeper:LoopPeriod is -00:00:01: it must be more than zero", standby.LogText);
-            Assert.Empty(monitor.SettingRequests.OfType<SetCandidatePriority>());
+            Assert.Empty(monitor.Received.OfType<SetCandidatePriority>());
             standby.Configure("Keeper:LoopPeriod", loopPeriod);
             standby.Configure("Keeper:CandidatePriority", priority);
 
-            // Refused: the old name stays, in the keeper and in its state, so the next reload asks again.
-            standby.Configure("Keeper:Name", "taken_name");
+            // Refused (the primary has the name): the old name stays, in the keeper and in its state, so the next
+            // reload asks again.
+            standby.Configure("Keeper:Name", primary.Name);
             await standby.Loop.ReloadAsync(CancellationToken.None);
-            Assert.Equal([new UpdateNodeMetadata(FakeMonitor.Formation, 0, sid, "taken_name")], Sent());
+            Assert.Equal([new UpdateNodeMetadata(FakeMonitor.Formation, 0, sid, primary.Name)], Sent());
             Assert.Equal("node2", standby.PersistedState!.NodeName);
             Assert.Contains("The monitor did not take the new name and host", standby.LogText);
             await standby.Loop.ReloadAsync(CancellationToken.None);

@@ -20,7 +20,7 @@ public sealed class MetadataRestartTests(RabbitMqFixture broker) : IClassFixture
         {
             var monitor = group.Monitor;
             var (node, id) = await group.SingleAsync();
-            UpdateNodeMetadata[] Sent() => [.. monitor.SettingRequests.OfType<UpdateNodeMetadata>()];
+            UpdateNodeMetadata[] Sent() => [.. monitor.Received.OfType<UpdateNodeMetadata>()];
             Assert.Equal(("127.0.0.1", node.Port), (node.PersistedState!.Host, node.PersistedState.Port));
 
             // Stopped keeper and PostgreSQL; new name and port: announced, then PostgreSQL starts on the new port.
@@ -41,14 +41,15 @@ public sealed class MetadataRestartTests(RabbitMqFixture broker) : IClassFixture
             Assert.True(told >= 0, "the monitor took the new identity");
             Assert.True(log.IndexOf("Starting PostgreSQL", told, StringComparison.Ordinal) > told, "PostgreSQL started after the monitor took the new port");
 
-            // Refused: nothing is taken, PostgreSQL starts where the monitor knows the node.
+            // Refused (another node has the name): nothing is taken, PostgreSQL starts where the monitor knows the node.
             await node.StopKeeperAsync();
-            node.Settings["Keeper:Name"] = "taken_name";
+            monitor.AddPhantomNode(9, Ports.Free());
+            node.Settings["Keeper:Name"] = "phantom_9";
             node.Settings["Keeper:Port"] = Ports.Free().ToString();
             await node.StartKeeperAsync();
             await Eventually.TrueAsync(() => Task.FromResult(Sent().Length == 2), "the second update");
             await Eventually.TrueAsync(async () => await PortAsync(node, moved) == moved.ToString(), "PostgreSQL back on the port the monitor knows");
-            Assert.Contains("the monitor did not take \"taken_name\"", node.LogText);
+            Assert.Contains("the monitor did not take \"phantom_9\"", node.LogText);
             Assert.Equal(("west", moved), (node.PersistedState!.NodeName, node.PersistedState.Port));
 
             // PostgreSQL still runs when the keeper restarts with a new port: it cannot move, so nothing is announced.

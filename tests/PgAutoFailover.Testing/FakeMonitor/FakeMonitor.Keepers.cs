@@ -1,20 +1,17 @@
 using System.Collections.Concurrent;
 using MassTransit;
 using PgAutoFailover.Contracts;
-using PgAutoFailover.Keeper.Core;
-using PgAutoFailover.Testing;
 
-namespace PgAutoFailover.Keeper.Tests.Support;
+namespace PgAutoFailover.Testing;
 
 /// <summary>
-/// The test plays the monitor over the real broker: answers RegisterNode and ReportNodeState with
-/// goals the test scripts, and pushes AssignGoalState to queue:keeper-node-{id}. It can stop
-/// answering (a monitor that is down) without touching the keepers. Like the real monitor, it removes a
-/// node that reports dropped when told to drop, and answers its later reports with "node unknown".
+/// The keepers' side: answers RegisterNode and ReportNodeState with goals the test scripts, and pushes AssignGoalState
+/// to queue:keeper-node-{id}. It can stop answering reports (a monitor that is down) without touching the keepers.
+/// Like the real monitor, it removes a node that reports dropped when told to drop, and answers its later reports
+/// with "node unknown". Its nodes all belong to group 0 of formation <see cref="Formation"/>.
 /// </summary>
-public sealed class FakeMonitor : IAsyncDisposable
+public sealed partial class FakeMonitor
 {
-    private readonly IBusControl _bus;
     private readonly ConcurrentDictionary<long, NodeAddress> _nodes = new();
     private readonly ConcurrentDictionary<long, NodeState> _goals = new();
     private readonly ConcurrentDictionary<long, string> _syncNames = new();
@@ -25,15 +22,14 @@ public sealed class FakeMonitor : IAsyncDisposable
     private long _nextId;
     private long _groupVersion;
 
+    /// <summary>The formation of the keepers' nodes.</summary>
     public const string Formation = "test";
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(4);
+    /// <summary>False: reports go unanswered, as when the monitor is down.</summary>
     public volatile bool Answering = true;
     public long? PrimaryNodeId { get; set; }
     /// <summary>UTC moment of the last reply that carried a lease, per node.</summary>
     public ConcurrentDictionary<long, DateTime> LastLeaseReply { get; } = new();
-
-    /// <summary>SetCandidatePriority / SetReplicationQuorum / UpdateNodeMetadata requests received (a keeper reloading its configuration).</summary>
-    public ConcurrentQueue<object> SettingRequests { get; } = new();
 
     /// <summary>
     /// Whether goals carry <see cref="NodeGoal.GroupNodeIds"/> (the nodes with a goal other than dropped, plus
@@ -46,35 +42,20 @@ public sealed class FakeMonitor : IAsyncDisposable
     /// <summary>Goal given at registration instead of single / wait_standby.</summary>
     public NodeState? FirstGoal { get; set; }
 
-    private FakeMonitor(IBusControl bus) => _bus = bus;
-
     /// <summary>A node the monitor knows but that has no keeper (e.g. an unreachable primary).</summary>
     public void AddPhantomNode(long nodeId, int port, string host = "127.0.0.1") =>
         _nodes[nodeId] = new NodeAddress(Formation, 0, nodeId, $"phantom_{nodeId}", host, port);
 
-    public static async Task<FakeMonitor> StartAsync(Uri amqp)
+    private void ConfigureKeeperSide(IReceiveEndpointConfigurator endpoint)
     {
-        FakeMonitor? self = null;
-        var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
-        {
-            cfg.Host(amqp);
-            cfg.ReceiveEndpoint("fake-monitor", e =>
-            {
-                e.Handler<RegisterNode>(ctx => self!.OnRegisterAsync(ctx));
-                e.Handler<ReportNodeState>(ctx => self!.OnReportAsync(ctx));
-                e.Handler<SetCandidatePriority>(ctx => self!.OnSettingAsync(ctx, ctx.Message.Formation));
-                e.Handler<SetReplicationQuorum>(ctx => self!.OnSettingAsync(ctx, ctx.Message.Formation));
-                e.Handler<UpdateNodeMetadata>(ctx => self!.OnMetadataAsync(ctx));
-            });
-        });
-        self = new FakeMonitor(bus);
-        await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        return self;
+        endpoint.Handler<RegisterNode>(OnRegisterAsync);
+        endpoint.Handler<ReportNodeState>(OnReportAsync);
     }
 
     private async Task OnRegisterAsync(ConsumeContext<RegisterNode> ctx)
     {
         var m = ctx.Message;
+        Received.Enqueue(m);
         if (m.NodeName is { } name && name.StartsWith("reject", StringComparison.Ordinal))
         {
             await ctx.RespondAsync(new RegistrationRejected(m.Formation, m.Host, m.Port, $"node name \"{name}\" is already in use"));
@@ -115,11 +96,15 @@ public sealed class FakeMonitor : IAsyncDisposable
         await ctx.RespondAsync(goal);
     }
 
+    /// <summary>The states in which a node may take writes (docs/states.md#node-states): their goals carry a lease.</summary>
+    private static bool TakesWrites(NodeState state) => state is NodeState.Single or NodeState.WaitPrimary or NodeState.Primary
+        or NodeState.JoinPrimary or NodeState.ApplySettings;
+
     private NodeGoal Goal(long nodeId, long? sequence)
     {
         var state = _goals[nodeId];
         var primary = PrimaryNodeId is { } p && p != nodeId && _nodes.TryGetValue(p, out var a) ? a : null;
-        var lease = KeeperStates.IsWritable(state) && sequence is { } s ? new PrimaryLease(LeaseDuration, s) : null;
+        var lease = TakesWrites(state) && sequence is { } s ? new PrimaryLease(LeaseDuration, s) : null;
         var upstream = _fastForward.TryGetValue(nodeId, out var ff) && _nodes.TryGetValue(ff.Upstream, out var u) ? u : null;
         IReadOnlyList<long>? members = ListGroupNodes
             ? [.. _goals.Where(g => g.Value != NodeState.Dropped).Select(g => g.Key).Concat(ExtraGroupNodeIds).Distinct().Order()]
@@ -130,29 +115,6 @@ public sealed class FakeMonitor : IAsyncDisposable
             members, hosts);
     }
 
-    private async Task OnSettingAsync<T>(ConsumeContext<T> ctx, string formation) where T : class
-    {
-        SettingRequests.Enqueue(ctx.Message);
-        await ctx.RespondAsync(new OperatorCommandSucceeded(formation, $"{typeof(T).Name} taken"));
-    }
-
-    /// <summary>
-    /// Like the monitor: a name starting with "taken" is refused; otherwise the node's address changes, so the other
-    /// nodes' goals name it there from their next report on.
-    /// </summary>
-    private async Task OnMetadataAsync(ConsumeContext<UpdateNodeMetadata> ctx)
-    {
-        var m = ctx.Message;
-        SettingRequests.Enqueue(m);
-        if (m.Name is { } name && name.StartsWith("taken", StringComparison.Ordinal) || !_nodes.TryGetValue(m.NodeId, out var node))
-        {
-            await ctx.RespondAsync(new OperatorCommandRefused(m.Formation, $"cannot rename node {m.NodeId}: node 9 is already named \"{m.Name}\" in formation {m.Formation}"));
-            return;
-        }
-        _nodes[m.NodeId] = node with { NodeName = m.Name ?? node.NodeName, Host = m.Host ?? node.Host, Port = m.Port ?? node.Port };
-        await ctx.RespondAsync(new OperatorCommandSucceeded(m.Formation, $"node {m.NodeId} updated"));
-    }
-
     /// <summary>Assigns a goal and pushes it to the keeper's queue at once.</summary>
     public async Task AssignAsync(long nodeId, NodeState state, string synchronousStandbyNames = "")
     {
@@ -160,7 +122,7 @@ public sealed class FakeMonitor : IAsyncDisposable
         _syncNames[nodeId] = synchronousStandbyNames;
         var version = Interlocked.Increment(ref _groupVersion);
         var endpoint = await _bus.GetSendEndpoint(new Uri($"queue:keeper-node-{nodeId}"));
-        await endpoint.Send(new AssignGoalState(Goal(nodeId, null), version, $"test assigns {KeeperStates.Name(state)}"));
+        await endpoint.Send(new AssignGoalState(Goal(nodeId, null), version, $"test assigns {NodeStateNames.Of(state)}"));
     }
 
     /// <summary>Assigns a goal and waits until the node reports it reached (the report that says so).</summary>
@@ -192,7 +154,22 @@ public sealed class FakeMonitor : IAsyncDisposable
 
     public async Task<ReportNodeState> WaitForStateAsync(long nodeId, NodeState state, TimeSpan? timeout = null, long afterSequence = 0) =>
         await Eventually.ValueAsync(() => Task.FromResult(LastReport(nodeId) is { } r && r.CurrentState == state && r.Sequence > afterSequence ? r : null),
-            $"node {nodeId} to report {KeeperStates.Name(state)} (last: {LastReport(nodeId)?.CurrentState})", timeout ?? TimeSpan.FromSeconds(120));
+            $"node {nodeId} to report {NodeStateNames.Of(state)} (last: {LastReport(nodeId)?.CurrentState})", timeout ?? TimeSpan.FromSeconds(120));
 
-    public async ValueTask DisposeAsync() => await _bus.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+    /// <summary>
+    /// A rename or move of a keeper's node, as the monitor takes it: refused when another node of the formation has the
+    /// name; otherwise the node's address changes, so the other nodes' goals name it there from their next report on.
+    /// </summary>
+    private bool TryUpdateRegisteredNode(UpdateNodeMetadata m, out string? refusal, out NodeAddress? updated)
+    {
+        (refusal, updated) = (null, null);
+        if (m.Formation != Formation || !_nodes.TryGetValue(m.NodeId, out var node)) return false;
+        if (m.Name is { } name && _nodes.Values.FirstOrDefault(n => n.NodeId != m.NodeId && n.NodeName == name) is { } holder)
+        {
+            refusal = $"cannot rename node {m.NodeId}: node {holder.NodeId} is already named \"{name}\" in formation {m.Formation}";
+            return true;
+        }
+        updated = _nodes[m.NodeId] = node with { NodeName = m.Name ?? node.NodeName, Host = m.Host ?? node.Host, Port = m.Port ?? node.Port };
+        return true;
+    }
 }
