@@ -3,11 +3,11 @@
 # starts the broker, builds in Release and runs the whole suite. Tests create their own
 # PostgreSQL clusters on loopback ports. Ends with one line: "N passed, N failed, N skipped".
 # Usage: ./test.sh [--fast] [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Skeleton]
-#   --fast: only the pure layer (monitor core, client package, keeper unit tests): under a minute once built.
+#   --fast: only the fast layer (pure cores, client package, consumers on the in-memory harness): under a minute once built.
 cd "$(dirname "$0")"
 if [ "${1:-}" = "--fast" ]; then
   shift
-  set -- --filter "FullyQualifiedName~Monitor.Core.Tests|FullyQualifiedName~Client.Tests|FullyQualifiedName~Keeper.Tests.Unit" "$@"
+  set -- --filter "FullyQualifiedName~Monitor.Core.Tests|FullyQualifiedName~Client.Tests|FullyQualifiedName~.Tests.Unit." "$@"
 fi
 source scripts/common.sh
 
