@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds local stand-ins for the four public base images docker-compose.yml and the Dockerfile use, for a
+# Builds local stand-ins for the five public base images docker-compose.yml and the Dockerfile use, for a
 # machine that can reach Debian's mirror but no image registry (with a registry, you need none of this:
 # docker-compose pulls the official images). Each stand-in is tagged with the official name, so compose and
 # the Dockerfile find it present and pull nothing:
@@ -10,6 +10,7 @@
 #                                        POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB as the official one does
 #   rabbitmq:3.13-management             that base + Debian's rabbitmq-server (3.10) with the management plugin,
 #                                        RABBITMQ_DEFAULT_USER / RABBITMQ_DEFAULT_PASS honoured
+#   prom/prometheus:v2.42.0              that base + Debian's prometheus (the compose file's "monitoring" profile)
 # An image already present is kept when built from the same stand-in files; --rebuild builds every one again.
 # Needs root and a running engine (scripts/docker/engine.sh starts one). About 3 minutes on a fresh machine.
 set -euo pipefail
@@ -20,7 +21,7 @@ rebuild=0
 case "${1:-}" in
   --rebuild) rebuild=1 ;;
   "") ;;
-  -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "standin-images.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 esac
 
@@ -85,4 +86,5 @@ build mcr.microsoft.com/dotnet/sdk:10.0 "$here/standins/dotnet-sdk" "$dotnet_roo
 build mcr.microsoft.com/dotnet/aspnet:10.0 "$here/standins/dotnet-runtime" "$dotnet_root"
 build postgres:15 "$here/standins/postgres"
 build rabbitmq:3.13-management "$here/standins/rabbitmq"
+build prom/prometheus:v2.42.0 "$here/standins/prometheus"
 say "stand-in base images ready"

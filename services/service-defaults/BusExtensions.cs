@@ -25,6 +25,7 @@ public static class BusExtensions
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<StartFailure>();
         builder.Services.AddHostedService<BrokerPreflight>();
+        builder.Services.AddHostedService<BusConnectionGauge>();
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetEndpointNameFormatter(KebabCaseEndpointNameFormatter.Instance);

@@ -72,6 +72,7 @@ public static class ServiceDefaultsExtensions
             .WithMetrics(metrics => metrics
                 .AddMeter("MassTransit")
                 .AddMeter(telemetry.ServiceName)
+                .AddMeter(BusConnectionGauge.MeterName)
                 // The default buckets jump from 100 ms to 250 ms; failover timing is judged in tens of milliseconds.
                 .AddView(instrument => instrument.Unit == "ms" && instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal)
                     ? new ExplicitBucketHistogramConfiguration { Boundaries = MillisecondBuckets }

@@ -10,6 +10,9 @@ public sealed class ComposeTests
 {
     private static readonly string[] ExpectedServices = ["rabbitmq", "monitor-store", "monitor", "health-checker", "uri-service", "node1", "node2"];
 
+    /// <summary>Services of the optional "monitoring" profile, started only with --profile monitoring.</summary>
+    private static readonly string[] MonitoringServices = ["prometheus"];
+
     private static readonly Dictionary<string, string> Credentials = new()
     {
         ["RABBITMQ_PASSWORD"] = "test-rabbit",
@@ -38,7 +41,8 @@ public sealed class ComposeTests
     [Fact]
     public void Describes_the_whole_deployment()
     {
-        Assert.Equal(ExpectedServices.Order(), Compose.Services.Keys.Order());
+        Assert.Equal(ExpectedServices.Concat(MonitoringServices).Order(), Compose.Services.Keys.Order());
+        Assert.All(MonitoringServices, s => Assert.Equal("[monitoring]", Compose.Services[s].Value("profiles")));
         Assert.DoesNotContain("name", Compose.TopLevelKeys); // docker-compose 1.29 rejects a top-level name
     }
 
@@ -155,7 +159,12 @@ public sealed class ComposeTests
         Assert.True(result.ExitCode == 0, $"docker-compose config -q failed: {result.Combined}");
 
         var services = await DockerComposeAsync(Credentials, "config", "--services");
-        Assert.Equal(ExpectedServices.Order(), services.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim()).Order());
+        // docker-compose 1.29 lists a profile's services too; `up` without the profile leaves them out.
+        Assert.Equal(ExpectedServices.Concat(MonitoringServices).Order(),
+            services.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim()).Order());
+        var monitoring = await DockerComposeAsync(new Dictionary<string, string>(Credentials) { ["COMPOSE_PROFILES"] = "monitoring" }, "config");
+        Assert.True(monitoring.ExitCode == 0, monitoring.Combined);
+        Assert.Contains("./deploy/prometheus:/etc/prometheus:ro".Replace("./", RepositoryRoot + "/", StringComparison.Ordinal), monitoring.StandardOutput);
     }
 
     [Fact]

@@ -68,6 +68,7 @@ public static class MonitorService
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxCleaner>());
         builder.Services.AddSingleton<DecisionPublisher>();
         builder.Services.AddSingleton<MonitorMetrics>();
+        builder.Services.AddSingleton<NodeMetrics>();
         builder.Services.AddSingleton<GroupCoordinator>();
         builder.Services.AddSingleton<FormationQueries>();
         builder.Services.AddSingleton<ResponseAddressGuard>();

@@ -1,4 +1,5 @@
 using PgAutoFailover.Testing;
+using PgAutoFailover.Testing.Prometheus;
 using Xunit.Abstractions;
 
 namespace PgAutoFailover.Cli.Tests.Compose;
@@ -7,7 +8,8 @@ namespace PgAutoFailover.Cli.Tests.Compose;
 /// docker-compose.yml built and run for real, the way docs/operations.md ("Docker") tells a user to: images built,
 /// `docker-compose up -d`, a healthy two-node cluster, writes through the URI `pgaf show uri` prints, the primary's
 /// container killed, the failover with no acknowledged write lost, the container started again as a standby, then
-/// `docker-compose down -v`, and the host's forwarding settings as they were before the engine started.
+/// `docker-compose down -v`, and the host's forwarding settings as they were before the engine started. The
+/// monitoring profile runs too: its Prometheus scrapes the three services and fires the failover alert.
 /// </summary>
 public sealed class ComposeDeploymentTests(ITestOutputHelper output)
 {
@@ -55,6 +57,7 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output)
             await WaitForStateAsync(project, s => Has(s, "node2", "wait_primary") || Has(s, "node2", "primary"), "node2 promoted");
             await Eventually.TrueAsync(async () => (await ComposeProject.AckedAsync()).Count >= ackedAtKill + 20,
                 "20 more acknowledged writes on the new primary", Converge);
+            await AssertFailoverAlertAsync(project);
 
             var started = await ComposeProject.DockerAsync("start", ComposeProject.Container("node1"));
             Assert.True(started.ExitCode == 0, started.Combined);
@@ -74,6 +77,25 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output)
             await project.DownAsync();
             if (startedHere is not null) await StopEngineAsync(root, startedHere);
         }
+    }
+
+    /// <summary>The profile's Prometheus scraped all three services and fires PgafFailoverHappened for the failover.</summary>
+    private async Task AssertFailoverAlertAsync(ComposeProject project)
+    {
+        using var prometheus = new PrometheusApi(new Uri($"http://127.0.0.1:{project.PrometheusPort}/"));
+        try
+        {
+            await Eventually.TrueAsync(() => prometheus.FiringAsync("PgafFailoverHappened"), "PgafFailoverHappened firing in the compose Prometheus",
+                TimeSpan.FromMinutes(2));
+            var up = await prometheus.QueryAsync("up == 1");
+            Assert.Equal(["pgaf-health-checker", "pgaf-monitor", "pgaf-uri-service"], up.Select(s => s.Labels["job"]).Order());
+        }
+        catch (Exception e) when (e is TimeoutException or HttpRequestException)
+        {
+            var logs = await project.ComposeAsync("logs", "--tail", "20", "--no-color", "prometheus");
+            throw new TimeoutException($"{e.Message}\n{logs.Combined}", e);
+        }
+        output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.f} PgafFailoverHappened firing in the compose Prometheus");
     }
 
     /// <summary>

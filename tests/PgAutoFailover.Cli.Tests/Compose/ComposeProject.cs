@@ -18,6 +18,7 @@ public sealed class ComposeProject
         string Secret() => Guid.NewGuid().ToString("N")[..20];
         RabbitPort = Ports.Free();
         UriServicePort = Ports.Free();
+        PrometheusPort = Ports.Free();
         AppPassword = Secret();
         Environment = new Dictionary<string, string>
         {
@@ -34,6 +35,9 @@ public sealed class ComposeProject
             ["NODE2_HOST_PORT"] = Ports.Free().ToString(),
             ["PGAF_SUBNET"] = "172.30.79.0/24",
             ["PGAF_CLIENT_NETWORK"] = "172.30.79.0/24",
+            ["PROMETHEUS_HOST_PORT"] = PrometheusPort.ToString(),
+            // The optional monitoring profile too (Prometheus with deploy/prometheus): up and down both see it.
+            ["COMPOSE_PROFILES"] = "monitoring",
             ["COMPOSE_PROJECT_NAME"] = Name,
             ["DOCKER_BUILDKIT"] = "0",
         };
@@ -42,6 +46,7 @@ public sealed class ComposeProject
     public IReadOnlyDictionary<string, string> Environment { get; }
     public int RabbitPort { get; }
     public int UriServicePort { get; }
+    public int PrometheusPort { get; }
     public string AppPassword { get; }
     public string RabbitUrl => $"amqp://pgaf:{Environment["RABBITMQ_PASSWORD"]}@127.0.0.1:{RabbitPort}/";
 

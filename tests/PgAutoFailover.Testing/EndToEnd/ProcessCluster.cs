@@ -37,6 +37,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     public ServiceProcess UriService { get; private set; } = null!;
     public int MonitorHttpPort { get; private set; }
     public int UriServiceHttpPort { get; private set; }
+    public int HealthCheckerHttpPort { get; private set; }
     public IReadOnlyList<DataNode> Nodes => _nodes;
     public DataNode Node(string name) => _nodes.Single(n => n.Name == name);
     private IReadOnlyDictionary<string, string>? _monitorSettings;
@@ -102,7 +103,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         Monitor = new ServiceProcess("monitor", "PgAutoFailover.Monitor", Path.Combine(BaseDirectory, "monitor.log"), monitorEnv);
         Monitor.Start(MonitorDll);
 
-        var checkerPort = Ports.Free();
+        var checkerPort = HealthCheckerHttpPort = Ports.Free();
         var checkerEnv = CommonEnvironment(checkerPort, "health-checker");
         checkerEnv["HealthChecker__Password"] = "";
         HealthChecker = new ServiceProcess("health-checker", "PgAutoFailover.HealthChecker", Path.Combine(BaseDirectory, "health-checker.log"), checkerEnv);

@@ -18,7 +18,12 @@ public sealed class MonitorMetrics
         _decisionLatency = meter.CreateHistogram<double>("pgaf.monitor.decision.duration", "ms",
             "Time from a trigger's arrival at its group to its decision being stored and published");
         _goalAssignments = meter.CreateCounter<long>("pgaf.monitor.goal_assignments", description: "Goal states assigned, by goal");
-        _failovers = meter.CreateCounter<long>("pgaf.monitor.failovers", description: "Failovers, switchovers and promotions started");
+        _failovers = meter.CreateCounter<long>("pgaf.monitor.failovers",
+            description: "Failovers (planned=false) and switchovers or promotions (planned=true) started");
+        // Both series exist from the start at 0: Prometheus's increase() cannot see a first failover in a
+        // series that appears with the value 1, and the failover alert (deploy/prometheus/alerts.yml) uses it.
+        _failovers.Add(0, Planned(false));
+        _failovers.Add(0, Planned(true));
         Conflicts = meter.CreateCounter<long>("pgaf.monitor.version_conflicts",
             description: "Decisions redone because another instance advanced the group first");
         meter.CreateObservableGauge("pgaf.monitor.nodes", ObserveNodes, description: "Nodes by reported state");
@@ -35,8 +40,10 @@ public sealed class MonitorMetrics
         {
             _goalAssignments.Add(1, new KeyValuePair<string, object?>("goal", assignment.Goal.ToString()));
         }
-        if (outcome.Decision.Events.OfType<FailoverBegan>().Any()) _failovers.Add(1);
+        foreach (var began in outcome.Decision.Events.OfType<FailoverBegan>()) _failovers.Add(1, Planned(began.Planned));
     }
+
+    private static KeyValuePair<string, object?> Planned(bool planned) => new("planned", planned ? "true" : "false");
 
     private IEnumerable<Measurement<int>> ObserveNodes() =>
         _groups()

@@ -11,7 +11,7 @@ namespace PgAutoFailover.Monitor.Groups;
 /// </summary>
 public sealed partial class MonitorStartup(
     NodeDirectory nodes, FormationDirectory formations, GroupCoordinator groups, MonitorServiceOptions options,
-    MonitorMetrics metrics, IConfiguration configuration, StartFailure failure, ILogger<MonitorStartup> logger) : IHostedService
+    MonitorMetrics metrics, NodeMetrics nodeMetrics, IConfiguration configuration, StartFailure failure, ILogger<MonitorStartup> logger) : IHostedService
 {
     private static readonly TimeSpan StoreWaitLimit = TimeSpan.FromMinutes(2);
 
@@ -54,6 +54,7 @@ public sealed partial class MonitorStartup(
         }
         await groups.LoadAllAsync(cancellationToken);
         metrics.ObserveGroups(() => groups.Current);
+        nodeMetrics.ObserveGroups(() => groups.Current);
         Log.MonitorReady(logger, groups.Current.Count());
     }
 
