@@ -46,9 +46,12 @@ public sealed class PrometheusAlertTests(RabbitMqFixture broker, ITestOutputHelp
                 await Eventually.TrueAsync(() => prometheus.Api.FiringAsync("PgafFailoverHappened"),
                     "PgafFailoverHappened to fire in Prometheus", TimeSpan.FromSeconds(90));
                 output.WriteLine($"PgafFailoverHappened firing {(WriteLoad.Clock.Elapsed - crashedAt).TotalSeconds:F1} s after the crash");
+                // The alert fires as the failover begins (node2 then holds prepare_promotion): the writer's goal follows.
                 // node1's last report still says primary (its keeper is dead); the goals say who the writer is.
-                var writer = Assert.Single(await prometheus.Api.QueryAsync("pgaf_node_goal_state{state=~\"primary|wait_primary\"}"));
-                Assert.Equal("node2", writer.Labels["node"]);
+                var writers = await Eventually.ValueAsync(async () =>
+                    await prometheus.Api.QueryAsync("pgaf_node_goal_state{state=~\"primary|wait_primary\"}") is { Count: > 0 } found ? found : null,
+                    "a writable goal in Prometheus after the failover", TimeSpan.FromSeconds(60));
+                Assert.Equal("node2", Assert.Single(writers).Labels["node"]);
                 await Eventually.TrueAsync(async () => (await prometheus.Api.QueryAsync("pgaf_group_writable_nodes == 1")).Count == 1,
                     "one writable node (node2) counted once node1's keeper is silent", TimeSpan.FromSeconds(30));
                 Assert.False(await node2.ScalarAsync<bool>("SELECT pg_is_in_recovery()"), "Prometheus says node2 writes, PostgreSQL disagrees");
