@@ -65,8 +65,7 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output)
 
             await ComposeProject.DockerAsync("kill", ComposeProject.Container("writer"));
             var acked = await ComposeProject.AckedAsync();
-            var stored = await project.PsqlAsync(uri, "SELECT id FROM acked ORDER BY id");
-            Assert.True(stored.ExitCode == 0, $"psql with the printed URI after the failover: {stored.Combined}");
+            var stored = await ReadAckedTableAsync(project, uri);
             var rows = stored.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToHashSet();
             var lost = acked.Where(id => !rows.Contains(id)).ToList();
             output.WriteLine($"{acked.Count} writes acknowledged ({ackedAtKill} before the kill), {rows.Count} rows stored, {lost.Count} lost");
@@ -77,6 +76,38 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output)
             await project.DownAsync();
             if (startedHere is not null) await StopEngineAsync(root, startedHere);
         }
+    }
+
+    /// <summary>
+    /// The acked table read with the printed URI. A loaded host may make the new primary fence itself (its lease ran out
+    /// with no standby reply, docs/failover-timing.md) just as the test reads: that costs availability, not writes, so
+    /// the read is retried until a primary answers, and each refusal is written out with the node containers' logs.
+    /// </summary>
+    private async Task<ProcessRunner.Result> ReadAckedTableAsync(ComposeProject project, string uri)
+    {
+        ProcessRunner.Result? stored = null;
+        var loggedOnce = false;
+        try
+        {
+            await Eventually.TrueAsync(async () =>
+            {
+                stored = await project.PsqlAsync(uri, "SELECT id FROM acked ORDER BY id");
+                if (stored.ExitCode == 0) return true;
+                output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.f} psql with the printed URI refused: {stored.Combined.Trim()}");
+                if (!loggedOnce)
+                {
+                    loggedOnce = true;
+                    var logs = await project.ComposeAsync("logs", "--tail", "40", "--no-color", "node1", "node2", "monitor");
+                    output.WriteLine(logs.Combined);
+                }
+                return false;
+            }, "psql with the printed URI after the failover", Converge);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}: {stored?.Combined}", e);
+        }
+        return stored!;
     }
 
     /// <summary>The profile's Prometheus scraped all three services and fires PgafFailoverHappened for the failover.</summary>
