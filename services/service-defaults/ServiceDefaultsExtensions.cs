@@ -32,10 +32,14 @@ public static class ServiceDefaultsExtensions
         // One line per entry, with its UTC time to the millisecond: a failover's steps are read across the logs of
         // several services, and tens of milliseconds matter. Logging:Console:FormatterName=json (env
         // Logging__Console__FormatterName=json) writes one JSON object per line instead, for log shippers.
+        // A line written inside a span carries its trace and span ids ("=> SpanId:…, TraceId:…"): grep a failover's
+        // trace id across the services' logs to read its steps (docs/architecture.md#traces).
+        builder.Logging.Configure(logging => logging.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         if (string.Equals(builder.Configuration["Logging:Console:FormatterName"], ConsoleFormatterNames.Json, StringComparison.OrdinalIgnoreCase))
         {
             builder.Logging.AddJsonConsole(console =>
             {
+                console.IncludeScopes = true;
                 console.UseUtcTimestamp = true;
                 console.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
             });
@@ -45,6 +49,7 @@ public static class ServiceDefaultsExtensions
             builder.Logging.AddSimpleConsole(console =>
             {
                 console.SingleLine = true;
+                console.IncludeScopes = true;
                 console.UseUtcTimestamp = true;
                 console.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff'Z' ";
             });

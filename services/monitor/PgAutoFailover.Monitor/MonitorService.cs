@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using OpenTelemetry.Trace;
 using PgAutoFailover.Contracts;
 using JasperFx;
 using JasperFx.Events;
@@ -38,9 +40,10 @@ public static class MonitorService
         options.Checked();
         builder.Services.AddSingleton(options);
 
+        var dataSource = StoreDataSource(connectionString);
         builder.Services.AddMarten(marten =>
             {
-                marten.Connection(connectionString);
+                marten.Connection(dataSource);
                 marten.DatabaseSchemaName = "pgaf_monitor";
                 marten.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 marten.UseSystemTextJsonForSerialization();
@@ -58,7 +61,8 @@ public static class MonitorService
             })
             .UseLightweightSessions();
 
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        builder.Services.AddSingleton(dataSource);
+        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddNpgsql());
         builder.Services.AddSingleton(new MonitorCore(options.Core));
         builder.Services.AddSingleton<GroupStore>();
         builder.Services.AddSingleton<NodeDirectory>();
@@ -88,5 +92,20 @@ public static class MonitorService
         // After the bus: it publishes what a dead monitor stored and never published.
         builder.Services.AddHostedService<OutboxRelay>();
         return builder;
+    }
+
+    /// <summary>
+    /// The store's one data source, for Marten and the monitor's own queries. Npgsql traces a command only inside a
+    /// span (a decision, a consumer): the store writes then show in the failover's trace (docs/architecture.md#traces),
+    /// while the relay's and the timers' polling would only be noise.
+    /// </summary>
+    private static NpgsqlDataSource StoreDataSource(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        builder.ConfigureTracing(tracing => tracing
+            .ConfigureCommandFilter(_ => Activity.Current is not null)
+            .ConfigureBatchFilter(_ => Activity.Current is not null)
+            .EnablePhysicalOpenTracing(false));
+        return builder.Build();
     }
 }

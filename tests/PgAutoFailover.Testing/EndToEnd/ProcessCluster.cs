@@ -41,12 +41,15 @@ public sealed class ProcessCluster : IAsyncDisposable
     public IReadOnlyList<DataNode> Nodes => _nodes;
     public DataNode Node(string name) => _nodes.Single(n => n.Name == name);
     private IReadOnlyDictionary<string, string>? _monitorSettings;
+    private IReadOnlyDictionary<string, string>? _environment;
     public bool KeepOnDispose { get; set; } = Environment.GetEnvironmentVariable("PGAF_KEEP_CLUSTERS") == "1";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>Store, monitor, health-checker and uri-service, each healthy; no data node yet.</summary>
-    public static async Task<ProcessCluster> StartAsync(Uri amqp, IReadOnlyDictionary<string, string>? monitorSettings = null)
+    /// <param name="environment">Variables every process of the cluster gets (e.g. where to export telemetry).</param>
+    public static async Task<ProcessCluster> StartAsync(Uri amqp, IReadOnlyDictionary<string, string>? monitorSettings = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var baseDirectory = Path.Combine(Path.GetTempPath(), "pgaf-test", $"e2e-{Guid.NewGuid():N}"[..14]);
         Directory.CreateDirectory(baseDirectory);
@@ -61,7 +64,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             rabbit.OverrideDefaultBusEndpointQueueName(BrokerNames.BusEndpoint("test"));
         });
         await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        var cluster = new ProcessCluster(baseDirectory, amqp, bus) { _monitorSettings = monitorSettings };
+        var cluster = new ProcessCluster(baseDirectory, amqp, bus) { _monitorSettings = monitorSettings, _environment = environment };
         try
         {
             // As cluster.sh and compose deploy: each service with a broker user of its own (docs/operations.md#broker-users).
@@ -77,7 +80,14 @@ public sealed class ProcessCluster : IAsyncDisposable
     }
 
     /// <summary>The settings every process shares, and <paramref name="service"/>'s own broker user (a <see cref="BrokerUsers.Services"/> name).</summary>
-    private Dictionary<string, string> CommonEnvironment(int httpPort, string service) => new()
+    private Dictionary<string, string> CommonEnvironment(int httpPort, string service)
+    {
+        var environment = BaseEnvironment(httpPort, service);
+        foreach (var (key, value) in _environment ?? new Dictionary<string, string>()) environment[key] = value;
+        return environment;
+    }
+
+    private Dictionary<string, string> BaseEnvironment(int httpPort, string service) => new()
     {
         ["RABBITMQ_URL"] = _brokerUsers!.Url(service).ToString(),
         ["Urls"] = $"http://127.0.0.1:{httpPort}",

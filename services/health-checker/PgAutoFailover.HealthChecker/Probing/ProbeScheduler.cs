@@ -97,6 +97,7 @@ public sealed partial class ProbeScheduler(
 
                 await _slots.WaitAsync(stop);
                 NodeProbed result;
+                var probedAt = time.GetUtcNow();
                 try
                 {
                     metrics.StartLag.Record(Math.Max(0, (time.GetElapsedTime(origin) - due).TotalSeconds));
@@ -109,7 +110,13 @@ public sealed partial class ProbeScheduler(
                 Record(result);
                 LogTransition(result, failures);
                 failures = result.Succeeded ? 0 : failures + 1;
-                if (history.Next(result) is { } message) await PublishAsync(history, message, period, stop);
+                if (history.Next(result) is { } message)
+                {
+                    // A span per published result (not per probe): the root of a failover's trace when the
+                    // monitor takes this failure as the one that condemned a primary (docs/architecture.md#traces).
+                    using var activity = ProbeTracing.Start(message, probedAt);
+                    await PublishAsync(history, message, period, stop);
+                }
 
                 if (!result.Succeeded && time.GetElapsedTime(origin) <= due + period)
                 {

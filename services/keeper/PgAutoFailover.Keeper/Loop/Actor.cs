@@ -131,6 +131,31 @@ public sealed partial class Actor(
 
     private async Task TransitionAsync(KeeperState state, Transition transition, CancellationToken ct)
     {
+        GoalTrace? trace;
+        lock (session.Gate) trace = session.GoalTrace;
+        // Started first, so the log lines of the transition carry the failover's trace id.
+        using var activity = GoalTrace.StartTransition(trace, transition.From ?? state.CurrentState, transition.To);
+        activity?.SetTag("pgaf.node_id", state.NodeId);
+        activity?.SetTag("pgaf.transition", transition.Id);
+        activity?.SetTag("pgaf.plan", string.Join(" + ", transition.Plan));
+        try
+        {
+            await RunTransitionAsync(state, transition, ct);
+        }
+        catch (Exception e)
+        {
+            if (e is NotYetException) activity?.SetTag("pgaf.not_yet", e.Message);
+            else activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
+            throw;
+        }
+        lock (session.Gate)
+        {
+            if (session.GoalTrace?.Goal == transition.To) session.GoalTrace = null;
+        }
+    }
+
+    private async Task RunTransitionAsync(KeeperState state, Transition transition, CancellationToken ct)
+    {
         Log.TransitionStarting(logger, KeeperStates.Name(transition.From ?? state.CurrentState), KeeperStates.Name(transition.To), transition.Comment, transition.Id, string.Join(" + ", transition.Plan));
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var systemIdentifier = await runner.RunAsync(transition, state, state.LastGoal, ct);

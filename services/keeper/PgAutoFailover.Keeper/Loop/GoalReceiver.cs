@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Keeper.Core;
 using PgAutoFailover.Keeper.Monitor;
@@ -46,6 +47,11 @@ public sealed partial class GoalReceiver(KeeperOptions options, KeeperSession se
             session.Lease.GoalPushed();
             session.Save(state with { LastGroupVersion = message.GroupVersion });
             Apply(message.Goal, replyToReportSentAt: null);
+            // The first push of a goal names the decision that made it; later pushes of the same goal only repeat it.
+            if (Activity.Current is { } consumed && session.State.AssignedState == message.Goal.GoalState && session.GoalTrace?.Goal != message.Goal.GoalState)
+            {
+                session.GoalTrace = new GoalTrace(message.Goal.GoalState, consumed.Context);
+            }
         }
         return Task.CompletedTask;
     }

@@ -50,6 +50,9 @@ public sealed partial class KeeperSession(KeeperOptions options, PostgresServer 
     /// <summary>Monotonic moment of the last answered report (under the gate).</summary>
     public long? LastMonitorContact { get; set; }
 
+    /// <summary>The trace of the last pushed goal not yet reached (under the gate).</summary>
+    public GoalTrace? GoalTrace { get; set; }
+
     /// <summary>The actor stopped short of taking writes for want of a lease (under the gate).</summary>
     public bool ActorNeedsLease { get; set; }
 

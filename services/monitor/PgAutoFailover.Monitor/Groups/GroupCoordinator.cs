@@ -30,7 +30,6 @@ public sealed partial class GroupCoordinator(
     private const int MaxConflictRetries = 20;
     private static readonly TimeSpan FirstConflictBackoff = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan MaxConflictBackoff = TimeSpan.FromMilliseconds(200);
-    private static readonly ActivitySource Tracing = new(MonitorService.Telemetry.ServiceName);
     private readonly ConcurrentDictionary<string, GroupSlot> _groups = new();
 
     /// <summary>Latest known state of every loaded group (for queries and metrics).</summary>
@@ -112,17 +111,19 @@ public sealed partial class GroupCoordinator(
         long arrived, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        // A child of the consumer's span: report → decision → AssignGoalState sent to the keeper, in one trace.
-        using var activity = Tracing.StartActivity("decide group");
-        activity?.SetTag("pgaf.group", key);
         IReadOnlyList<IGroupEvent> prefix = [];
         var before = slot.Loaded;
         var loaded = before ?? new LoadedGroup(key, GroupProjection.Rebuild(prefix = [create!()]), 0);
-        var decision = core.Decide(loaded.State, trigger(loaded.State), now);
+        var input = trigger(loaded.State);
+        var decision = core.Decide(loaded.State, input, now);
         if (!decision.Accepted && before is null)
         {
             return new GroupOutcome(loaded.State, loaded.State, decision, 0, 0, Created: false);
         }
+        // The span covers the store write (Npgsql's spans are its children) and the goals sent, which carry it on to
+        // the keepers: trigger → decision → AssignGoalState → transition, in one trace (DecisionTracing).
+        using var activity = slot.Tracing.Start(loaded.State, input, decision, now);
+        activity?.SetTag("pgaf.group", key);
 
         var after = decision.Events.Aggregate(loaded.State, GroupProjection.Apply);
         var durable = prefix.Concat(decision.Events.Where(e => !e.LivenessOnly)).ToList();
@@ -139,6 +140,7 @@ public sealed partial class GroupCoordinator(
         slot.Loaded = new LoadedGroup(key, after, outcome.Version);
         liveness.Record(key, decision.Events.Where(e => e.LivenessOnly));
 
+        slot.Tracing.Decided(decision, after, activity);
         activity?.SetTag("pgaf.trigger", decision.Accepted ? "accepted" : decision.Refusal!.Kind.ToString());
         activity?.SetTag("pgaf.assignments", decision.Assignments.Count);
         activity?.SetTag("pgaf.version", outcome.Version);
@@ -214,6 +216,7 @@ public sealed partial class GroupCoordinator(
         public SemaphoreSlim Gate { get; } = new(1, 1);
         public LoadedGroup? Loaded { get; set; }
         public DateTimeOffset? WakeAt { get; set; }
+        public DecisionTracing Tracing { get; } = new();
     }
 
     private static partial class Log
