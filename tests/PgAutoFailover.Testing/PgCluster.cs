@@ -57,6 +57,35 @@ public sealed class PgCluster : IAsyncDisposable
         return cluster;
     }
 
+    /// <summary>
+    /// A streaming standby of <paramref name="primary"/> (pg_basebackup -R), started; with <paramref name="synchronous"/>
+    /// the primary waits for it at every commit, so a promoted standby holds every committed transaction.
+    /// </summary>
+    public static async Task<PgCluster> CreateStandbyAsync(PgCluster primary, bool synchronous)
+    {
+        var standby = await PrepareAsync([.. primary.Settings]);
+        await ProcessRunner.CheckedAsync(
+            ProcessRunner.RunAsAsync(OsUser, Path.Combine(BinDirectory, "pg_basebackup"),
+                ["-d", $"host=127.0.0.1 port={primary.Port} user=postgres application_name=standby{standby.Port}", "-D", standby.DataDirectory,
+                 "-R", "-X", "stream", "-c", "fast", "--no-sync"],
+                CommandTimeout),
+            "pg_basebackup");
+        await standby.StartAsync();
+        if (synchronous)
+        {
+            await primary.ExecuteAsync($"ALTER SYSTEM SET synchronous_standby_names = 'standby{standby.Port}'");
+            await primary.ExecuteAsync("SELECT pg_reload_conf()");
+        }
+        return standby;
+    }
+
+    /// <summary>Promotes this standby and waits until it takes writes.</summary>
+    public async Task PromoteAsync()
+    {
+        await ExecuteAsync("SELECT pg_promote(wait => true, wait_seconds => 60)");
+        if (await ScalarAsync<bool>("SELECT pg_is_in_recovery()")) throw new InvalidOperationException($"postgres on port {Port} is still in recovery after pg_promote");
+    }
+
     /// <summary>An empty base folder owned by postgres and a port, for a data directory made by other means (pg_basebackup).</summary>
     public static async Task<PgCluster> PrepareAsync(params string[] extraSettings)
     {

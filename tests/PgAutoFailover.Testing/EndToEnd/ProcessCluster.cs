@@ -42,14 +42,23 @@ public sealed class ProcessCluster : IAsyncDisposable
     public DataNode Node(string name) => _nodes.Single(n => n.Name == name);
     private IReadOnlyDictionary<string, string>? _monitorSettings;
     private IReadOnlyDictionary<string, string>? _environment;
+    private bool _storePair;
+
+    /// <summary>The monitor's store (its primary, unless a test promoted <see cref="StoreStandby"/>).</summary>
+    public PgCluster Store => _store!;
+
+    /// <summary>The store's synchronous standby, when started with storePair.</summary>
+    public PgCluster? StoreStandby { get; private set; }
     public bool KeepOnDispose { get; set; } = Environment.GetEnvironmentVariable("PGAF_KEEP_CLUSTERS") == "1";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>Store, monitor, health-checker and uri-service, each healthy; no data node yet.</summary>
     /// <param name="environment">Variables every process of the cluster gets (e.g. where to export telemetry).</param>
+    /// <param name="storePair">The monitor's store as a primary and a synchronous standby, named together in a multi-host
+    /// connection string (<see cref="StoreStandby"/>).</param>
     public static async Task<ProcessCluster> StartAsync(Uri amqp, IReadOnlyDictionary<string, string>? monitorSettings = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, bool storePair = false)
     {
         var baseDirectory = Path.Combine(Path.GetTempPath(), "pgaf-test", $"e2e-{Guid.NewGuid():N}"[..14]);
         Directory.CreateDirectory(baseDirectory);
@@ -64,7 +73,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             rabbit.OverrideDefaultBusEndpointQueueName(BrokerNames.BusEndpoint("test"));
         });
         await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        var cluster = new ProcessCluster(baseDirectory, amqp, bus) { _monitorSettings = monitorSettings, _environment = environment };
+        var cluster = new ProcessCluster(baseDirectory, amqp, bus) { _monitorSettings = monitorSettings, _environment = environment, _storePair = storePair };
         try
         {
             // As cluster.sh and compose deploy: each service with a broker user of its own (docs/operations.md#broker-users).
@@ -109,6 +118,13 @@ public sealed class ProcessCluster : IAsyncDisposable
         MonitorHttpPort = Ports.Free();
         var monitorEnv = CommonEnvironment(MonitorHttpPort, "monitor");
         monitorEnv["ConnectionStrings__MonitorStore"] = $"Host=127.0.0.1;Port={_store.Port};Database=pg_auto_failover;Username=postgres";
+        if (_storePair)
+        {
+            StoreStandby = await PgCluster.CreateStandbyAsync(_store, synchronous: true);
+            // As docs/operations.md#a-store-that-fails-over tells an operator: both hosts, and only the writable one.
+            monitorEnv["ConnectionStrings__MonitorStore"] = $"Host=127.0.0.1:{_store.Port},127.0.0.1:{StoreStandby.Port};Database=pg_auto_failover;"
+                + "Username=postgres;Target Session Attributes=read-write";
+        }
         foreach (var (key, value) in _monitorSettings ?? new Dictionary<string, string>()) monitorEnv[key] = value;
         Monitor = new ServiceProcess("monitor", "PgAutoFailover.Monitor", Path.Combine(BaseDirectory, "monitor.log"), monitorEnv);
         Monitor.Start(MonitorDll);
@@ -295,6 +311,11 @@ public sealed class ProcessCluster : IAsyncDisposable
         {
             _store.KeepOnDispose = KeepOnDispose;
             await _store.DisposeAsync();
+        }
+        if (StoreStandby is not null)
+        {
+            StoreStandby.KeepOnDispose = KeepOnDispose;
+            await StoreStandby.DisposeAsync();
         }
         _http.Dispose();
         if (!KeepOnDispose)
