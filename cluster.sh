@@ -11,7 +11,8 @@
 # Settings: PGAF_CLUSTER_DIR (default /tmp/pgaf-cluster), PGAF_BASE_PORT (default 5500: store 5500,
 # nodes 5501, 5502, ...), PGAF_APP_USER and PGAF_DBNAME (default app and app: the application role and database
 # the keepers create; its password is generated into $PGAF_CLUSTER_DIR/app.password, and $PGAF_CLUSTER_DIR/pgpass
-# lets `PGPASSFILE=$PGAF_CLUSTER_DIR/pgpass psql "<the URI>"` log in). Logs: $PGAF_CLUSTER_DIR/*.log.
+# lets `PGPASSFILE=$PGAF_CLUSTER_DIR/pgpass psql "<the URI>"` log in), PGAF_MONITORS (default 1: how many monitor
+# processes share the store and the work; the first on HTTP 7101, monitorN on 712N). Logs: $PGAF_CLUSTER_DIR/*.log.
 # Broker: the virtual host pgaf-cluster with one user per service (pgaf-cluster-monitor, -keeper, ...; each service
 # gets its URL file $PGAF_CLUSTER_DIR/broker/<service>.url; `pgaf` as the operator: RABBITMQ_URL_FILE=
 # $PGAF_CLUSTER_DIR/broker/operator.url), unless RABBITMQ_URL names another broker or virtual host, which all use.
@@ -32,6 +33,7 @@ pgaf_bin=$root/cli/PgAutoFailover.Cli/bin/$cfg/net10.0/pgaf
 vhost=pgaf-cluster
 app_user=${PGAF_APP_USER:-app}
 app_db=${PGAF_DBNAME:-app}
+monitors=${PGAF_MONITORS:-1}
 export RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/$vhost}
 
 # alive PID: the process runs (kill -0 also succeeds on a zombie, and a keeper killed here stays one until PID 1
@@ -49,6 +51,10 @@ pgaf() { local bus; bus_env operator; "${bus[@]}" "$pgaf_bin" "$@"; }
 # The formation's state from the monitor's read API: what `pgaf show state` reads, without a .NET process start
 # (0.2 CPU-seconds) ten times a second while the nodes converge.
 monitor_state() { curl -fsS --max-time 2 http://127.0.0.1:7101/formations/default/state 2>/dev/null || true; }
+
+# The Mth monitor's name and HTTP port: monitor on 7101, then monitor2 on 7122, monitor3 on 7123, ...
+monitor_name() { if [ "$1" = 1 ]; then echo monitor; else echo "monitor$1"; fi; }
+monitor_port() { if [ "$1" = 1 ]; then echo 7101; else echo $((7120 + $1)); fi; }
 
 # start NAME COMMAND...: a background service with its log and pid file.
 start() {
@@ -102,6 +108,7 @@ build_if_needed() {
 }
 
 up() {
+  [[ $monitors =~ ^[1-9]$ ]] || { echo "PGAF_MONITORS must be a number from 1 to 9, got \"$monitors\"" >&2; exit 2; }
   if [ -f "$dir/monitor.pid" ] && alive "$(cat "$dir/monitor.pid")"; then
     echo "a cluster is already running in $dir: ./cluster.sh status, or ./cluster.sh down first" >&2; exit 1
   fi
@@ -136,16 +143,20 @@ up() {
     REVOKE ALL ON DATABASE pg_auto_failover FROM PUBLIC; GRANT CONNECT ON DATABASE pg_auto_failover TO pgaf_monitor_store;
     REVOKE ALL ON SCHEMA public FROM PUBLIC; CREATE SCHEMA pgaf_monitor AUTHORIZATION pgaf_monitor_store;" >/dev/null
 
-  say "monitor, health-checker, uri-service"
-  local bus
+  say "monitor (×$monitors), health-checker, uri-service"
+  local bus m
   bus_env monitor
-  ConnectionStrings__MonitorStore="Host=127.0.0.1;Port=$base;Database=pg_auto_failover;Username=pgaf_monitor_store" \
-    start monitor "${bus[@]}" "$monitor_bin"
+  # Several monitors share one store and the same queues; each group's stream takes one decision per version
+  # (docs/architecture.md#safety-rules), so any of them may die at any moment.
+  for m in $(seq 1 "$monitors"); do
+    ConnectionStrings__MonitorStore="Host=127.0.0.1;Port=$base;Database=pg_auto_failover;Username=pgaf_monitor_store" \
+      Urls="http://127.0.0.1:$(monitor_port "$m")" start "$(monitor_name "$m")" "${bus[@]}" "$monitor_bin"
+  done
   bus_env health-checker
   HealthChecker__Password="$hc_pw" start health-checker "${bus[@]}" "$checker_bin"
   bus_env uri-service
   UriService__User="$app_user" start uri-service "${bus[@]}" "$uri_bin"
-  wait_http monitor http://127.0.0.1:7101
+  for m in $(seq 1 "$monitors"); do wait_http "$(monitor_name "$m")" "http://127.0.0.1:$(monitor_port "$m")"; done
   wait_http health-checker http://127.0.0.1:7102
   wait_http uri-service http://127.0.0.1:7103
   say "services healthy"
@@ -198,7 +209,8 @@ down() {
   # Keepers first: they stop their PostgreSQL on the way out.
   local names
   # "|| true": with no cluster folder the substitution fails, and set -e would end `down` there with status 1.
-  names="$( { cd "$dir" 2>/dev/null && ls -r node*.pid 2>/dev/null | sed 's/\.pid$//' | tr '\n' ' '; } || true) uri-service health-checker monitor"
+  names="$( { cd "$dir" 2>/dev/null && ls -r node*.pid 2>/dev/null | sed 's/\.pid$//' | tr '\n' ' '; } || true) uri-service health-checker"
+  names="$names $( { cd "$dir" 2>/dev/null && ls monitor*.pid 2>/dev/null | sed 's/\.pid$//' | tr '\n' ' '; } || true)"
   for name in $names; do
     p="$dir/$name.pid"
     [ -f "$p" ] && kill -TERM "$(cat "$p")" 2>/dev/null || true

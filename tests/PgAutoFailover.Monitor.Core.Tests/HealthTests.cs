@@ -73,6 +73,19 @@ public class HealthTests
     }
 
     [Fact]
+    public void A_reload_by_a_running_instance_keeps_its_start_but_still_needs_fresh_failed_probes()
+    {
+        var g = new G().Node(1, Primary, dead: true);
+        var started = G.Now - TimeSpan.FromMinutes(1);
+        var reloaded = g.State.Restarted(G.Now, MonitorOptions.Default, started);
+        Assert.Equal(started, reloaded.MonitorStartedAt);
+        Assert.Equal(NodeHealth.Unknown, reloaded[1].Health);
+        Assert.False(HealthPredicates.IsUnhealthy(reloaded[1], reloaded, MonitorOptions.Default, G.Now + TimeSpan.FromSeconds(1)));
+        var probed = reloaded with { AllNodes = reloaded.AllNodes.SetItem(1, reloaded[1] with { Health = NodeHealth.Bad, HealthCheckAt = G.Now + TimeSpan.FromSeconds(0.5) }) };
+        Assert.True(HealthPredicates.IsUnhealthy(probed[1], probed, MonitorOptions.Default, G.Now + TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
     public void Fresh_keeper_report_after_a_bad_probe_counts_as_healthy_MAIN_1141()
     {
         var o = MonitorOptions.Default;

@@ -30,8 +30,12 @@ public static class FailoverScenarios
 
     public static bool Writable(NodeState s) => s is NodeState.Single or NodeState.WaitPrimary or NodeState.Primary;
 
-    /// <summary>(a) SIGKILL the primary's keeper and postmaster at once; the standby takes writes; the old node's keeper restarts and it rejoins as a synchronous standby.</summary>
-    public static async Task<FailoverMeasurement> CrashPrimaryAsync(ProcessCluster cluster, Action<string>? log = null)
+    /// <summary>
+    /// (a) SIGKILL the primary's keeper and postmaster at once; the standby takes writes; the old node's keeper restarts
+    /// and it rejoins as a synchronous standby. <paramref name="duringFailover"/>, if given, starts right after the
+    /// crash (more faults while the failover runs) and is awaited once the new primary takes writes.
+    /// </summary>
+    public static async Task<FailoverMeasurement> CrashPrimaryAsync(ProcessCluster cluster, Action<string>? log = null, Func<Task>? duringFailover = null)
     {
         var (oldName, old, poller, load) = await StartLoadOnPrimaryAsync(cluster);
         await using var _ = poller;
@@ -40,6 +44,7 @@ public static class FailoverScenarios
         var fault = WriteLoad.Clock.Elapsed;
         log?.Invoke($"crash of {oldName} (keeper and postmaster, SIGKILL) at {fault.TotalSeconds:F3} s");
         await old.CrashAsync();
+        var during = duringFailover?.Invoke() ?? Task.CompletedTask;
 
         var newName = await WaitNewPrimaryShownAsync(cluster, oldName);
         var shown = WriteLoad.Clock.Elapsed - fault;
@@ -49,6 +54,7 @@ public static class FailoverScenarios
         await WaitAcksOnAsync(load, fresh, fault);
         var window = load.Window(fault, old.Port);
         log?.Invoke($"writes back after a window of {window?.TotalSeconds:F3} s");
+        await during;
 
         var restart = WriteLoad.Clock.Elapsed;
         old.StartKeeper();

@@ -32,7 +32,7 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public string BaseDirectory { get; }
     public Uri Amqp { get; }
-    public ServiceProcess Monitor { get; private set; } = null!;
+    public ServiceProcess Monitor => _monitors[0];
     public ServiceProcess HealthChecker { get; private set; } = null!;
     public ServiceProcess UriService { get; private set; } = null!;
     public int MonitorHttpPort { get; private set; }
@@ -43,6 +43,11 @@ public sealed class ProcessCluster : IAsyncDisposable
     private IReadOnlyDictionary<string, string>? _monitorSettings;
     private IReadOnlyDictionary<string, string>? _environment;
     private bool _storePair;
+    private int _monitorCount = 1;
+    private readonly List<ServiceProcess> _monitors = [];
+
+    /// <summary>Every monitor process; <see cref="Monitor"/> is the first.</summary>
+    public IReadOnlyList<ServiceProcess> Monitors => _monitors;
 
     /// <summary>The monitor's store (its primary, unless a test promoted <see cref="StoreStandby"/>).</summary>
     public PgCluster Store => _store!;
@@ -57,8 +62,9 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <param name="environment">Variables every process of the cluster gets (e.g. where to export telemetry).</param>
     /// <param name="storePair">The monitor's store as a primary and a synchronous standby, named together in a multi-host
     /// connection string (<see cref="StoreStandby"/>).</param>
+    /// <param name="monitors">How many monitor processes share the work (<see cref="Monitors"/>).</param>
     public static async Task<ProcessCluster> StartAsync(Uri amqp, IReadOnlyDictionary<string, string>? monitorSettings = null,
-        IReadOnlyDictionary<string, string>? environment = null, bool storePair = false)
+        IReadOnlyDictionary<string, string>? environment = null, bool storePair = false, int monitors = 1)
     {
         var baseDirectory = Path.Combine(Path.GetTempPath(), "pgaf-test", $"e2e-{Guid.NewGuid():N}"[..14]);
         Directory.CreateDirectory(baseDirectory);
@@ -73,7 +79,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             rabbit.OverrideDefaultBusEndpointQueueName(BrokerNames.BusEndpoint("test"));
         });
         await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        var cluster = new ProcessCluster(baseDirectory, amqp, bus) { _monitorSettings = monitorSettings, _environment = environment, _storePair = storePair };
+        var cluster = new ProcessCluster(baseDirectory, amqp, bus) { _monitorSettings = monitorSettings, _environment = environment, _storePair = storePair, _monitorCount = monitors };
         try
         {
             // As cluster.sh and compose deploy: each service with a broker user of its own (docs/operations.md#broker-users).
@@ -115,8 +121,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         _store = await PgCluster.CreateAsync();
         await _store.ExecuteAsync("CREATE DATABASE pg_auto_failover");
 
-        MonitorHttpPort = Ports.Free();
-        var monitorEnv = CommonEnvironment(MonitorHttpPort, "monitor");
+        var monitorEnv = new Dictionary<string, string>();
         monitorEnv["ConnectionStrings__MonitorStore"] = $"Host=127.0.0.1;Port={_store.Port};Database=pg_auto_failover;Username=postgres";
         if (_storePair)
         {
@@ -126,8 +131,20 @@ public sealed class ProcessCluster : IAsyncDisposable
                 + "Username=postgres;Target Session Attributes=read-write";
         }
         foreach (var (key, value) in _monitorSettings ?? new Dictionary<string, string>()) monitorEnv[key] = value;
-        Monitor = new ServiceProcess("monitor", "PgAutoFailover.Monitor", Path.Combine(BaseDirectory, "monitor.log"), monitorEnv);
-        Monitor.Start(MonitorDll);
+        var monitorPorts = new List<int>();
+        for (var i = 1; i <= _monitorCount; i++)
+        {
+            var port = Ports.Free();
+            monitorPorts.Add(port);
+            var env = CommonEnvironment(port, "monitor");
+            foreach (var (key, value) in monitorEnv) env[key] = value;
+            var name = _monitorCount == 1 ? "monitor" : $"monitor{i}";
+            var monitor = new ServiceProcess(name, "PgAutoFailover.Monitor", Path.Combine(BaseDirectory, $"{name}.log"), env);
+            _monitors.Add(monitor);
+            monitor.Start(MonitorDll);
+        }
+        MonitorHttpPort = monitorPorts[0];
+        _monitorHttpPorts = monitorPorts;
 
         var checkerPort = HealthCheckerHttpPort = Ports.Free();
         var checkerEnv = CommonEnvironment(checkerPort, "health-checker");
@@ -139,7 +156,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         UriService = new ServiceProcess("uri-service", "PgAutoFailover.UriService", Path.Combine(BaseDirectory, "uri-service.log"), CommonEnvironment(UriServiceHttpPort, "uri-service"));
         UriService.Start(ServiceProcess.Dll("uri-service", "PgAutoFailover.UriService"));
 
-        await Monitor.WaitHealthyAsync(MonitorHttpPort, StartTimeout);
+        for (var i = 0; i < _monitors.Count; i++) await _monitors[i].WaitHealthyAsync(monitorPorts[i], StartTimeout);
         await HealthChecker.WaitHealthyAsync(checkerPort, StartTimeout);
         await UriService.WaitHealthyAsync(UriServiceHttpPort, StartTimeout);
         await Eventually.TrueAsync(async () => await TryStateAsync() is not null, "the monitor to answer GetFormationState", StartTimeout);
@@ -147,8 +164,10 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     private static string MonitorDll => ServiceProcess.Dll("monitor", "PgAutoFailover.Monitor");
 
-    public void StartMonitor() => Monitor.Start(MonitorDll);
-    public Task WaitMonitorHealthyAsync() => Monitor.WaitHealthyAsync(MonitorHttpPort, StartTimeout);
+    private IReadOnlyList<int> _monitorHttpPorts = [];
+
+    public void StartMonitor(int index = 0) => _monitors[index].Start(MonitorDll);
+    public Task WaitMonitorHealthyAsync(int index = 0) => _monitors[index].WaitHealthyAsync(_monitorHttpPorts[index], StartTimeout);
 
     /// <summary>
     /// Starts a keeper (create --run) and waits until the monitor lists the node; with <paramref name="adopt"/>, on that
@@ -273,7 +292,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     public string Logs(int lines = 60)
     {
         var text = new StringBuilder();
-        foreach (var service in new[] { Monitor, HealthChecker, UriService })
+        foreach (var service in _monitors.Concat([HealthChecker, UriService]))
         {
             if (service is null) continue;
             text.AppendLine($"---- {service.Name} (tail) ----").AppendLine(service.Tail(lines));
@@ -301,7 +320,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var node in _nodes) await node.DisposeAsync();
-        foreach (var service in new[] { UriService, HealthChecker, Monitor })
+        foreach (var service in new[] { UriService, HealthChecker }.Concat(_monitors))
         {
             if (service is not null) await service.DisposeAsync();
         }

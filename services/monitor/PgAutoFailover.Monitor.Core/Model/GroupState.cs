@@ -41,9 +41,12 @@ public sealed record GroupState(
     /// The state to decide from after the service rebuilt the group from its stored events (monitor restart,
     /// or another instance taking over). Liveness-only events may be missing from the store, so this is
     /// deliberately pessimistic: every node may hold a lease and may be streaming until
-    /// <paramref name="now"/> + lease, health is unknown again and the startup grace period restarts.
+    /// <paramref name="now"/> + lease, and health is unknown again. The startup grace period restarts at
+    /// <paramref name="now"/>, unless <paramref name="startedAt"/> says when this instance started on the group: an
+    /// instance that reloads because another one advanced the stream has its own probe history behind it, and its
+    /// reset health still needs fresh failed probes before a node is unhealthy (docs/operations.md#several-monitors).
     /// </summary>
-    public GroupState Restarted(DateTimeOffset now, MonitorOptions options)
+    public GroupState Restarted(DateTimeOffset now, MonitorOptions options, DateTimeOffset? startedAt = null)
     {
         var until = now + options.PrimaryLease;
         var nodes = AllNodes.ToImmutableSortedDictionary(
@@ -55,7 +58,7 @@ public sealed record GroupState(
                 Health = Contracts.NodeHealth.Unknown,
                 ConsecutiveProbeFailures = 0,
             });
-        return this with { AllNodes = nodes, MonitorStartedAt = now };
+        return this with { AllNodes = nodes, MonitorStartedAt = startedAt ?? now };
     }
 
     private static DateTimeOffset Max(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;

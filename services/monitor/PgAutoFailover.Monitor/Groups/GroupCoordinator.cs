@@ -197,8 +197,10 @@ public sealed partial class GroupCoordinator(
         }
         var loaded = await store.LoadAsync(slot.Key, cancellationToken);
         // A state rebuilt from the store may lack liveness and leases granted by another instance:
-        // Restarted() assumes the worst (every lease still running, health unknown) until fresh facts arrive.
-        slot.Loaded = loaded is null ? null : loaded with { State = loaded.State.Restarted(time.GetUtcNow(), core.Options) };
+        // Restarted() assumes the worst (every lease still running, health unknown) until fresh facts arrive. A group
+        // this instance already held keeps its start: the startup grace is for a monitor that has just come up.
+        var startedAt = slot.Loaded?.State.MonitorStartedAt;
+        slot.Loaded = loaded is null ? null : loaded with { State = loaded.State.Restarted(time.GetUtcNow(), core.Options, startedAt) };
         if (loaded is not null) Log.GroupLoaded(logger, slot.Key, loaded.Version);
     }
 

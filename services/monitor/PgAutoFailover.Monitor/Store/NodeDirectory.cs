@@ -14,12 +14,35 @@ public sealed class NodeDirectory(IDocumentStore store, NpgsqlDataSource dataSou
     /// <summary>Unique index on (formation, name): one node per name within a formation.</summary>
     public const string NameIndex = "pgaf_node_name";
 
+    /// <summary>
+    /// Creates or updates the store's schema. Monitors started together on a fresh store would race on it (one of
+    /// three failed with "relation … already exists"): an advisory lock lets one migrate while the others wait, then
+    /// find nothing to do.
+    /// </summary>
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
-        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-        await using var command = dataSource.CreateCommand($"CREATE SEQUENCE IF NOT EXISTS {Sequence}");
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock($1)", connection))
+        {
+            take.Parameters.AddWithValue(SchemaLock);
+            await take.ExecuteNonQueryAsync(cancellationToken);
+        }
+        try
+        {
+            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            await using var command = dataSource.CreateCommand($"CREATE SEQUENCE IF NOT EXISTS {Sequence}");
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        finally
+        {
+            await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
+            release.Parameters.AddWithValue(SchemaLock);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
     }
+
+    /// <summary>The advisory lock key of schema changes ("pgafschm" in ASCII).</summary>
+    private const long SchemaLock = 0x70676166_7363686D;
 
     /// <summary>The desired id when free (and the sequence moves past it), else the next one.</summary>
     public async Task<long> AllocateAsync(long? desired, CancellationToken cancellationToken)
