@@ -157,7 +157,8 @@ public sealed class OfflineTests
 
         public async ValueTask DisposeAsync()
         {
-            _listener.Stop();
+            // Close alone: after Stop, the managed HttpListener's Close binds the port again to remove its prefix, and
+            // threw "Address already in use" in CI once another test had taken the freed port.
             _listener.Close();
             await _loop;
         }
