@@ -28,8 +28,7 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output)
         try
         {
             await project.DownAsync(); // what an interrupted run left
-            var up = await project.ComposeAsync("up", "-d");
-            Assert.True(up.ExitCode == 0, $"docker-compose up -d failed: {up.Combined}");
+            await UpAsync(project);
 
             await WaitForStateAsync(project, s => Has(s, "node1", "primary") && Has(s, "node2", "secondary"), "node1 primary, node2 secondary");
 
@@ -76,6 +75,33 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output)
             await project.DownAsync();
             if (startedHere is not null) await StopEngineAsync(root, startedHere);
         }
+    }
+
+    /// <summary>
+    /// `docker-compose up -d`, which returns once node1 serves (node2 depends on it being healthy). When it fails or
+    /// does not return, what each container was doing is what tells why: their states and last log lines go with it.
+    /// </summary>
+    private async Task UpAsync(ComposeProject project)
+    {
+        var started = DateTime.UtcNow;
+        string? failure;
+        try
+        {
+            var up = await project.ComposeAsync("up", "-d");
+            failure = up.ExitCode == 0 ? null : $"docker-compose up -d failed: {up.Combined}";
+        }
+        catch (TimeoutException e)
+        {
+            failure = e.Message;
+        }
+        if (failure is null)
+        {
+            output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.f} docker-compose up -d returned after {(DateTime.UtcNow - started).TotalSeconds:F1} s");
+            return;
+        }
+        var ps = await project.ComposeAsync("ps");
+        var logs = await project.ComposeAsync("logs", "--tail", "40", "--no-color");
+        Assert.Fail($"{failure}\n{ps.Combined}\n{logs.Combined}");
     }
 
     /// <summary>
