@@ -12,7 +12,9 @@
 # nodes 5501, 5502, ...), PGAF_APP_USER and PGAF_DBNAME (default app and app: the application role and database
 # the keepers create; its password is generated into $PGAF_CLUSTER_DIR/app.password, and $PGAF_CLUSTER_DIR/pgpass
 # lets `PGPASSFILE=$PGAF_CLUSTER_DIR/pgpass psql "<the URI>"` log in), PGAF_MONITORS (default 1: how many monitor
-# processes share the store and the work; the first on HTTP 7101, monitorN on 712N). Logs: $PGAF_CLUSTER_DIR/*.log.
+# processes share the store and the work; the first on HTTP 7101, monitorN on 712N), PGAF_BROKER_NODES (default 1:
+# the machine's RabbitMQ; 3 to 9: a RabbitMQ cluster of that many nodes on 127.0.0.1:5701..., every process given all
+# of them, docs/operations.md#a-broker-cluster). Logs: $PGAF_CLUSTER_DIR/*.log.
 # Broker: the virtual host pgaf-cluster with one user per service (pgaf-cluster-monitor, -keeper, ...; each service
 # gets its URL file $PGAF_CLUSTER_DIR/broker/<service>.url; `pgaf` as the operator: RABBITMQ_URL_FILE=
 # $PGAF_CLUSTER_DIR/broker/operator.url), unless RABBITMQ_URL names another broker or virtual host, which all use.
@@ -34,7 +36,17 @@ vhost=pgaf-cluster
 app_user=${PGAF_APP_USER:-app}
 app_db=${PGAF_DBNAME:-app}
 monitors=${PGAF_MONITORS:-1}
-export RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/$vhost}
+# PGAF_BROKER_NODES=3: a RabbitMQ cluster of this machine's own on 5701-5703 instead of the machine's broker
+# (docs/operations.md#a-broker-cluster), its data beside the cluster's folder.
+broker_nodes=${PGAF_BROKER_NODES:-1}
+broker_dir=$dir-broker
+broker_port=5701
+broker_hosts=$(for ((i = 0; i < broker_nodes; i++)); do printf '%s127.0.0.1:%s' "$( ((i)) && echo ,)" $((broker_port + i)); done)
+if [ "$broker_nodes" = 1 ]; then
+  export RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/$vhost}
+else
+  export RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@$broker_hosts/$vhost}
+fi
 
 # alive PID: the process runs (kill -0 also succeeds on a zombie, and a keeper killed here stays one until PID 1
 # reaps it, which made start-keeper refuse for seconds after a kill -9).
@@ -100,6 +112,17 @@ fresh_vhost() {
   rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null
 }
 
+# start_broker_cluster: the local RabbitMQ cluster (scripts/broker/local-cluster.sh) with the cluster's virtual host.
+start_broker_cluster() {
+  [[ $broker_nodes =~ ^[3-9]$ ]] || { echo "PGAF_BROKER_NODES must be 1 (the machine's broker) or 3 to 9, got \"$broker_nodes\"" >&2; exit 2; }
+  say "a $broker_nodes-node RabbitMQ cluster on $broker_hosts (data: $broker_dir)"
+  scripts/broker/local-cluster.sh stop "$broker_dir" >/dev/null 2>&1 || true
+  rm -rf "$broker_dir"
+  scripts/broker/local-cluster.sh start "$broker_dir" --nodes "$broker_nodes" --port "$broker_port" >/dev/null
+  rabbitmqctl -q -n "pgaf$broker_port@localhost" add_vhost "$vhost" >/dev/null
+  rabbitmqctl -q -n "pgaf$broker_port@localhost" set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null
+}
+
 build_if_needed() {
   if [ ! -x "$monitor_bin" ] || [ ! -x "$checker_bin" ] || [ ! -x "$uri_bin" ] || [ ! -x "$keeper_bin" ] || [ ! -x "$pgaf_bin" ] || [ "${PGAF_REBUILD:-}" = 1 ]; then
     say "building ($cfg; once)"
@@ -115,9 +138,14 @@ up() {
   ensure_packages
   command -v curl >/dev/null || apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends curl >/dev/null
   build_if_needed
-  ensure_rabbitmq
-  [ "$PGAF_STARTED_RABBITMQ" = 1 ] && started_rabbit=1 || started_rabbit=0
-  if [[ $RABBITMQ_URL == */$vhost ]]; then fresh_vhost; fi
+  if [ "$broker_nodes" = 1 ]; then
+    ensure_rabbitmq
+    [ "$PGAF_STARTED_RABBITMQ" = 1 ] && started_rabbit=1 || started_rabbit=0
+    if [[ $RABBITMQ_URL == */$vhost ]]; then fresh_vhost; fi
+  else
+    start_broker_cluster
+    started_rabbit=0
+  fi
   t_start=$SECONDS
   rm -rf "$dir"; mkdir -p "$dir"; chown postgres:postgres "$dir"; chmod 700 "$dir"
   echo "$started_rabbit" >"$dir/started-rabbitmq"
@@ -131,7 +159,10 @@ up() {
   printf '*:*:%s:%s:%s\n' "$app_db" "$app_user" "$(cat "$dir/app.password")" >"$dir/pgpass"
   umask 022
   repl_pw=$(sed -n 's/^replication=//p' "$dir/secrets"); hc_pw=$(sed -n 's/^health_check=//p' "$dir/secrets")
-  if [[ $RABBITMQ_URL == */$vhost ]]; then broker_users "$vhost" "$dir/broker"; fi
+  if [[ $RABBITMQ_URL == */$vhost ]]; then
+    if [ "$broker_nodes" = 1 ]; then broker_users "$vhost" "$dir/broker"
+    else broker_users "$vhost" "$dir/broker" "amqp://$broker_hosts" "pgaf$broker_port@localhost"; fi
+  fi
 
   say "monitor store on 127.0.0.1:$base"
   as_postgres "$bin/initdb" -D "$dir/store" -A trust -U postgres --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/store-initdb.log"
@@ -224,7 +255,11 @@ down() {
   for d in "$dir"/node*/data "$dir/store"; do
     [ -f "$d/postmaster.pid" ] && as_postgres "$bin/pg_ctl" -D "$d" -m fast -w stop >/dev/null 2>&1 || true
   done
-  if [[ $RABBITMQ_URL == */$vhost ]]; then
+  if [ -f "$broker_dir/nodes" ]; then
+    say "stopping the RabbitMQ cluster this script started"
+    scripts/broker/local-cluster.sh stop "$broker_dir" >/dev/null 2>&1 || true
+    rm -rf "$broker_dir"
+  elif [[ $RABBITMQ_URL == */$vhost ]]; then
     rabbitmqctl -q delete_vhost "$vhost" >/dev/null 2>&1 || true
     drop_broker_users "$vhost"
   fi

@@ -46,13 +46,24 @@ rabbit_api() { curl -fsS -o /dev/null --max-time 5 -u guest:guest -X "$1" "http:
 # broker_users VHOST SECRETS_DIR: one broker user per service in VHOST of the local broker, named VHOST-<service>
 # (scripts/broker/definitions.sh; docs/operations.md#broker-users), each with SECRETS_DIR/<service>.url to connect
 # with. Through the management API (milliseconds), else rabbitmqctl (about two seconds).
+# broker_users VHOST SECRETS_DIR URL_BASE NODE: the same on another broker (a local cluster, scripts/broker/local-cluster.sh):
+# the URLs on URL_BASE (amqp://HOST:PORT,HOST:PORT...), the definitions imported with rabbitmqctl on NODE.
 broker_users() {
-  local defs="$2/definitions.json"
+  local defs="$2/definitions.json" url_base=${3:-amqp://127.0.0.1:5672} node=${4:-}
   mkdir -p -m 700 "$2"
   bash "$(dirname "${BASH_SOURCE[0]}")/broker/definitions.sh" --vhost "$1" --user-prefix "$1-" --secrets "$2" \
-    --url-base amqp://127.0.0.1:5672 >"$defs"
-  rabbit_api POST /definitions -H 'content-type: application/json' --data-binary @"$defs" 2>/dev/null ||
-    rabbitmqctl -q import_definitions "$defs" >/dev/null
+    --url-base "$url_base" >"$defs"
+  if [ -n "$node" ]; then
+    # rabbitmqctl reads the file as the rabbitmq user, which may not enter SECRETS_DIR.
+    local shared
+    shared=$(mktemp /tmp/pgaf-definitions.XXXXXX)
+    cp "$defs" "$shared"; chgrp rabbitmq "$shared"; chmod 640 "$shared"
+    rabbitmqctl -q -n "$node" import_definitions "$shared" >/dev/null
+    rm -f "$shared"
+  else
+    rabbit_api POST /definitions -H 'content-type: application/json' --data-binary @"$defs" 2>/dev/null ||
+      rabbitmqctl -q import_definitions "$defs" >/dev/null
+  fi
   rm -f "$defs"
 }
 

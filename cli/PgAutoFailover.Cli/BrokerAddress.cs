@@ -1,3 +1,5 @@
+using PgAutoFailover.Contracts;
+
 namespace PgAutoFailover.Cli;
 
 /// <summary>
@@ -26,11 +28,17 @@ public static class BrokerAddress
         }
     }
 
-    public static Uri Parse(string url)
+    /// <summary>The broker's node or nodes (a host list for a cluster, <see cref="BrokerNodes"/>), or a one-line failure.</summary>
+    public static BrokerNodes Parse(string url)
     {
-        if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme is "amqp" or "amqps" or "rabbitmq") && uri.Host.Length > 0)
-            return uri;
-        throw new CliFailure(ExitCodes.BadArguments, $"the RabbitMQ URL \"{Redact(url)}\" is not an amqp:// or amqps:// URI");
+        try
+        {
+            return BrokerNodes.Parse(url);
+        }
+        catch (FormatException e)
+        {
+            throw new CliFailure(ExitCodes.BadArguments, $"the RabbitMQ URL \"{Redact(url)}\" is not usable: {e.Message}");
+        }
     }
 
     /// <summary>The URL with its password replaced by ***, for messages.</summary>

@@ -37,13 +37,17 @@ public sealed partial class MonitorClient : IAsyncDisposable
     public static async Task<IBusControl> StartBusAsync(string url, string? caFile, TimeSpan timeout,
         Action<IRabbitMqBusFactoryConfigurator> configure, CancellationToken cancellationToken)
     {
-        var uri = BrokerAddress.Parse(url);
+        var nodes = BrokerAddress.Parse(url);
+        var uri = nodes.Uri;
         var display = BrokerAddress.Redact(url);
         if (BrokerTls.Problem(uri, caFile) is { } problem) throw new CliFailure(ExitCodes.BadArguments, problem);
         var bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
             rabbit.Host(uri, host =>
             {
+                // As the services connect (BusTls.UseBrokerNodes): confirms, and a cluster's nodes in turn.
+                host.PublisherConfirmation = true;
+                if (nodes.IsCluster) host.UseCluster(cluster => { foreach (var node in nodes.Nodes) cluster.Node(node.ToString()); });
                 // As the services connect (BusTls.UseBrokerTls): TLS for amqps:// on any port, the name checked, the CA file alone trusted.
                 if (!BrokerTls.Encrypted(uri)) return;
                 host.UseSsl(ssl =>

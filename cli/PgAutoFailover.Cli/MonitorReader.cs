@@ -55,7 +55,7 @@ public sealed class MonitorReader(string monitorUrl, string brokerUrl, TimeSpan 
         if (!Uri.TryCreate(monitorUrl.TrimEnd('/') + "/", UriKind.Absolute, out var root) || root.Scheme is not ("http" or "https"))
             throw new CliFailure(ExitCodes.BadArguments, $"the monitor address \"{monitorUrl}\" is not an http:// or https:// URL");
         string broker;
-        try { broker = MonitorReadApi.BrokerIdentity(BrokerAddress.Parse(brokerUrl)); }
+        try { broker = MonitorReadApi.BrokerIdentity(BrokerAddress.Parse(brokerUrl).Uri); }
         catch (CliFailure) { return null; } // the bus path reports a bad broker URL
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);

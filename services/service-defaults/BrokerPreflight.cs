@@ -36,17 +36,7 @@ public sealed partial class BrokerPreflight(BusOptions options, StartFailure fai
         limit.CancelAfter(TimeSpan.FromSeconds(20));
         try
         {
-            var url = new Uri(options.Url);
-            var factory = new ConnectionFactory
-            {
-                Uri = url, ClientProvidedName = "pgaf start-up check", RequestedConnectionTimeout = TimeSpan.FromSeconds(10),
-                AutomaticRecoveryEnabled = false,
-            };
-            if (BrokerTls.Encrypted(url))
-            {
-                factory.Ssl = new SslOption { Enabled = true, ServerName = url.Host, CertificateValidationCallback = BrokerTls.Validator(options.CaFile) };
-            }
-            await using var connection = await factory.CreateConnectionAsync(limit.Token);
+            await using var connection = await BrokerConnections.OpenAsync(options, "pgaf start-up check", recover: false, limit.Token);
             await connection.CloseAsync(limit.Token);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

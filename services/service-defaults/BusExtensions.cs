@@ -21,7 +21,16 @@ public static class BusExtensions
         Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null)
     {
         var options = ReadBusOptions(builder.Configuration);
-        if (BrokerTls.Problem(new Uri(options.Url), options.CaFile) is { } problem) throw new ArgumentException(problem);
+        BrokerNodes nodes;
+        try
+        {
+            nodes = BrokerNodes.Parse(options.Url);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"RABBITMQ_URL: {e.Message}", e);
+        }
+        if (BrokerTls.Problem(nodes.Uri, options.CaFile) is { } problem) throw new ArgumentException(problem);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<StartFailure>();
         builder.Services.AddHostedService<BrokerPreflight>();
@@ -32,8 +41,13 @@ public static class BusExtensions
             configure(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {
-                var url = new Uri(options.Url);
-                rabbit.Host(url, host => host.UseBrokerTls(url, options.CaFile));
+                rabbit.Host(nodes.Uri, host =>
+                {
+                    host.UseBrokerTls(nodes.Uri, options.CaFile);
+                    host.UseBrokerNodes(nodes);
+                });
+                // Every durable queue a quorum queue (docs/operations.md#a-broker-cluster).
+                rabbit.ConnectEndpointConfigurationObserver(new QuorumQueues());
                 rabbit.OverrideDefaultBusEndpointQueueName(BrokerNames.BusEndpoint(service));
                 rabbit.PrefetchCount = options.PrefetchCount;
                 configureBus?.Invoke(context, rabbit);

@@ -5,7 +5,11 @@ public sealed class BusOptions
 {
     public const string Section = "Bus";
 
-    /// <summary>AMQP URI with credentials and virtual host. Default: the local broker's guest account.</summary>
+    /// <summary>
+    /// AMQP URI with credentials and virtual host; a broker cluster's nodes as a host list
+    /// (<c>amqp://user:password@rabbit1,rabbit2:5673,rabbit3/vhost</c>, <see cref="PgAutoFailover.Contracts.BrokerNodes"/>).
+    /// Default: the local broker's guest account.
+    /// </summary>
     public string Url { get; set; } = "amqp://guest:guest@127.0.0.1:5672/";
 
     /// <summary>

@@ -25,7 +25,10 @@ public sealed class BrokerUsers : IAsyncDisposable
     }
 
     /// <summary>The AMQP URL <paramref name="service"/> (one of <see cref="Services"/>) connects with.</summary>
-    public Uri Url(string service) => new(File.ReadAllText(Path.Combine(_folder, service + ".url")).Trim());
+    public Uri Url(string service) => new(UrlText(service));
+
+    /// <summary>The URL as written, which may name a cluster's nodes (a host list no <see cref="Uri"/> holds).</summary>
+    public string UrlText(string service) => File.ReadAllText(Path.Combine(_folder, service + ".url")).Trim();
 
     /// <summary>"&lt;vhost&gt;-&lt;service&gt;"; in the default virtual host "/", "pgaf-&lt;service&gt;" as compose names them.</summary>
     public string UserName(string service) => Prefix(_vhost) + service;
@@ -33,7 +36,8 @@ public sealed class BrokerUsers : IAsyncDisposable
     private static string Prefix(string vhost) => vhost == "/" ? "pgaf-" : vhost + "-";
 
     /// <param name="admin">An administrator's URL of the virtual host to make the users in.</param>
-    public static async Task<BrokerUsers> CreateAsync(Uri admin)
+    /// <param name="hosts">A cluster's nodes (host:port,host:port...) for the services' URLs; default: the admin URL's host.</param>
+    public static async Task<BrokerUsers> CreateAsync(Uri admin, string? hosts = null)
     {
         var vhost = Uri.UnescapeDataString(admin.AbsolutePath.TrimStart('/'));
         if (vhost.Length == 0) vhost = "/";
@@ -42,7 +46,7 @@ public sealed class BrokerUsers : IAsyncDisposable
         var users = new BrokerUsers(admin, folder, vhost);
         var script = Path.Combine(ServiceProcess.RepositoryRoot, "scripts", "broker", "definitions.sh");
         var made = await ProcessRunner.RunAsync("bash", [script, "--vhost", vhost, "--user-prefix", Prefix(vhost), "--secrets", folder,
-            "--url-base", $"{(admin.Scheme == "amqps" ? "amqps" : "amqp")}://{admin.Host}:{admin.Port}"], TimeSpan.FromSeconds(30));
+            "--url-base", $"{(admin.Scheme == "amqps" ? "amqps" : "amqp")}://{hosts ?? $"{admin.Host}:{admin.Port}"}"], TimeSpan.FromSeconds(30));
         if (made.ExitCode != 0) throw new InvalidOperationException($"definitions.sh failed: {made.StandardError}");
         var definitions = Path.Combine(folder, "definitions.json");
         await File.WriteAllTextAsync(definitions, made.StandardOutput);

@@ -76,6 +76,8 @@ public static class MonitorService
         builder.Services.AddSingleton<GroupCoordinator>();
         builder.Services.AddSingleton<FormationQueries>();
         builder.Services.AddSingleton<ResponseAddressGuard>();
+        builder.Services.AddSingleton<BrokerSideConnection>();
+        builder.Services.AddSingleton<GoalQueues>();
         // Registered before the bus, so the store is ready and the groups loaded before any message is consumed.
         builder.Services.AddHostedService<MonitorStartup>();
         builder.Services.AddHostedService<GroupTimer>();

@@ -1,4 +1,5 @@
 using System.Text;
+using PgAutoFailover.ServiceDefaults;
 using PgAutoFailover.Testing;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
@@ -20,7 +21,7 @@ public sealed class BrokerUsersTests(RabbitMqFixture broker) : IClassFixture<Rab
     {
         await using var users = await BrokerUsers.CreateAsync(await broker.NewVirtualHostAsync());
         // What the monitor declares when it starts (operator-commands bound from PerformFailover's exchange) and when it
-        // first sends node 2 its goal (the keeper-node-2 exchange bound to the queue node 2's keeper declared).
+        // first sends node 2 its goal (the keeper-node-2 quorum queue, its exchange and their binding).
         await using var monitor = await Open(users.Url("monitor"));
         await using var keeper = await Open(users.Url("keeper"));
         await using (var m = await monitor.CreateChannelAsync())
@@ -30,12 +31,13 @@ public sealed class BrokerUsersTests(RabbitMqFixture broker) : IClassFixture<Rab
             await m.QueueDeclareAsync("operator-commands", durable: true, exclusive: false, autoDelete: false);
             await m.QueueBindAsync("operator-commands", "operator-commands", "");
             await m.ExchangeBindAsync("operator-commands", PerformFailover, "");
-            await using (var k = await keeper.CreateChannelAsync())
-            {
-                await k.QueueDeclareAsync("keeper-node-2", durable: true, exclusive: false, autoDelete: false);
-            }
-            await m.ExchangeDeclareAsync("keeper-node-2", ExchangeType.Fanout, durable: true);
-            await m.QueueBindAsync("keeper-node-2", "keeper-node-2", "");
+        }
+        await KeeperGoalQueue.DeclareAsync(monitor, 2, CancellationToken.None);
+        await using (var k = await keeper.CreateChannelAsync())
+        {
+            // The keeper's endpoint declares its goal queue as the monitor did, and binds nothing.
+            await k.QueueDeclareAsync("keeper-node-2", durable: true, exclusive: false, autoDelete: false,
+                new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
         }
 
         // What a keeper does: publish its report, read its own goal queue.

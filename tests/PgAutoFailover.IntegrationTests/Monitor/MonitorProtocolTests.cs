@@ -66,7 +66,12 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
         var a = Assert.IsType<NodeRegistered>(await h.RegisterAsync("default", 6001, "a")).Node;
         var assigned = new List<AssignGoalState>();
         var keeperQueue = h.Bus is IBusControl control
-            ? control.ConnectReceiveEndpoint($"keeper-node-{a.NodeId}", e => e.Handler<AssignGoalState>(c => { lock (assigned) assigned.Add(c.Message); return Task.CompletedTask; }))
+            ? control.ConnectReceiveEndpoint($"keeper-node-{a.NodeId}", e =>
+            {
+                // As the keeper declares its goal queue: a quorum queue (docs/operations.md#a-broker-cluster).
+                if (e is IRabbitMqReceiveEndpointConfigurator rabbit) rabbit.SetQuorumQueue();
+                e.Handler<AssignGoalState>(c => { lock (assigned) assigned.Add(c.Message); return Task.CompletedTask; });
+            })
             : throw new InvalidOperationException();
         await keeperQueue.Ready;
 

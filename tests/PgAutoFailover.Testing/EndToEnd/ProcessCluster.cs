@@ -32,6 +32,9 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public string BaseDirectory { get; }
     public Uri Amqp { get; }
+
+    /// <summary>The broker URL <paramref name="service"/>'s own broker user connects with (a host list on a broker cluster).</summary>
+    public string BrokerUrl(string service) => _brokerUsers!.UrlText(service);
     public ServiceProcess Monitor => _monitors[0];
     public ServiceProcess HealthChecker { get; private set; } = null!;
     public ServiceProcess UriService { get; private set; } = null!;
@@ -63,8 +66,10 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <param name="storePair">The monitor's store as a primary and a synchronous standby, named together in a multi-host
     /// connection string (<see cref="StoreStandby"/>).</param>
     /// <param name="monitors">How many monitor processes share the work (<see cref="Monitors"/>).</param>
+    /// <param name="brokerHosts">A broker cluster's nodes (host:port,...; <paramref name="amqp"/> is the first): every
+    /// process, and the test's own bus, is given them all (docs/operations.md#a-broker-cluster).</param>
     public static async Task<ProcessCluster> StartAsync(Uri amqp, IReadOnlyDictionary<string, string>? monitorSettings = null,
-        IReadOnlyDictionary<string, string>? environment = null, bool storePair = false, int monitors = 1)
+        IReadOnlyDictionary<string, string>? environment = null, bool storePair = false, int monitors = 1, string? brokerHosts = null)
     {
         var baseDirectory = Path.Combine(Path.GetTempPath(), "pgaf-test", $"e2e-{Guid.NewGuid():N}"[..14]);
         Directory.CreateDirectory(baseDirectory);
@@ -74,7 +79,10 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
         var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
-            rabbit.Host(amqp);
+            rabbit.Host(amqp, host =>
+            {
+                if (brokerHosts is not null) host.UseCluster(c => { foreach (var node in brokerHosts.Split(',')) c.Node(node); });
+            });
             // A reply queue the monitor's broker user may answer (docs/operations.md#broker-users).
             rabbit.OverrideDefaultBusEndpointQueueName(BrokerNames.BusEndpoint("test"));
         });
@@ -83,7 +91,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         try
         {
             // As cluster.sh and compose deploy: each service with a broker user of its own (docs/operations.md#broker-users).
-            cluster._brokerUsers = await BrokerUsers.CreateAsync(amqp);
+            cluster._brokerUsers = await BrokerUsers.CreateAsync(amqp, brokerHosts);
             await cluster.StartServicesAsync();
         }
         catch
@@ -104,7 +112,7 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     private Dictionary<string, string> BaseEnvironment(int httpPort, string service) => new()
     {
-        ["RABBITMQ_URL"] = _brokerUsers!.Url(service).ToString(),
+        ["RABBITMQ_URL"] = _brokerUsers!.UrlText(service),
         ["Urls"] = $"http://127.0.0.1:{httpPort}",
         ["Logging__LogLevel__Default"] = "Information",
         ["Logging__LogLevel__Microsoft"] = "Warning",

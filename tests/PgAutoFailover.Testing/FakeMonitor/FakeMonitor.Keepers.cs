@@ -1,17 +1,22 @@
 using System.Collections.Concurrent;
 using MassTransit;
 using PgAutoFailover.Contracts;
+using PgAutoFailover.ServiceDefaults;
+using RabbitMQ.Client;
 
 namespace PgAutoFailover.Testing;
 
 /// <summary>
 /// The keepers' side: answers RegisterNode and ReportNodeState with goals the test scripts, and pushes AssignGoalState
-/// to queue:keeper-node-{id}. It can stop answering reports (a monitor that is down) without touching the keepers.
+/// to each keeper's goal queue, declared as the monitor declares it (KeeperGoalQueue). It can stop answering reports (a monitor that is down) without touching the keepers.
 /// Like the real monitor, it removes a node that reports dropped when told to drop, and answers its later reports
 /// with "node unknown". Its nodes all belong to group 0 of formation <see cref="Formation"/>.
 /// </summary>
 public sealed partial class FakeMonitor
 {
+    private readonly BusOptions _busOptions;
+    private readonly SemaphoreSlim _goalDeclare = new(1, 1);
+    private IConnection? _goalConnection;
     private readonly ConcurrentDictionary<long, NodeAddress> _nodes = new();
     private readonly ConcurrentDictionary<long, NodeState> _goals = new();
     private readonly ConcurrentDictionary<long, string> _syncNames = new();
@@ -67,9 +72,9 @@ public sealed partial class FakeMonitor
         var goal = FirstGoal ?? (_goals.IsEmpty ? NodeState.Single : NodeState.WaitStandby);
         if (goal == NodeState.Single) PrimaryNodeId = id;
         _goals[id] = goal;
-        // As the monitor does: the first goal also goes to the keeper's goal queue, and that send declares the queue
+        // As the monitor does: the first goal also goes to the keeper's goal queue, declared by the sender
         // (the keeper only consumes from it; docs/operations.md#broker-users).
-        var endpoint = await _bus.GetSendEndpoint(new Uri($"queue:keeper-node-{id}"));
+        var endpoint = await GoalEndpointAsync(id);
         await endpoint.Send(new AssignGoalState(Goal(id, null), Interlocked.Increment(ref _groupVersion), "test registers the node"));
         await ctx.RespondAsync(new NodeRegistered(address, goal, m.CandidatePriority, m.ReplicationQuorum));
     }
@@ -121,7 +126,7 @@ public sealed partial class FakeMonitor
         _goals[nodeId] = state;
         _syncNames[nodeId] = synchronousStandbyNames;
         var version = Interlocked.Increment(ref _groupVersion);
-        var endpoint = await _bus.GetSendEndpoint(new Uri($"queue:keeper-node-{nodeId}"));
+        var endpoint = await GoalEndpointAsync(nodeId);
         await endpoint.Send(new AssignGoalState(Goal(nodeId, null), version, $"test assigns {NodeStateNames.Of(state)}"));
     }
 
@@ -142,9 +147,25 @@ public sealed partial class FakeMonitor
     /// <summary>Sends an AssignGoalState with an explicit (possibly stale) group version.</summary>
     public async Task PushAsync(long nodeId, NodeState state, long groupVersion)
     {
-        var endpoint = await _bus.GetSendEndpoint(new Uri($"queue:keeper-node-{nodeId}"));
+        var endpoint = await GoalEndpointAsync(nodeId);
         var goal = Goal(nodeId, null) with { GoalState = state };
         await endpoint.Send(new AssignGoalState(goal, groupVersion, "explicit push"));
+    }
+
+    /// <summary>The keeper's goal queue declared (a quorum queue, as the monitor declares it) and its send endpoint.</summary>
+    private async Task<ISendEndpoint> GoalEndpointAsync(long nodeId)
+    {
+        await _goalDeclare.WaitAsync();
+        try
+        {
+            _goalConnection ??= await BrokerConnections.OpenAsync(_busOptions, "fake monitor goal queues", recover: true, CancellationToken.None);
+            await KeeperGoalQueue.DeclareAsync(_goalConnection, nodeId, CancellationToken.None);
+        }
+        finally
+        {
+            _goalDeclare.Release();
+        }
+        return await _bus.GetSendEndpoint(KeeperGoalQueue.SendAddress(nodeId));
     }
 
     public ReportNodeState? LastReport(long nodeId) => _reports.GetValueOrDefault(nodeId);

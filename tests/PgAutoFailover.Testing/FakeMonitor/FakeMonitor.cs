@@ -25,6 +25,7 @@ public sealed partial class FakeMonitor : IAsyncDisposable
     private FakeMonitor(Uri broker, IReadOnlyList<FormationTopologyChanged>? topology, string? brokerCaFile)
     {
         _topology = topology;
+        _busOptions = new BusOptions { Url = broker.ToString(), CaFile = brokerCaFile };
         // Requests are published, so the queue's name does not matter; a unique one keeps two stand-ins on one virtual
         // host from sharing (and splitting) one queue.
         var queue = $"fake-monitor-{Guid.NewGuid().ToString("N")[..8]}";
@@ -92,5 +93,7 @@ public sealed partial class FakeMonitor : IAsyncDisposable
     {
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _bus.StopAsync(stop.Token);
+        if (_goalConnection is not null) await _goalConnection.DisposeAsync();
+        _goalDeclare.Dispose();
     }
 }

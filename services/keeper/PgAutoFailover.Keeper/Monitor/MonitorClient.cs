@@ -81,7 +81,12 @@ public sealed class MonitorClient(
             // exchange to it, so a keeper's broker user needs no write permission anywhere a goal travels and no
             // other keeper can send this one a goal (docs/operations.md#broker-users). The monitor's send of the
             // node's first goal, at registration, declares the queue and binds it; until then consuming waits.
-            if (e is IRabbitMqReceiveEndpointConfigurator rabbit) rabbit.BindQueue = false;
+            // A quorum queue, as the monitor declares it (docs/operations.md#a-broker-cluster): a goal outlives a broker node.
+            if (e is IRabbitMqReceiveEndpointConfigurator rabbit)
+            {
+                rabbit.BindQueue = false;
+                rabbit.SetQuorumQueue();
+            }
             e.ConfigureConsumeTopology = false;
             e.Handler<AssignGoalState>(context => onGoal(context.Message));
         });

@@ -15,7 +15,7 @@ namespace PgAutoFailover.Monitor.Groups;
 /// published, then their batch is deleted: a monitor that dies in between publishes them after its restart
 /// (<see cref="OutboxRelay"/>), with the same message ids (docs/events.md#delivery).
 /// </summary>
-public sealed partial class DecisionPublisher(IBus bus, OutboxCleaner cleaner, ILogger<DecisionPublisher> logger)
+public sealed partial class DecisionPublisher(IBus bus, GoalQueues goalQueues, OutboxCleaner cleaner, ILogger<DecisionPublisher> logger)
 {
     /// <summary>The events and topology snapshot <paramref name="outcome"/> publishes, computed before it is stored.</summary>
     public static DecisionMessages Messages(string stream, GroupOutcome outcome, DateTimeOffset now)
@@ -43,7 +43,7 @@ public sealed partial class DecisionPublisher(IBus bus, OutboxCleaner cleaner, I
         foreach (var assignment in decision.Assignments)
         {
             if (MonitorCore.GoalFor(after, assignment.NodeId, decision) is not { } goal) continue;
-            var endpoint = await bus.GetSendEndpoint(KeeperQueues.For(assignment.NodeId));
+            var endpoint = await bus.GetSendEndpoint(await goalQueues.AddressAsync(assignment.NodeId, cancellationToken));
             await endpoint.Send(new AssignGoalState(goal, outcome.Version, assignment.Description), cancellationToken);
             Log.GoalAssigned(logger, assignment.Goal, assignment.NodeId, after.Settings.Formation, after.Settings.GroupId, assignment.Description);
         }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using MassTransit;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.ServiceDefaults;
-using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
 namespace PgAutoFailover.Monitor.Messaging;
@@ -16,13 +15,11 @@ namespace PgAutoFailover.Monitor.Messaging;
 /// a queue to be bound or a delayed exchange are not answered: no requester of ours sends one. Addresses in another
 /// virtual host are answered as before, unchecked.
 /// </summary>
-public sealed partial class ResponseAddressGuard(BusOptions bus, ILogger<ResponseAddressGuard> logger) : IAsyncDisposable
+public sealed partial class ResponseAddressGuard(BusOptions bus, BrokerSideConnection broker, ILogger<ResponseAddressGuard> logger)
 {
     private const int MaxRemembered = 10_000;
     private readonly ConcurrentDictionary<Uri, string> _verdicts = new();
-    private readonly SemaphoreSlim _connect = new(1, 1);
-    private readonly Uri _host = new(bus.Url);
-    private IConnection? _connection;
+    private readonly Uri _host = BrokerNodes.Parse(bus.Url).Uri;
 
     /// <summary>Why <paramref name="address"/> cannot be answered, or null when it can.</summary>
     public async ValueTask<string?> ProblemAsync(Uri address, CancellationToken cancellationToken)
@@ -55,7 +52,7 @@ public sealed partial class ResponseAddressGuard(BusOptions bus, ILogger<Respons
 
         try
         {
-            var connection = await ConnectionAsync(cancellationToken);
+            var connection = await broker.GetAsync(cancellationToken);
             await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
             try
             {
@@ -84,37 +81,6 @@ public sealed partial class ResponseAddressGuard(BusOptions bus, ILogger<Respons
             Log.ResponseAddressNotChecked(logger, address, e.Message);
             return null;
         }
-    }
-
-    private async Task<IConnection> ConnectionAsync(CancellationToken cancellationToken)
-    {
-        if (_connection is { IsOpen: true } open) return open;
-        await _connect.WaitAsync(cancellationToken);
-        try
-        {
-            if (_connection is { IsOpen: true } again) return again;
-            if (_connection is not null) await _connection.DisposeAsync();
-            var factory = new ConnectionFactory { Uri = _host, ClientProvidedName = "pgaf-monitor response-address check" };
-            if (BrokerTls.Encrypted(_host))
-            {
-                // As the bus connects (BrokerTls): TLS on any port, the broker's name checked, the CA file trusted alone.
-                factory.Ssl.Enabled = true;
-                factory.Ssl.ServerName = _host.Host;
-                factory.Ssl.CertificateValidationCallback = BrokerTls.Validator(bus.CaFile);
-            }
-            _connection = await factory.CreateConnectionAsync(cancellationToken);
-            return _connection;
-        }
-        finally
-        {
-            _connect.Release();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_connection is not null) await _connection.DisposeAsync();
-        _connect.Dispose();
     }
 
     private static partial class Log

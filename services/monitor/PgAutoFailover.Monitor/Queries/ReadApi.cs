@@ -11,7 +11,7 @@ public static class ReadApi
 {
     public static WebApplication MapReadApi(this WebApplication app)
     {
-        var broker = MonitorReadApi.BrokerIdentity(new Uri(app.Services.GetRequiredService<BusOptions>().Url));
+        var broker = MonitorReadApi.BrokerIdentity(BrokerNodes.Parse(app.Services.GetRequiredService<BusOptions>().Url).Uri);
         var api = app.MapGroup("/formations/{formation}");
         api.AddEndpointFilter(async (context, next) =>
         {
