@@ -93,14 +93,17 @@ public sealed partial class MonitorClient : IAsyncDisposable
         var client = _bus.CreateRequestClient<TRequest>(RequestTimeout.After(ms: (int)Math.Max(1, _timeout.TotalMilliseconds)));
         try
         {
-            var response = await client.GetResponse<TResult, OperatorCommandRefused>(request, cancellationToken);
+            // Bounded here too: a request sent while its broker node was being killed was seen never to end by itself
+            // (services/service-defaults/BoundedRequests.cs).
+            var response = await client.GetResponse<TResult, OperatorCommandRefused>(request, cancellationToken)
+                .WaitAsync(_timeout + TimeSpan.FromSeconds(1), cancellationToken);
             if (response.Is(out Response<OperatorCommandRefused>? refused))
                 throw new CliFailure(ExitCodes.Refused, refused.Message.Reason);
             if (response.Is(out Response<TResult>? result))
                 return result.Message;
             throw new CliFailure(ExitCodes.Internal, $"unexpected answer from the monitor to {typeof(TRequest).Name}");
         }
-        catch (RequestTimeoutException)
+        catch (Exception e) when (e is RequestTimeoutException or TimeoutException)
         {
             throw new CliFailure(ExitCodes.Unreachable,
                 $"no answer from the monitor within {Seconds(_timeout)} s (is it running? RABBITMQ_URL={_displayUrl})");

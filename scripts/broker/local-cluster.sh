@@ -10,6 +10,7 @@
 #   scripts/broker/local-cluster.sh kill DIR I                        SIGKILL node I (1-based): a crashed broker node
 #   scripts/broker/local-cluster.sh start-node DIR I                  start node I again (it rejoins the cluster)
 #   scripts/broker/local-cluster.sh stop DIR                          stop every node (DIR is left for its logs)
+#   scripts/broker/local-cluster.sh ctl DIR I ARGS...                 rabbitmqctl ARGS against node I (list_connections ...)
 set -euo pipefail
 
 cmd=${1:-} dir=${2:-}
@@ -123,6 +124,11 @@ case "$cmd" in
     i=${3:?start-node needs the node number}
     start_node "$i"
     wait_node "$i"
+    ;;
+  ctl)
+    i=${3:?ctl needs the node number}
+    shift 3
+    ctl "$i" "$@"
     ;;
   stop)
     [ -f "$dir/nodes" ] || exit 0

@@ -31,12 +31,12 @@ public sealed partial class TopologyBootstrap(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = options.RetryDelay;
-        var client = bus.CreateRequestClient<GetTopology>(RequestTimeout.After(ms: (int)options.RequestTimeout.TotalMilliseconds));
+        var client = bus.CreateRequestClient<GetTopology>();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var response = await client.GetResponse<TopologySnapshot>(new GetTopology(options.RequestedBy), stoppingToken);
+                var response = await client.GetResponseWithin<GetTopology, TopologySnapshot>(new GetTopology(options.RequestedBy), options.RequestTimeout, stoppingToken);
                 foreach (var formation in response.Message.Formations) await sink.ApplyAsync(formation, stoppingToken);
                 Log.TopologyReceived(logger, response.Message.Formations.Count);
                 delay = options.RetryDelay;

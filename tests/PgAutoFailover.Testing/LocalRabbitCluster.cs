@@ -53,6 +53,11 @@ public sealed class LocalRabbitCluster : IAsyncDisposable
         ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("bash", [Script, "start-node", _directory, node.ToString()], TimeSpan.FromMinutes(3)),
             "start a broker node");
 
+    /// <summary>Who is connected to node <paramref name="node"/>: broker user, client port and state of each connection.</summary>
+    public async Task<string> ConnectionsAsync(int node) =>
+        (await ProcessRunner.RunAsync("bash", [Script, "ctl", _directory, node.ToString(), "list_connections", "user", "peer_port", "state"],
+            TimeSpan.FromSeconds(30))).Combined.Trim();
+
     public async ValueTask DisposeAsync()
     {
         await ProcessRunner.RunAsync("bash", [Script, "stop", _directory], TimeSpan.FromMinutes(2));

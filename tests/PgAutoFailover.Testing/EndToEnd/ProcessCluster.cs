@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using MassTransit;
 using PgAutoFailover.Contracts;
+using PgAutoFailover.ServiceDefaults;
 
 namespace PgAutoFailover.Testing.EndToEnd;
 
@@ -211,7 +212,10 @@ public sealed class ProcessCluster : IAsyncDisposable
         try
         {
             var client = _bus.CreateRequestClient<GetFormationState>(RequestTimeout.After(s: 3));
-            var response = await client.GetResponse<FormationState, OperatorCommandRefused>(new GetFormationState(Formation));
+            // Bounded as the services bound theirs (services/service-defaults/BoundedRequests.cs): a request sent while
+            // a broker node was killed was seen never to end, and this wait would have been the test's last.
+            var response = await BoundedRequests.Within(
+                client.GetResponse<FormationState, OperatorCommandRefused>(new GetFormationState(Formation)), TimeSpan.FromSeconds(3), CancellationToken.None);
             return response.Is(out Response<FormationState>? state) ? state!.Message : null;
         }
         catch (RequestTimeoutException) { return null; }

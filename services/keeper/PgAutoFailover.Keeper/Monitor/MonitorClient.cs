@@ -1,6 +1,7 @@
 using MassTransit;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Keeper.Postgres;
+using PgAutoFailover.ServiceDefaults;
 
 namespace PgAutoFailover.Keeper.Monitor;
 
@@ -18,10 +19,8 @@ public sealed class MonitorClient(
 
     public async Task<NodeRegistered> RegisterAsync(RegisterNode request, CancellationToken cancellationToken)
     {
-        // The token bounds the whole call: with the broker down, sending the request itself would wait for the connection.
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.RegisterTimeout);
-        var response = await register.GetResponse<NodeRegistered, RegistrationRejected>(request, timeout.Token, RequestTimeout.After(ms: (int)options.RegisterTimeout.TotalMilliseconds));
+        // Bounded as a whole: with the broker down, sending the request itself would wait for the connection.
+        var response = await register.GetResponseWithin<RegisterNode, NodeRegistered, RegistrationRejected>(request, options.RegisterTimeout, cancellationToken);
         if (response.Is(out Response<RegistrationRejected>? rejected))
         {
             throw new KeeperException($"the monitor rejected the registration of {request.Host}:{request.Port} in formation {request.Formation}: {rejected.Message.Reason}");
@@ -33,9 +32,7 @@ public sealed class MonitorClient(
 
     public async Task<NodeGoal> ReportAsync(ReportNodeState request, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.MonitorTimeout);
-        var response = await report.GetResponse<NodeGoal, NodeReportRejected>(request, timeout.Token, RequestTimeout.After(ms: (int)options.MonitorTimeout.TotalMilliseconds));
+        var response = await report.GetResponseWithin<ReportNodeState, NodeGoal, NodeReportRejected>(request, options.MonitorTimeout, cancellationToken);
         if (response.Is(out Response<NodeReportRejected>? rejected))
         {
             // The monitor answered but will not take the report: keep PostgreSQL as it is and say why.
@@ -64,10 +61,7 @@ public sealed class MonitorClient(
 
     private async Task<string> OperatorAsync<T>(IRequestClient<T> client, T request, CancellationToken cancellationToken) where T : class
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.RegisterTimeout);
-        var response = await client.GetResponse<OperatorCommandSucceeded, OperatorCommandRefused>(request, timeout.Token,
-            RequestTimeout.After(ms: (int)options.RegisterTimeout.TotalMilliseconds));
+        var response = await client.GetResponseWithin<T, OperatorCommandSucceeded, OperatorCommandRefused>(request, options.RegisterTimeout, cancellationToken);
         if (response.Is(out Response<OperatorCommandRefused>? refused)) throw new KeeperException($"the monitor refused: {refused.Message.Reason}");
         return response.Is(out Response<OperatorCommandSucceeded>? done) ? done.Message.Message : throw new KeeperException("unexpected answer");
     }
