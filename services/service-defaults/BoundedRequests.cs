@@ -13,23 +13,22 @@ public static class BoundedRequests
     /// <summary>How long past its own timeout a request may take before it is given up for hung.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(1);
 
-    public static async Task<Response<T>> GetResponseWithin<TRequest, T>(this IRequestClient<TRequest> client, TRequest request,
+    public static Task<Response<T>> GetResponseWithin<TRequest, T>(this IRequestClient<TRequest> client, TRequest request,
         TimeSpan timeout, CancellationToken cancellationToken)
-        where TRequest : class where T : class
-    {
-        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        bound.CancelAfter(timeout);
-        var response = client.GetResponse<T>(request, bound.Token, RequestTimeout.After(ms: Milliseconds(timeout)));
-        return await Within(response, timeout, cancellationToken);
-    }
+        where TRequest : class where T : class =>
+        Bounded((token, requestTimeout) => client.GetResponse<T>(request, token, requestTimeout), timeout, cancellationToken);
 
-    public static async Task<Response<T1, T2>> GetResponseWithin<TRequest, T1, T2>(this IRequestClient<TRequest> client, TRequest request,
+    public static Task<Response<T1, T2>> GetResponseWithin<TRequest, T1, T2>(this IRequestClient<TRequest> client, TRequest request,
         TimeSpan timeout, CancellationToken cancellationToken)
-        where TRequest : class where T1 : class where T2 : class
+        where TRequest : class where T1 : class where T2 : class =>
+        Bounded((token, requestTimeout) => client.GetResponse<T1, T2>(request, token, requestTimeout), timeout, cancellationToken);
+
+    /// <summary>MassTransit's own timeout and a cancellation at the deadline first, then <see cref="Within"/> should neither end it.</summary>
+    private static async Task<T> Bounded<T>(Func<CancellationToken, RequestTimeout, Task<T>> send, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bound.CancelAfter(timeout);
-        var response = client.GetResponse<T1, T2>(request, bound.Token, RequestTimeout.After(ms: Milliseconds(timeout)));
+        var response = send(bound.Token, RequestTimeout.After(ms: (int)Math.Clamp(timeout.TotalMilliseconds, 1, int.MaxValue)));
         return await Within(response, timeout, cancellationToken);
     }
 
@@ -50,6 +49,4 @@ public static class BoundedRequests
             throw new RequestTimeoutException($"no answer within {timeout.TotalSeconds:0.###} s (the request did not end by itself)");
         }
     }
-
-    private static int Milliseconds(TimeSpan timeout) => (int)Math.Clamp(timeout.TotalMilliseconds, 1, int.MaxValue);
 }

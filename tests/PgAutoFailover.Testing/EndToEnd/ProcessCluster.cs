@@ -211,11 +211,10 @@ public sealed class ProcessCluster : IAsyncDisposable
     {
         try
         {
-            var client = _bus.CreateRequestClient<GetFormationState>(RequestTimeout.After(s: 3));
-            // Bounded as the services bound theirs (services/service-defaults/BoundedRequests.cs): a request sent while
-            // a broker node was killed was seen never to end, and this wait would have been the test's last.
-            var response = await BoundedRequests.Within(
-                client.GetResponse<FormationState, OperatorCommandRefused>(new GetFormationState(Formation)), TimeSpan.FromSeconds(3), CancellationToken.None);
+            // Bounded as the services bound theirs: a request sent while a broker node was killed was seen never to end,
+            // and this wait would have been the test's last.
+            var response = await _bus.CreateRequestClient<GetFormationState>()
+                .GetResponseWithin<GetFormationState, FormationState, OperatorCommandRefused>(new GetFormationState(Formation), TimeSpan.FromSeconds(3), CancellationToken.None);
             return response.Is(out Response<FormationState>? state) ? state!.Message : null;
         }
         catch (RequestTimeoutException) { return null; }

@@ -36,12 +36,6 @@ public sealed class NodeProbedConsumerDefinition(MonitorServiceOptions options) 
         IConsumerConfigurator<NodeProbedConsumer> consumer, IRegistrationContext context)
     {
         base.ConfigureConsumer(endpoint, consumer, context);
-        // The one queue of ours that is not a quorum queue: a non-durable classic queue, declared again by the monitors
-        // on the node they reach when its node goes. A probe result is worth one probe period, so losing those in
-        // flight with a broker node costs nothing; while a quorum queue here, RabbitMQ 3.10.8 refused every later
-        // probe published through a node that had published one during the leader's election, and no failover could
-        // start while the killed node stayed down (docs/operations.md#a-broker-cluster).
-        if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit) rabbit.Durable = false;
         // A store outage is retried a few times, then the probe goes to the error queue: newer probes follow anyway.
         endpoint.UseMessageRetry(retry => retry.Intervals(100, 500, 1000));
     }
