@@ -60,11 +60,21 @@ public sealed partial class MonitorClient : IAsyncDisposable
         });
         using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         startTimeout.CancelAfter(timeout);
+        var watch = new BrokerRefusalWatch();
+        using var watching = bus.ConnectReceiveEndpointObserver(watch);
+        var start = bus.StartAsync(startTimeout.Token);
         try
         {
-            await bus.StartAsync(startTimeout.Token);
+            if (await Task.WhenAny(start, watch.Refused) == watch.Refused)
+            {
+                await startTimeout.CancelAsync();
+                await ((Task)start).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await StopQuietlyAsync(bus);
+                throw new CliFailure(ExitCodes.Unreachable, $"cannot connect to RabbitMQ at {display}: {await watch.Refused} (set --rabbitmq or RABBITMQ_URL)");
+            }
+            await start;
         }
-        catch (Exception error)
+        catch (Exception error) when (error is not CliFailure)
         {
             await StopQuietlyAsync(bus);
             cancellationToken.ThrowIfCancellationRequested();

@@ -170,7 +170,11 @@ public sealed class MonitorCommandTests(OperatorMonitor monitor) : IClassFixture
         Assert.DoesNotContain("not-the-password", line);
 
         var noVhost = new UriBuilder(url) { Path = "/no-such-vhost" }.Uri.ToString();
-        var missing = await CliRun.RunAsync(new Dictionary<string, string?> { ["RABBITMQ_URL"] = noVhost }, "perform", "failover", "--timeout", "10");
+        // No retry brings a virtual host into being: pgaf says so at once, not after its --timeout of ten minutes.
+        using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var missing = await CliRun.RunAsync(new Dictionary<string, string?> { ["RABBITMQ_URL"] = noVhost }, patience.Token,
+            "perform", "failover", "--timeout", "600");
+        Assert.False(patience.IsCancellationRequested, $"pgaf waited for its --timeout on a missing virtual host: {missing}");
         Assert.Equal(6, missing.ExitCode);
         Assert.Contains("the broker has no virtual host \"no-such-vhost\"", CliRun.SingleErrorLine(missing));
     }
