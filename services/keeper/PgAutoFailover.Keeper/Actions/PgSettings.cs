@@ -15,7 +15,9 @@ public sealed partial class PgSettings(PostgresServer server, PgSql sql, ILogger
     public async Task SetSyncStandbyNamesAsync(string value, CancellationToken ct)
     {
         await EnsureRunningAsync(ct);
-        if (await sql.ShowAsync("synchronous_standby_names", ct) == value && server.Files.ReadAutoConf("synchronous_standby_names") == value) return;
+        // No entry in postgresql.auto.conf is the same as '' when the server shows '' (a standby just promoted has none):
+        // writing it anyway cost a reload and a wait on the promotion's critical path.
+        if (await sql.ShowAsync("synchronous_standby_names", ct) == value && (server.Files.ReadAutoConf("synchronous_standby_names") ?? "") == value) return;
         Log.SettingSyncStandbyNames(logger, value);
         await SetConfAsync(new() { ["synchronous_standby_names"] = value }, ct);
         await sql.WaitForSettingAsync("synchronous_standby_names", value, ct);
@@ -34,7 +36,7 @@ public sealed partial class PgSettings(PostgresServer server, PgSql sql, ILogger
     /// <summary>Starts PostgreSQL unless it runs and answers.</summary>
     public async Task EnsureRunningAsync(CancellationToken ct)
     {
-        if (!server.IsPostmasterAlive() || !await server.AcceptsQueriesAsync(ct)) await server.StartAsync(ct);
+        if (!server.IsPostmasterAlive() || !await sql.AnswersAsync(ct)) await server.StartAsync(ct);
     }
 
     private static partial class Log

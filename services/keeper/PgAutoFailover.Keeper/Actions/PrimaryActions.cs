@@ -169,10 +169,17 @@ public sealed partial class PrimaryActions(KeeperOptions options, PostgresServer
                 requested = false;
             }
             if (!requested) await server.PromoteAsync(ct);
+            var lastRequest = TimeSpan.Zero;
             while (await sql.InRecoveryAsync(ct))
             {
                 if (watch.Elapsed > options.PostgresStartTimeout) throw new KeeperException("PostgreSQL is still in recovery after pg_ctl promote");
                 await Task.Delay(10, ct); // promotion takes tens of milliseconds; this wait is part of a switchover's write outage
+                if (watch.Elapsed - lastRequest > TimeSpan.FromMilliseconds(50) && await sql.StartupSleepsBeforeRetryAsync(ct))
+                {
+                    Log.PromotionRequestedAgain(logger, watch.Elapsed.TotalSeconds);
+                    await RequestPromotionAgainAsync(ct);
+                    lastRequest = watch.Elapsed;
+                }
             }
             Log.Promoted(logger, watch.Elapsed.TotalSeconds);
         }
@@ -186,6 +193,18 @@ public sealed partial class PrimaryActions(KeeperOptions options, PostgresServer
         server.Files.SetStandbySignal(false);
         await settings.SetSyncStandbyNamesAsync("", ct);
         await settings.SetWritableAsync(!readOnly, ct);
+    }
+
+    private async Task RequestPromotionAgainAsync(CancellationToken ct)
+    {
+        try
+        {
+            await sql.RequestPromotionAsync(ct);
+        }
+        catch (Npgsql.PostgresException)
+        {
+            // "recovery is not in progress": the first request won in between, which the loop sees next.
+        }
     }
 
     private async Task CheckpointAfterPromotionAsync()
@@ -219,6 +238,9 @@ public sealed partial class PrimaryActions(KeeperOptions options, PostgresServer
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "pg_promote() refused ({Error}): using pg_ctl promote")]
         public static partial void PgPromoteRefused(ILogger logger, string error);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "PostgreSQL sleeps before its next WAL retry {Elapsed:F2} s after the promotion request: asking again")]
+        public static partial void PromotionRequestedAgain(ILogger logger, double elapsed);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Promoted in {Elapsed:F2} s")]
         public static partial void Promoted(ILogger logger, double elapsed);

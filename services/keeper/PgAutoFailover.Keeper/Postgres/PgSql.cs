@@ -80,6 +80,23 @@ public sealed class PgSql(PostgresServer server) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether the running PostgreSQL answers a query on a pooled session. The actions ask this before nearly every
+    /// step; a fresh session per question (PostgresServer.AcceptsQueriesAsync) forked a backend each time, 15-50 ms
+    /// under a writer's reconnect storm, five of them on a switchover's critical path.
+    /// </summary>
+    public async Task<bool> AnswersAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ScalarAsync<int>("SELECT 1", cancellationToken) == 1;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     public async Task ExecuteAsync(string sql, CancellationToken cancellationToken, params object[] parameters)
     {
         await using var c = await OpenAsync(cancellationToken);
@@ -170,6 +187,17 @@ public sealed class PgSql(PostgresServer server) : IDisposable
 
     public async Task<bool> InRecoveryAsync(CancellationToken cancellationToken) =>
         await ScalarAsync<bool>("SELECT pg_is_in_recovery()", cancellationToken);
+
+    /// <summary>
+    /// Whether the startup process sleeps out wal_retrieve_retry_interval (5 s by default). PostgreSQL 15 does so when
+    /// a promotion request arrives just as its WAL receiver dies: it takes the request for a failed stream, sleeps, and
+    /// promotes only when it wakes. A new request wakes it.
+    /// </summary>
+    public async Task<bool> StartupSleepsBeforeRetryAsync(CancellationToken cancellationToken) =>
+        await ScalarAsync<bool>("""
+            SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                           WHERE backend_type = 'startup' AND wait_event = 'RecoveryRetrieveRetryInterval')
+            """, cancellationToken);
 
     /// <summary>ALTER SYSTEM SET (or RESET when null) and reload; waits until this session sees the new value.</summary>
     public async Task SetSystemAsync(string name, string? value, CancellationToken cancellationToken)
