@@ -9,7 +9,8 @@ namespace PgAutoFailover.EndToEndTests;
 /// Issue 15 part 4: a real Prometheus scrapes a real cluster's services and evaluates the shipped
 /// deploy/prometheus/alerts.yml. Before the crash it holds every gauge the rules read, with the values of a healthy
 /// two-node group, and no alert fires; after the primary's processes are killed, PgafFailoverHappened fires, seen
-/// through Prometheus's own HTTP API as an on-call's Alertmanager would see it.
+/// through Prometheus's own HTTP API as an on-call's Alertmanager would see it. Every query of the Grafana dashboard
+/// (deploy/grafana) answers from the same Prometheus, and its failover annotation marks the failover.
 /// </summary>
 public sealed class PrometheusAlertTests(RabbitMqFixture broker, ITestOutputHelper output) : IClassFixture<RabbitMqFixture>
 {
@@ -41,6 +42,7 @@ public sealed class PrometheusAlertTests(RabbitMqFixture broker, ITestOutputHelp
             try
             {
                 await AssertHealthyGroupAsync(prometheus);
+                await AssertDashboardQueriesAnswerAsync(prometheus);
                 var crashedAt = WriteLoad.Clock.Elapsed;
                 await node1.CrashAsync();
                 await Eventually.TrueAsync(() => prometheus.Api.FiringAsync("PgafFailoverHappened"),
@@ -57,12 +59,44 @@ public sealed class PrometheusAlertTests(RabbitMqFixture broker, ITestOutputHelp
                 Assert.False(await node2.ScalarAsync<bool>("SELECT pg_is_in_recovery()"), "Prometheus says node2 writes, PostgreSQL disagrees");
                 var failovers = Assert.Single(await prometheus.Api.QueryAsync("pgaf_monitor_failovers_total{planned=\"false\"}"));
                 Assert.Equal(1, failovers.Value);
+                foreach (var (name, expression) in GrafanaDashboard.Load().AnnotationQueries)
+                {
+                    await Eventually.TrueAsync(async () => (await prometheus.Api.QueryAsync(GrafanaDashboard.AsSent(expression))).Count > 0,
+                        $"the dashboard's {name} annotation to mark the failover", TimeSpan.FromSeconds(30));
+                }
             }
             catch (Exception e) when (prometheus is not null)
             {
                 throw new InvalidOperationException($"{e.Message}\n==== prometheus ====\n{prometheus.LogTail()}", e);
             }
         });
+    }
+
+    /// <summary>
+    /// Every query of the shipped Grafana dashboard, sent as Grafana sends it, is valid PromQL (a bad one is a 400 that
+    /// fails the test at once) and answers with at least one series for a healthy group: no panel stays empty.
+    /// </summary>
+    private static async Task AssertDashboardQueriesAnswerAsync(PrometheusServer prometheus)
+    {
+        var queries = GrafanaDashboard.Load().PanelQueries.ToList();
+        Assert.NotEmpty(queries);
+        List<string> empty = [];
+        try
+        {
+            await Eventually.TrueAsync(async () =>
+            {
+                empty = [];
+                foreach (var (panel, expression) in queries)
+                {
+                    if ((await prometheus.Api.QueryAsync(GrafanaDashboard.AsSent(expression))).Count == 0) empty.Add($"{panel}: {expression}");
+                }
+                return empty.Count == 0;
+            }, "every dashboard query to answer", TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"dashboard queries with no data on a healthy cluster:\n{string.Join('\n', empty)}");
+        }
     }
 
     /// <summary>Every gauge the rules read is scraped under the names they use, with a healthy group's values.</summary>
