@@ -81,7 +81,7 @@ public class LeaseTests
             .With(1, n => n with { LeaseExpiresAt = G.Now + TimeSpan.FromSeconds(30) });
         var d = g.Report(2, at: G.Now + TimeSpan.FromSeconds(5));
         d.AssignsNothing();
-        Assert.Contains(d.Notices, n => n.Contains("lease may still be valid"));
+        Assert.Contains(d.Notices, n => n.Contains("waits: the old primary may still accept writes until "));
     }
 
     [Fact]

@@ -68,6 +68,23 @@ public static class Lease
         return latest;
     }
 
+    /// <summary>
+    /// How long a node may still accept writes, in an operator's words, to follow "may still accept writes": a time
+    /// of day with the seconds left, or, when no bound is known (<see cref="DateTimeOffset.MaxValue"/>), which silent
+    /// standby keeps it so and what ends it.
+    /// </summary>
+    public static string Until(GroupState g, MonitorOptions o, DateTimeOffset now, DateTimeOffset until)
+    {
+        if (until != DateTimeOffset.MaxValue)
+        {
+            return $"until {until.UtcDateTime:HH:mm:ss.fff} UTC ({Math.Max(0, (until - now).TotalSeconds):F1} s from now)";
+        }
+        var silent = g.AllNodes.Values.Where(x => x.ReportedStreaming && !HealthPredicates.IsReporting(x, o, now)).Select(x => x.Label).ToList();
+        var who = silent.Count == 0 ? "a silent standby" : string.Join(", ", silent);
+        return $"for as long as {who}, silent since it last said it was streaming, may still stream from it and acknowledge its " +
+               "commits: until it reports again, or is removed with pgaf drop node --force once known to be lost";
+    }
+
     internal static DateTimeOffset? OtherWriterUntil(DecisionContext ctx, MonitorNode candidate) =>
         OtherWriterUntil(ctx.State, candidate, ctx.Options, ctx.Now);
 
@@ -75,7 +92,7 @@ public static class Lease
     internal static bool CandidateMayTakeWrites(DecisionContext ctx, MonitorNode candidate)
     {
         if (OtherWriterUntil(ctx, candidate) is not { } until) return true;
-        ctx.Note($"{candidate.Label} waits until {until:O}: the old primary's lease may still be valid");
+        ctx.Note($"{candidate.Label} waits: the old primary may still accept writes {Until(ctx.State, ctx.Options, ctx.Now, until)}");
         if (until != DateTimeOffset.MaxValue) ctx.WakeAt(until);
         return false;
     }

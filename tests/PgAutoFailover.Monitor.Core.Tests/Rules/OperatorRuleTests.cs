@@ -17,6 +17,10 @@ public class OperatorRuleTests
     public void API_FAILOVER_needs_a_converged_primary()
     {
         new G().Node(1, WaitPrimary).Node(2, CatchingUp).Do(new FailoverCommand())
+            .Refused(RefusalKind.CommandRefused, "cannot fail over: node 1 \"node_1\" (localhost:5401) is already the group's primary, in wait_primary: no standby can take over from it yet");
+        new G().Node(1, Primary, Draining, dead: true).Node(2, Secondary, PreparePromotion).Do(new FailoverCommand())
+            .Refused(RefusalKind.CommandRefused, "cannot fail over: a failover is already under way: node 2 \"node_2\" (localhost:5402) is being promoted (goal prepare_promotion)");
+        new G().Node(1, Demoted).Node(2, CatchingUp).Do(new FailoverCommand())
             .Refused(RefusalKind.CommandRefused, "couldn't find the primary node");
     }
 
@@ -106,8 +110,14 @@ public class OperatorRuleTests
         g.Do(new FailoverCommand()).Refused(RefusalKind.CommandRefused, "the election waits for");
         // Node 3 is silent and last said it was streaming: it may keep the old primary alive in a partition,
         // so even without the guard the operator must first assert it is gone (forced removal).
-        g.Do(new FailoverCommand(AllowDataLoss: true)).Refused(RefusalKind.CommandRefused, "may still accept writes");
+        g.Do(new FailoverCommand(AllowDataLoss: true)).Refused(RefusalKind.CommandRefused,
+            "may still accept writes for as long as node 3 \"node_3\" (localhost:5403), silent since it last said it was streaming, may still " +
+            "stream from it and acknowledge its commits: until it reports again, or is removed with pgaf drop node --force once known to be lost");
         Assert.True(g.Do(new DropNodeCommand(3, Force: true)).Accepted);
+        // The removal starts the old primary's last lease: the refusal says until when, to the millisecond, in UTC.
+        var wait = g.Do(new FailoverCommand(AllowDataLoss: true));
+        wait.Refused(RefusalKind.CommandRefused, "may still accept writes until ");
+        Assert.Matches(@"until \d\d:\d\d:\d\d\.\d{3} UTC \(\d+\.\d s from now\)", wait.Refusal!.Reason);
         g.Do(new FailoverCommand(AllowDataLoss: true), at: G.Now + TimeSpan.FromSeconds(3)).Assigns(("EL-8", 2, PreparePromotion));
     }
 

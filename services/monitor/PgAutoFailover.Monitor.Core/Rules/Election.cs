@@ -64,7 +64,7 @@ internal static class Election
         new("EL-8-FENCE", "refinement: decide only once the old primary is provably fenced, so the reported LSNs are final", b =>
         {
             if (Lease.OtherWriterUntil(b.Ctx.State, b.Selected!, b.Ctx.Options, b.Ctx.Now) is not { } until) return false;
-            b.Ctx.Note($"election of {b.Selected!.Label} waits until {until:O}: the old primary may still accept writes");
+            b.Ctx.Note($"election of {b.Selected!.Label} waits: the old primary may still accept writes {Lease.Until(b.Ctx.State, b.Ctx.Options, b.Ctx.Now, until)}");
             if (until != DateTimeOffset.MaxValue) b.Ctx.WakeAt(until);
             return true;
         }),

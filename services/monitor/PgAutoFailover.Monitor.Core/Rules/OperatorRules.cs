@@ -55,6 +55,10 @@ internal static class OperatorRules
                              + (ctx.ToDecision().Notices.LastOrDefault() is { } why ? $" ({why})" : ""));
             }
             if (StuckElection(ctx) is { } stuck) return Refuse($"cannot fail over: {stuck}");
+            if (ctx.Nodes.FirstOrDefault(n => n.IsConverged(WaitPrimary)) is { } alone)
+                return Refuse($"cannot fail over: {alone.Label} is already the group's primary, in wait_primary: no standby can take over from it yet");
+            if (ctx.Nodes.FirstOrDefault(n => DecisionContext.BeingPromoted(n) || n.GoalState is PreparePromotion or StopReplication or FastForward) is { } next)
+                return Refuse($"cannot fail over: a failover is already under way: {next.Label} is being promoted (goal {DecisionContext.Display(next.GoalState)})");
             return Refuse("cannot fail over: couldn't find the primary node (a wait_primary primary cannot be failed over from)");
         }
 
@@ -370,7 +374,8 @@ internal static class OperatorRules
         if (node.IsConverged(Dropped) || force)
         {
             if (force && Lease.FencedAt(ctx.State, node, ctx.Options, ctx.Now) is { } fenced && fenced > ctx.Now)
-                return Refuse($"cannot force the removal of {node.Label}: it may still accept writes until {fenced:O}; retry then");
+                return Refuse($"cannot force the removal of {node.Label}: it may still accept writes {Lease.Until(ctx.State, ctx.Options, ctx.Now, fenced)}"
+                              + (fenced == DateTimeOffset.MaxValue ? "" : "; retry then"));
             ctx.Emit(new NodeRemoved(nodeId, $"Removing {node.Label}{(force ? " (forced)" : "")}", ctx.Now));
             if (States.IsWritable(node.GoalState) && ctx.N > 0)
             {

@@ -50,7 +50,7 @@ internal static class RegistrationRules
         {
             if (Lease.OtherWriterUntil(ctx.State, new Model.MonitorNode { NodeId = r.NodeId, Name = name, Host = r.Host, Port = r.Port, StateChangedAt = ctx.Now }, ctx.Options, ctx.Now) is { } until)
                 return Decision.Refused(new Refusal(RefusalKind.RegistrationRejected,
-                    $"REG-5: a removed node may still accept writes until {until:O}; retry registering after that", Retryable: true));
+                    $"REG-5: a removed node may still accept writes {Lease.Until(ctx.State, ctx.Options, ctx.Now, until)}; retry registering after that", Retryable: true));
             (goal, rule, reason) = (NodeState.Single, "REG-5", "first node of the group");
         }
         else if (!settings.AllowSecondaries)
