@@ -93,8 +93,5 @@ public sealed class BrokerClusterTests(ITestOutputHelper output)
         File.AppendAllText(Path.Combine(Path.GetTempPath(), "pgaf-test", "broker-cluster-test.log"), $"{DateTime.UtcNow:HH:mm:ss.f} {line}\n");
     }
 
-    private static Task<ProcessRunner.Result> PgafShowStateAsync(ProcessCluster cluster) =>
-        ProcessRunner.RunAsync(Path.Combine(ServiceProcess.RepositoryRoot, "cli", "PgAutoFailover.Cli", "bin", ServiceProcess.Configuration, "net10.0", "pgaf"),
-            ["show", "state", "--timeout", "30"], TimeSpan.FromMinutes(1),
-            new Dictionary<string, string> { ["RABBITMQ_URL"] = cluster.BrokerUrl("operator"), ["PGAF_MONITOR"] = "http://127.0.0.1:1" });
+    private static Task<ProcessRunner.Result> PgafShowStateAsync(ProcessCluster cluster) => cluster.PgafAsync("show", "state");
 }

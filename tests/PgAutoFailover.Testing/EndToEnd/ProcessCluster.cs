@@ -269,6 +269,15 @@ public sealed class ProcessCluster : IAsyncDisposable
         return response.Is(out Response<OperatorCommandSucceeded>? ok) ? ok!.Message.Message : "";
     }
 
+    /// <summary>
+    /// The built <c>pgaf</c> run as the cluster's operator would run it: the operator's broker user, no read API (so
+    /// every answer crosses the broker), a 30 s <c>--timeout</c> unless <paramref name="args"/> give one.
+    /// </summary>
+    public Task<ProcessRunner.Result> PgafAsync(params string[] args) =>
+        ProcessRunner.RunAsync(Path.Combine(ServiceProcess.RepositoryRoot, "cli", "PgAutoFailover.Cli", "bin", ServiceProcess.Configuration, "net10.0", "pgaf"),
+            args.Contains("--timeout") ? args : [.. args, "--timeout", "30"], TimeSpan.FromMinutes(1),
+            new Dictionary<string, string> { ["RABBITMQ_URL"] = BrokerUrl("operator"), ["PGAF_MONITOR"] = "http://127.0.0.1:1" });
+
     /// <summary>Any request on the cluster's bus, as a stranger with broker access could send it: the answer's message.</summary>
     public async Task<object> RequestAsync<TRequest, T1, T2>(TRequest request) where TRequest : class where T1 : class where T2 : class
     {
