@@ -13,6 +13,10 @@ public static partial class BrokerRefusal
     public static (int ExitCode, string Reason)? Classify(Exception error)
     {
         var chain = Chain(error).ToList();
+        // A channel closed for a missing permission also says ACCESS_REFUSED: the login worked, the password is fine.
+        if (chain.Select(e => PermissionRefused().Match(e.Message)).FirstOrDefault(m => m.Success) is { } permission)
+            return (ServiceExitCodes.Refused, $"the broker refused user \"{permission.Groups["user"].Value}\" {permission.Groups["what"].Value} " +
+                                               "(a permission its broker user lacks)");
         if (chain.Any(e => e.GetType().Name == "AuthenticationFailureException" || e.Message.Contains("ACCESS_REFUSED", StringComparison.Ordinal)))
             return (ServiceExitCodes.Refused, "the broker refused the user name or password");
         if (chain.Select(e => VirtualHostNotFound().Match(e.Message)).FirstOrDefault(m => m.Success) is { } vhost)
@@ -33,6 +37,9 @@ public static partial class BrokerRefusal
             }
         }
     }
+
+    [GeneratedRegex(@"ACCESS_REFUSED - (?<what>(?:\w+ )?access to .+? in vhost '[^']*') refused for user '(?<user>[^']*)'")]
+    private static partial Regex PermissionRefused();
 
     [GeneratedRegex(@"vhost (?<vhost>\S+) not found")]
     private static partial Regex VirtualHostNotFound();
