@@ -170,16 +170,16 @@ public sealed partial class PrimaryActions(KeeperOptions options, PostgresServer
             }
             if (!requested) await server.PromoteAsync(ct);
             var lastRequest = TimeSpan.Zero;
-            while (await sql.InRecoveryAsync(ct))
+            while (await sql.PromotionProgressAsync(ct) is { InRecovery: true } progress)
             {
                 if (watch.Elapsed > options.PostgresStartTimeout) throw new KeeperException("PostgreSQL is still in recovery after pg_ctl promote");
-                await Task.Delay(10, ct); // promotion takes tens of milliseconds; this wait is part of a switchover's write outage
-                if (watch.Elapsed - lastRequest > TimeSpan.FromMilliseconds(50) && await sql.StartupSleepsBeforeRetryAsync(ct))
+                if (progress.StartupSleeps && watch.Elapsed - lastRequest > TimeSpan.FromMilliseconds(50))
                 {
                     Log.PromotionRequestedAgain(logger, watch.Elapsed.TotalSeconds);
                     await RequestPromotionAgainAsync(ct);
                     lastRequest = watch.Elapsed;
                 }
+                await Task.Delay(10, ct); // promotion takes tens of milliseconds; this wait is part of a switchover's write outage
             }
             Log.Promoted(logger, watch.Elapsed.TotalSeconds);
         }

@@ -189,15 +189,23 @@ public sealed class PgSql(PostgresServer server) : IDisposable
         await ScalarAsync<bool>("SELECT pg_is_in_recovery()", cancellationToken);
 
     /// <summary>
-    /// Whether the startup process sleeps out wal_retrieve_retry_interval (5 s by default). PostgreSQL 15 does so when
-    /// a promotion request arrives just as its WAL receiver dies: it takes the request for a failed stream, sleeps, and
-    /// promotes only when it wakes. A new request wakes it.
+    /// A promotion's progress, in one round trip per poll: whether the server is still in recovery, and whether its
+    /// startup process sleeps out wal_retrieve_retry_interval (5 s by default). PostgreSQL 15 does so when a promotion
+    /// request arrives just as its WAL receiver dies: it takes the request for a failed stream, sleeps, and promotes
+    /// only when it wakes. A new request wakes it.
     /// </summary>
-    public async Task<bool> StartupSleepsBeforeRetryAsync(CancellationToken cancellationToken) =>
-        await ScalarAsync<bool>("""
-            SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+    public async Task<(bool InRecovery, bool StartupSleeps)> PromotionProgressAsync(CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken);
+        await using var cmd = new NpgsqlCommand("""
+            SELECT pg_is_in_recovery(),
+                   EXISTS (SELECT 1 FROM pg_stat_activity
                            WHERE backend_type = 'startup' AND wait_event = 'RecoveryRetrieveRetryInterval')
-            """, cancellationToken);
+            """, c);
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        await r.ReadAsync(cancellationToken);
+        return (r.GetBoolean(0), r.GetBoolean(1));
+    }
 
     /// <summary>ALTER SYSTEM SET (or RESET when null) and reload; waits until this session sees the new value.</summary>
     public async Task SetSystemAsync(string name, string? value, CancellationToken cancellationToken)
