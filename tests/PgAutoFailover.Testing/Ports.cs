@@ -58,6 +58,22 @@ public static class Ports
         }
     }
 
+    /// <summary>Whether <paramref name="host"/> accepts a TCP connection on <paramref name="port"/> within a second.</summary>
+    public static async Task<bool> AcceptsAsync(string host, int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await client.ConnectAsync(IPAddress.Parse(host), port, patience.Token);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     public static async Task<bool> AcceptsAsync(int port, CancellationToken cancellationToken = default)
     {
         try

@@ -9,8 +9,9 @@ namespace PgAutoFailover.Testing.EndToEnd;
 /// </summary>
 public sealed class DataNode : IAsyncDisposable
 {
-    internal DataNode(string name, string pgData, int port, int httpPort, ServiceProcess keeper)
+    internal DataNode(string name, string pgData, int port, int httpPort, ServiceProcess keeper, string host = "127.0.0.1")
     {
+        Host = host;
         Name = name;
         PgData = pgData;
         Port = port;
@@ -19,6 +20,15 @@ public sealed class DataNode : IAsyncDisposable
     }
 
     public string Name { get; }
+
+    /// <summary>Where its PostgreSQL listens and what it registers as: loopback, or its address in a network lab.</summary>
+    public string Host { get; }
+
+    /// <summary>
+    /// Where the test asks the node whether it accepts writes: loopback, or for a node in a network lab its Unix socket
+    /// (the keeper's directory), which no network fault cuts, so a partitioned primary is still watched.
+    /// </summary>
+    public string WatchHost => Host == "127.0.0.1" ? Host : StateDirectory;
     public string PgData { get; }
     public string StateDirectory => PgData + ".keeper";
     public string PostgresLog => Path.Combine(StateDirectory, "postgres.log");
@@ -35,7 +45,7 @@ public sealed class DataNode : IAsyncDisposable
         if (!Created)
         {
             Created = true;
-            Keeper.Start(KeeperDll, "create", "--pgdata", PgData, "--port", Port.ToString(), "--hostname", "127.0.0.1",
+            Keeper.Start(KeeperDll, "create", "--pgdata", PgData, "--port", Port.ToString(), "--hostname", Host,
                 "--name", Name, "--formation", ProcessCluster.Formation, "--pg-bindir", PgCluster.BinDirectory, "--run");
         }
         else
@@ -80,12 +90,12 @@ public sealed class DataNode : IAsyncDisposable
         }
         await Task.WhenAll(kills);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < deadline && await Ports.AcceptsAsync(Port)) await Task.Delay(20);
+        while (DateTime.UtcNow < deadline && await Ports.AcceptsAsync(Host, Port)) await Task.Delay(20);
     }
 
     public string ConnectionString(int timeoutSeconds = 5) => new NpgsqlConnectionStringBuilder
     {
-        Host = "127.0.0.1", Port = Port, Username = "postgres", Database = "postgres",
+        Host = Host, Port = Port, Username = "postgres", Database = "postgres",
         Pooling = false, Timeout = timeoutSeconds, CommandTimeout = 30,
     }.ConnectionString;
 

@@ -186,16 +186,54 @@ public sealed class ProcessCluster : IAsyncDisposable
     {
         var port = adopt?.Port ?? Ports.Free();
         var httpPort = Ports.Free();
-        var env = CommonEnvironment(httpPort, "keeper");
-        env["Keeper__AuthMethod"] = "trust";
-        env["Keeper__NoSync"] = "true";
-        env["Keeper__ExtraSettings__0"] = "fsync=off";
+        var env = KeeperEnvironment(httpPort);
         var node = new DataNode(name, adopt?.DataDirectory ?? Path.Combine(BaseDirectory, name), port, httpPort,
             new ServiceProcess(name, "PgAutoFailover.Keeper", Path.Combine(BaseDirectory, $"{name}.keeper.log"), env));
         _nodes.Add(node);
         node.StartKeeper();
         await WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == name), $"{name} to register");
         return node;
+    }
+
+    /// <summary>
+    /// Starts a keeper inside node <paramref name="labNode"/>'s namespace of <paramref name="lab"/>: PostgreSQL listens
+    /// on that node's address only and the node registers with it; the broker is reached at the lab's host address.
+    /// The first node's pg_hba also admits the test's own connections from the lab network (as postgres, trust, as on
+    /// loopback); standbys copy it with the rest of the data directory.
+    /// </summary>
+    public async Task<DataNode> AddNodeAsync(string name, Network.NetworkLab lab, int labNode)
+    {
+        var port = Ports.Free();
+        var httpPort = Ports.Free();
+        var env = KeeperEnvironment(httpPort);
+        env["RABBITMQ_URL"] = env["RABBITMQ_URL"].Replace("@127.0.0.1:", $"@{lab.HostAddress}:", StringComparison.Ordinal);
+        env["Keeper__ListenAddresses"] = lab.Address(labNode);
+        env["Keeper__GroupHosts__0"] = lab.Subnet;
+        var node = new DataNode(name, Path.Combine(BaseDirectory, name), port, httpPort,
+            new ServiceProcess(name, "PgAutoFailover.Keeper", Path.Combine(BaseDirectory, $"{name}.keeper.log"), env) { Namespace = lab.Namespace(labNode) },
+            lab.Address(labNode));
+        _nodes.Add(node);
+        var first = _nodes.Count == 1;
+        node.StartKeeper();
+        await WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == name), $"{name} to register");
+        if (first)
+        {
+            var hba = Path.Combine(node.PgData, "pg_hba.conf");
+            await Eventually.TrueAsync(() => Task.FromResult(File.Exists(hba) && node.PostmasterPid is not null), $"{name}'s PostgreSQL to start", StartTimeout);
+            await File.AppendAllTextAsync(hba, $"host all postgres {lab.Subnet} trust\n");
+            await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("runuser",
+                ["-u", "postgres", "--", Path.Combine(PgCluster.BinDirectory, "pg_ctl"), "reload", "-D", node.PgData], TimeSpan.FromSeconds(30)), "pg_ctl reload");
+        }
+        return node;
+    }
+
+    private Dictionary<string, string> KeeperEnvironment(int httpPort)
+    {
+        var env = CommonEnvironment(httpPort, "keeper");
+        env["Keeper__AuthMethod"] = "trust";
+        env["Keeper__NoSync"] = "true";
+        env["Keeper__ExtraSettings__0"] = "fsync=off";
+        return env;
     }
 
     /// <summary>Nodes added one after the other (the first becomes the primary), then waits for the group to converge.</summary>

@@ -27,6 +27,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     public int? Pid => _process is { HasExited: false } p ? p.Id : null;
     public bool Running => _process is { HasExited: false };
 
+    /// <summary>The network namespace the process runs in (<c>ip netns exec</c>, same pid), or null for the host's.</summary>
+    public string? Namespace { get; init; }
+
     /// <summary>The repository root: the folder holding PgAutoFailover.sln, found from the running assembly upwards.</summary>
     public static string RepositoryRoot { get; } = FindRoot();
 
@@ -62,7 +65,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         File.AppendAllText(LogFile, $"==== {DateTime.UtcNow:HH:mm:ss.fff} start {Name}: {string.Join(' ', args)}{System.Environment.NewLine}");
         var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
         // exec: the shell becomes dotnet (same pid), output goes straight to the log file, no pipe to drain.
-        foreach (var a in (string[])["-c", "exec \"$0\" \"$@\" >>\"$PGAF_E2E_LOG\" 2>&1 </dev/null", DotnetHost, dll, .. args]) info.ArgumentList.Add(a);
+        var command = Namespace is null ? "exec \"$0\" \"$@\"" : "exec /usr/sbin/ip netns exec \"$PGAF_E2E_NETNS\" \"$0\" \"$@\"";
+        foreach (var a in (string[])["-c", command + " >>\"$PGAF_E2E_LOG\" 2>&1 </dev/null", DotnetHost, dll, .. args]) info.ArgumentList.Add(a);
+        if (Namespace is not null) info.Environment["PGAF_E2E_NETNS"] = Namespace;
         foreach (var key in new[] { "ASPNETCORE_URLS", "ASPNETCORE_ENVIRONMENT", "DOTNET_ENVIRONMENT", "Urls" }) info.Environment.Remove(key);
         info.Environment["PGAF_E2E_LOG"] = LogFile;
         info.Environment["DOTNET_NOLOGO"] = "1";

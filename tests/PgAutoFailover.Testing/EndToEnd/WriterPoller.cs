@@ -59,7 +59,7 @@ public sealed class WriterPoller : IAsyncDisposable
         {
             await using var c = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
             {
-                Host = "127.0.0.1", Port = node.Port, Username = "postgres", Database = "postgres",
+                Host = node.WatchHost, Port = node.Port, Username = "postgres", Database = "postgres",
                 Pooling = false, Timeout = 1, CommandTimeout = 1,
             }.ConnectionString);
             await c.OpenAsync(token);

@@ -1,0 +1,69 @@
+using PgAutoFailover.Testing;
+using PgAutoFailover.Testing.EndToEnd;
+using PgAutoFailover.Testing.Network;
+using Xunit.Abstractions;
+
+namespace PgAutoFailover.EndToEndTests;
+
+/// <summary>
+/// Issue 13 part 1: data nodes in network namespaces of their own (<see cref="NetworkLab"/>), faults cut with
+/// nftables. The write load goes through the multi-host URI from the root namespace; whether each node accepts writes
+/// is asked every 100 ms over its Unix socket, which no network fault cuts, so two writers would be seen even when
+/// one of them is unreachable.
+/// </summary>
+public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper output) : IClassFixture<RabbitMqFixture>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(180);
+
+    [Fact]
+    public async Task An_isolated_primary_fences_itself_its_standby_takes_over_and_it_rejoins_after_the_heal()
+    {
+        await using var lab = await NetworkLab.CreateAsync(2);
+        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
+        await cluster.WithLogsAsync(async () =>
+        {
+            var node1 = await cluster.AddNodeAsync("node1", lab, 1);
+            var node2 = await cluster.AddNodeAsync("node2", lab, 2);
+            await cluster.WaitConvergedAsync("node1", TimeSpan.FromSeconds(240));
+            await FailoverScenarios.WaitSynchronousAsync(node1, 1);
+            await using var poller = WriterPoller.Start(cluster);
+            await using var load = await WriteLoad.StartAsync(node1, await cluster.WaitUriAsync(), FailoverScenarios.WriteInterval, TimeSpan.FromMinutes(6));
+            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes on node1");
+
+            var cut = WriteLoad.Clock.Elapsed;
+            await lab.IsolateAsync(1);
+            output.WriteLine($"node1 isolated at {cut.TotalSeconds:F3} s ({lab})");
+            await Eventually.TrueAsync(async () => !await WritableAsync(node1), "node1 to fence itself (seen over its Unix socket)", Patience);
+            var fenced = WriteLoad.Clock.Elapsed;
+            await cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == "node2" && FailoverScenarios.Writable(n.ReportedState) && n.ReportedState == n.GoalState),
+                "node2 to take over", Patience);
+            await FailoverScenarios.WaitAcksOnAsync(load, node2, cut);
+            var window = load.Window(cut, node1.Port);
+            output.WriteLine($"node1 refused writes {(fenced - cut).TotalSeconds:F3} s after the cut; write outage {window?.TotalSeconds:F3} s");
+            Assert.NotNull(window);
+
+            var healed = WriteLoad.Clock.Elapsed;
+            await lab.HealAsync(1);
+            await cluster.WaitConvergedAsync("node2", Patience);
+            await FailoverScenarios.WaitSynchronousAsync(node2, 1);
+            output.WriteLine($"converged {(WriteLoad.Clock.Elapsed - healed).TotalSeconds:F3} s after the heal, node1 a standby of node2");
+            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes after node1 rejoined", Patience);
+            await NoLoss.AssertAsync(load, poller, output, node2, node1);
+        });
+    }
+
+    private static async Task<bool> WritableAsync(DataNode node)
+    {
+        try
+        {
+            return await Sql.ScalarAsync<bool>(new Npgsql.NpgsqlConnectionStringBuilder
+            {
+                Host = node.WatchHost, Port = node.Port, Username = "postgres", Database = "postgres", Pooling = false, Timeout = 2,
+            }.ConnectionString, "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'");
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or IOException)
+        {
+            return false;
+        }
+    }
+}
