@@ -52,6 +52,45 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
         });
     }
 
+    /// <summary>
+    /// The primary loses the control plane (broker, monitor, health-checker; and the root namespace's clients) while its
+    /// standby still streams from it. It keeps serving while the standby replies, so the monitor cannot prove it fenced
+    /// until the standby stops replicating: the failover must wait for that, and never give two writers.
+    /// </summary>
+    [Fact]
+    public async Task A_primary_cut_from_the_control_plane_while_its_standby_streams_is_replaced_without_two_writers()
+    {
+        await using var lab = await NetworkLab.CreateAsync(2);
+        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
+        await cluster.WithLogsAsync(async () =>
+        {
+            var node1 = await cluster.AddNodeAsync("node1", lab, 1);
+            var node2 = await cluster.AddNodeAsync("node2", lab, 2);
+            await cluster.WaitConvergedAsync("node1", TimeSpan.FromSeconds(240));
+            await FailoverScenarios.WaitSynchronousAsync(node1, 1);
+            await using var poller = WriterPoller.Start(cluster);
+            await using var load = await WriteLoad.StartAsync(node1, await cluster.WaitUriAsync(), FailoverScenarios.WriteInterval, TimeSpan.FromMinutes(6));
+            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes on node1");
+
+            var cut = WriteLoad.Clock.Elapsed;
+            await lab.CutAsync(1, [lab.HostAddress]);
+            output.WriteLine($"node1 cut from {lab.HostAddress} at {cut.TotalSeconds:F3} s; node2 ({lab.Address(2)}) still reaches it");
+            await cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == "node2" && FailoverScenarios.Writable(n.ReportedState) && n.ReportedState == n.GoalState),
+                "node2 to take over", Patience);
+            await FailoverScenarios.WaitAcksOnAsync(load, node2, cut);
+            output.WriteLine($"node2 writable {(WriteLoad.Clock.Elapsed - cut).TotalSeconds:F3} s after the cut at the latest; write outage {load.Window(cut, node1.Port)?.TotalSeconds:F3} s");
+            Assert.False(await WritableAsync(node1), "node1 still accepts writes after node2 took over");
+
+            var healed = WriteLoad.Clock.Elapsed;
+            await lab.HealAsync(1);
+            await cluster.WaitConvergedAsync("node2", Patience);
+            await FailoverScenarios.WaitSynchronousAsync(node2, 1);
+            output.WriteLine($"converged {(WriteLoad.Clock.Elapsed - healed).TotalSeconds:F3} s after the heal");
+            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes after node1 rejoined", Patience);
+            await NoLoss.AssertAsync(load, poller, output, node2, node1);
+        });
+    }
+
     private static async Task<bool> WritableAsync(DataNode node)
     {
         try
