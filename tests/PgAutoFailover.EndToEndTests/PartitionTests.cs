@@ -32,7 +32,7 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
 
             var cut = WriteLoad.Clock.Elapsed;
             await lab.IsolateAsync(1);
-            output.WriteLine($"node1 isolated at {cut.TotalSeconds:F3} s ({lab})");
+            output.WriteLine($"node1 isolated at {cut.TotalSeconds:F3} s, {DateTime.UtcNow:HH:mm:ss.fff} UTC ({lab})");
             await Eventually.TrueAsync(async () => !await WritableAsync(node1), "node1 to fence itself (seen over its Unix socket)", Patience);
             var fenced = WriteLoad.Clock.Elapsed;
             await cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == "node2" && FailoverScenarios.Writable(n.ReportedState) && n.ReportedState == n.GoalState),
@@ -74,7 +74,7 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
 
             var cut = WriteLoad.Clock.Elapsed;
             await lab.CutAsync(1, [lab.HostAddress]);
-            output.WriteLine($"node1 cut from {lab.HostAddress} at {cut.TotalSeconds:F3} s; node2 ({lab.Address(2)}) still reaches it");
+            output.WriteLine($"node1 cut from {lab.HostAddress} at {cut.TotalSeconds:F3} s, {DateTime.UtcNow:HH:mm:ss.fff} UTC; node2 ({lab.Address(2)}) still reaches it");
             await cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == "node2" && FailoverScenarios.Writable(n.ReportedState) && n.ReportedState == n.GoalState),
                 "node2 to take over", Patience);
             await FailoverScenarios.WaitAcksOnAsync(load, node2, cut);
