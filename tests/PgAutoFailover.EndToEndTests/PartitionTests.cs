@@ -1,3 +1,4 @@
+using PgAutoFailover.Contracts;
 using PgAutoFailover.Testing;
 using PgAutoFailover.Testing.EndToEnd;
 using PgAutoFailover.Testing.Network;
@@ -89,6 +90,58 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
             await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes after node1 rejoined", Patience);
             await NoLoss.AssertAsync(load, poller, output, node2, node1);
         });
+    }
+
+    /// <summary>
+    /// The synchronous standby is isolated: the primary's commits wait for it until the monitor turns synchronous
+    /// replication off (wait_primary), and, once the link heals, turn it back on only when the standby streams and
+    /// has caught up, so writes never block behind a standby that is not there (issue 13 defect 4).
+    /// </summary>
+    [Fact]
+    public async Task An_isolated_standby_stops_blocking_commits_and_takes_them_again_only_once_it_streams()
+    {
+        await using var lab = await NetworkLab.CreateAsync(2);
+        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
+        await cluster.WithLogsAsync(async () =>
+        {
+            var node1 = await cluster.AddNodeAsync("node1", lab, 1);
+            var node2 = await cluster.AddNodeAsync("node2", lab, 2);
+            await cluster.WaitConvergedAsync("node1", TimeSpan.FromSeconds(240));
+            await FailoverScenarios.WaitSynchronousAsync(node1, 1);
+            await using var poller = WriterPoller.Start(cluster);
+            await using var load = await StartLoadAsync(cluster, node1);
+            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes on node1");
+
+            var cut = WriteLoad.Clock.Elapsed;
+            await lab.IsolateAsync(2);
+            output.WriteLine($"node2 isolated at {cut.TotalSeconds:F3} s, {DateTime.UtcNow:HH:mm:ss.fff} UTC");
+            await cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == "node1" && n.ReportedState == NodeState.WaitPrimary && n.GoalState == NodeState.WaitPrimary),
+                "node1 to run alone as wait_primary", Patience);
+            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes on node1 without its standby", Patience);
+            var alone = load.Acks.Where(a => a.At > cut).ToList();
+            var gapAfterCut = MaxGap(load, cut, alone.Last().At);
+            output.WriteLine($"longest write gap after the cut: {gapAfterCut.TotalSeconds:F3} s");
+
+            var healed = WriteLoad.Clock.Elapsed;
+            await lab.HealAsync(2);
+            await cluster.WaitConvergedAsync("node1", Patience);
+            await FailoverScenarios.WaitSynchronousAsync(node1, 1);
+            var synchronous = WriteLoad.Clock.Elapsed;
+            await load.WaitAcksAfterAsync(synchronous, 40, "writes once node2 is synchronous again", Patience);
+            var gapAfterHeal = MaxGap(load, healed, WriteLoad.Clock.Elapsed);
+            output.WriteLine($"node2 synchronous again {(synchronous - healed).TotalSeconds:F3} s after the heal; longest write gap since the heal {gapAfterHeal.TotalSeconds:F3} s");
+            // Liveness bound, generous for a loaded machine: a commit blocked behind a standby that does not stream
+            // would wait until the monitor gives up on it again (tens of seconds), not a few seconds.
+            Assert.True(gapAfterHeal < TimeSpan.FromSeconds(10), $"writes blocked {gapAfterHeal.TotalSeconds:F3} s after the heal");
+            await NoLoss.AssertAsync(load, poller, output, node1, node2);
+        });
+    }
+
+    /// <summary>The longest time between two acknowledged writes within [<paramref name="from"/>, <paramref name="to"/>].</summary>
+    private static TimeSpan MaxGap(WriteLoad load, TimeSpan from, TimeSpan to)
+    {
+        var times = load.Acks.Select(a => a.At).Where(t => t >= from && t <= to).Order().Prepend(from).Append(to).ToList();
+        return times.Zip(times.Skip(1), (a, b) => b - a).Max();
     }
 
     /// <summary>

@@ -106,6 +106,16 @@ public sealed partial class PrimaryActions(KeeperOptions options, PostgresServer
     public async Task EnableSyncRepAsync(NodeGoal? goal, CancellationToken ct)
     {
         var names = goal?.SynchronousStandbyNames ?? "";
+        if (names.Length > 0 && _syncTarget is null)
+        {
+            // Commits wait for these standbys from the moment the names are set: first see one of them stream past
+            // this primary's position now. After a partition heals, a standby's link can still read "streaming" on
+            // both ends while TCP backs off, and turning synchronous replication on then blocked every commit until
+            // the stream resumed (docs/failover-timing.md#a-network-partition).
+            var now = await sql.CurrentFlushLsnAsync(ct);
+            if (!await NamedStandbyStreamsPastAsync(names, now, ct))
+                throw new NotYetException($"no standby of '{names}' streams past {StandbySetup.FormatLsn(now)} yet: synchronous replication stays off");
+        }
         await settings.SetSyncStandbyNamesAsync(names, ct);
         await settings.SetWritableAsync(true, ct);
         if (names.Length == 0) return;
@@ -130,6 +140,23 @@ public sealed partial class PrimaryActions(KeeperOptions options, PostgresServer
         }
         throw new NotYetException($"waiting for a synchronous standby to flush past {StandbySetup.FormatLsn(target)}");
     }
+
+    /// <summary>Whether, within a second, a standby <paramref name="names"/> lists streams with its flush position at or past <paramref name="target"/>.</summary>
+    private async Task<bool> NamedStandbyStreamsPastAsync(string names, ulong target, CancellationToken ct)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var standbys = await sql.StandbysAsync(ct);
+            if (standbys.Any(s => s.State == "streaming" && s.FlushLsn >= target && NamesList(names, s.ApplicationName))) return true;
+            if (deadline.Elapsed >= TimeSpan.FromSeconds(1)) return false; // short: the fence watch waits for the actor
+            await Task.Delay(50, ct);
+        }
+    }
+
+    /// <summary>Whether synchronous_standby_names <paramref name="names"/> lists <paramref name="applicationName"/> (a whole name).</summary>
+    public static bool NamesList(string names, string applicationName) =>
+        names.Split([' ', ',', '(', ')', '"'], StringSplitOptions.RemoveEmptyEntries).Contains(applicationName, StringComparer.Ordinal);
 
     public async Task CheckpointAndStopAsync(CancellationToken ct)
     {
