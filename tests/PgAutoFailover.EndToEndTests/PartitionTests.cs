@@ -28,7 +28,7 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
             await cluster.WaitConvergedAsync("node1", TimeSpan.FromSeconds(240));
             await FailoverScenarios.WaitSynchronousAsync(node1, 1);
             await using var poller = WriterPoller.Start(cluster);
-            await using var load = await StartLoadAsync(cluster, node1);
+            await using var load = await PartitionLoad.StartAsync(cluster, node1);
             await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes on node1");
 
             var cut = WriteLoad.Clock.Elapsed;
@@ -70,7 +70,7 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
             await cluster.WaitConvergedAsync("node1", TimeSpan.FromSeconds(240));
             await FailoverScenarios.WaitSynchronousAsync(node1, 1);
             await using var poller = WriterPoller.Start(cluster);
-            await using var load = await StartLoadAsync(cluster, node1);
+            await using var load = await PartitionLoad.StartAsync(cluster, node1);
             await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes on node1");
 
             var cut = WriteLoad.Clock.Elapsed;
@@ -109,7 +109,7 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
             await cluster.WaitConvergedAsync("node1", TimeSpan.FromSeconds(240));
             await FailoverScenarios.WaitSynchronousAsync(node1, 1);
             await using var poller = WriterPoller.Start(cluster);
-            await using var load = await StartLoadAsync(cluster, node1);
+            await using var load = await PartitionLoad.StartAsync(cluster, node1);
             await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes on node1");
 
             var cut = WriteLoad.Clock.Elapsed;
@@ -119,7 +119,7 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
                 "node1 to run alone as wait_primary", Patience);
             await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes on node1 without its standby", Patience);
             var alone = load.Acks.Where(a => a.At > cut).ToList();
-            var gapAfterCut = MaxGap(load, cut, alone.Last().At);
+            var gapAfterCut = PartitionLoad.MaxGap(load, cut, alone.Last().At);
             output.WriteLine($"longest write gap after the cut: {gapAfterCut.TotalSeconds:F3} s");
 
             var healed = WriteLoad.Clock.Elapsed;
@@ -128,7 +128,7 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
             await FailoverScenarios.WaitSynchronousAsync(node1, 1);
             var synchronous = WriteLoad.Clock.Elapsed;
             await load.WaitAcksAfterAsync(synchronous, 40, "writes once node2 is synchronous again", Patience);
-            var gapAfterHeal = MaxGap(load, healed, WriteLoad.Clock.Elapsed);
+            var gapAfterHeal = PartitionLoad.MaxGap(load, healed, WriteLoad.Clock.Elapsed);
             output.WriteLine($"node2 synchronous again {(synchronous - healed).TotalSeconds:F3} s after the heal; longest write gap since the heal {gapAfterHeal.TotalSeconds:F3} s");
             // Liveness bound, generous for a loaded machine: a commit blocked behind a standby that does not stream
             // would wait until the monitor gives up on it again (tens of seconds), not a few seconds.
@@ -137,23 +137,7 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
         });
     }
 
-    /// <summary>The longest time between two acknowledged writes within [<paramref name="from"/>, <paramref name="to"/>].</summary>
-    private static TimeSpan MaxGap(WriteLoad load, TimeSpan from, TimeSpan to)
-    {
-        var times = load.Acks.Select(a => a.At).Where(t => t >= from && t <= to).Order().Prepend(from).Append(to).ToList();
-        return times.Zip(times.Skip(1), (a, b) => b - a).Max();
-    }
-
-    /// <summary>
-    /// Writes through the multi-host URI with the client settings docs/client-paths.md gives for partitions: a query
-    /// on a primary cut off gets no reset, only silence, so the client's own timeouts decide when it moves on (a 2 s
-    /// command timeout, no wait for a cancellation the cut primary cannot receive, 1 s per host to connect).
-    /// </summary>
-    private static async Task<WriteLoad> StartLoadAsync(ProcessCluster cluster, DataNode primary) =>
-        await WriteLoad.StartAsync(primary, WriteLoad.Opener(WriteLoad.ToNpgsql(await cluster.WaitUriAsync(), timeoutSeconds: 1, commandTimeoutSeconds: 2)
-            + ";Cancellation Timeout=-1"), FailoverScenarios.WriteInterval, TimeSpan.FromMinutes(6));
-
-    private static async Task<bool> WritableAsync(DataNode node)
+    internal static async Task<bool> WritableAsync(DataNode node)
     {
         try
         {

@@ -1,0 +1,102 @@
+using System.Globalization;
+using PgAutoFailover.Testing;
+using PgAutoFailover.Testing.EndToEnd;
+using PgAutoFailover.Testing.Network;
+using Xunit.Abstractions;
+
+namespace PgAutoFailover.EndToEndTests;
+
+/// <summary>
+/// Issue 13 part 4: a seeded campaign of faults, one after the other, on one two-node group in a <see cref="NetworkLab"/>
+/// under continuous writes through the multi-host URI. Each fault is drawn from the list below with a hold of 2-8 s,
+/// then healed; the group must converge again (one primary, one synchronous standby, writes acknowledged). The checker
+/// judges safety strictly over the whole history: no acknowledged write missing on the final primary or its standby,
+/// and no instant where two nodes accept writes (asked every 100 ms over their Unix sockets, which no partition cuts).
+/// Liveness (outage, convergence) is printed, bounded only generously. The seed is printed; rerun one with
+/// <c>PGAF_FAULT_SEED=&lt;seed&gt; PGAF_FAULTS=&lt;n&gt; dotnet test tests/PgAutoFailover.EndToEndTests --filter FaultCampaignTests</c>.
+/// </summary>
+public sealed class FaultCampaignTests(RabbitMqFixture broker, ITestOutputHelper output) : IClassFixture<RabbitMqFixture>
+{
+    private static readonly TimeSpan ConvergeLimit = TimeSpan.FromSeconds(180);
+
+    private sealed record Roles(ProcessCluster Cluster, NetworkLab Lab, DataNode Primary, DataNode Standby)
+    {
+        public int Index(DataNode node) => int.Parse(node.Name["node".Length..], CultureInfo.InvariantCulture);
+    }
+
+    private sealed record Fault(string Name, Func<Roles, Task> Apply, Func<Roles, Task> Heal);
+
+    private static readonly Fault[] Faults =
+    [
+        new("isolate the primary", r => r.Lab.IsolateAsync(r.Index(r.Primary)), r => r.Lab.HealAsync(r.Index(r.Primary))),
+        new("isolate the standby", r => r.Lab.IsolateAsync(r.Index(r.Standby)), r => r.Lab.HealAsync(r.Index(r.Standby))),
+        new("cut the primary from the control plane", r => r.Lab.CutAsync(r.Index(r.Primary), [r.Lab.HostAddress]), r => r.Lab.HealAsync(r.Index(r.Primary))),
+        new("cut the replication link", r => r.Lab.CutAsync(r.Index(r.Primary), [r.Lab.Address(r.Index(r.Standby))]), r => r.Lab.HealAsync(r.Index(r.Primary))),
+        new("one-way cut: the primary hears nothing from its standby", r => r.Lab.CutAsync(r.Index(r.Primary), [r.Lab.Address(r.Index(r.Standby))], inboundOnly: true),
+            r => r.Lab.HealAsync(r.Index(r.Primary))),
+        new("crash the primary (keeper and PostgreSQL)", r => r.Primary.CrashAsync(), r => { r.Primary.StartKeeper(); return Task.CompletedTask; }),
+        new("crash the standby (keeper and PostgreSQL)", r => r.Standby.CrashAsync(), r => { r.Standby.StartKeeper(); return Task.CompletedTask; }),
+        new("kill the primary's keeper only", r => r.Primary.Keeper.KillAsync(), r => { r.Primary.StartKeeper(); return Task.CompletedTask; }),
+        new("pause the monitor (SIGSTOP)", r => Signal(r.Cluster.Monitor, "-STOP"), r => Signal(r.Cluster.Monitor, "-CONT")),
+        new("pause the health-checker (SIGSTOP)", r => Signal(r.Cluster.HealthChecker, "-STOP"), r => Signal(r.Cluster.HealthChecker, "-CONT")),
+    ];
+
+    [Fact]
+    public async Task A_seeded_campaign_of_faults_loses_no_acknowledged_write_and_never_has_two_writers()
+    {
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("PGAF_FAULT_SEED"), out var s) ? s : Random.Shared.Next(1, 1_000_000);
+        var count = int.TryParse(Environment.GetEnvironmentVariable("PGAF_FAULTS"), out var n) && n > 0 ? n : 10;
+        output.WriteLine($"fault campaign: seed {seed}, {count} faults (rerun: PGAF_FAULT_SEED={seed} PGAF_FAULTS={count})");
+        var random = new Random(seed);
+
+        await using var lab = await NetworkLab.CreateAsync(2);
+        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
+        await cluster.WithLogsAsync(async () =>
+        {
+            await cluster.AddNodeAsync("node1", lab, 1);
+            await cluster.AddNodeAsync("node2", lab, 2);
+            var roles = await RolesAsync(cluster, lab);
+            await using var poller = WriterPoller.Start(cluster);
+            await using var load = await PartitionLoad.StartAsync(cluster, roles.Primary);
+            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes before the first fault");
+
+            var table = new List<string> { "| # | fault | hold | longest write gap | converged after heal | primary after |", "|---|---|---|---|---|---|" };
+            for (var i = 1; i <= count; i++)
+            {
+                var fault = Faults[random.Next(Faults.Length)];
+                var hold = TimeSpan.FromSeconds(2 + random.Next(7));
+                var started = WriteLoad.Clock.Elapsed;
+                output.WriteLine($"[{started.TotalSeconds:F1} s, {DateTime.UtcNow:HH:mm:ss.fff} UTC] fault {i}: {fault.Name} on {roles.Primary.Name} (primary) / {roles.Standby.Name}, for {hold.TotalSeconds:F0} s");
+                await fault.Apply(roles);
+                await Task.Delay(hold);
+                await fault.Heal(roles);
+                var healed = WriteLoad.Clock.Elapsed;
+                roles = await RolesAsync(cluster, lab);
+                await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, $"writes after fault {i} ({fault.Name})", ConvergeLimit);
+                var converged = WriteLoad.Clock.Elapsed - healed;
+                var gap = PartitionLoad.MaxGap(load, started, WriteLoad.Clock.Elapsed);
+                table.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"| {i} | {fault.Name} | {hold.TotalSeconds:F0} s | {gap.TotalSeconds:F3} s | {converged.TotalSeconds:F3} s | {roles.Primary.Name} |"));
+                output.WriteLine(table[^1]);
+            }
+
+            output.WriteLine($"fault campaign, seed {seed}:\n{string.Join('\n', table)}");
+            output.WriteLine($"two-writer rounds: {poller.Violations.Count} of {poller.Rounds}");
+            await NoLoss.AssertAsync(load, poller, output, roles.Primary, roles.Standby);
+        });
+    }
+
+    /// <summary>Waits until the group converged (one primary, a synchronous standby streaming) and says who is who.</summary>
+    private static async Task<Roles> RolesAsync(ProcessCluster cluster, NetworkLab lab)
+    {
+        var state = await cluster.WaitConvergedAsync(null, ConvergeLimit);
+        var primary = cluster.Node(ProcessCluster.ConvergedPrimary(state)!.Node.NodeName);
+        await FailoverScenarios.WaitSynchronousAsync(primary, 1);
+        return new Roles(cluster, lab, primary, cluster.Nodes.Single(n => n != primary));
+    }
+
+    private static Task Signal(ServiceProcess process, string signal) =>
+        process.Pid is { } pid
+            ? ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("kill", [signal, pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10)), $"kill {signal} {process.Name}")
+            : Task.CompletedTask;
+}

@@ -1,0 +1,23 @@
+using PgAutoFailover.Testing.EndToEnd;
+
+namespace PgAutoFailover.EndToEndTests;
+
+/// <summary>The write load of the network-fault tests, and how they read it.</summary>
+internal static class PartitionLoad
+{
+    /// <summary>
+    /// Writes through the multi-host URI with the client settings docs/client-paths.md gives for partitions: a query
+    /// on a primary cut off gets no reset, only silence, so the client's own timeouts decide when it moves on (a 2 s
+    /// command timeout, no wait for a cancellation the cut primary cannot receive, 1 s per host to connect).
+    /// </summary>
+    public static async Task<WriteLoad> StartAsync(ProcessCluster cluster, DataNode primary) =>
+        await WriteLoad.StartAsync(primary, WriteLoad.Opener(WriteLoad.ToNpgsql(await cluster.WaitUriAsync(), timeoutSeconds: 1, commandTimeoutSeconds: 2)
+            + ";Cancellation Timeout=-1"), FailoverScenarios.WriteInterval, TimeSpan.FromMinutes(30));
+
+    /// <summary>The longest time between two acknowledged writes within [<paramref name="from"/>, <paramref name="to"/>].</summary>
+    public static TimeSpan MaxGap(WriteLoad load, TimeSpan from, TimeSpan to)
+    {
+        var times = load.Acks.Select(a => a.At).Where(t => t >= from && t <= to).Order().Prepend(from).Append(to).ToList();
+        return times.Zip(times.Skip(1), (a, b) => b - a).Max();
+    }
+}
