@@ -44,6 +44,11 @@ public sealed partial class PostgresServer(KeeperOptions options, PgBinaries bin
             $"listen_addresses={listen}", "wal_level=replica", "max_wal_senders=12", "max_replication_slots=12", "wal_log_hints=on",
             "hot_standby=on", "hot_standby_feedback=on", "wal_receiver_status_interval=1s", "wal_keep_size=1GB",
             "password_encryption=scram-sha-256", "logging_collector=off",
+            // A replication link that goes silent (a partition: no reset) reads "streaming" on both ends until these
+            // timeouts, 60 s by default, and commits wait for the standby all that time: 5 s ends the link, the
+            // standby reports it, and the monitor turns synchronous replication off; a standby replies every second.
+            // A stopped WAL receiver is restarted after 1 s, not 5 (docs/failover-timing.md#a-network-partition).
+            "wal_sender_timeout=5s", "wal_receiver_timeout=5s", "wal_retrieve_retry_interval=1s",
             .. Tls.ServerSettings(),
             .. options.ExtraSettings,
         ];
