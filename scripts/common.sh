@@ -13,7 +13,8 @@ ensure_packages() {
   local missing=() c
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
   [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
-  for c in "$@"; do command -v "$c" >/dev/null || missing+=("$c"); done
+  # COMMAND:PACKAGE when the package is named otherwise (nft:nftables).
+  for c in "$@"; do command -v "${c%%:*}" >/dev/null || missing+=("${c#*:}"); done
   command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK is not installed (dotnet not on PATH)" >&2; exit 1; }
   if ((${#missing[@]})); then
     say "installing ${missing[*]} with apt-get"
