@@ -12,7 +12,7 @@ internal static class PartitionLoad
     /// </summary>
     public static async Task<WriteLoad> StartAsync(ProcessCluster cluster, DataNode primary) =>
         await WriteLoad.StartAsync(primary, WriteLoad.Opener(WriteLoad.ToNpgsql(await cluster.WaitUriAsync(), timeoutSeconds: 1, commandTimeoutSeconds: 2)
-            + ";Cancellation Timeout=-1"), FailoverScenarios.WriteInterval, TimeSpan.FromMinutes(30));
+            + ";Cancellation Timeout=-1"), FailoverScenarios.WriteInterval, TimeSpan.FromHours(3)); // a long campaign (PGAF_FAULTS=200) lasts about 35 minutes
 
     /// <summary>The longest time between two acknowledged writes within [<paramref name="from"/>, <paramref name="to"/>].</summary>
     public static TimeSpan MaxGap(WriteLoad load, TimeSpan from, TimeSpan to)

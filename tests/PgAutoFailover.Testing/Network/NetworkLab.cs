@@ -38,17 +38,25 @@ public sealed class NetworkLab : IAsyncDisposable
     {
         if (!ProcessRunner.IsRoot) throw new InvalidOperationException("network namespaces need root");
         if (!File.Exists("/usr/sbin/nft")) throw new InvalidOperationException("/usr/sbin/nft is missing: install Debian's nftables package (test.sh does)");
-        var lab = new NetworkLab(await FreeLabNumberAsync());
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await lab.BuildAsync(nodes);
+            var lab = new NetworkLab(await FreeLabNumberAsync());
+            try
+            {
+                await lab.BuildAsync(nodes);
+                return lab;
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                // A name left by a run that was killed half-way (a node namespace or link of that number): another number.
+                await lab.DisposeAsync();
+            }
+            catch
+            {
+                await lab.DisposeAsync();
+                throw;
+            }
         }
-        catch
-        {
-            await lab.DisposeAsync();
-            throw;
-        }
-        return lab;
     }
 
     /// <summary>A lab number no other lab on the machine uses (its switch namespace does not exist).</summary>
