@@ -1,4 +1,5 @@
 using System.Globalization;
+using PgAutoFailover.Contracts;
 using PgAutoFailover.Testing;
 using PgAutoFailover.Testing.EndToEnd;
 using PgAutoFailover.Testing.Network;
@@ -86,13 +87,39 @@ public sealed class FaultCampaignTests(RabbitMqFixture broker, ITestOutputHelper
         });
     }
 
-    /// <summary>Waits until the group converged (one primary, a synchronous standby streaming) and says who is who.</summary>
+    /// <summary>
+    /// Waits until the group converged (one primary, a synchronous standby streaming from it, both as PostgreSQL itself
+    /// says) and says who is who. The monitor's state alone can still show the roles from before a fault it has not
+    /// acted on yet, so the primary it names must also be out of recovery with a synchronous standby streaming.
+    /// </summary>
     private static async Task<Roles> RolesAsync(ProcessCluster cluster, NetworkLab lab)
     {
-        var state = await cluster.WaitConvergedAsync(null, ConvergeLimit);
-        var primary = cluster.Node(ProcessCluster.ConvergedPrimary(state)!.Node.NodeName);
-        await FailoverScenarios.WaitSynchronousAsync(primary, 1);
-        return new Roles(cluster, lab, primary, cluster.Nodes.Single(n => n != primary));
+        FormationState? last = null;
+        try
+        {
+            var primary = await Eventually.ValueAsync(async () =>
+            {
+                last = await cluster.TryStateAsync();
+                if (last is null || !ProcessCluster.Converged(last, null, cluster.Nodes.Count)) return null;
+                var named = cluster.Node(ProcessCluster.ConvergedPrimary(last)!.Node.NodeName);
+                try
+                {
+                    return await named.ScalarAsync<bool>("""
+                        SELECT NOT pg_is_in_recovery() AND EXISTS (SELECT 1 FROM pg_stat_replication
+                                                                   WHERE sync_state IN ('sync', 'quorum') AND state = 'streaming')
+                        """) ? named : null;
+                }
+                catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or IOException)
+                {
+                    return null;
+                }
+            }, "the group to converge with a synchronous standby streaming", ConvergeLimit, TimeSpan.FromMilliseconds(200));
+            return new Roles(cluster, lab, primary, cluster.Nodes.Single(n => n != primary));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; last state:\n{ProcessCluster.Describe(last)}", e);
+        }
     }
 
     private static Task Signal(ServiceProcess process, string signal) =>
