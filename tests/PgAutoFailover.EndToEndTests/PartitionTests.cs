@@ -23,10 +23,7 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
         await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
         await cluster.WithLogsAsync(async () =>
         {
-            var node1 = await cluster.AddNodeAsync("node1", lab, 1);
-            var node2 = await cluster.AddNodeAsync("node2", lab, 2);
-            await cluster.WaitConvergedAsync("node1", TimeSpan.FromSeconds(240));
-            await FailoverScenarios.WaitSynchronousAsync(node1, 1);
+            var (node1, node2) = await AddPairAsync(cluster, lab);
             await using var poller = WriterPoller.Start(cluster);
             await using var load = await PartitionLoad.StartAsync(cluster, node1);
             await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes on node1");
@@ -43,13 +40,7 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
             output.WriteLine($"node1 refused writes {(fenced - cut).TotalSeconds:F3} s after the cut; write outage {window?.TotalSeconds:F3} s");
             Assert.NotNull(window);
 
-            var healed = WriteLoad.Clock.Elapsed;
-            await lab.HealAsync(1);
-            await cluster.WaitConvergedAsync("node2", Patience);
-            await FailoverScenarios.WaitSynchronousAsync(node2, 1);
-            output.WriteLine($"converged {(WriteLoad.Clock.Elapsed - healed).TotalSeconds:F3} s after the heal, node1 a standby of node2");
-            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes after node1 rejoined", Patience);
-            await NoLoss.AssertAsync(load, poller, output, node2, node1);
+            await HealAndRejoinAsync(cluster, lab, load, poller, primary: node2, rejoining: node1);
         });
     }
 
@@ -65,10 +56,7 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
         await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
         await cluster.WithLogsAsync(async () =>
         {
-            var node1 = await cluster.AddNodeAsync("node1", lab, 1);
-            var node2 = await cluster.AddNodeAsync("node2", lab, 2);
-            await cluster.WaitConvergedAsync("node1", TimeSpan.FromSeconds(240));
-            await FailoverScenarios.WaitSynchronousAsync(node1, 1);
+            var (node1, node2) = await AddPairAsync(cluster, lab);
             await using var poller = WriterPoller.Start(cluster);
             await using var load = await PartitionLoad.StartAsync(cluster, node1);
             await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes on node1");
@@ -82,13 +70,7 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
             output.WriteLine($"node2 writable {(WriteLoad.Clock.Elapsed - cut).TotalSeconds:F3} s after the cut at the latest; write outage {load.Window(cut, node1.Port)?.TotalSeconds:F3} s");
             Assert.False(await WritableAsync(node1), "node1 still accepts writes after node2 took over");
 
-            var healed = WriteLoad.Clock.Elapsed;
-            await lab.HealAsync(1);
-            await cluster.WaitConvergedAsync("node2", Patience);
-            await FailoverScenarios.WaitSynchronousAsync(node2, 1);
-            output.WriteLine($"converged {(WriteLoad.Clock.Elapsed - healed).TotalSeconds:F3} s after the heal");
-            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes after node1 rejoined", Patience);
-            await NoLoss.AssertAsync(load, poller, output, node2, node1);
+            await HealAndRejoinAsync(cluster, lab, load, poller, primary: node2, rejoining: node1);
         });
     }
 
@@ -104,10 +86,7 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
         await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
         await cluster.WithLogsAsync(async () =>
         {
-            var node1 = await cluster.AddNodeAsync("node1", lab, 1);
-            var node2 = await cluster.AddNodeAsync("node2", lab, 2);
-            await cluster.WaitConvergedAsync("node1", TimeSpan.FromSeconds(240));
-            await FailoverScenarios.WaitSynchronousAsync(node1, 1);
+            var (node1, node2) = await AddPairAsync(cluster, lab);
             await using var poller = WriterPoller.Start(cluster);
             await using var load = await PartitionLoad.StartAsync(cluster, node1);
             await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes on node1");
@@ -135,6 +114,28 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
             Assert.True(gapAfterHeal < TimeSpan.FromSeconds(10), $"writes blocked {gapAfterHeal.TotalSeconds:F3} s after the heal");
             await NoLoss.AssertAsync(load, poller, output, node1, node2);
         });
+    }
+
+    /// <summary>node1 and node2 in the lab's namespaces 1 and 2, converged with node1 the primary and node2 its synchronous standby.</summary>
+    private static async Task<(DataNode Node1, DataNode Node2)> AddPairAsync(ProcessCluster cluster, NetworkLab lab)
+    {
+        var node1 = await cluster.AddNodeAsync("node1", lab, 1);
+        var node2 = await cluster.AddNodeAsync("node2", lab, 2);
+        await cluster.WaitConvergedAsync("node1", TimeSpan.FromSeconds(240));
+        await FailoverScenarios.WaitSynchronousAsync(node1, 1);
+        return (node1, node2);
+    }
+
+    /// <summary>Heals <paramref name="rejoining"/>'s link, waits until it streams as the synchronous standby of <paramref name="primary"/>, and judges the history.</summary>
+    private async Task HealAndRejoinAsync(ProcessCluster cluster, NetworkLab lab, WriteLoad load, WriterPoller poller, DataNode primary, DataNode rejoining)
+    {
+        var healed = WriteLoad.Clock.Elapsed;
+        await lab.HealAsync(int.Parse(rejoining.Name["node".Length..], System.Globalization.CultureInfo.InvariantCulture));
+        await cluster.WaitConvergedAsync(primary.Name, Patience);
+        await FailoverScenarios.WaitSynchronousAsync(primary, 1);
+        output.WriteLine($"converged {(WriteLoad.Clock.Elapsed - healed).TotalSeconds:F3} s after the heal, {rejoining.Name} a standby of {primary.Name}");
+        await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, $"writes after {rejoining.Name} rejoined", Patience);
+        await NoLoss.AssertAsync(load, poller, output, primary, rejoining);
     }
 
     internal static async Task<bool> WritableAsync(DataNode node)
