@@ -9,10 +9,23 @@ internal static class PartitionLoad
     /// Writes through the multi-host URI with the client settings docs/client-paths.md gives for partitions: a query
     /// on a primary cut off gets no reset, only silence, so the client's own timeouts decide when it moves on (a 2 s
     /// command timeout, no wait for a cancellation the cut primary cannot receive, 1 s per host to connect).
+    /// Returns once 20 writes were acknowledged on <paramref name="primary"/>.
     /// </summary>
-    public static async Task<WriteLoad> StartAsync(ProcessCluster cluster, DataNode primary) =>
-        await WriteLoad.StartAsync(primary, WriteLoad.Opener(WriteLoad.ToNpgsql(await cluster.WaitUriAsync(), timeoutSeconds: 1, commandTimeoutSeconds: 2)
+    public static async Task<WriteLoad> StartAsync(ProcessCluster cluster, DataNode primary)
+    {
+        var load = await WriteLoad.StartAsync(primary, WriteLoad.Opener(WriteLoad.ToNpgsql(await cluster.WaitUriAsync(), timeoutSeconds: 1, commandTimeoutSeconds: 2)
             + ";Cancellation Timeout=-1"), FailoverScenarios.WriteInterval, TimeSpan.FromHours(3)); // a long campaign (PGAF_FAULTS=200) lasts about 35 minutes
+        try
+        {
+            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, $"writes on {primary.Name}");
+            return load;
+        }
+        catch
+        {
+            await load.DisposeAsync();
+            throw;
+        }
+    }
 
     /// <summary>The longest time between two acknowledged writes within [<paramref name="from"/>, <paramref name="to"/>].</summary>
     public static TimeSpan MaxGap(WriteLoad load, TimeSpan from, TimeSpan to)

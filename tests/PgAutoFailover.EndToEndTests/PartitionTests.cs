@@ -26,16 +26,13 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
             var (node1, node2) = await AddPairAsync(cluster, lab);
             await using var poller = WriterPoller.Start(cluster);
             await using var load = await PartitionLoad.StartAsync(cluster, node1);
-            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes on node1");
 
             var cut = WriteLoad.Clock.Elapsed;
             await lab.IsolateAsync(1);
             output.WriteLine($"node1 isolated at {cut.TotalSeconds:F3} s, {DateTime.UtcNow:HH:mm:ss.fff} UTC ({lab})");
             await Eventually.TrueAsync(async () => !await WritableAsync(node1), "node1 to fence itself (seen over its Unix socket)", Patience);
             var fenced = WriteLoad.Clock.Elapsed;
-            await cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == "node2" && FailoverScenarios.Writable(n.ReportedState) && n.ReportedState == n.GoalState),
-                "node2 to take over", Patience);
-            await FailoverScenarios.WaitAcksOnAsync(load, node2, cut);
+            await WaitTakeoverAsync(cluster, load, node2, cut);
             var window = load.Window(cut, node1.Port);
             output.WriteLine($"node1 refused writes {(fenced - cut).TotalSeconds:F3} s after the cut; write outage {window?.TotalSeconds:F3} s");
             Assert.NotNull(window);
@@ -59,14 +56,11 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
             var (node1, node2) = await AddPairAsync(cluster, lab);
             await using var poller = WriterPoller.Start(cluster);
             await using var load = await PartitionLoad.StartAsync(cluster, node1);
-            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes on node1");
 
             var cut = WriteLoad.Clock.Elapsed;
             await lab.CutAsync(1, [lab.HostAddress]);
             output.WriteLine($"node1 cut from {lab.HostAddress} at {cut.TotalSeconds:F3} s, {DateTime.UtcNow:HH:mm:ss.fff} UTC; node2 ({lab.Address(2)}) still reaches it");
-            await cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == "node2" && FailoverScenarios.Writable(n.ReportedState) && n.ReportedState == n.GoalState),
-                "node2 to take over", Patience);
-            await FailoverScenarios.WaitAcksOnAsync(load, node2, cut);
+            await WaitTakeoverAsync(cluster, load, node2, cut);
             output.WriteLine($"node2 writable {(WriteLoad.Clock.Elapsed - cut).TotalSeconds:F3} s after the cut at the latest; write outage {load.Window(cut, node1.Port)?.TotalSeconds:F3} s");
             Assert.False(await WritableAsync(node1), "node1 still accepts writes after node2 took over");
 
@@ -89,7 +83,6 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
             var (node1, node2) = await AddPairAsync(cluster, lab);
             await using var poller = WriterPoller.Start(cluster);
             await using var load = await PartitionLoad.StartAsync(cluster, node1);
-            await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes on node1");
 
             var cut = WriteLoad.Clock.Elapsed;
             await lab.IsolateAsync(2);
@@ -136,6 +129,14 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
         output.WriteLine($"converged {(WriteLoad.Clock.Elapsed - healed).TotalSeconds:F3} s after the heal, {rejoining.Name} a standby of {primary.Name}");
         await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, $"writes after {rejoining.Name} rejoined", Patience);
         await NoLoss.AssertAsync(load, poller, output, primary, rejoining);
+    }
+
+    /// <summary>Waits until <paramref name="next"/> reports a writable state it was assigned and the writer's acknowledgements come from it.</summary>
+    private static async Task WaitTakeoverAsync(ProcessCluster cluster, WriteLoad load, DataNode next, TimeSpan cut)
+    {
+        await cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == next.Name && FailoverScenarios.Writable(n.ReportedState) && n.ReportedState == n.GoalState),
+            $"{next.Name} to take over", Patience);
+        await FailoverScenarios.WaitAcksOnAsync(load, next, cut);
     }
 
     internal static async Task<bool> WritableAsync(DataNode node)
