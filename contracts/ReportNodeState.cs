@@ -19,6 +19,8 @@ namespace PgAutoFailover.Contracts;
 /// <param name="Progress">What a long step is doing right now, one line (e.g. "pg_basebackup from node 1: 45 MB / 120 MB (38 %), 3 s"); null when idle. Null from older keepers.</param>
 /// <param name="Epoch">Keeper run: raised at every keeper start and whenever the monitor refuses a report as out of order
 /// (<see cref="NodeReportRejected.LastAcceptedEpoch"/>). The monitor orders reports by (Epoch, Sequence). 0 from older keepers.</param>
+/// <param name="UnacknowledgedWalAge">Primary: how long the oldest WAL it flushed has waited for a standby to flush it (the
+/// synchronous ones while synchronous_standby_names is set, any otherwise); null when none waits, and from older keepers.</param>
 public sealed record ReportNodeState(
     string Formation,
     int GroupId,
@@ -33,4 +35,5 @@ public sealed record ReportNodeState(
     DateTimeOffset SentAt,
     string? LastError = null,
     string? Progress = null,
-    long Epoch = 0);
+    long Epoch = 0,
+    TimeSpan? UnacknowledgedWalAge = null);

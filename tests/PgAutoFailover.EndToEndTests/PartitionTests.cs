@@ -109,6 +109,42 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
         });
     }
 
+    /// <summary>
+    /// Only the replication link is cut: both nodes still reach the control plane and the clients, both ends read
+    /// "streaming" until wal_sender_timeout, and every commit waits for a standby that receives nothing. The primary's
+    /// keeper reports how long its WAL has waited for a flush, and the monitor turns synchronous replication off
+    /// (SYNC-ACK-STALL) while the cut still holds; after the heal the standby is synchronous again with no write lost.
+    /// </summary>
+    [Fact]
+    public async Task A_cut_replication_link_stops_holding_commits_while_it_lasts()
+    {
+        await using var lab = await NetworkLab.CreateAsync(2);
+        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
+        await cluster.WithLogsAsync(async () =>
+        {
+            var (node1, node2) = await AddPairAsync(cluster, lab);
+            await using var poller = WriterPoller.Start(cluster);
+            await using var load = await PartitionLoad.StartAsync(cluster, node1);
+
+            var cut = WriteLoad.Clock.Elapsed;
+            await lab.CutAsync(1, [lab.Address(2)]);
+            output.WriteLine($"replication link node1 ({lab.Address(1)}) - node2 ({lab.Address(2)}) cut at {cut.TotalSeconds:F3} s, {DateTime.UtcNow:HH:mm:ss.fff} UTC");
+            await cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == "node1" && n.ReportedState == NodeState.WaitPrimary && n.GoalState == NodeState.WaitPrimary),
+                "node1 to commit without its standby", Patience);
+            var alone = WriteLoad.Clock.Elapsed;
+            await load.WaitAcksAfterAsync(alone, 20, "writes on node1 while the link is still cut", Patience);
+            output.WriteLine($"node1 in wait_primary {(alone - cut).TotalSeconds:F3} s after the cut; longest write gap since the cut " +
+                             $"{PartitionLoad.MaxGap(load, cut, WriteLoad.Clock.Elapsed).TotalSeconds:F3} s");
+            var events = await cluster.PgafAsync("show", "events", "--count", "100");
+            Assert.True(events.ExitCode == 0, events.Combined);
+            // The stall rule, not the 10 s stall of a standby that is gone (MAIN-REPLICATION-STALL), nor the probes.
+            Assert.Contains("for a standby: disable synchronous replication so writes continue", events.StandardOutput, StringComparison.Ordinal);
+            Assert.Equal(NodeState.CatchingUp, (await cluster.StateAsync()).Nodes.Single(n => n.Node.NodeName == "node2").GoalState);
+
+            await HealAndRejoinAsync(cluster, lab, load, poller, primary: node1, rejoining: node2, cutOn: node1);
+        });
+    }
+
     /// <summary>node1 and node2 in the lab's namespaces 1 and 2, converged with node1 the primary and node2 its synchronous standby.</summary>
     private static async Task<(DataNode Node1, DataNode Node2)> AddPairAsync(ProcessCluster cluster, NetworkLab lab)
     {
@@ -119,11 +155,12 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
         return (node1, node2);
     }
 
-    /// <summary>Heals <paramref name="rejoining"/>'s link, waits until it streams as the synchronous standby of <paramref name="primary"/>, and judges the history.</summary>
-    private async Task HealAndRejoinAsync(ProcessCluster cluster, NetworkLab lab, WriteLoad load, WriterPoller poller, DataNode primary, DataNode rejoining)
+    /// <summary>Heals <paramref name="rejoining"/>'s link (or the cut made on <paramref name="cutOn"/>), waits until it streams as the synchronous standby of <paramref name="primary"/>, and judges the history.</summary>
+    private async Task HealAndRejoinAsync(ProcessCluster cluster, NetworkLab lab, WriteLoad load, WriterPoller poller, DataNode primary, DataNode rejoining,
+        DataNode? cutOn = null)
     {
         var healed = WriteLoad.Clock.Elapsed;
-        await lab.HealAsync(int.Parse(rejoining.Name["node".Length..], System.Globalization.CultureInfo.InvariantCulture));
+        await lab.HealAsync(int.Parse((cutOn ?? rejoining).Name["node".Length..], System.Globalization.CultureInfo.InvariantCulture));
         await cluster.WaitConvergedAsync(primary.Name, Patience);
         await FailoverScenarios.WaitSynchronousAsync(primary, 1);
         output.WriteLine($"converged {(WriteLoad.Clock.Elapsed - healed).TotalSeconds:F3} s after the heal, {rejoining.Name} a standby of {primary.Name}");

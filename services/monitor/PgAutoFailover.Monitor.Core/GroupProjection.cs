@@ -108,6 +108,7 @@ public static class GroupProjection
             Lsn = r.Lsn != 0 ? r.Lsn : n.Lsn,
             ReplicationState = r.ReplicationState,
             SyncStandbyReplyAge = r.SyncStandbyReplyAge,
+            UnacknowledgedWalAge = r.UnacknowledgedWalAge,
             LastReportAt = r.At,
             LastReportSequence = r.Sequence,
             LastReportEpoch = r.Epoch,

@@ -103,7 +103,7 @@ public sealed class MonitorCore(MonitorOptions? options = null)
 
         var changed = r.CurrentState != node.ReportedState || r.PgIsRunning != node.PgIsRunning;
         ctx.Emit(new NodeReported(r.NodeId, r.CurrentState, r.PgIsRunning, r.Timeline, r.Lsn, r.ReplicationState,
-            r.SyncStandbyReplyAge, r.Sequence, changed, ctx.Now, r.LastError, r.Progress, r.Epoch));
+            r.SyncStandbyReplyAge, r.Sequence, changed, ctx.Now, r.LastError, r.Progress, r.Epoch, r.UnacknowledgedWalAge));
 
         new RuleContext(ctx, r.NodeId).Run(GroupStateMachineRules.Table);
         // This node's new state may be what another node's rule waits for (the old primary confirming demote_timeout

@@ -97,6 +97,13 @@ public sealed record MonitorOptions
     /// </summary>
     public TimeSpan ReplicationStallTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// SYNC-ACK-STALL: a primary whose oldest WAL has waited this long for a standby's flush (every commit waits as
+    /// long) goes wait_primary and its quorum secondaries catchingup, with number_sync_standbys = 0 only. Default 2 s:
+    /// a standby on a sound link flushes within milliseconds, and a cut link reads "streaming" for wal_sender_timeout (5 s).
+    /// </summary>
+    public TimeSpan SyncAckTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Defaults.</summary>
     public static MonitorOptions Default { get; } = new();
 
@@ -115,6 +122,7 @@ public sealed record MonitorOptions
             SettingRules.Duration($"{section}:LeaseSafetyMargin", LeaseSafetyMargin, zeroAllowed: true),
             SettingRules.Duration($"{section}:DemoteTimeout", DemoteTimeout),
             SettingRules.Duration($"{section}:ReplicationStallTimeout", ReplicationStallTimeout),
+            SettingRules.Duration($"{section}:SyncAckTimeout", SyncAckTimeout),
         ];
         return rules.OfType<string>();
     }

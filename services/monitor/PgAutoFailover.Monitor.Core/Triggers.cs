@@ -26,12 +26,13 @@ public sealed record RegisterTrigger(
 /// </summary>
 public sealed record ReportTrigger(
     long NodeId, NodeState CurrentState, bool PgIsRunning, int Timeline, ulong Lsn, string ReplicationState,
-    long Sequence, TimeSpan? SyncStandbyReplyAge = null, string? LastError = null, string? Progress = null, long Epoch = 0) : Trigger
+    long Sequence, TimeSpan? SyncStandbyReplyAge = null, string? LastError = null, string? Progress = null, long Epoch = 0,
+    TimeSpan? UnacknowledgedWalAge = null) : Trigger
 {
     /// <summary>From the wire request.</summary>
     public static ReportTrigger From(ReportNodeState r) => new(
         r.NodeId, r.CurrentState, r.PgIsRunning, r.Timeline, r.Lsn, r.ReplicationState, r.Sequence, r.SyncStandbyReplyAge,
-        r.LastError, r.Progress, r.Epoch);
+        r.LastError, r.Progress, r.Epoch, r.UnacknowledgedWalAge);
 }
 
 /// <summary>A health-checker probe result.</summary>

@@ -50,8 +50,9 @@ internal sealed class G
 
     /// <summary>Node <paramref name="id"/> reports (by default its current reported state); the decision is applied.</summary>
     public Decision Report(long id, NodeState? state = null, bool pgIsRunning = true, ulong? lsn = null, int timeline = 1,
-        string rep = "quorum", DateTimeOffset? at = null) =>
-        Do(new ReportTrigger(id, state ?? State[id].ReportedState, pgIsRunning, timeline, lsn ?? State[id].Lsn, rep, ++_sequence), at);
+        string rep = "quorum", DateTimeOffset? at = null, TimeSpan? unacknowledged = null) =>
+        Do(new ReportTrigger(id, state ?? State[id].ReportedState, pgIsRunning, timeline, lsn ?? State[id].Lsn, rep, ++_sequence,
+            UnacknowledgedWalAge: unacknowledged), at);
 
     public Decision Do(Trigger trigger, DateTimeOffset? at = null)
     {

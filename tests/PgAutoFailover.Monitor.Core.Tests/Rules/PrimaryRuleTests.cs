@@ -89,4 +89,34 @@ public class PrimaryRuleTests
         nss.Report(1, rep: "");
         nss.Report(1, rep: "", at: G.Now + TimeSpan.FromSeconds(20)).AssignsNothing();
     }
+
+    [Fact]
+    public void SYNC_ACK_STALL_primary_whose_wal_waits_for_every_standby_stops_waiting_and_its_secondaries_stop_being_candidates()
+    {
+        var g = new G().Node(1, Primary).Node(2, Secondary).Node(3, Secondary);
+        g.Report(1, unacknowledged: TimeSpan.FromSeconds(1.9)).AssignsNothing();
+        var d = g.Report(1, unacknowledged: TimeSpan.FromSeconds(2));
+        d.Assigns(("SYNC-ACK-STALL", 2, CatchingUp), ("SYNC-ACK-STALL", 3, CatchingUp), ("SYNC-ACK-STALL", 1, WaitPrimary));
+        Assert.Contains("commits waited 2.0 s for a standby", d.Assignments[^1].Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SYNC_ACK_STALL_not_with_number_sync_standbys_nor_for_async_standbys_alone()
+    {
+        var nss = new G(numberSyncStandbys: 1).Node(1, Primary).Node(2, Secondary).Node(3, Secondary);
+        nss.Report(1, unacknowledged: TimeSpan.FromSeconds(30)).AssignsNothing();
+        var async = new G().Node(1, Primary).Node(2, Secondary, quorum: false);
+        Assert.DoesNotContain(async.Report(1, unacknowledged: TimeSpan.FromSeconds(30)).Assignments, a => a.Rule == "SYNC-ACK-STALL");
+    }
+
+    [Fact]
+    public void SYNC_ACK_STALL_secondary_comes_back_only_once_the_primary_is_acknowledged_again()
+    {
+        var g = new G().Node(1, Primary, lsn: 0x5000000).Node(2, Secondary, lsn: 0x5000000 - 1024);
+        g.Report(1, unacknowledged: TimeSpan.FromSeconds(3)).Assigns(("SYNC-ACK-STALL", 2, CatchingUp), ("SYNC-ACK-STALL", 1, WaitPrimary));
+        g.Report(1, state: WaitPrimary, unacknowledged: TimeSpan.FromSeconds(4));
+        g.Report(2, state: CatchingUp, rep: "streaming").AssignsNothing(); // GSM-16 waits: its "streaming" may be a silent link
+        g.Report(1, state: WaitPrimary, unacknowledged: TimeSpan.FromMilliseconds(20));
+        g.Report(2, state: CatchingUp, rep: "streaming").Assigns(("GSM-16", 2, Secondary));
+    }
 }

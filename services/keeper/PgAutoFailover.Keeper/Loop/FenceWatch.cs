@@ -33,6 +33,10 @@ public sealed partial class FenceWatch(KeeperOptions options, KeeperSession sess
             lock (session.Gate) current = session.State.CurrentState;
             var running = server.IsPostmasterAlive();
             var sample = running ? await SampleAsync(ct) : null;
+            if (!KeeperStates.IsWritable(current) || !running)
+            {
+                lock (session.Gate) session.WalAcks.Reset();
+            }
             if (!KeeperStates.IsWritable(current))
             {
                 FollowReceiver(sample);
@@ -42,7 +46,12 @@ public sealed partial class FenceWatch(KeeperOptions options, KeeperSession sess
             lock (session.Gate)
             {
                 // A standby counts as replying when its reply_time advanced since the last look (monotonic moment of that look).
-                if (sample is not null) session.Replies.Observe(sample.Standbys.Select(s => (s.ApplicationName, s.State, s.ReplyTime)));
+                if (sample is { InRecovery: false })
+                {
+                    session.Replies.Observe(sample.Standbys.Select(s => (s.ApplicationName, s.State, s.ReplyTime)));
+                    session.WalAcks.Observe(clock.GetTimestamp(), sample.FlushLsn,
+                        WalAckTracker.BestStandbyFlush(sample.SynchronousNamesSet, sample.Standbys.Select(s => (s.SyncState, s.FlushLsn))));
+                }
                 decision = Fencing.Decide(new FenceInput(clock.GetTimestamp(), session.State.CurrentState, running, session.Lease.ExpiresAt, session.Replies.LastReplyAt, session.Lease.Duration), clock);
             }
             if (decision == FenceDecision.Fence) await FenceAsync(ct);

@@ -29,6 +29,7 @@ public sealed partial class KeeperSession(KeeperOptions options, PostgresServer 
 
     public LeaseTracker Lease { get; } = new(clock);
     public StandbyReplyTracker Replies { get; } = new(clock);
+    public WalAckTracker WalAcks { get; } = new();
     public RestartDamping Damping { get; } = new(clock);
 
     /// <summary>The state (under the gate). Setting it does not persist it: <see cref="Save"/> does.</summary>

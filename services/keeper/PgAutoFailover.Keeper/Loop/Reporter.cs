@@ -70,11 +70,12 @@ public sealed partial class Reporter(
             session.Save(session.State with { ReportSequence = sequence }); // persisted before it is sent: strictly increasing across restarts
             sentAt = session.Lease.ReportSent(sequence);
             TimeSpan? replyAge = session.Replies.LastReplyAt is { } r ? clock.GetElapsedTime(r) : null;
+            TimeSpan? unacknowledgedAge = session.WalAcks.OldestUnacknowledgedSince is { } u ? clock.GetElapsedTime(u) : null;
             var running = ReportedRunning(observed.Running, sentAt);
             var state = session.State;
             report = new ReportNodeState(state.Formation, state.GroupId, state.NodeId, state.CurrentState, running,
                 observed.Timeline, observed.Lsn, observed.ReplicationState, replyAge, sequence, clock.GetUtcNow(),
-                ReportText.OneLine(state.LastError), ReportText.OneLine(progress.Current), state.ReportEpoch);
+                ReportText.OneLine(state.LastError), ReportText.OneLine(progress.Current), state.ReportEpoch, unacknowledgedAge);
         }
         try
         {

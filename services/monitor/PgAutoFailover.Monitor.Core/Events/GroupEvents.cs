@@ -37,7 +37,7 @@ public sealed record NodeJoined(
 public sealed record NodeReported(
     long NodeId, NodeState ReportedState, bool PgIsRunning, int Timeline, ulong Lsn, string ReplicationState,
     TimeSpan? SyncStandbyReplyAge, long Sequence, bool StateChanged, DateTimeOffset At,
-    string? LastError = null, string? Progress = null, long Epoch = 0) : IGroupEvent
+    string? LastError = null, string? Progress = null, long Epoch = 0, TimeSpan? UnacknowledgedWalAge = null) : IGroupEvent
 {
     /// <inheritdoc />
     public bool LivenessOnly => !StateChanged;

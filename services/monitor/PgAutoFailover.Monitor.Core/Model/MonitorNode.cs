@@ -48,6 +48,8 @@ public sealed record MonitorNode
     public long LastReportEpoch { get; init; }
     /// <summary>Primary: time since the freshest sync standby reply, as last reported.</summary>
     public TimeSpan? SyncStandbyReplyAge { get; init; }
+    /// <summary>Primary: how long its oldest WAL had waited for a standby's flush, as last reported; null when none waited.</summary>
+    public TimeSpan? UnacknowledgedWalAge { get; init; }
     /// <summary>Keeper's last transition or check error, as of its last report (operator information only).</summary>
     public string? LastError { get; init; }
     /// <summary>Keeper's long step in progress, as of its last report (operator information only).</summary>

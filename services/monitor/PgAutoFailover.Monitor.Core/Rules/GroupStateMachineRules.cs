@@ -153,11 +153,13 @@ internal static class GroupStateMachineRules
 
         // Refinement: only while A's WAL receiver streams. A standby back from a network cut still has its old LSN
         // within the threshold, but until its receiver reconnects (seconds) a primary told to turn synchronous
-        // replication back on would hold every commit (13 s seen, issue 13 defect 4).
-        new("GSM-16", "catch-up done: same timeline, within enable_sync_wal_log_threshold and streaming: secondary",
+        // replication back on would hold every commit (13 s seen, issue 13 defect 4). Nor while the primary's WAL waits
+        // sync_ack_timeout for a standby's flush: SYNC-ACK-STALL would take it back at once.
+        new("GSM-16", "catch-up done: same timeline, within enable_sync_wal_log_threshold, streaming, the primary's WAL acknowledged: secondary",
             c => c.FollowablePrimary && Conv(c.A, CatchingUp) && Conv(c.P, WaitPrimary, JoinPrimary, Primary) && c.Ctx.Healthy(c.A)
                  && c.A.Timeline == c.P!.Timeline
                  && c.A.ReplicationState != States.StandbyNotStreaming
+                 && !PrimaryRules.AcknowledgementsStalled(c.P, c.Options)
                  && HealthPredicates.WalDifferenceWithin(c.A, c.P, c.Options.EnableSyncWalThreshold),
             c => c.Assign(c.A, Secondary, "GSM-16", $"it caught up with {c.P!.Label}") || true),
 

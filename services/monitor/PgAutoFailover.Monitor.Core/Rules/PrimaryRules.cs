@@ -1,4 +1,5 @@
 using PgAutoFailover.Contracts;
+using PgAutoFailover.Monitor.Core.Model;
 using static PgAutoFailover.Contracts.NodeState;
 using static PgAutoFailover.Monitor.Core.Rules.RuleContext;
 
@@ -12,6 +13,11 @@ internal static class PrimaryRules
         new("PRI-1", "A converged single and a node converged wait_standby: wait_primary",
             c => Conv(c.A, NodeState.Single) && c.Ctx.Others(c.A).Any(o => Conv(o, WaitStandby)),
             c => c.Assign(c.A, WaitPrimary, "PRI-1", "a standby is joining") || true),
+
+        new("SYNC-ACK-STALL", "A converged primary, healthy, its WAL flushed by no standby for sync_ack_timeout: quorum secondaries catchingup, A wait_primary (only with number_sync_standbys = 0)",
+            c => Conv(c.A, Primary) && c.Ctx.Healthy(c.A) && c.NumberSyncStandbys == 0 && AcknowledgementsStalled(c.A, c.Options)
+                 && c.Ctx.Others(c.A).Any(o => o.GoalState == Secondary && o.ReplicationQuorum),
+            SyncAckStall),
 
         new("MAIN-REPLICATION-STALL", "A converged primary, healthy, no standby connected for replication_stall_timeout: wait_primary (only with number_sync_standbys = 0)",
             c => Conv(c.A, Primary) && c.Ctx.Healthy(c.A) && c.NumberSyncStandbys == 0
@@ -27,6 +33,22 @@ internal static class PrimaryRules
             c => Conv(c.A, JoinPrimary),
             c => c.Assign(c.A, Primary, "PRI-3", "join_primary is kept for compatibility only") || true),
     ];
+
+    /// <summary>A primary's last report said its oldest WAL had waited at least sync_ack_timeout for a standby's flush.</summary>
+    public static bool AcknowledgementsStalled(MonitorNode? primary, MonitorOptions o) =>
+        primary?.UnacknowledgedWalAge is { } age && age >= o.SyncAckTimeout;
+
+    // Every quorum secondary stops being a candidate in the same decision that lets the primary commit without them:
+    // a failover never picks a standby that may lack a write acknowledged after this. They come back through GSM-16,
+    // which asks for the primary's WAL to be acknowledged again.
+    private static bool SyncAckStall(RuleContext c)
+    {
+        var waited = c.A.UnacknowledgedWalAge!.Value.TotalSeconds;
+        foreach (var o in c.Ctx.Others(c.A).Where(o => o.GoalState == Secondary && o.ReplicationQuorum).ToList())
+            c.Assign(o, CatchingUp, "SYNC-ACK-STALL", $"no standby has flushed {c.A.Label}'s WAL for {waited:0.0} s: no longer a candidate nor counted for sync");
+        c.Assign(c.A, WaitPrimary, "SYNC-ACK-STALL", $"commits waited {waited:0.0} s for a standby: disable synchronous replication so writes continue");
+        return true;
+    }
 
     private static bool Pri2(RuleContext c)
     {
