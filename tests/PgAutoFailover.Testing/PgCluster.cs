@@ -164,7 +164,7 @@ public sealed class PgCluster : IAsyncDisposable
         while (DateTime.UtcNow < deadline && (processes.Any(ProcessExists) || await Ports.AcceptsAsync(Port))) await Task.Delay(50);
     }
 
-    private static IEnumerable<int> ChildrenOf(int parent)
+    internal static IEnumerable<int> ChildrenOf(int parent)
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {

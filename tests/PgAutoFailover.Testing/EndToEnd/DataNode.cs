@@ -79,6 +79,30 @@ public sealed class DataNode : IAsyncDisposable
         catch (IOException) { return false; }
     }
 
+    private readonly List<int> _paused = [];
+
+    /// <summary>
+    /// Pauses PostgreSQL alone (SIGSTOP to the postmaster and every child: a stopped postmaster alone leaves its
+    /// backends serving), the keeper left running. <see cref="ResumePostgresAsync"/> resumes exactly these processes,
+    /// even if the postmaster was killed meanwhile and its children left to init.
+    /// </summary>
+    public async Task PausePostgresAsync()
+    {
+        if (PostmasterPid is not { } pid) return;
+        var processes = PgCluster.ChildrenOf(pid).Prepend(pid).ToList();
+        _paused.AddRange(processes);
+        await ProcessRunner.RunAsync("kill", ["-STOP", .. processes.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture))], TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>SIGCONT to what <see cref="PausePostgresAsync"/> stopped (a process gone since is skipped by kill).</summary>
+    public async Task ResumePostgresAsync()
+    {
+        if (_paused.Count == 0) return;
+        var processes = _paused.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        _paused.Clear();
+        await ProcessRunner.RunAsync("kill", ["-CONT", .. processes], TimeSpan.FromSeconds(10));
+    }
+
     /// <summary>Crash of the whole node: SIGKILL to the keeper and to the postmaster at once; waits until the port is closed.</summary>
     public async Task CrashAsync()
     {
