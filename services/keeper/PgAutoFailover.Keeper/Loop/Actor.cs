@@ -102,7 +102,7 @@ public sealed partial class Actor(
         {
             var message = e is KeeperException ? e.Message : $"{e.GetType().Name}: {e.Message}";
             Log.StepFailed(logger, e is KeeperException ? e.Message : e.ToString());
-            lock (session.Gate) session.Save(session.State with { LastError = message });
+            lock (session.Gate) session.TrySave(session.State with { LastError = message });
             return false;
         }
         finally
@@ -125,7 +125,7 @@ public sealed partial class Actor(
         }
         lock (session.Gate)
         {
-            if (session.State.LastError is not null && session.State.CurrentState == state.CurrentState) session.Save(session.State with { LastError = null });
+            if (session.State.LastError is not null && session.State.CurrentState == state.CurrentState) session.TrySave(session.State with { LastError = null });
         }
     }
 

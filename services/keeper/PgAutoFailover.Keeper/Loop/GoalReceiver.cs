@@ -75,11 +75,11 @@ public sealed partial class GoalReceiver(KeeperOptions options, KeeperSession se
         var intake = KeeperCore.TakeGoal(state.AssignedState, goal.GoalState, firstWord: !session.GoalConfirmed, superseded);
         if (intake == GoalIntake.Ignore)
         {
-            if (state != session.State) session.Save(state);
+            if (state != session.State) session.TrySave(state);
             return;
         }
         session.GoalConfirmed = true;
-        session.Save(state with { AssignedState = goal.GoalState, LastGoal = goal, GroupId = goal.GroupId });
+        session.TrySave(state with { AssignedState = goal.GoalState, LastGoal = goal, GroupId = goal.GroupId });
         if (intake == GoalIntake.TakeChanged)
         {
             Log.GoalAssigned(logger, KeeperStates.Name(goal.GoalState), KeeperStates.Name(state.CurrentState));

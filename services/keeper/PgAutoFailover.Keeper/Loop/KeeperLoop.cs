@@ -53,7 +53,11 @@ public sealed partial class KeeperLoop(
         try
         {
             await StartUpAsync(stoppingToken);
-            await Task.WhenAll(reporter.RunAsync(stoppingToken), actor.RunAsync(stoppingToken), watch.RunAsync(stoppingToken));
+            // The first of the three to fail stops the keeper (its supervisor restarts it): one left running without the
+            // others would be a keeper that no longer reports, or no longer acts, and says nothing.
+            Task[] parts = [reporter.RunAsync(stoppingToken), actor.RunAsync(stoppingToken), watch.RunAsync(stoppingToken)];
+            await await Task.WhenAny(parts);
+            await Task.WhenAll(parts);
         }
         catch (Exception) when (stoppingToken.IsCancellationRequested)
         {

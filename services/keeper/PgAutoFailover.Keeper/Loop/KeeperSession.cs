@@ -71,6 +71,31 @@ public sealed partial class KeeperSession(KeeperOptions options, PostgresServer 
         _store.Save(state);
     }
 
+    /// <summary>
+    /// Saves what is only worth keeping, not worth stopping for (the last error, a report's sequence, an assigned goal
+    /// the monitor sends again with every reply): the state changes in memory, and when the file cannot be written (a
+    /// full disk) that is logged once and the keeper goes on; the next save writes it all. A transition's result is
+    /// saved with <see cref="Save"/>, whose failure fails the transition, which is then tried again.
+    /// </summary>
+    /// <remarks>Reports stay ordered without the sequence on disk: a restarted keeper persists a higher epoch before it reports.</remarks>
+    public void TrySave(KeeperState state)
+    {
+        State = state;
+        try
+        {
+            _store.Save(state);
+            if (_saveFailing) LogStateSavedAgain(options.StateFile);
+            _saveFailing = false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!_saveFailing) LogStateNotSaved(options.StateFile, e.Message);
+            _saveFailing = true;
+        }
+    }
+
+    private bool _saveFailing;
+
     /// <summary>Changes and persists the state, taking the gate.</summary>
     public KeeperState Update(Func<KeeperState, KeeperState> change)
     {
@@ -86,7 +111,7 @@ public sealed partial class KeeperSession(KeeperOptions options, PostgresServer 
     {
         lock (Gate)
         {
-            if (_state.LastError != message) Save(_state with { LastError = message });
+            if (_state.LastError != message) TrySave(_state with { LastError = message });
         }
     }
 
@@ -133,6 +158,12 @@ public sealed partial class KeeperSession(KeeperOptions options, PostgresServer 
 
     [LoggerMessage(Level = LogLevel.Information, Message = "PostgreSQL runs as {State} with {Remaining} ms left of the previous keeper's lease: taking it over")]
     private partial void LogLeaseInherited(string state, long remaining);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not save the keeper state to {Path}: {Error}; going on with it in memory until it can be written")]
+    private partial void LogStateNotSaved(string path, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Keeper state saved to {Path} again")]
+    private partial void LogStateSavedAgain(string path);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record the lease in {Path}: {Error}")]
     private partial void LogLeaseNotRecorded(string path, string error);

@@ -67,7 +67,8 @@ public sealed partial class Reporter(
         lock (session.Gate)
         {
             var sequence = session.State.ReportSequence + 1;
-            session.Save(session.State with { ReportSequence = sequence }); // persisted before it is sent: strictly increasing across restarts
+            // Persisted before it is sent when the disk allows; a restart raises the epoch anyway (KeeperSession.TrySave).
+            session.TrySave(session.State with { ReportSequence = sequence });
             sentAt = session.Lease.ReportSent(sequence);
             TimeSpan? replyAge = session.Replies.LastReplyAt is { } r ? clock.GetElapsedTime(r) : null;
             TimeSpan? unacknowledgedAge = session.WalAcks.OldestUnacknowledgedSince is { } u ? clock.GetElapsedTime(u) : null;
@@ -105,7 +106,7 @@ public sealed partial class Reporter(
             var epoch = e.LastAcceptedEpoch + 1;
             lock (session.Gate)
             {
-                session.Save(session.State with { ReportEpoch = epoch });
+                session.TrySave(session.State with { ReportEpoch = epoch });
             }
             Log.ReportRefusedAsStale(logger, report.Sequence, e.Message, epoch);
             if (!_lastReportStale) session.ReporterWake.Release();
