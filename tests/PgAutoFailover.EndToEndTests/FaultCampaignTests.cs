@@ -20,6 +20,10 @@ public sealed class FaultCampaignTests(RabbitMqFixture broker, ITestOutputHelper
 {
     private static readonly TimeSpan ConvergeLimit = TimeSpan.FromSeconds(180);
 
+    // Each node's PGDATA and keeper state on a file system of its own, for "fill the standby's disk": room for the
+    // data directory (about 40 MB) and the WAL of a long campaign (a 200-fault run writes well under 100 MB).
+    private const int DiskMegabytes = 768;
+
     private sealed record Roles(ProcessCluster Cluster, NetworkLab Lab, DataNode Primary, DataNode Standby)
     {
         public int Index(DataNode node) => int.Parse(node.Name["node".Length..], CultureInfo.InvariantCulture);
@@ -40,6 +44,7 @@ public sealed class FaultCampaignTests(RabbitMqFixture broker, ITestOutputHelper
         new("kill the primary's keeper only", r => r.Primary.Keeper.KillAsync(), r => { r.Primary.StartKeeper(); return Task.CompletedTask; }),
         new("pause the monitor (SIGSTOP)", r => Signal(r.Cluster.Monitor, "-STOP"), r => Signal(r.Cluster.Monitor, "-CONT")),
         new("pause the health-checker (SIGSTOP)", r => Signal(r.Cluster.HealthChecker, "-STOP"), r => Signal(r.Cluster.HealthChecker, "-CONT")),
+        new("fill the standby's disk", r => r.Standby.FillDiskAsync(), r => r.Standby.FreeDiskAsync()),
         new("pause the uri-service (SIGSTOP)", r => Signal(r.Cluster.UriService, "-STOP"), r => Signal(r.Cluster.UriService, "-CONT")),
         new("pause the primary's PostgreSQL alone (SIGSTOP)", r => r.Primary.PausePostgresAsync(), r => r.Primary.ResumePostgresAsync()),
         new("pause the standby's PostgreSQL alone (SIGSTOP)", r => r.Standby.PausePostgresAsync(), r => r.Standby.ResumePostgresAsync()),
@@ -90,8 +95,8 @@ public sealed class FaultCampaignTests(RabbitMqFixture broker, ITestOutputHelper
         await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
         await cluster.WithLogsAsync(async () =>
         {
-            await cluster.AddNodeAsync("node1", lab, 1);
-            await cluster.AddNodeAsync("node2", lab, 2);
+            await cluster.AddNodeAsync("node1", lab, 1, DiskMegabytes);
+            await cluster.AddNodeAsync("node2", lab, 2, DiskMegabytes);
             var roles = await RolesAsync(cluster, lab);
             await using var poller = WriterPoller.Start(cluster);
             await using var load = await PartitionLoad.StartAsync(cluster, roles.Primary);

@@ -150,8 +150,35 @@ public sealed class DataNode : IAsyncDisposable
         return $"---- {Name} keeper (tail) ----\n{Keeper.Tail(lines)}\n---- {Name} postgres (tail) ----\n{pg}";
     }
 
+    /// <summary>A file system of its own holding PGDATA and the keeper's state (a tmpfs of a chosen size), or null.</summary>
+    public string? Disk { get; init; }
+
+    private string Ballast => Path.Combine(Disk ?? throw new InvalidOperationException($"{Name} has no disk of its own"), "ballast");
+
+    /// <summary>Fills the node's file system to the last byte, as a runaway log or a copy gone wrong would.</summary>
+    public async Task FillDiskAsync()
+    {
+        var free = new DriveInfo(Disk!).AvailableFreeSpace;
+        await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("fallocate", ["-l", free.ToString(System.Globalization.CultureInfo.InvariantCulture), Ballast], TimeSpan.FromSeconds(30)), "fallocate");
+        // What fallocate could not round up to a whole page: tmpfs takes the rest byte by byte.
+        try
+        {
+            await using var rest = new FileStream(Ballast, FileMode.Append);
+            while (true) await rest.WriteAsync(new byte[4096]);
+        }
+        catch (IOException) { }
+    }
+
+    /// <summary>Frees what <see cref="FillDiskAsync"/> took.</summary>
+    public Task FreeDiskAsync()
+    {
+        File.Delete(Ballast);
+        return Task.CompletedTask;
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await ResumePostgresAsync();
         await Keeper.KillAsync();
         if (PostmasterPid is { } pid)
         {
@@ -160,5 +187,6 @@ public sealed class DataNode : IAsyncDisposable
             while (DateTime.UtcNow < deadline && await Ports.AcceptsAsync(Port)) await Task.Delay(50);
         }
         await Keeper.DisposeAsync();
+        if (Disk is not null) await ProcessRunner.RunAsync("umount", ["--lazy", Disk], TimeSpan.FromSeconds(30));
     }
 }

@@ -201,17 +201,30 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// The first node's pg_hba also admits the test's own connections from the lab network (as postgres, trust, as on
     /// loopback); standbys copy it with the rest of the data directory.
     /// </summary>
-    public async Task<DataNode> AddNodeAsync(string name, Network.NetworkLab lab, int labNode)
+    /// <remarks>
+    /// With <paramref name="diskMegabytes"/> the node's PGDATA and keeper state live on a tmpfs of that size mounted for
+    /// it (<see cref="DataNode.FillDiskAsync"/>), unmounted when the node is disposed.
+    /// </remarks>
+    public async Task<DataNode> AddNodeAsync(string name, Network.NetworkLab lab, int labNode, int? diskMegabytes = null)
     {
+        string? disk = null;
+        if (diskMegabytes is { } size)
+        {
+            disk = Path.Combine(BaseDirectory, name + ".disk");
+            Directory.CreateDirectory(disk);
+            await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("mount",
+                ["-t", "tmpfs", "-o", $"size={size}m,mode=0755", "tmpfs", disk], TimeSpan.FromSeconds(30)), "mount tmpfs");
+            await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("chown", ["postgres:postgres", disk], TimeSpan.FromSeconds(10)), "chown");
+        }
         var port = Ports.Free();
         var httpPort = Ports.Free();
         var env = KeeperEnvironment(httpPort);
         env["RABBITMQ_URL"] = env["RABBITMQ_URL"].Replace("@127.0.0.1:", $"@{lab.HostAddress}:", StringComparison.Ordinal);
         env["Keeper__ListenAddresses"] = lab.Address(labNode);
         env["Keeper__GroupHosts__0"] = lab.Subnet;
-        var node = new DataNode(name, Path.Combine(BaseDirectory, name), port, httpPort,
+        var node = new DataNode(name, Path.Combine(disk ?? BaseDirectory, name), port, httpPort,
             new ServiceProcess(name, "PgAutoFailover.Keeper", Path.Combine(BaseDirectory, $"{name}.keeper.log"), env) { Namespace = lab.Namespace(labNode) },
-            lab.Address(labNode));
+            lab.Address(labNode)) { Disk = disk };
         _nodes.Add(node);
         var first = _nodes.Count == 1;
         node.StartKeeper();
