@@ -6,6 +6,7 @@ using JasperFx.Events;
 using Marten;
 using Marten.Schema;
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 using PgAutoFailover.Monitor.Core;
 using PgAutoFailover.Monitor.Core.Events;
@@ -39,6 +40,8 @@ public static class MonitorService
         options.Core = builder.Configuration.GetSection($"{MonitorServiceOptions.Section}:Core").Get<MonitorOptions>() ?? MonitorOptions.Default;
         options.Checked();
         builder.Services.AddSingleton(options);
+        // The rules' instants come from a clock a host clock step cannot move (SteadyClock; docs/faults.md, "A clock step").
+        builder.Services.Replace(ServiceDescriptor.Singleton<TimeProvider>(new SteadyClock()));
 
         var dataSource = StoreDataSource(connectionString);
         builder.Services.AddMarten(marten =>
