@@ -43,10 +43,10 @@ public sealed class WalAckTracker
     public void Reset() => _pending.Clear();
 
     /// <summary>
-    /// The best flush LSN among the standbys that count: with synchronous_standby_names set, those PostgreSQL lists as
-    /// sync or quorum (a potential one releases no commit, a cut synchronous standby drops out of pg_stat_replication, and an asynchronous one
-    /// acknowledging does not release a commit); without it, every standby (none waits, but the monitor asks whether one
-    /// keeps up before turning synchronous replication back on).
+    /// The best flush LSN among the standbys that count. With synchronous_standby_names set, those PostgreSQL lists as
+    /// sync or quorum: a potential or an asynchronous one acknowledging releases no commit, and a cut synchronous one
+    /// drops out of pg_stat_replication. Without it, every standby: none is waited for, but the monitor asks whether one
+    /// keeps up before it turns synchronous replication back on.
     /// </summary>
     public static ulong? BestStandbyFlush(bool synchronousNamesSet, IEnumerable<(string SyncState, ulong FlushLsn)> standbys)
     {

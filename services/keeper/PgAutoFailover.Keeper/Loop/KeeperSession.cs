@@ -69,6 +69,8 @@ public sealed partial class KeeperSession(KeeperOptions options, PostgresServer 
     {
         State = state;
         _store.Save(state);
+        if (_saveFailing) LogStateSavedAgain(options.StateFile);
+        _saveFailing = false;
     }
 
     /// <summary>
@@ -83,9 +85,7 @@ public sealed partial class KeeperSession(KeeperOptions options, PostgresServer 
         State = state;
         try
         {
-            _store.Save(state);
-            if (_saveFailing) LogStateSavedAgain(options.StateFile);
-            _saveFailing = false;
+            Save(state);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
