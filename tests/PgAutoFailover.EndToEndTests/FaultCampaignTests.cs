@@ -11,7 +11,8 @@ namespace PgAutoFailover.EndToEndTests;
 /// Issue 13 part 4: a seeded campaign of faults, one after the other, on one two-node group in a <see cref="NetworkLab"/>
 /// under continuous writes through the multi-host URI. Each fault is drawn from the list below with a hold of 2-8 s,
 /// then healed; the group must converge again (one primary, one synchronous standby, writes acknowledged). The checker
-/// judges safety strictly over the whole history: no acknowledged write missing on the final primary or its standby,
+/// judges safety strictly over the whole history: no acknowledged write missing on the final primary or its standby
+/// (those of the multi-host writer, and of a writer on each node's side of any partition, over its Unix socket),
 /// and no instant where two nodes accept writes (asked every 100 ms over their Unix sockets, which no partition cuts).
 /// Liveness (outage, convergence) is printed, bounded only generously. The seed is printed; rerun one with
 /// <c>PGAF_FAULT_SEED=&lt;seed&gt; PGAF_FAULTS=&lt;n&gt; dotnet test tests/PgAutoFailover.EndToEndTests --filter FaultCampaignTests</c>.
@@ -100,6 +101,8 @@ public sealed class FaultCampaignTests(RabbitMqFixture broker, ITestOutputHelper
             var roles = await RolesAsync(cluster, lab);
             await using var poller = WriterPoller.Start(cluster);
             await using var load = await PartitionLoad.StartAsync(cluster, roles.Primary);
+            await using var onNode1 = await PartitionLoad.StartPinnedAsync(roles.Primary, cluster.Node("node1"));
+            await using var onNode2 = await PartitionLoad.StartPinnedAsync(roles.Primary, cluster.Node("node2"));
 
             var table = new List<string> { "| # | fault | hold | longest write gap | converged after heal | primary after |", "|---|---|---|---|---|---|" };
             for (var i = 1; i <= count; i++)
@@ -124,6 +127,12 @@ public sealed class FaultCampaignTests(RabbitMqFixture broker, ITestOutputHelper
             output.WriteLine($"fault campaign, seed {seed}:\n{string.Join('\n', table)}");
             output.WriteLine($"two-writer rounds: {poller.Violations.Count} of {poller.Rounds}");
             await NoLoss.AssertAsync(load, poller, output, roles.Primary, roles.Standby);
+            foreach (var (pinned, name) in new[] { (onNode1, "node1"), (onNode2, "node2") })
+            {
+                await pinned.StopAsync();
+                output.WriteLine($"writer on {name}'s side: {pinned.Summary}");
+                Assert.Empty(await pinned.MissingOnAsync(roles.Primary));
+            }
         });
     }
 

@@ -27,6 +27,19 @@ internal static class PartitionLoad
         }
     }
 
+    /// <summary>
+    /// A writer on <paramref name="node"/>'s side of any partition: it writes to that node only, over its Unix socket,
+    /// which no network fault cuts, whatever the node's role (on a standby every INSERT fails, read-only). What it has
+    /// acknowledged must be on the final primary like the rest: a primary cut off must not acknowledge a write it then
+    /// loses. One write every 100 ms (a refused one costs a new backend).
+    /// </summary>
+    public static Task<WriteLoad> StartPinnedAsync(DataNode primary, DataNode node) =>
+        WriteLoad.StartAsync(primary, WriteLoad.Opener(new Npgsql.NpgsqlConnectionStringBuilder
+        {
+            Host = node.WatchHost, Port = node.Port, Username = "postgres", Database = "postgres", Pooling = false,
+            Timeout = 1, CommandTimeout = 2, CancellationTimeout = -1,
+        }.ConnectionString), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(3));
+
     /// <summary>The longest time between two acknowledged writes within [<paramref name="from"/>, <paramref name="to"/>].</summary>
     public static TimeSpan MaxGap(WriteLoad load, TimeSpan from, TimeSpan to)
     {
