@@ -158,13 +158,16 @@ public sealed class DataNode : IAsyncDisposable
     /// <summary>Fills the node's file system to the last byte, as a runaway log or a copy gone wrong would.</summary>
     public async Task FillDiskAsync()
     {
-        var free = new DriveInfo(Disk!).AvailableFreeSpace;
-        await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("fallocate", ["-l", free.ToString(System.Globalization.CultureInfo.InvariantCulture), Ballast], TimeSpan.FromSeconds(30)), "fallocate");
-        // What fallocate could not round up to a whole page: tmpfs takes the rest byte by byte.
+        // Most of it at once, leaving a few MB for what PostgreSQL writes meanwhile (asking for all that was free a
+        // moment ago can fail); then the rest chunk by chunk until the file system refuses.
+        var bulk = new DriveInfo(Disk!).AvailableFreeSpace - 8 * 1024 * 1024;
+        if (bulk > 0)
+            await ProcessRunner.RunAsync("fallocate", ["-l", bulk.ToString(System.Globalization.CultureInfo.InvariantCulture), Ballast], TimeSpan.FromSeconds(30));
         try
         {
             await using var rest = new FileStream(Ballast, FileMode.Append);
-            while (true) await rest.WriteAsync(new byte[4096]);
+            var chunk = new byte[64 * 1024];
+            while (true) await rest.WriteAsync(chunk);
         }
         catch (IOException) { }
     }
