@@ -17,7 +17,7 @@ namespace PgAutoFailover.EndToEndTests;
 /// Liveness (outage, convergence) is printed, bounded only generously. The seed is printed; rerun one with
 /// <c>PGAF_FAULT_SEED=&lt;seed&gt; PGAF_FAULTS=&lt;n&gt; dotnet test tests/PgAutoFailover.EndToEndTests --filter FaultCampaignTests</c>.
 /// </summary>
-public sealed class FaultCampaignTests(RabbitMqFixture broker, ITestOutputHelper output) : IClassFixture<RabbitMqFixture>
+public sealed class FaultCampaignTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan ConvergeLimit = TimeSpan.FromSeconds(180);
 
@@ -25,7 +25,7 @@ public sealed class FaultCampaignTests(RabbitMqFixture broker, ITestOutputHelper
     // data directory (about 40 MB) and the WAL of a long campaign (a 200-fault run writes well under 100 MB).
     private const int DiskMegabytes = 768;
 
-    private sealed record Roles(ProcessCluster Cluster, NetworkLab Lab, DataNode Primary, DataNode Standby)
+    private sealed record Roles(ProcessCluster Cluster, NetworkLab Lab, LocalRabbitNode Broker, DataNode Primary, DataNode Standby)
     {
         public int Index(DataNode node) => int.Parse(node.Name["node".Length..], CultureInfo.InvariantCulture);
     }
@@ -46,6 +46,8 @@ public sealed class FaultCampaignTests(RabbitMqFixture broker, ITestOutputHelper
         new("pause the monitor (SIGSTOP)", r => Signal(r.Cluster.Monitor, "-STOP"), r => Signal(r.Cluster.Monitor, "-CONT")),
         new("pause the health-checker (SIGSTOP)", r => Signal(r.Cluster.HealthChecker, "-STOP"), r => Signal(r.Cluster.HealthChecker, "-CONT")),
         new("fill the standby's disk", r => r.Standby.FillDiskAsync(), r => r.Standby.FreeDiskAsync()),
+        new("pause the broker (SIGSTOP)", r => r.Broker.PauseAsync(), r => r.Broker.ResumeAsync()),
+        new("crash the broker (SIGKILL, booted again at the heal)", r => r.Broker.KillAsync(), r => r.Broker.BootAsync()),
         new("pause the uri-service (SIGSTOP)", r => Signal(r.Cluster.UriService, "-STOP"), r => Signal(r.Cluster.UriService, "-CONT")),
         new("pause the primary's PostgreSQL alone (SIGSTOP)", r => r.Primary.PausePostgresAsync(), r => r.Primary.ResumePostgresAsync()),
         new("pause the standby's PostgreSQL alone (SIGSTOP)", r => r.Standby.PausePostgresAsync(), r => r.Standby.ResumePostgresAsync()),
@@ -93,12 +95,14 @@ public sealed class FaultCampaignTests(RabbitMqFixture broker, ITestOutputHelper
         var random = new Random(seed);
 
         await using var lab = await NetworkLab.CreateAsync(2);
-        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
+        // A broker of its own, which the campaign may pause and kill without touching the other tests' broker.
+        await using var rabbit = await LocalRabbitNode.StartAsync(alsoListenOn: lab.HostAddress);
+        await using var cluster = await ProcessCluster.StartAsync(rabbit.AmqpUri);
         await cluster.WithLogsAsync(async () =>
         {
             await cluster.AddNodeAsync("node1", lab, 1, DiskMegabytes);
             await cluster.AddNodeAsync("node2", lab, 2, DiskMegabytes);
-            var roles = await RolesAsync(cluster, lab);
+            var roles = await RolesAsync(cluster, lab, rabbit);
             await using var poller = WriterPoller.Start(cluster);
             await using var load = await PartitionLoad.StartAsync(cluster, roles.Primary);
             await using var onNode1 = await PartitionLoad.StartPinnedAsync(roles.Primary, cluster.Node("node1"));
@@ -115,7 +119,7 @@ public sealed class FaultCampaignTests(RabbitMqFixture broker, ITestOutputHelper
                 await Task.Delay(hold);
                 await fault.Heal(roles);
                 var healed = WriteLoad.Clock.Elapsed;
-                roles = await RolesAsync(cluster, lab);
+                roles = await RolesAsync(cluster, lab, rabbit);
                 await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, $"writes after fault {i} ({fault.Name})", ConvergeLimit);
                 var converged = WriteLoad.Clock.Elapsed - healed;
                 var gap = PartitionLoad.MaxGap(load, started, WriteLoad.Clock.Elapsed);
@@ -141,7 +145,7 @@ public sealed class FaultCampaignTests(RabbitMqFixture broker, ITestOutputHelper
     /// says) and says who is who. The monitor's state alone can still show the roles from before a fault it has not
     /// acted on yet, so the primary it names must also be out of recovery with a synchronous standby streaming.
     /// </summary>
-    private static async Task<Roles> RolesAsync(ProcessCluster cluster, NetworkLab lab)
+    private static async Task<Roles> RolesAsync(ProcessCluster cluster, NetworkLab lab, LocalRabbitNode rabbit)
     {
         FormationState? last = null;
         try
@@ -163,7 +167,7 @@ public sealed class FaultCampaignTests(RabbitMqFixture broker, ITestOutputHelper
                     return null;
                 }
             }, "the group to converge with a synchronous standby streaming", ConvergeLimit, TimeSpan.FromMilliseconds(200));
-            return new Roles(cluster, lab, primary, cluster.Nodes.Single(n => n != primary));
+            return new Roles(cluster, lab, rabbit, primary, cluster.Nodes.Single(n => n != primary));
         }
         catch (TimeoutException e)
         {

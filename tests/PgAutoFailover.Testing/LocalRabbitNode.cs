@@ -35,8 +35,10 @@ public sealed class LocalRabbitNode : IAsyncDisposable
     /// <summary>
     /// Starts a node; with <paramref name="tls"/> (a certificate and key its CA signed for "localhost") it accepts
     /// AMQP over TLS only. The files are copied into the node's folder, readable by the rabbitmq user.
+    /// <paramref name="alsoListenOn"/> adds an AMQP listener on that address (a network lab's root address, for keepers
+    /// inside its namespaces).
     /// </summary>
-    public static async Task<LocalRabbitNode> StartAsync((string CaFile, string CertFile, string KeyFile)? tls = null)
+    public static async Task<LocalRabbitNode> StartAsync((string CaFile, string CertFile, string KeyFile)? tls = null, string? alsoListenOn = null)
     {
         if (!Available) throw new InvalidOperationException("rabbitmq-server is not installed: apt-get install rabbitmq-server");
         int port;
@@ -44,7 +46,9 @@ public sealed class LocalRabbitNode : IAsyncDisposable
         var directory = Path.Combine(Path.GetTempPath(), "pgaf-test", $"rmq-{port}-{Guid.NewGuid():N}"[..20]);
         Directory.CreateDirectory(directory);
         // A default user that may log in from anywhere, so the same URI works from namespaces too.
-        var listeners = $"listeners.tcp.default = 127.0.0.1:{port}\n";
+        var listeners = alsoListenOn is null
+            ? $"listeners.tcp.default = 127.0.0.1:{port}\n"
+            : $"listeners.tcp.1 = 127.0.0.1:{port}\nlisteners.tcp.2 = {alsoListenOn}:{port}\n";
         if (tls is var (caFile, certFile, keyFile))
         {
             File.Copy(caFile, Path.Combine(directory, "ca.crt"));
@@ -121,6 +125,18 @@ public sealed class LocalRabbitNode : IAsyncDisposable
             await Task.Delay(100);
         }
         return BootOutcome.TimedOut;
+    }
+
+    /// <summary>Pauses the Erlang VM (SIGSTOP): connections stay open and nothing answers on them.</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>Resumes what <see cref="PauseAsync"/> paused (SIGCONT).</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        if (FindVmPid() is { } pid)
+            await ProcessRunner.RunAsync("kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
     }
 
     /// <summary>Crash: SIGKILL the Erlang VM, then wait until it is gone and epmd has forgotten its name.</summary>
