@@ -21,9 +21,10 @@ public sealed class FaultCampaignTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan ConvergeLimit = TimeSpan.FromSeconds(180);
 
-    // Each node's PGDATA and keeper state on a file system of its own, for "fill the standby's disk": room for the
-    // data directory (about 40 MB) and the WAL of a long campaign (a 200-fault run writes well under 100 MB).
-    private const int DiskMegabytes = 768;
+    // Each node's PGDATA and keeper state on a file system of its own, for "fill the standby's disk": room for the data
+    // directory (about 40 MB) and the WAL the keeper's wal_keep_size (1 GB) holds back, which a long campaign reaches
+    // (a 200-fault run filled 768 MB by its 127th fault), with room to spare. tmpfs takes memory only as it is written.
+    private const int DiskMegabytes = 2048;
 
     private sealed record Roles(ProcessCluster Cluster, NetworkLab Lab, LocalRabbitNode Broker, DataNode Primary, DataNode Standby)
     {
