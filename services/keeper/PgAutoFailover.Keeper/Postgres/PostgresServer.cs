@@ -142,6 +142,19 @@ public sealed partial class PostgresServer(KeeperOptions options, PgBinaries bin
     {
         if (!IsPostmasterAlive()) return;
         var limit = timeout ?? options.PostgresStopTimeout;
+        if (PostmasterPid() is null)
+        {
+            // PostgreSQL removes postmaster.pid as the last step of a shutdown already under way (the fence's, when the
+            // actor stops it too): pg_ctl would only answer that there is no server, and a stop that failed on it
+            // ended the keeper (fault campaign, a paused primary resumed as it was being demoted). Wait for it to go.
+            var going = Stopwatch.StartNew();
+            while (IsPostmasterAlive() && going.Elapsed < limit) await Task.Delay(20, cancellationToken);
+            if (!IsPostmasterAlive())
+            {
+                await ReapPostmasterAsync(cancellationToken);
+                return;
+            }
+        }
         Log.StoppingPostgres(logger, mode);
         if (mode == "fast" && SignalFastShutdown() is { } pid)
         {
