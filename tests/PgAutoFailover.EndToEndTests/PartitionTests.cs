@@ -19,13 +19,8 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
     [Fact]
     public async Task An_isolated_primary_fences_itself_its_standby_takes_over_and_it_rejoins_after_the_heal()
     {
-        await using var lab = await NetworkLab.CreateAsync(2);
-        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
-        await cluster.WithLogsAsync(async () =>
+        await OnPairAsync(async (cluster, lab, node1, node2, poller, load) =>
         {
-            var (node1, node2) = await AddPairAsync(cluster, lab);
-            await using var poller = WriterPoller.Start(cluster);
-            await using var load = await PartitionLoad.StartAsync(cluster, node1);
 
             var cut = WriteLoad.Clock.Elapsed;
             await lab.IsolateAsync(1);
@@ -49,13 +44,8 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
     [Fact]
     public async Task A_primary_cut_from_the_control_plane_while_its_standby_streams_is_replaced_without_two_writers()
     {
-        await using var lab = await NetworkLab.CreateAsync(2);
-        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
-        await cluster.WithLogsAsync(async () =>
+        await OnPairAsync(async (cluster, lab, node1, node2, poller, load) =>
         {
-            var (node1, node2) = await AddPairAsync(cluster, lab);
-            await using var poller = WriterPoller.Start(cluster);
-            await using var load = await PartitionLoad.StartAsync(cluster, node1);
 
             var cut = WriteLoad.Clock.Elapsed;
             await lab.CutAsync(1, [lab.HostAddress]);
@@ -76,13 +66,8 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
     [Fact]
     public async Task An_isolated_standby_stops_blocking_commits_and_takes_them_again_only_once_it_streams()
     {
-        await using var lab = await NetworkLab.CreateAsync(2);
-        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
-        await cluster.WithLogsAsync(async () =>
+        await OnPairAsync(async (cluster, lab, node1, node2, poller, load) =>
         {
-            var (node1, node2) = await AddPairAsync(cluster, lab);
-            await using var poller = WriterPoller.Start(cluster);
-            await using var load = await PartitionLoad.StartAsync(cluster, node1);
 
             var cut = WriteLoad.Clock.Elapsed;
             await lab.IsolateAsync(2);
@@ -118,13 +103,8 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
     [Fact]
     public async Task A_cut_replication_link_stops_holding_commits_while_it_lasts()
     {
-        await using var lab = await NetworkLab.CreateAsync(2);
-        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
-        await cluster.WithLogsAsync(async () =>
+        await OnPairAsync(async (cluster, lab, node1, node2, poller, load) =>
         {
-            var (node1, node2) = await AddPairAsync(cluster, lab);
-            await using var poller = WriterPoller.Start(cluster);
-            await using var load = await PartitionLoad.StartAsync(cluster, node1);
 
             var cut = WriteLoad.Clock.Elapsed;
             await lab.CutAsync(1, [lab.Address(2)]);
@@ -142,6 +122,23 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
             Assert.Equal(NodeState.CatchingUp, (await cluster.StateAsync()).Nodes.Single(n => n.Node.NodeName == "node2").GoalState);
 
             await HealAndRejoinAsync(cluster, lab, load, poller, primary: node1, rejoining: node2, cutOn: node1);
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="scenario"/> on node1 (the primary) and node2 (its synchronous standby) in a lab of their own,
+    /// with the history poller and the write load running; the services' logs are shown if it fails.
+    /// </summary>
+    private async Task OnPairAsync(Func<ProcessCluster, NetworkLab, DataNode, DataNode, WriterPoller, WriteLoad, Task> scenario)
+    {
+        await using var lab = await NetworkLab.CreateAsync(2);
+        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
+        await cluster.WithLogsAsync(async () =>
+        {
+            var (node1, node2) = await AddPairAsync(cluster, lab);
+            await using var poller = WriterPoller.Start(cluster);
+            await using var load = await PartitionLoad.StartAsync(cluster, node1);
+            await scenario(cluster, lab, node1, node2, poller, load);
         });
     }
 
