@@ -106,7 +106,9 @@ public sealed class HealthCheckerTests(RabbitMqFixture broker) : IClassFixture<R
 
         await Eventually.TrueAsync(() => Task.FromResult(_monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 51).Count(p => !p.Succeeded) >= 3), "three failed probes of node 51");
         var failures = _monitor.ObservedWhere<NodeProbed>(p => p.Node.NodeId == 51).Where(p => !p.Succeeded).Take(3).ToList();
-        Assert.All(failures, f => Assert.Contains("refused", f.Error, StringComparison.OrdinalIgnoreCase));
+        // Refused, as a stopped server's port answers; on a loaded machine (the suite's assemblies run side by side) the
+        // refusal can come after the probe's own 250 ms, which it then reports as such: either says why, nothing else may.
+        Assert.All(failures, f => Assert.Matches("(?i)refused|no answer within", f.Error ?? ""));
         Assert.Equal([1, 2, 3], failures.Select(f => f.ConsecutiveFailures));
         Assert.Single(failures.Select(f => f.FailingSince).Distinct());
         Assert.All(failures, f => Assert.Null(f.InRecovery));
