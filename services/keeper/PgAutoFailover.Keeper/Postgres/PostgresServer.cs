@@ -147,13 +147,7 @@ public sealed partial class PostgresServer(KeeperOptions options, PgBinaries bin
             // PostgreSQL removes postmaster.pid as the last step of a shutdown already under way (the fence's, when the
             // actor stops it too): pg_ctl would only answer that there is no server, and a stop that failed on it
             // ended the keeper (fault campaign, a paused primary resumed as it was being demoted). Wait for it to go.
-            var going = Stopwatch.StartNew();
-            while (IsPostmasterAlive() && going.Elapsed < limit) await Task.Delay(20, cancellationToken);
-            if (!IsPostmasterAlive())
-            {
-                await ReapPostmasterAsync(cancellationToken);
-                return;
-            }
+            if (await WaitGoneAsync(limit, cancellationToken)) return;
         }
         Log.StoppingPostgres(logger, mode);
         if (mode == "fast" && SignalFastShutdown() is { } pid)
@@ -185,9 +179,17 @@ public sealed partial class PostgresServer(KeeperOptions options, PgBinaries bin
             }
             throw new KeeperException($"pg_ctl stop failed: {result.Combined}");
         }
+        if (!await WaitGoneAsync(limit, cancellationToken)) await ReapPostmasterAsync(cancellationToken);
+    }
+
+    /// <summary>Waits up to <paramref name="limit"/> for the postmaster to be gone; true, and its watchdog shell reaped, if it is.</summary>
+    private async Task<bool> WaitGoneAsync(TimeSpan limit, CancellationToken cancellationToken)
+    {
         var wait = Stopwatch.StartNew();
-        while (IsPostmasterAlive() && wait.Elapsed < limit) await Task.Delay(50, cancellationToken);
+        while (IsPostmasterAlive() && wait.Elapsed < limit) await Task.Delay(20, cancellationToken);
+        if (IsPostmasterAlive()) return false;
         await ReapPostmasterAsync(cancellationToken);
+        return true;
     }
 
     /// <summary>Forgets the watchdog shell of a postmaster that has exited; the shell exits by itself within its poll.</summary>
