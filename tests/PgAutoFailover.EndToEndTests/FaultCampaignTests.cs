@@ -56,11 +56,8 @@ public sealed class FaultCampaignTests(ITestOutputHelper output)
         new("crash the monitor's store (PostgreSQL SIGKILL, restarted at the heal)", r => r.Cluster.Store.KillAsync(), r => r.Cluster.Store.StartAsync()),
         new("crash the primary, then the monitor once it starts the failover", async r =>
         {
-            await r.Primary.CrashAsync();
-            // Killed at the first sight of the failover (polled, so sometimes a step or two later): the restarted
-            // monitor must carry on from its stream.
-            await r.Cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == r.Standby.Name && n.GoalState is not NodeState.Secondary),
-                "the monitor to start the failover", ConvergeLimit);
+            // The restarted monitor must carry on from its stream.
+            await CrashPrimaryUntilFailoverStartsAsync(r);
             await r.Cluster.Monitor.KillAsync();
         }, async r =>
         {
@@ -74,7 +71,79 @@ public sealed class FaultCampaignTests(ITestOutputHelper output)
             await Task.Delay(TimeSpan.FromSeconds(0.8));
             await r.Cluster.Monitor.KillAsync();
         }, RestartMonitorAsync),
+        new("pause the primary's keeper alone (SIGSTOP)", r => Signal(r.Primary.Keeper, "-STOP"), r => Signal(r.Primary.Keeper, "-CONT")),
+        new("pause the standby's keeper alone (SIGSTOP)", r => Signal(r.Standby.Keeper, "-STOP"), r => Signal(r.Standby.Keeper, "-CONT")),
+        new("pause the primary (keeper and PostgreSQL, SIGSTOP)", async r =>
+        {
+            await Signal(r.Primary.Keeper, "-STOP");
+            await r.Primary.PausePostgresAsync();
+        }, async r =>
+        {
+            await r.Primary.ResumePostgresAsync();
+            await Signal(r.Primary.Keeper, "-CONT");
+        }),
+        new("kill the primary's PostgreSQL alone (SIGKILL)", r => r.Primary.KillPostgresAsync(), _ => Task.CompletedTask),
+        new("kill the standby's PostgreSQL alone (SIGKILL)", r => r.Standby.KillPostgresAsync(), _ => Task.CompletedTask),
+        new("crash the health-checker (SIGKILL, restarted at the heal)", r => r.Cluster.HealthChecker.KillAsync(), r => r.Cluster.RestartHealthCheckerAsync()),
+        new("crash the uri-service (SIGKILL, restarted at the heal)", r => r.Cluster.UriService.KillAsync(), r => r.Cluster.RestartUriServiceAsync()),
+        new("crash the primary, then the monitor's store once the failover starts", async r =>
+        {
+            await CrashPrimaryUntilFailoverStartsAsync(r);
+            await r.Cluster.Store.KillAsync();
+        }, async r =>
+        {
+            await r.Cluster.Store.StartAsync();
+            r.Primary.StartKeeper();
+        }),
+        new("crash the primary, then the broker once the failover starts", async r =>
+        {
+            await CrashPrimaryUntilFailoverStartsAsync(r);
+            await r.Broker.KillAsync();
+        }, async r =>
+        {
+            await r.Broker.BootAsync();
+            r.Primary.StartKeeper();
+        }),
+        new("crash the primary, then again in the middle of its rejoin", async r =>
+        {
+            await CrashPrimaryUntilRejoinStartsAsync(r);
+            await r.Primary.CrashAsync();
+        }, r => { r.Primary.StartKeeper(); return Task.CompletedTask; }),
+        new("crash the primary, then the new primary in the middle of the old one's rejoin", async r =>
+        {
+            await CrashPrimaryUntilRejoinStartsAsync(r);
+            await r.Standby.CrashAsync();
+        }, r => { r.Standby.StartKeeper(); return Task.CompletedTask; }),
+        new("crash the primary, then the monitor in the middle of its rejoin", async r =>
+        {
+            await CrashPrimaryUntilRejoinStartsAsync(r);
+            await r.Cluster.Monitor.KillAsync();
+        }, RestartMonitorAsync),
     ];
+
+    private static async Task CrashPrimaryUntilFailoverStartsAsync(Roles r)
+    {
+        await r.Primary.CrashAsync();
+        // At the first sight of the failover (polled, so sometimes a step or two later).
+        await r.Cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == r.Standby.Name && n.GoalState is not NodeState.Secondary),
+            "the monitor to start the failover", ConvergeLimit);
+    }
+
+    /// <summary>
+    /// Crashes the primary, waits until its standby took over, starts the old primary's keeper again and returns once
+    /// its rejoin is under way (assigned a goal on the way back to standby, not there yet).
+    /// </summary>
+    private static async Task CrashPrimaryUntilRejoinStartsAsync(Roles r)
+    {
+        await r.Primary.CrashAsync();
+        await r.Cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == r.Standby.Name && n.ReportedState is (NodeState.WaitPrimary or NodeState.Primary)),
+            "the standby to take over", ConvergeLimit);
+        r.Primary.StartKeeper();
+        // Its first report after the restart still says primary; any other state says the keeper is on its way back (a
+        // small data directory rewinds in well under a second, so the poll sometimes sees it back already).
+        await r.Cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == r.Primary.Name && n.ReportedState is not NodeState.Primary),
+            "the old primary to start its rejoin", ConvergeLimit);
+    }
 
     private static async Task RestartMonitorAsync(Roles r)
     {

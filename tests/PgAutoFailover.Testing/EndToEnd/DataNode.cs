@@ -103,6 +103,15 @@ public sealed class DataNode : IAsyncDisposable
         await ProcessRunner.RunAsync("kill", ["-CONT", .. processes], TimeSpan.FromSeconds(10));
     }
 
+    /// <summary>PostgreSQL alone crashes: SIGKILL to the postmaster (its backends end with it), the keeper left running.</summary>
+    public async Task KillPostgresAsync()
+    {
+        if (PostmasterPid is not { } pid) return;
+        try { using var p = Process.GetProcessById(pid); p.Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline && PostmasterPid == pid) await Task.Delay(20);
+    }
+
     /// <summary>Crash of the whole node: SIGKILL to the keeper and to the postmaster at once; waits until the port is closed.</summary>
     public async Task CrashAsync()
     {

@@ -178,6 +178,20 @@ public sealed class ProcessCluster : IAsyncDisposable
     public void StartMonitor(int index = 0) => _monitors[index].Start(MonitorDll);
     public Task WaitMonitorHealthyAsync(int index = 0) => _monitors[index].WaitHealthyAsync(_monitorHttpPorts[index], StartTimeout);
 
+    /// <summary>Starts the health-checker again (after a crash), as its supervisor would, and waits until it is healthy.</summary>
+    public async Task RestartHealthCheckerAsync()
+    {
+        HealthChecker.Start(ServiceProcess.Dll("health-checker", "PgAutoFailover.HealthChecker"));
+        await HealthChecker.WaitHealthyAsync(HealthCheckerHttpPort, StartTimeout);
+    }
+
+    /// <summary>Starts the uri-service again (after a crash), as its supervisor would, and waits until it is healthy.</summary>
+    public async Task RestartUriServiceAsync()
+    {
+        UriService.Start(ServiceProcess.Dll("uri-service", "PgAutoFailover.UriService"));
+        await UriService.WaitHealthyAsync(UriServiceHttpPort, StartTimeout);
+    }
+
     /// <summary>
     /// Starts a keeper (create --run) and waits until the monitor lists the node; with <paramref name="adopt"/>, on that
     /// running server's data directory and port.
