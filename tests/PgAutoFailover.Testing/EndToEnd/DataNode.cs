@@ -107,7 +107,7 @@ public sealed class DataNode : IAsyncDisposable
     public async Task KillPostgresAsync()
     {
         if (PostmasterPid is not { } pid) return;
-        try { using var p = Process.GetProcessById(pid); p.Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
+        SigKill(pid);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (DateTime.UtcNow < deadline && PostmasterPid == pid) await Task.Delay(20);
     }
@@ -117,13 +117,16 @@ public sealed class DataNode : IAsyncDisposable
     {
         var postmaster = PostmasterPid;
         var kills = new List<Task> { Keeper.KillAsync() };
-        if (postmaster is { } pid)
-        {
-            try { using var p = Process.GetProcessById(pid); p.Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
-        }
+        if (postmaster is { } pid) SigKill(pid);
         await Task.WhenAll(kills);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (DateTime.UtcNow < deadline && await Ports.AcceptsAsync(Host, Port)) await Task.Delay(20);
+    }
+
+    /// <summary>SIGKILL to one process; one already gone is fine.</summary>
+    private static void SigKill(int pid)
+    {
+        try { using var p = Process.GetProcessById(pid); p.Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
     }
 
     public string ConnectionString(int timeoutSeconds = 5) => new NpgsqlConnectionStringBuilder
@@ -194,7 +197,7 @@ public sealed class DataNode : IAsyncDisposable
         await Keeper.KillAsync();
         if (PostmasterPid is { } pid)
         {
-            try { using var p = Process.GetProcessById(pid); p.Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
+            SigKill(pid);
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
             while (DateTime.UtcNow < deadline && await Ports.AcceptsAsync(Port)) await Task.Delay(50);
         }

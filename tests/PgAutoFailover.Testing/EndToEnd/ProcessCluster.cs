@@ -159,11 +159,11 @@ public sealed class ProcessCluster : IAsyncDisposable
         var checkerEnv = CommonEnvironment(checkerPort, "health-checker");
         checkerEnv["HealthChecker__Password"] = "";
         HealthChecker = new ServiceProcess("health-checker", "PgAutoFailover.HealthChecker", Path.Combine(BaseDirectory, "health-checker.log"), checkerEnv);
-        HealthChecker.Start(ServiceProcess.Dll("health-checker", "PgAutoFailover.HealthChecker"));
+        HealthChecker.Start(HealthCheckerDll);
 
         UriServiceHttpPort = Ports.Free();
         UriService = new ServiceProcess("uri-service", "PgAutoFailover.UriService", Path.Combine(BaseDirectory, "uri-service.log"), CommonEnvironment(UriServiceHttpPort, "uri-service"));
-        UriService.Start(ServiceProcess.Dll("uri-service", "PgAutoFailover.UriService"));
+        UriService.Start(UriServiceDll);
 
         for (var i = 0; i < _monitors.Count; i++) await _monitors[i].WaitHealthyAsync(monitorPorts[i], StartTimeout);
         await HealthChecker.WaitHealthyAsync(checkerPort, StartTimeout);
@@ -172,6 +172,8 @@ public sealed class ProcessCluster : IAsyncDisposable
     }
 
     private static string MonitorDll => ServiceProcess.Dll("monitor", "PgAutoFailover.Monitor");
+    private static string HealthCheckerDll => ServiceProcess.Dll("health-checker", "PgAutoFailover.HealthChecker");
+    private static string UriServiceDll => ServiceProcess.Dll("uri-service", "PgAutoFailover.UriService");
 
     private IReadOnlyList<int> _monitorHttpPorts = [];
 
@@ -181,14 +183,14 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <summary>Starts the health-checker again (after a crash), as its supervisor would, and waits until it is healthy.</summary>
     public async Task RestartHealthCheckerAsync()
     {
-        HealthChecker.Start(ServiceProcess.Dll("health-checker", "PgAutoFailover.HealthChecker"));
+        HealthChecker.Start(HealthCheckerDll);
         await HealthChecker.WaitHealthyAsync(HealthCheckerHttpPort, StartTimeout);
     }
 
     /// <summary>Starts the uri-service again (after a crash), as its supervisor would, and waits until it is healthy.</summary>
     public async Task RestartUriServiceAsync()
     {
-        UriService.Start(ServiceProcess.Dll("uri-service", "PgAutoFailover.UriService"));
+        UriService.Start(UriServiceDll);
         await UriService.WaitHealthyAsync(UriServiceHttpPort, StartTimeout);
     }
 
