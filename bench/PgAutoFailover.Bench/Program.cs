@@ -5,6 +5,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<int>>>(StringCompare
 {
     ["monitor"] = MonitorBenchmark.RunAsync,
     ["probes"] = ProbeBenchmark.RunAsync,
+    ["broker-restart"] = BrokerRestartBenchmark.RunAsync,
     // Helper process for "probes --fake-servers": a minimal PostgreSQL protocol server.
     ["fake-pg"] = FakePostgresServer.RunAsync,
 };

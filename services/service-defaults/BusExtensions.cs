@@ -3,10 +3,11 @@ using PgAutoFailover.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace PgAutoFailover.ServiceDefaults;
 
-public static class BusExtensions
+public static partial class BusExtensions
 {
     /// <summary>
     /// MassTransit over RabbitMQ with kebab-case endpoint names. The caller registers its
@@ -41,6 +42,10 @@ public static class BusExtensions
             configure(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {
+                if (BrokerReconnectSchedule.TryApply(rabbit) is { } unchanged)
+                {
+                    LogReconnectScheduleUnchanged(context.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(BusExtensions)), unchanged);
+                }
                 rabbit.Host(nodes.Uri, host =>
                 {
                     host.UseBrokerTls(nodes.Uri, options.CaFile);
@@ -70,4 +75,8 @@ public static class BusExtensions
         if (!string.IsNullOrWhiteSpace(caFile)) options.CaFile = caFile;
         return options;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Broker reconnects stay on MassTransit's 3-30 s schedule ({Reason}): after a broker outage this service may be deaf for up to 30 s")]
+    private static partial void LogReconnectScheduleUnchanged(ILogger logger, string reason);
 }

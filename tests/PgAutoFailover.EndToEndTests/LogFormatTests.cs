@@ -16,6 +16,8 @@ public sealed class LogFormatTests(RabbitMqFixture broker) : IClassFixture<Rabbi
         {
             var plain = await FirstLinesAsync(folder, "plain", new Dictionary<string, string>());
             Assert.Matches(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z info: Microsoft\.Hosting\.Lifetime\[\d+\] Now listening on: ", plain.Single(l => l.Contains("Now listening on")));
+            // The short broker reconnect schedule took (docs/operations.md#when-the-broker-restarts): no warning that it did not.
+            Assert.DoesNotContain(plain, l => l.Contains("Broker reconnects stay on", StringComparison.Ordinal));
 
             var json = await FirstLinesAsync(folder, "json", new Dictionary<string, string> { ["Logging__Console__FormatterName"] = "json" });
             using var entry = JsonDocument.Parse(json.Single(l => l.Contains("Now listening on")));
