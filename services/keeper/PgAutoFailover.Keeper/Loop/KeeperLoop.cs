@@ -54,10 +54,16 @@ public sealed partial class KeeperLoop(
         {
             await StartUpAsync(stoppingToken);
             // The first of the three to fail stops the keeper (its supervisor restarts it): one left running without the
-            // others would be a keeper that no longer reports, or no longer acts, and says nothing.
-            Task[] parts = [reporter.RunAsync(stoppingToken), actor.RunAsync(stoppingToken), watch.RunAsync(stoppingToken)];
-            await await Task.WhenAny(parts);
-            await Task.WhenAll(parts);
+            // others would be a keeper that no longer reports, or no longer acts, and says nothing. Whichever ends first
+            // (a failure, or the stop), the others are cancelled and awaited before this returns: a transition or a state
+            // write must not outlive the keeper's stop, which then stops PostgreSQL (a transition still running could
+            // start it again) and releases the state directory's lock.
+            using var partsStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            Task[] parts = [reporter.RunAsync(partsStop.Token), actor.RunAsync(partsStop.Token), watch.RunAsync(partsStop.Token)];
+            var first = await Task.WhenAny(parts);
+            await partsStop.CancelAsync();
+            await Task.WhenAll(parts).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await first;
         }
         catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
