@@ -20,6 +20,7 @@ public sealed class MultiMonitorTests(RabbitMqFixture broker, ITestOutputHelper 
         {
             await cluster.AddNodesAndConvergeAsync("node1", "node2");
             await FailoverScenarios.WaitSynchronousAsync(cluster.Node("node1"), 1);
+            await AssertSteadyStreamAsync(cluster);
 
             var m = await FailoverScenarios.CrashPrimaryAsync(cluster, output.WriteLine, duringFailover: async () =>
             {
@@ -43,5 +44,21 @@ public sealed class MultiMonitorTests(RabbitMqFixture broker, ITestOutputHelper 
             await cluster.WaitMonitorHealthyAsync(1);
             await cluster.WaitConvergedAsync("node2");
         });
+    }
+
+    /// <summary>
+    /// In a steady group the three monitors store nothing but the primary's lease renewals. Each instance that reloads
+    /// the group after another advanced it once reset every health verdict, flipped it back to good at its next probe
+    /// (a stored event), and so made the others reload in turn: a few health events a second, for ever, and health
+    /// "unknown" in every answer.
+    /// </summary>
+    private async Task AssertSteadyStreamAsync(ProcessCluster cluster)
+    {
+        const string healthEvents = "SELECT count(*) FROM pgaf_monitor.mt_events WHERE type = 'node_health_marked'";
+        var before = await cluster.Store.ScalarAsync<long>(healthEvents, "pg_auto_failover");
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        var after = await cluster.Store.ScalarAsync<long>(healthEvents, "pg_auto_failover");
+        output.WriteLine($"health verdicts stored in 10 s of a steady group with three monitors: {after - before}");
+        Assert.Equal(before, after);
     }
 }

@@ -139,7 +139,9 @@ public sealed class MonitorCore(MonitorOptions? options = null)
     {
         if (ctx.State.Find(p.NodeId) is not { } node)
             return Refuse(RefusalKind.UnknownNode, $"probe of node {p.NodeId}, which is not registered in this group");
-        var failures = p.Succeeded ? 0 : node.ConsecutiveProbeFailures + 1;
+        // The checker's own count as well as this instance's: with several monitors each receives only its share of a
+        // failing node's probes, and would otherwise need three of its own (up to nine in all) to call the node bad.
+        var failures = p.Succeeded ? 0 : Math.Max(node.ConsecutiveProbeFailures + 1, p.CheckerConsecutiveFailures);
         ctx.Emit(new ProbeRecorded(p.NodeId, p.Succeeded, p.Error, failures, ctx.Now));
         if (p.Succeeded && node.Health != NodeHealth.Good)
             ctx.Emit(new NodeHealthMarked(p.NodeId, NodeHealth.Good, $"{node.Label} is marked as healthy by the monitor", ctx.Now));

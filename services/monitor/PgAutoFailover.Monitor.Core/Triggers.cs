@@ -35,11 +35,14 @@ public sealed record ReportTrigger(
         r.LastError, r.Progress, r.Epoch, r.UnacknowledgedWalAge);
 }
 
-/// <summary>A health-checker probe result.</summary>
-public sealed record ProbeTrigger(long NodeId, bool Succeeded, string? Error = null) : Trigger
+/// <summary>
+/// A health-checker probe result. <paramref name="CheckerConsecutiveFailures"/>: the failed probes in a row the checker
+/// counted, this one included (0 when unknown): where several monitors share the probes, each sees only some of them.
+/// </summary>
+public sealed record ProbeTrigger(long NodeId, bool Succeeded, string? Error = null, int CheckerConsecutiveFailures = 0) : Trigger
 {
     /// <summary>From the wire message.</summary>
-    public static ProbeTrigger From(NodeProbed p) => new(p.Node.NodeId, p.Succeeded, p.Error);
+    public static ProbeTrigger From(NodeProbed p) => new(p.Node.NodeId, p.Succeeded, p.Error, p.ConsecutiveFailures);
 }
 
 /// <summary>

@@ -38,15 +38,33 @@ public sealed record GroupState(
     public MonitorNode this[long nodeId] => AllNodes[nodeId];
 
     /// <summary>
-    /// The state to decide from after the service rebuilt the group from its stored events (monitor restart,
-    /// or another instance taking over). Liveness-only events may be missing from the store, so this is
-    /// deliberately pessimistic: every node may hold a lease and may be streaming until
-    /// <paramref name="now"/> + lease, and health is unknown again. The startup grace period restarts at
-    /// <paramref name="now"/>, unless <paramref name="startedAt"/> says when this instance started on the group: an
-    /// instance that reloads because another one advanced the stream has its own probe history behind it, and its
-    /// reset health still needs fresh failed probes before a node is unhealthy (docs/operations.md#several-monitors).
+    /// The state to decide from after a monitor (re)started and rebuilt the group from its stored events.
+    /// Liveness-only events may be missing from the store, so this is deliberately pessimistic: every node may hold
+    /// a lease and may be streaming until <paramref name="now"/> + lease, and health is unknown again, as what was
+    /// stored may be old. The startup grace period starts at <paramref name="now"/>.
     /// </summary>
-    public GroupState Restarted(DateTimeOffset now, MonitorOptions options, DateTimeOffset? startedAt = null)
+    public GroupState Restarted(DateTimeOffset now, MonitorOptions options)
+    {
+        var assumed = AssumeLeasesRun(now, options);
+        var nodes = assumed.AllNodes.ToImmutableSortedDictionary(
+            kv => kv.Key, kv => kv.Value with { Health = Contracts.NodeHealth.Unknown, ConsecutiveProbeFailures = 0 });
+        return assumed with { AllNodes = nodes, MonitorStartedAt = now };
+    }
+
+    /// <summary>
+    /// The state to decide from after a running instance reloaded the group because another instance advanced its
+    /// stream (docs/operations.md#several-monitors). Leases and streaming are assumed to run one lease more, as after a
+    /// restart: the other instance's latest reports may not be stored yet. Health is kept as stored: every verdict flip
+    /// is a durable event, so the stream holds the latest verdict of whichever instance made it, and this instance has
+    /// been receiving its share of the probes all along. Resetting it (as this did once) made every reload a flip back
+    /// to "good" at the next probe, a durable event that made the other instances reload in turn, without end.
+    /// <paramref name="startedAt"/>, when this instance started on the group, keeps the startup grace from starting
+    /// again.
+    /// </summary>
+    public GroupState ReloadedWhileRunning(DateTimeOffset now, MonitorOptions options, DateTimeOffset startedAt) =>
+        AssumeLeasesRun(now, options) with { MonitorStartedAt = startedAt };
+
+    private GroupState AssumeLeasesRun(DateTimeOffset now, MonitorOptions options)
     {
         var until = now + options.PrimaryLease;
         var nodes = AllNodes.ToImmutableSortedDictionary(
@@ -55,10 +73,8 @@ public sealed record GroupState(
             {
                 LeaseExpiresAt = Max(kv.Value.LeaseExpiresAt, until),
                 StreamingUntil = Max(kv.Value.StreamingUntil, until),
-                Health = Contracts.NodeHealth.Unknown,
-                ConsecutiveProbeFailures = 0,
             });
-        return this with { AllNodes = nodes, MonitorStartedAt = startedAt ?? now };
+        return this with { AllNodes = nodes };
     }
 
     private static DateTimeOffset Max(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;

@@ -196,11 +196,16 @@ public sealed partial class GroupCoordinator(
             if (stored == slot.Loaded.Version) return;
         }
         var loaded = await store.LoadAsync(slot.Key, cancellationToken);
-        // A state rebuilt from the store may lack liveness and leases granted by another instance:
-        // Restarted() assumes the worst (every lease still running, health unknown) until fresh facts arrive. A group
-        // this instance already held keeps its start: the startup grace is for a monitor that has just come up.
-        var startedAt = slot.Loaded?.State.MonitorStartedAt;
-        slot.Loaded = loaded is null ? null : loaded with { State = loaded.State.Restarted(time.GetUtcNow(), core.Options, startedAt) };
+        // A state rebuilt from the store may lack the liveness another instance has not flushed yet: every lease is
+        // assumed to run one more. A group this instance already held (another instance advanced it) keeps its start
+        // and the stored health verdicts; one loaded at start begins with health unknown (GroupState explains why).
+        var now = time.GetUtcNow();
+        slot.Loaded = loaded is null ? null : loaded with
+        {
+            State = slot.Loaded is { } held
+                ? loaded.State.ReloadedWhileRunning(now, core.Options, held.State.MonitorStartedAt)
+                : loaded.State.Restarted(now, core.Options),
+        };
         if (loaded is not null) Log.GroupLoaded(logger, slot.Key, loaded.Version);
     }
 
