@@ -63,6 +63,7 @@ public static class MonitorService
                     .UniqueIndex(UniqueIndexType.Computed, NodeDirectory.NameIndex, r => r.Formation, r => r.Name);
             })
             .UseLightweightSessions();
+        builder.Services.ConfigureMarten((services, marten) => marten.Logger(new StoreLogger(services.GetRequiredService<ILoggerFactory>())));
 
         builder.Services.AddSingleton(dataSource);
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddNpgsql());

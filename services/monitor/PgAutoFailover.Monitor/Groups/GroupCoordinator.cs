@@ -231,13 +231,14 @@ public sealed partial class GroupCoordinator(
         [LoggerMessage(Level = LogLevel.Critical, Message = "Fault hook Monitor:FaultKillAfterStoring={Fault}: killing this process after storing {Group} at version {Version}")]
         public static partial void KilledByFaultHook(ILogger logger, string fault, string group, long version);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group} moved on in the store ({Reason}); deciding again")]
+        // Debug: with several monitors this is how an instance learns another one advanced a group, several times a second.
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Group {Group} moved on in the store ({Reason}); deciding again")]
         public static partial void GroupMovedOn(ILogger logger, string group, string reason);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Timed evaluation of group {Group} failed")]
         public static partial void TimedEvaluationGroupFailed(ILogger logger, Exception exception, string group);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "Loaded group {Group} at version {Version}")]
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Loaded group {Group} at version {Version}")]
         public static partial void GroupLoaded(ILogger logger, string group, long version);
     }
 }
