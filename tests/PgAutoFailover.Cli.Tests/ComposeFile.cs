@@ -65,7 +65,24 @@ public sealed class ComposeFile
                 if (!skipping) inherited.Add(line);
             }
             return new Service(s.Key, [.. own, .. inherited]);
-        });
+        }).ToDictionary(s => s.Key, s => s.Value with { Lines = ExpandAliases(s.Value.Lines, anchors) });
+    }
+
+    /// <summary>"healthcheck: *broker-healthcheck" at service level becomes the anchor's block under that key.</summary>
+    private static List<string> ExpandAliases(IReadOnlyList<string> lines, Dictionary<string, IReadOnlyList<string>> anchors)
+    {
+        var expanded = new List<string>();
+        foreach (var line in lines)
+        {
+            if (Indent(line) == 4 && ValueOf(line) is { } value && value.StartsWith('*') && anchors.TryGetValue(value[1..], out var block))
+            {
+                expanded.Add($"    {KeyOf(line)}:");
+                expanded.AddRange(block.Select(l => "  " + l));
+                continue;
+            }
+            expanded.Add(line);
+        }
+        return expanded;
     }
 
     public static int Indent(string line) => line.Length - line.TrimStart(' ').Length;

@@ -8,10 +8,16 @@ namespace PgAutoFailover.Cli.Tests;
 /// </summary>
 public sealed class ComposeTests
 {
-    private static readonly string[] ExpectedServices = ["rabbitmq", "monitor-store", "monitor", "health-checker", "uri-service", "node1", "node2"];
+    private static readonly string[] ExpectedServices =
+        ["rabbitmq", "monitor-store", "monitor", "monitor-2", "monitor-3", "health-checker", "uri-service", "node1", "node2"];
 
     /// <summary>Services of the optional "monitoring" profile, started only with --profile monitoring.</summary>
     private static readonly string[] MonitoringServices = ["prometheus"];
+
+    /// <summary>The broker nodes COMPOSE_PROFILES=broker-cluster adds to the first one.</summary>
+    private static readonly string[] BrokerClusterServices = ["rabbitmq-2", "rabbitmq-3"];
+
+    private static IEnumerable<string> AllServices => ExpectedServices.Concat(MonitoringServices).Concat(BrokerClusterServices).Order();
 
     private static readonly Dictionary<string, string> Credentials = new()
     {
@@ -41,8 +47,9 @@ public sealed class ComposeTests
     [Fact]
     public void Describes_the_whole_deployment()
     {
-        Assert.Equal(ExpectedServices.Concat(MonitoringServices).Order(), Compose.Services.Keys.Order());
+        Assert.Equal(AllServices, Compose.Services.Keys.Order());
         Assert.All(MonitoringServices, s => Assert.Equal("[monitoring]", Compose.Services[s].Value("profiles")));
+        Assert.All(BrokerClusterServices, s => Assert.Equal("[broker-cluster]", Compose.Services[s].Value("profiles")));
         Assert.DoesNotContain("name", Compose.TopLevelKeys); // docker-compose 1.29 rejects a top-level name
     }
 
@@ -104,7 +111,41 @@ public sealed class ComposeTests
                         $"{dockerfile}: COPY source {source} does not exist");
             }
         }
-        Assert.Equal(5, built); // monitor, health-checker, uri-service, node1, node2
+        Assert.Equal(7, built); // three monitors, health-checker, uri-service, node1, node2
+    }
+
+    [Fact]
+    public void Three_monitors_share_the_store_the_broker_user_and_the_scrape()
+    {
+        var compose = Compose;
+        var monitors = new[] { "monitor", "monitor-2", "monitor-3" };
+        var first = compose.Services["monitor"];
+        foreach (var name in monitors)
+        {
+            var monitor = compose.Services[name];
+            Assert.Equal(name, monitor.Value("hostname"));
+            // Everything but the host name is the first monitor's: one store, one broker user, one health check.
+            Assert.Equal(first.Lines.Where(l => ComposeFile.KeyOf(l) != "hostname"), monitor.Lines.Where(l => ComposeFile.KeyOf(l) != "hostname"));
+        }
+        Assert.Contains("- broker-monitor:/run/pgaf-broker:ro", first.Block("volumes").Select(l => l.Trim()));
+        var scrape = File.ReadAllText(Path.Combine(RepositoryRoot, "deploy/prometheus/prometheus.yml"));
+        Assert.Contains("""- targets: ["monitor:7101", "monitor-2:7101", "monitor-3:7101"]""", scrape);
+    }
+
+    [Fact]
+    public void The_broker_cluster_nodes_join_the_first_and_keep_their_own_data()
+    {
+        var compose = Compose;
+        foreach (var name in BrokerClusterServices)
+        {
+            var node = compose.Services[name];
+            Assert.Equal(name, node.Value("hostname"));
+            Assert.Contains(node.Block("environment"), l => l.Trim() == "PGAF_BROKER_JOIN: rabbit@rabbitmq");
+            Assert.Contains($"- {name}:/var/lib/rabbitmq", node.Block("volumes").Select(l => l.Trim()));
+            Assert.NotEmpty(node.Block("healthcheck"));
+            Assert.Equal(compose.Services["rabbitmq"].Block("healthcheck"), node.Block("healthcheck"));
+        }
+        Assert.Equal("rabbitmq", compose.Services["rabbitmq"].Value("hostname"));
     }
 
     [Fact]
@@ -160,11 +201,15 @@ public sealed class ComposeTests
 
         var services = await DockerComposeAsync(Credentials, "config", "--services");
         // docker-compose 1.29 lists a profile's services too; `up` without the profile leaves them out.
-        Assert.Equal(ExpectedServices.Concat(MonitoringServices).Order(),
+        Assert.Equal(AllServices,
             services.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim()).Order());
         var monitoring = await DockerComposeAsync(new Dictionary<string, string>(Credentials) { ["COMPOSE_PROFILES"] = "monitoring" }, "config");
         Assert.True(monitoring.ExitCode == 0, monitoring.Combined);
         Assert.Contains("./deploy/prometheus:/etc/prometheus:ro".Replace("./", RepositoryRoot + "/", StringComparison.Ordinal), monitoring.StandardOutput);
+        // The profile reaches every broker node's entry point, which lists the three hosts in the services' URLs.
+        var cluster = await DockerComposeAsync(new Dictionary<string, string>(Credentials) { ["COMPOSE_PROFILES"] = "broker-cluster" }, "config");
+        Assert.True(cluster.ExitCode == 0, cluster.Combined);
+        Assert.Equal(3, cluster.StandardOutput.Split('\n').Count(l => l.Trim() == "PGAF_COMPOSE_PROFILES: broker-cluster"));
     }
 
     [Fact]
@@ -177,7 +222,7 @@ public sealed class ComposeTests
         // only it and the broker mount (scripts/docker/broker-init.sh).
         Assert.Contains("RABBITMQ_DEFAULT_PASS: test-rabbit", result.StandardOutput);
         Assert.DoesNotContain("RABBITMQ_URL:", result.StandardOutput);
-        Assert.Equal(5, result.StandardOutput.Split('\n').Count(l => l.Trim() == "RABBITMQ_URL_FILE: /run/pgaf-broker/url"));
+        Assert.Equal(7, result.StandardOutput.Split('\n').Count(l => l.Trim() == "RABBITMQ_URL_FILE: /run/pgaf-broker/url"));
         foreach (var service in new[] { "monitor", "health-checker", "uri-service", "keeper" })
         {
             Assert.Contains($"- broker-{service}:/run/pgaf-broker:ro", result.StandardOutput);

@@ -16,7 +16,7 @@ public sealed class ComposeProject
     public ComposeProject()
     {
         string Secret() => Guid.NewGuid().ToString("N")[..20];
-        RabbitPort = Ports.Free();
+        RabbitPorts = [Ports.Free(), Ports.Free(), Ports.Free()];
         UriServicePort = Ports.Free();
         PrometheusPort = Ports.Free();
         AppPassword = Secret();
@@ -28,7 +28,9 @@ public sealed class ComposeProject
             ["REPLICATION_PASSWORD"] = Secret(),
             ["HEALTHCHECK_PASSWORD"] = Secret(),
             ["APP_PASSWORD"] = AppPassword,
-            ["RABBITMQ_HOST_PORT"] = RabbitPort.ToString(),
+            ["RABBITMQ_HOST_PORT"] = RabbitPorts[0].ToString(),
+            ["RABBITMQ_2_HOST_PORT"] = RabbitPorts[1].ToString(),
+            ["RABBITMQ_3_HOST_PORT"] = RabbitPorts[2].ToString(),
             ["RABBITMQ_MANAGEMENT_HOST_PORT"] = Ports.Free().ToString(),
             ["URI_SERVICE_HOST_PORT"] = UriServicePort.ToString(),
             ["NODE1_HOST_PORT"] = Ports.Free().ToString(),
@@ -36,19 +38,22 @@ public sealed class ComposeProject
             ["PGAF_SUBNET"] = "172.30.79.0/24",
             ["PGAF_CLIENT_NETWORK"] = "172.30.79.0/24",
             ["PROMETHEUS_HOST_PORT"] = PrometheusPort.ToString(),
-            // The optional monitoring profile too (Prometheus with deploy/prometheus): up and down both see it.
-            ["COMPOSE_PROFILES"] = "monitoring",
+            // The optional profiles too, Prometheus with deploy/prometheus and the three-node broker: up and down both see them.
+            ["COMPOSE_PROFILES"] = "monitoring,broker-cluster",
             ["COMPOSE_PROJECT_NAME"] = Name,
             ["DOCKER_BUILDKIT"] = "0",
         };
     }
 
     public IReadOnlyDictionary<string, string> Environment { get; }
-    public int RabbitPort { get; }
+    /// <summary>The three broker nodes' published AMQP ports.</summary>
+    public IReadOnlyList<int> RabbitPorts { get; }
     public int UriServicePort { get; }
     public int PrometheusPort { get; }
     public string AppPassword { get; }
-    public string RabbitUrl => $"amqp://pgaf:{Environment["RABBITMQ_PASSWORD"]}@127.0.0.1:{RabbitPort}/";
+    /// <summary>The administrator's URL with every broker node, as an operator gives pgaf a cluster (any live node answers).</summary>
+    public string RabbitUrl =>
+        $"amqp://pgaf:{Environment["RABBITMQ_PASSWORD"]}@{string.Join(',', RabbitPorts.Select(p => $"127.0.0.1:{p}"))}/";
 
     public static string Container(string service) => $"{Name}_{service}_1";
 
