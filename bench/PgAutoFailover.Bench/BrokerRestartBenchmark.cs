@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PgAutoFailover.ServiceDefaults;
 using PgAutoFailover.Testing;
+using static PgAutoFailover.Bench.BenchArguments;
 
 namespace PgAutoFailover.Bench;
 
@@ -104,14 +105,7 @@ public static class BrokerRestartBenchmark
                                    string.Join(", ", health?.Endpoints.Select(x => $"{x.Key} {x.Value.Status} {x.Value.Description}") ?? []));
     }
 
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
-    private static string Option(string[] args, string name, string fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
-    }
 
     public sealed record Ping(string Tag);
 

@@ -1,33 +1,46 @@
 using System.Diagnostics;
-using System.Globalization;
 using MassTransit;
 using Npgsql;
-using PgAutoFailover.Contracts;
 using PgAutoFailover.Testing;
-using static PgAutoFailover.Contracts.NodeState;
+using RabbitMQ.Client;
+using static PgAutoFailover.Bench.BenchArguments;
 
 namespace PgAutoFailover.Bench;
 
 /// <summary>
-/// Monitor load: one real monitor process (Release build) on a real broker and a real PostgreSQL store;
-/// this process simulates N keepers (groups of a primary and a standby, one formation each) and a
-/// health-checker on the bus, every node reporting and being probed once per period. After a warm-up
-/// (JIT, connection pools, every loop started) it prints reports and probes per second, the monitor's
-/// decisions per second (reports, probes and timer evaluations, from its own metrics) and their mean and
-/// p99 duration (arrival at the group to stored and published), how long a report stays inside the monitor (MassTransit's receive duration: delivery to reply
-/// sent; p50/p99 as histogram bucket bounds), the report round trip (keeper → broker → decision stored → reply; an upper bound of the
-/// decision latency) at p50/p99, and the monitor process's CPU and memory.
-/// Usage: monitor [--nodes 10,100,1000] [--seconds 20] [--warmup 10] [--period-ms 1000]
-/// Needs `dotnet build -c Release` first and RabbitMQ (RABBITMQ_URL, else a private node).
+/// Monitor load: one or more real monitor processes (Release build) sharing a real broker and a real PostgreSQL store; this
+/// process simulates N keepers (groups of a primary and a standby, one formation each) and a health-checker on the bus
+/// (<see cref="SimulatedKeepers"/>), every node reporting and being probed once per period. After a warm-up (JIT,
+/// connection pools, every loop started) it prints, over the measured window: reports and probes per second, the
+/// monitors' decisions per second (reports, probes and timer evaluations, from their own metrics) with their mean and p99
+/// duration (arrival at the group to stored and published), stream version conflicts per second (one instance losing an
+/// append to another), how long a report stays inside a monitor (MassTransit's receive duration, p50/p99 as histogram
+/// bucket bounds), the report round trip (keeper → broker → decision stored → reply) at p50/p99/max, the store's event
+/// appends per second and its growth extrapolated to a day, the deepest backlog seen on the monitors' queues, and each
+/// monitor's CPU (mean and busiest) and memory.
+/// Usage: monitor [--nodes 10,100,1000] [--monitors 1] [--broker-nodes 1|3] [--seconds 20] [--warmup 10] [--period-ms 1000]
+/// Needs `dotnet build -c Release` first; RabbitMQ (RABBITMQ_URL, else a private node), or with --broker-nodes 3 a local
+/// three-node cluster (scripts/broker/local-cluster.sh, as root).
 /// </summary>
 public static class MonitorBenchmark
 {
+    private static readonly string[] MonitorQueues = ["report-node-state", "node-probed"];
+
+    private sealed record Settings(int Nodes, int Monitors, int Seconds, TimeSpan Warmup, TimeSpan Period);
+
     public static async Task<int> RunAsync(string[] args)
     {
         var nodeCounts = Option(args, "--nodes", "10,100,1000").Split(',').Select(int.Parse).ToArray();
+        var monitors = int.Parse(Option(args, "--monitors", "1"));
+        var brokerNodes = int.Parse(Option(args, "--broker-nodes", "1"));
         var seconds = int.Parse(Option(args, "--seconds", "20"));
         var warmup = TimeSpan.FromSeconds(int.Parse(Option(args, "--warmup", "10")));
         var period = TimeSpan.FromMilliseconds(int.Parse(Option(args, "--period-ms", "1000")));
+        if (monitors is < 1 or > 9 || brokerNodes is not (1 or 3))
+        {
+            Console.Error.WriteLine("monitor benchmark: --monitors takes 1 to 9, --broker-nodes 1 or 3");
+            return 2;
+        }
         var monitorBinary = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory,
             "../../../../../services/monitor/PgAutoFailover.Monitor/bin/Release/net10.0/PgAutoFailover.Monitor"));
         if (!File.Exists(monitorBinary))
@@ -36,235 +49,159 @@ public static class MonitorBenchmark
             return 2;
         }
 
-        Console.WriteLine($"monitor benchmark: period {period.TotalMilliseconds} ms, {warmup.TotalSeconds} s warm-up then {seconds} s measured per run, " +
-            $"{Environment.ProcessorCount} cores, store fsync=off");
-        Console.WriteLine($"{"nodes",6} {"groups",6} {"reports/s",10} {"probes/s",9} {"decisions/s",11} {"mean ms",7} {"p99 ms",7} {"in p50",8} {"in p99",8} {"p50 ms",7} {"p99 ms",7} {"max ms",7} " +
-            $"{"errors",6} {"monitor CPU",11} {"RSS MB",7}");
-        await using var store = await PgCluster.CreateAsync("max_connections=200");
-        var broker = new RabbitMqFixture();
-        await broker.InitializeAsync();
+        Console.WriteLine($"monitor benchmark: {monitors} monitor(s), {brokerNodes} broker node(s), period {period.TotalMilliseconds} ms, " +
+            $"{warmup.TotalSeconds} s warm-up then {seconds} s measured per run, {Environment.ProcessorCount} cores, store fsync=off, load {LoadAverage()}");
+        Console.WriteLine($"{"nodes",6} {"groups",6} {"reports/s",10} {"probes/s",9} {"decisions/s",11} {"mean ms",7} {"p99 ms",7} {"confl/s",7} " +
+            $"{"in p50",8} {"in p99",8} {"p50 ms",7} {"p99 ms",7} {"max ms",7} {"errors",6} {"events/s",8} {"MB/day",7} {"backlog",7} " +
+            $"{"CPU/mon",7} {"CPU max",7} {"RSS MB",7}");
+        await using var store = await PgCluster.CreateAsync("max_connections=300");
+        RabbitMqFixture? broker = null;
+        LocalRabbitCluster? cluster = null;
         try
         {
+            if (brokerNodes == 3) cluster = await LocalRabbitCluster.StartAsync();
+            else await (broker = new RabbitMqFixture()).InitializeAsync();
             foreach (var nodes in nodeCounts)
             {
-                var amqp = await broker.NewVirtualHostAsync();
+                // Each run on a virtual host of its own: on the cluster, the default one, emptied by a new cluster per run
+                // would cost minutes; the queues are few and their backlog drains between runs.
+                var (amqp, first) = broker is not null && await broker.NewVirtualHostAsync() is { } vhost
+                    ? (vhost.ToString(), vhost)
+                    : (cluster!.Url, cluster.FirstNode);
                 // The fixture turns pooling off (its tests kill servers); a deployed monitor pools, and must:
                 // without pooling every decision opens a connection and 1,000 nodes reach only ~150 reports/s.
                 var database = new NpgsqlConnectionStringBuilder(await store.CreateDatabaseAsync($"bench_{nodes}_{Guid.NewGuid():N}"[..20]))
                     { Pooling = true }.ConnectionString;
-                await RunOnceAsync(monitorBinary, amqp, database, nodes, seconds, warmup, period);
+                await RunOnceAsync(monitorBinary, amqp, first, database, store, new Settings(nodes, monitors, seconds, warmup, period));
             }
         }
         finally
         {
-            await broker.DisposeAsync();
+            if (broker is not null) await broker.DisposeAsync();
+            if (cluster is not null) await cluster.DisposeAsync();
         }
         return 0;
     }
 
-    private static async Task RunOnceAsync(string binary, Uri amqp, string storeConnection, int nodes, int seconds, TimeSpan warmup, TimeSpan period)
+    /// <summary>One run: the monitors connect with <paramref name="amqp"/> (a host list on a cluster), this process to <paramref name="first"/>.</summary>
+    private static async Task RunOnceAsync(string binary, string amqp, Uri first, string storeConnection, PgCluster store, Settings run)
     {
-        var port = Ports.Free();
-        var log = Path.Combine(Path.GetTempPath(), $"pgaf-bench-monitor-{nodes}.log");
-        var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.Environment["RABBITMQ_URL"] = amqp.ToString();
-        info.Environment["ConnectionStrings__MonitorStore"] = storeConnection;
-        info.Environment["Urls"] = $"http://127.0.0.1:{port}";
-        info.Environment["Logging__LogLevel__Default"] = "Warning";
-        using var monitor = Process.Start(info)!;
-        await using var logFile = File.CreateText(log);
-        monitor.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (logFile) logFile.WriteLine(e.Data); };
-        monitor.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (logFile) logFile.WriteLine(e.Data); };
-        monitor.BeginOutputReadLine();
-        monitor.BeginErrorReadLine();
-
-        // One connection for a thousand simulated keepers: its reply queue must take replies as fast as they come.
+        var database = new NpgsqlConnectionStringBuilder(storeConnection).Database!;
+        var monitors = new List<(Process Process, int Port)>();
+        for (var i = 0; i < run.Monitors; i++) monitors.Add(StartMonitor(binary, amqp, storeConnection, run.Nodes, i));
+        // The bench's own connection goes to the first node alone: MassTransit's Host() takes one host.
         var bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
-            rabbit.Host(amqp);
-            rabbit.PrefetchCount = 512;
+            rabbit.Host(first);
+            rabbit.PrefetchCount = 512; // one connection for thousands of simulated keepers: replies must come in as fast
         });
         await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
         try
         {
-            await WaitHealthyAsync(port);
+            foreach (var (_, port) in monitors) await WaitHealthyAsync(port);
             var bootstrap = Stopwatch.StartNew();
-            var keepers = await BootstrapAsync(bus, nodes / 2);
-            Console.Error.WriteLine($"  {nodes} nodes: registered and at primary + secondary after {bootstrap.Elapsed.TotalSeconds:0.0} s");
-            using var stop = new CancellationTokenSource(warmup + TimeSpan.FromSeconds(seconds));
-            var window = new Window();
-            var loops = Task.WhenAll(keepers.Select(k => KeeperLoopAsync(bus, k, period, window, stop.Token)));
-            await Task.Delay(warmup);
+            var keepers = await SimulatedKeepers.BootstrapAsync(bus, run.Nodes / 2);
+            Console.Error.WriteLine($"  {run.Nodes} nodes: registered and at primary + secondary after {bootstrap.Elapsed.TotalSeconds:0.0} s");
+            using var stop = new CancellationTokenSource(run.Warmup + TimeSpan.FromSeconds(run.Seconds));
+            var window = new SimulatedKeepers.Window();
+            var loops = Task.WhenAll(keepers.Select(k => SimulatedKeepers.RunAsync(bus, k, run.Period, window, stop.Token)));
+            await Task.Delay(run.Warmup);
 
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            var before = await MonitorFigures.ScrapeAsync(http);
-            var cpuBefore = CpuTime(monitor);
+            var https = monitors.Select(m => new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{m.Port}") }).ToList();
+            var before = MonitorFigures.Sum(await Task.WhenAll(https.Select(MonitorFigures.ScrapeAsync)));
+            var cpuBefore = monitors.Select(m => CpuTime(m.Process)).ToList();
+            var eventsBefore = await EventCountAsync(store, database);
+            var sizeBefore = await StoreFigureAsync(store, $"SELECT pg_database_size('{database}')");
             var wall = Stopwatch.StartNew();
             window.Open();
+            var backlog = SampleBacklogAsync(first, stop.Token);
             await loops;
             window.Close();
             var elapsed = wall.Elapsed.TotalSeconds;
-            var cpu = (CpuTime(monitor) - cpuBefore).TotalSeconds / elapsed;
-            var after = await MonitorFigures.ScrapeAsync(http);
+            var cpu = monitors.Select((m, i) => (CpuTime(m.Process) - cpuBefore[i]).TotalSeconds / elapsed).ToList();
+            var after = MonitorFigures.Sum(await Task.WhenAll(https.Select(MonitorFigures.ScrapeAsync)));
+            var events = (await EventCountAsync(store, database) - eventsBefore) / elapsed;
+            var growthPerDay = (await StoreFigureAsync(store, $"SELECT pg_database_size('{database}')") - sizeBefore) / elapsed * 86400 / 1024 / 1024;
+            var deepest = await backlog;
+            https.ForEach(h => h.Dispose());
+
             var decisions = after.Decisions - before.Decisions;
             var meanMs = decisions == 0 ? 0 : (after.DecisionMs - before.DecisionMs) / decisions;
-            monitor.Refresh();
             var latencies = window.Latencies;
             latencies.Sort();
-            Console.WriteLine($"{nodes,6} {nodes / 2,6} {latencies.Count / elapsed,10:0} {window.Probes / elapsed,9:0} {decisions / elapsed,11:0} {meanMs,7:0.0} " +
-                $"{"≤" + MonitorFigures.Quantile(before.DecisionBuckets, after.DecisionBuckets, 0.99),7} " +
+            monitors.ForEach(m => m.Process.Refresh());
+            Console.WriteLine($"{run.Nodes,6} {run.Nodes / 2,6} {latencies.Count / elapsed,10:0} {window.Probes / elapsed,9:0} {decisions / elapsed,11:0} {meanMs,7:0.0} " +
+                $"{"≤" + MonitorFigures.Quantile(before.DecisionBuckets, after.DecisionBuckets, 0.99),7} {(after.Conflicts - before.Conflicts) / elapsed,7:0.0} " +
                 $"{"≤" + MonitorFigures.Quantile(before.ReportBuckets, after.ReportBuckets, 0.50),8} {"≤" + MonitorFigures.Quantile(before.ReportBuckets, after.ReportBuckets, 0.99),8} " +
                 $"{Percentile(latencies, 0.50),7:0.0} {Percentile(latencies, 0.99),7:0.0} {(latencies.Count > 0 ? latencies[^1] : 0),7:0.0} {window.Errors,6} " +
-                $"{cpu,8:0.00} c  {monitor.WorkingSet64 / 1024 / 1024,7}");
+                $"{events,8:0.0} {growthPerDay,7:0} {deepest,7} {cpu.Average(),5:0.00} c {cpu.Max(),5:0.00} c {monitors.Max(m => m.Process.WorkingSet64) / 1024 / 1024,7}");
         }
         finally
         {
             await bus.StopAsync();
-            if (!monitor.HasExited) { monitor.Kill(); await monitor.WaitForExitAsync(); }
+            foreach (var (process, _) in monitors)
+            {
+                if (!process.HasExited) { process.Kill(); await process.WaitForExitAsync(); }
+                process.Dispose();
+            }
         }
     }
 
-    private sealed class Keeper(NodeAddress node)
+    private static (Process, int) StartMonitor(string binary, string amqp, string storeConnection, int nodes, int index)
     {
-        public NodeAddress Node { get; } = node;
-        public NodeState State { get; set; } = Init;
-        public long Sequence { get; set; }
+        var port = Ports.Free();
+        var log = Path.Combine(Path.GetTempPath(), $"pgaf-bench-monitor-{nodes}-{index + 1}.log");
+        var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.Environment["RABBITMQ_URL"] = amqp;
+        info.Environment["ConnectionStrings__MonitorStore"] = storeConnection;
+        info.Environment["Urls"] = $"http://127.0.0.1:{port}";
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        var monitor = Process.Start(info)!;
+        var logFile = File.CreateText(log);
+        monitor.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (logFile) logFile.WriteLine(e.Data); };
+        monitor.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (logFile) logFile.WriteLine(e.Data); };
+        monitor.Exited += (_, _) => { lock (logFile) logFile.Dispose(); };
+        monitor.EnableRaisingEvents = true;
+        monitor.BeginOutputReadLine();
+        monitor.BeginErrorReadLine();
+        return (monitor, port);
     }
 
-    /// <summary>Registers the nodes of each group and plays their keepers until primary + secondary.</summary>
-    private static async Task<List<Keeper>> BootstrapAsync(IBus bus, int groups)
-    {
-        var created = bus.CreateRequestClient<CreateFormation>(RequestTimeout.After(s: 60));
-        var register = bus.CreateRequestClient<RegisterNode>(RequestTimeout.After(s: 60));
-        var keepers = new List<Keeper>();
-        var basePort = 30000;
-        await Parallel.ForEachAsync(Enumerable.Range(0, groups), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (g, ct) =>
-        {
-            var formation = $"bench{g:0000}";
-            await created.GetResponse<OperatorCommandSucceeded, OperatorCommandRefused>(new CreateFormation(formation, "postgres", 0), ct);
-            var pair = new List<Keeper>();
-            foreach (var i in new[] { 0, 1 })
-            {
-                var answer = await register.GetResponse<NodeRegistered>(new RegisterNode(formation, 0, $"n{i}", "127.0.0.1",
-                    basePort + g * 2 + i, "postgres", null, 50, true, null, Init), ct);
-                pair.Add(new Keeper(answer.Message.Node));
-            }
-            for (var round = 0; round < 20 && !(pair[0].State == Primary && pair[1].State == Secondary); round++)
-            {
-                foreach (var keeper in pair) keeper.State = (await ReportAsync(bus, keeper)).GoalState;
-            }
-            lock (keepers) keepers.AddRange(pair);
-        });
-        return keepers;
-    }
+    private static Task<long> EventCountAsync(PgCluster store, string database) =>
+        StoreFigureAsync(store, "SELECT coalesce(max(seq_id), 0) FROM pgaf_monitor.mt_events", database);
 
-    /// <summary>
-    /// One simulated keeper, as the real one paces itself: a report every period, or every third of its lease while it
-    /// holds one (a primary renews its lease at L/3); the health-checker's probe of the node once a period.
-    /// </summary>
-    private static async Task KeeperLoopAsync(IBus bus, Keeper keeper, TimeSpan period, Window window, CancellationToken stop)
+    /// <summary>One figure from the store, asked again when a connection times out on a box the run has saturated.</summary>
+    private static async Task<long> StoreFigureAsync(PgCluster store, string sql, string database = "postgres")
     {
-        await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * period.TotalMilliseconds), CancellationToken.None);
-        var nextProbe = Stopwatch.GetTimestamp();
-        while (!stop.IsCancellationRequested)
+        for (var attempt = 1; ; attempt++)
         {
-            var started = Stopwatch.GetTimestamp();
-            var wait = period;
             try
             {
-                var goal = await ReportAsync(bus, keeper);
-                window.Report(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                keeper.State = goal.GoalState;
-                if (goal.Lease is { } lease && lease.Duration / 3 < wait) wait = lease.Duration / 3;
-                if (Stopwatch.GetTimestamp() >= nextProbe)
-                {
-                    nextProbe = Stopwatch.GetTimestamp() + (long)(period.TotalSeconds * Stopwatch.Frequency);
-                    await bus.Publish(new NodeProbed(keeper.Node, true, null, TimeSpan.FromMilliseconds(1), "bench", DateTimeOffset.UtcNow, keeper.State != Primary));
-                    window.Probe();
-                }
+                return await store.ScalarAsync<long>(sql, database);
             }
-            catch (Exception e) when (e is RequestTimeoutException or RequestFaultException)
+            catch (NpgsqlException) when (attempt < 5)
             {
-                window.Error();
+                await Task.Delay(TimeSpan.FromSeconds(1));
             }
-            var left = wait - Stopwatch.GetElapsedTime(started);
-            try { if (left > TimeSpan.Zero) await Task.Delay(left, stop); } catch (OperationCanceledException) { break; }
         }
     }
 
-    private static async Task<NodeGoal> ReportAsync(IBus bus, Keeper keeper)
+    /// <summary>The most messages seen waiting at once on the monitors' queues, sampled every second until <paramref name="stop"/>.</summary>
+    private static async Task<uint> SampleBacklogAsync(Uri amqp, CancellationToken stop)
     {
-        var client = bus.CreateRequestClient<ReportNodeState>(RequestTimeout.After(s: 30));
-        var writable = keeper.State is Primary or WaitPrimary or NodeState.Single;
-        var response = await client.GetResponse<NodeGoal>(new ReportNodeState(keeper.Node.Formation, 0, keeper.Node.NodeId,
-            keeper.State, true, 1, 0x3000000, writable ? "quorum" : "", null, ++keeper.Sequence, DateTimeOffset.UtcNow));
-        return response.Message;
-    }
-
-    /// <summary>What the keepers saw while the measurement window was open (the warm-up is not counted).</summary>
-    private sealed class Window
-    {
-        private volatile bool _open;
-        private int _probes;
-        private int _errors;
-
-        public List<double> Latencies { get; } = [];
-        public int Probes => _probes;
-        public int Errors => _errors;
-        public void Open() => _open = true;
-        public void Close() => _open = false;
-
-        public void Report(double milliseconds)
+        uint deepest = 0;
+        await using var connection = await new ConnectionFactory { Uri = amqp }.CreateConnectionAsync(CancellationToken.None);
+        while (!stop.IsCancellationRequested)
         {
-            if (_open) lock (Latencies) Latencies.Add(milliseconds);
-        }
-
-        public void Probe() { if (_open) Interlocked.Increment(ref _probes); }
-        public void Error() { if (_open) Interlocked.Increment(ref _errors); }
-    }
-
-    /// <summary>
-    /// From the monitor's /metrics: its decision count and total duration (pgaf.monitor.decision.duration), and
-    /// the cumulative buckets of MassTransit's receive duration on report-node-state (delivery to the monitor
-    /// until the reply is sent: the report's whole stay inside the monitor).
-    /// </summary>
-    private sealed record MonitorFigures(long Decisions, double DecisionMs, SortedDictionary<double, long> ReportBuckets,
-        SortedDictionary<double, long> DecisionBuckets)
-    {
-        public static async Task<MonitorFigures> ScrapeAsync(HttpClient http)
-        {
-            var lines = (await http.GetStringAsync("/metrics")).Split('\n');
-            static double Number(string line) => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-            double Sum(string name) => lines.Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal)).Sum(Number);
-            SortedDictionary<double, long> Buckets(string name, string? filter)
+            foreach (var queue in MonitorQueues)
             {
-                var buckets = new SortedDictionary<double, long>();
-                foreach (var line in lines.Where(l => l.StartsWith(name + "_bucket{", StringComparison.Ordinal)
-                                                      && (filter is null || l.Contains(filter, StringComparison.Ordinal))))
-                {
-                    var le = line[(line.IndexOf("le=\"", StringComparison.Ordinal) + 4)..];
-                    le = le[..le.IndexOf('"')];
-                    var bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture);
-                    buckets[bound] = buckets.GetValueOrDefault(bound) + (long)Number(line);
-                }
-                return buckets;
+                await using var channel = await connection.CreateChannelAsync(cancellationToken: CancellationToken.None);
+                var ok = await channel.QueueDeclarePassiveAsync(queue, CancellationToken.None);
+                deepest = Math.Max(deepest, ok.MessageCount);
             }
-            return new MonitorFigures((long)Sum("pgaf_monitor_decision_duration_milliseconds_count"),
-                Sum("pgaf_monitor_decision_duration_milliseconds_sum"),
-                Buckets("messaging_masstransit_receive_duration_milliseconds", "destination=\"report-node-state\""),
-                Buckets("pgaf_monitor_decision_duration_milliseconds", null));
+            try { await Task.Delay(TimeSpan.FromSeconds(1), stop); } catch (OperationCanceledException) { break; }
         }
-
-        /// <summary>Upper bound of the bucket holding the p-quantile of the reports received between two scrapes.</summary>
-        public static double Quantile(SortedDictionary<double, long> before, SortedDictionary<double, long> after, double p)
-        {
-            var total = after.LastOrDefault().Value - before.LastOrDefault().Value;
-            foreach (var (le, count) in after)
-            {
-                if (count - before.GetValueOrDefault(le) >= p * total) return le;
-            }
-            return double.PositiveInfinity;
-        }
+        return deepest;
     }
 
     private static async Task WaitHealthyAsync(int port)
@@ -280,7 +217,7 @@ public static class MonitorBenchmark
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
             await Task.Delay(200);
         }
-        throw new TimeoutException("the monitor did not become healthy");
+        throw new TimeoutException("a monitor did not become healthy");
     }
 
     private static TimeSpan CpuTime(Process process)
@@ -291,10 +228,4 @@ public static class MonitorBenchmark
 
     private static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
-
-    private static string Option(string[] args, string name, string fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
-    }
 }

@@ -8,6 +8,7 @@ using PgAutoFailover.Contracts;
 using PgAutoFailover.HealthChecker;
 using PgAutoFailover.HealthChecker.Probing;
 using PgAutoFailover.Testing;
+using static PgAutoFailover.Bench.BenchArguments;
 
 namespace PgAutoFailover.Bench;
 
@@ -173,11 +174,6 @@ public static class ProbeBenchmark
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
-    private static string Option(string[] args, string name, string fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
-    }
 
     private sealed class CountingSink : IProbeSink
     {
