@@ -8,8 +8,8 @@ public sealed class LogCapture : ILoggerProvider
 {
     private readonly ConcurrentQueue<Entry> _entries = new();
 
-    /// <summary>One entry: level, category, rendered message and the placeholder values by name.</summary>
-    public sealed record Entry(LogLevel Level, string Category, string Message, IReadOnlyDictionary<string, object?> Values);
+    /// <summary>One entry: level, category, rendered message, the placeholder values by name and the exception logged with it.</summary>
+    public sealed record Entry(LogLevel Level, string Category, string Message, IReadOnlyDictionary<string, object?> Values, Exception? Exception = null);
 
     public IReadOnlyList<Entry> Entries => _entries.ToList();
 
@@ -34,7 +34,7 @@ public sealed class LogCapture : ILoggerProvider
             var values = state is IEnumerable<KeyValuePair<string, object?>> pairs
                 ? pairs.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.First().Value)
                 : new Dictionary<string, object?>();
-            owner._entries.Enqueue(new Entry(logLevel, category, formatter(state, exception), values));
+            owner._entries.Enqueue(new Entry(logLevel, category, formatter(state, exception), values, exception));
         }
     }
 }
