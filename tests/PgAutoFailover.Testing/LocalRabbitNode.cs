@@ -9,7 +9,7 @@ namespace PgAutoFailover.Testing;
 public sealed class LocalRabbitNode : IAsyncDisposable
 {
     private const string ServerScript = "/usr/lib/rabbitmq/bin/rabbitmq-server";
-    private const int BootAttempts = 3;
+    private const int BootAttempts = 5;
     private static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(120);
     private readonly string _directory;
 
@@ -31,6 +31,9 @@ public sealed class LocalRabbitNode : IAsyncDisposable
     /// <summary>amqp://127.0.0.1, or amqps://localhost (the name its test certificate carries) when <see cref="Tls"/>.</summary>
     public Uri AmqpUri => Tls ? new($"amqps://pgaf:pgaf@localhost:{Port}/") : new($"amqp://pgaf:pgaf@127.0.0.1:{Port}/");
     private string PidFile => Path.Combine(_directory, "pid");
+
+    /// <summary>What the server script and the VM print, every boot appended: an early death's only trace.</summary>
+    private string ConsoleFile => Path.Combine(_directory, "console.log");
 
     /// <summary>
     /// Starts a node; with <paramref name="tls"/> (a certificate and key its CA signed for "localhost") it accepts
@@ -81,7 +84,7 @@ public sealed class LocalRabbitNode : IAsyncDisposable
     /// Boots the node (again, on the same data after a kill) and waits until AMQP answers. A VM that
     /// dies while booting (on a loaded box the old node's name can still be registered with epmd for
     /// a moment) is started again, up to <see cref="BootAttempts"/> times; the failure carries the
-    /// node's log tail instead of a bare timeout.
+    /// node's console and log tails instead of a bare timeout.
     /// </summary>
     public async Task BootAsync()
     {
@@ -90,9 +93,12 @@ public sealed class LocalRabbitNode : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             TryDelete(PidFile);
+            // In the background with its console in a file, not -detached: a detached VM that dies before its logger
+            // starts says why on a console nobody reads (CI saw three such deaths in a row with nothing in the log).
             var start = await ProcessRunner.CheckedAsync(
-                ProcessRunner.RunAsAsync("rabbitmq", ServerScript, ["-detached"], TimeSpan.FromSeconds(30), Environment),
-                "rabbitmq-server -detached");
+                ProcessRunner.RunAsAsync("rabbitmq", "sh", ["-c", $"exec setsid {ServerScript} >> {ConsoleFile} 2>&1 < /dev/null &"],
+                    TimeSpan.FromSeconds(30), Environment),
+                "rabbitmq-server");
             if (start.Combined.Length > 0) said.Add($"attempt {attempt}: {start.Combined}");
             var outcome = await WaitForBootAsync(deadline);
             if (outcome == BootOutcome.Accepting) return;
@@ -105,9 +111,10 @@ public sealed class LocalRabbitNode : IAsyncDisposable
                     $"RabbitMQ node {NodeName} did not accept connections on port {Port} " +
                     $"({(outcome == BootOutcome.TimedOut ? $"not within {BootTimeout}" : $"its VM exited {attempt} times")}); " +
                     $"start output: {string.Join(" | ", said)}; epmd: {epmd.StandardOutput.ReplaceLineEndings(" ")}; {CrashDumpReason()}; " +
-                    $"log tail:{System.Environment.NewLine}{LogTail()}");
+                    $"console tail:{System.Environment.NewLine}{Tail(ConsoleFile)}{System.Environment.NewLine}" +
+                    $"log tail:{System.Environment.NewLine}{Tail(Path.Combine(_directory, "log", $"{NodeName}.log"))}");
             }
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            await Task.Delay(TimeSpan.FromSeconds(1 << (attempt - 1))); // 1, 2, 4, 8 s: what stopped it may take a while to clear
         }
     }
 
@@ -228,12 +235,11 @@ public sealed class LocalRabbitNode : IAsyncDisposable
         return "no recent erl_crash.dump";
     }
 
-    private string LogTail()
+    private static string Tail(string file)
     {
         try
         {
-            var lines = File.ReadAllLines(Path.Combine(_directory, "log", $"{NodeName}.log"));
-            return string.Join(System.Environment.NewLine, lines.TakeLast(25));
+            return string.Join(System.Environment.NewLine, File.ReadAllLines(file).TakeLast(25));
         }
         catch (IOException e) { return $"(no log: {e.Message})"; }
         catch (UnauthorizedAccessException e) { return $"(no log: {e.Message})"; }
