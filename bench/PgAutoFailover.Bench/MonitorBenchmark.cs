@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using MassTransit;
 using Npgsql;
+using PgAutoFailover.Contracts;
+using PgAutoFailover.ServiceDefaults;
 using PgAutoFailover.Testing;
 using RabbitMQ.Client;
 using static PgAutoFailover.Bench.BenchArguments;
@@ -24,7 +26,7 @@ namespace PgAutoFailover.Bench;
 /// </summary>
 public static class MonitorBenchmark
 {
-    private static readonly string[] MonitorQueues = ["report-node-state", "node-probed"];
+    private static readonly string[] MonitorQueues = [.. Enumerable.Range(0, MonitorPartitions.Count).Select(MonitorPartitions.Queue)];
 
     private sealed record Settings(int Nodes, int Monitors, int Seconds, TimeSpan Warmup, TimeSpan Period);
 
@@ -93,6 +95,7 @@ public static class MonitorBenchmark
         var bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
             rabbit.Host(first);
+            rabbit.UseMonitorPartitionRouting(); // as keepers and health-checkers publish
             rabbit.PrefetchCount = 512; // one connection for thousands of simulated keepers: replies must come in as fast
         });
         await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);

@@ -5,7 +5,8 @@ namespace PgAutoFailover.Bench;
 /// <summary>
 /// From one monitor's /metrics: its decision count and total duration (pgaf.monitor.decision.duration), its stream version
 /// conflicts (another instance advanced the group first), and the cumulative buckets of MassTransit's receive duration on
-/// report-node-state (delivery to the monitor until the reply is sent: the report's whole stay inside the monitor). Several
+/// the partition queues (delivery to the monitor until the consumer is done: for a report, its whole stay inside the
+/// monitor until the reply is sent; probes are counted with them, as they share the endpoints). Several
 /// monitors' figures add up with <see cref="Sum"/>.
 /// </summary>
 public sealed record MonitorFigures(long Decisions, double DecisionMs, long Conflicts, SortedDictionary<double, long> ReportBuckets,
@@ -32,7 +33,7 @@ public sealed record MonitorFigures(long Decisions, double DecisionMs, long Conf
         return new MonitorFigures((long)Sum("pgaf_monitor_decision_duration_milliseconds_count"),
             Sum("pgaf_monitor_decision_duration_milliseconds_sum"),
             (long)Sum("pgaf_monitor_version_conflicts_total"),
-            Buckets("messaging_masstransit_receive_duration_milliseconds", "destination=\"report-node-state\""),
+            Buckets("messaging_masstransit_receive_duration_milliseconds", "destination=\"monitor-partition-"),
             Buckets("pgaf_monitor_decision_duration_milliseconds", null));
     }
 

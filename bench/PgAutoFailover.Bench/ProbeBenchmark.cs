@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.HealthChecker;
 using PgAutoFailover.HealthChecker.Probing;
+using PgAutoFailover.ServiceDefaults;
 using PgAutoFailover.Testing;
 using static PgAutoFailover.Bench.BenchArguments;
 
@@ -60,7 +61,11 @@ public static class ProbeBenchmark
             if (useBus)
             {
                 var url = Environment.GetEnvironmentVariable("RABBITMQ_URL") ?? "amqp://guest:guest@127.0.0.1:5672/";
-                bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(new Uri(url)));
+                bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
+                {
+                    rabbit.Host(new Uri(url));
+                    rabbit.UseMonitorPartitionRouting();
+                });
                 await bus.StartAsync();
             }
             Console.WriteLine($"{"nodes",6} {"probes/s",9} {"target/s",9} {"ratio",6} {"p50 ms",7} {"p99 ms",7} {"overruns",8} {"failed",7} {"pub/s",7} {"CPU cores",9} {"server CPU",10}");

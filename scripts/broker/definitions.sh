@@ -40,7 +40,8 @@ mkdir -p "$secrets"
 c='PgAutoFailover\.Contracts:'                       # a message type's exchange: PgAutoFailover.Contracts:<Type>
 faults='MassTransit:Fault(--.+--)?'                   # where a consumer that fails publishes the Fault<T>
 bus() { echo "pgaf-$1-bus-[0-9a-f]{32}"; }            # a process's reply queue and exchange
-monitor_endpoints='(register-node|report-node-state|node-probed|operator-commands|operator-queries)(_error|_skipped)?'
+# The monitor's endpoints: report-node-state and node-probed are the names before partitions, which it deletes.
+monitor_endpoints='(register-node|report-node-state|node-probed|operator-commands|operator-queries|monitor-partition-[0-9]+)(_error|_skipped)?|pgaf-monitor-partitions'
 goal='keeper-node-[0-9]+'                             # a keeper's goal queue (the monitor alone writes to it)
 operator_messages='CreateFormation|DropFormation|DropNode|EnableMaintenance|DisableMaintenance|PerformFailover|PerformPromotion|PerformSwitchover|SetAutomaticFailover|SetCandidatePriority|SetNumberSyncStandbys|SetReplicationQuorum|UpdateNodeMetadata|GetEvents|GetFormationState|GetSettings|GetTopology'
 any() { local IFS='|'; echo "^($*)\$"; }

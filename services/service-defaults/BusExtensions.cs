@@ -55,6 +55,7 @@ public static partial class BusExtensions
                 rabbit.ConnectEndpointConfigurationObserver(new QuorumQueues());
                 rabbit.OverrideDefaultBusEndpointQueueName(BrokerNames.BusEndpoint(service));
                 rabbit.PrefetchCount = options.PrefetchCount;
+                rabbit.UseMonitorPartitionRouting();
                 configureBus?.Invoke(context, rabbit);
                 rabbit.ConfigureEndpoints(context);
             });

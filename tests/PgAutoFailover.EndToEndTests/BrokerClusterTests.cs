@@ -80,7 +80,7 @@ public sealed class BrokerClusterTests(ITestOutputHelper output)
         var queues = listed.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split('\t')).Where(f => f.Length == 4).ToList();
         Say(string.Join("\n", queues.Select(f => string.Join(' ', f))));
-        Assert.Contains(queues, f => f[0] == "report-node-state" && f[3] == "quorum");
+        Assert.Equal(16, queues.Count(f => f[0].StartsWith("monitor-partition-", StringComparison.Ordinal) && !f[0].Contains('_') && f[3] == "quorum"));
         Assert.Contains(queues, f => f[0].StartsWith("keeper-node-", StringComparison.Ordinal) && f[3] == "quorum");
         Assert.All(queues.Where(f => f[1] == "true"), f => Assert.True(f[3] == "quorum", $"durable queue {f[0]} is {f[3]}"));
         Assert.All(queues.Where(f => f[3] == "classic"), f => Assert.True(f[1] == "false", $"classic queue {f[0]} is durable"));

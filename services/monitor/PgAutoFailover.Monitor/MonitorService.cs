@@ -82,6 +82,9 @@ public static class MonitorService
         builder.Services.AddSingleton<ResponseAddressGuard>();
         builder.Services.AddSingleton<BrokerSideConnection>();
         builder.Services.AddSingleton<GoalQueues>();
+        builder.Services.AddSingleton<PartitionLeases>();
+        builder.Services.AddSingleton<PartitionEndpoints>();
+        builder.Services.AddSingleton<PartitionOwner>();
         // Registered before the bus, so the store is ready and the groups loaded before any message is consumed.
         builder.Services.AddHostedService<MonitorStartup>();
         builder.Services.AddHostedService<GroupTimer>();
@@ -90,13 +93,15 @@ public static class MonitorService
         builder.AddPgAutoFailoverBus(BrokerNames.Monitor, bus =>
         {
             bus.AddConsumer<RegisterNodeConsumer>();
-            bus.AddConsumer<ReportNodeStateConsumer>(typeof(ReportNodeStateConsumerDefinition));
-            bus.AddConsumer<NodeProbedConsumer>(typeof(NodeProbedConsumerDefinition));
+            // Reports and probes arrive on the endpoints of the partitions this instance holds (PartitionEndpoints).
+            bus.AddConsumer<ReportNodeStateConsumer>(typeof(ReportNodeStateConsumerDefinition)).ExcludeFromConfigureEndpoints();
+            bus.AddConsumer<NodeProbedConsumer>(typeof(NodeProbedConsumerDefinition)).ExcludeFromConfigureEndpoints();
             bus.AddConsumer<OperatorCommandsConsumer>();
             bus.AddConsumer<OperatorQueriesConsumer>();
         }, (context, rabbit) => rabbit.UseConsumeFilter(typeof(MessageRulesFilter<>), context));
         // After the bus: it publishes what a dead monitor stored and never published.
         builder.Services.AddHostedService<OutboxRelay>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PartitionOwner>());
         return builder;
     }
 

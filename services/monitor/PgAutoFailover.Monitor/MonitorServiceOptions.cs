@@ -27,11 +27,16 @@ public sealed class MonitorServiceOptions : ServiceDefaults.IOptionsWithProblems
     public bool VerifyStreamVersion { get; set; } = true;
 
     /// <summary>
-    /// Keeper reports and probes handled at once (each endpoint's prefetch and concurrency limit). Default 128:
-    /// a trigger mostly waits on the store and the broker, order within a group is kept by the group's gate,
-    /// and the bus-wide 32 left 1,000 nodes queueing for seconds on 2 cores (see bench/ monitor).
+    /// Keeper reports and probes handled at once by an instance holding every partition: each partition's endpoint takes
+    /// this divided by the partitions (16 each by default; prefetch and concurrency limit), so an instance holding a
+    /// third of them handles a third as many. Default 256: a trigger mostly waits on the store and the broker, order
+    /// within a group is kept by the group's gate; 128 for each of reports and probes served 1,000 nodes best on 2 cores,
+    /// and eight times that (128 per partition) made 200 nodes' round trips ten times slower (see bench/ monitor).
     /// </summary>
-    public int TriggerConcurrency { get; set; } = 128;
+    public int TriggerConcurrency { get; set; } = 256;
+
+    /// <summary>What each partition's endpoint takes at once: <see cref="TriggerConcurrency"/> shared by the partitions, at least 1.</summary>
+    public int PartitionConcurrency => Math.Max(1, (TriggerConcurrency + MonitorPartitions.Count - 1) / MonitorPartitions.Count);
 
     /// <summary>Name of the formation created at start-up. Default "default", as pg_auto_failover.</summary>
     public string DefaultFormation { get; set; } = "default";
@@ -41,6 +46,19 @@ public sealed class MonitorServiceOptions : ServiceDefaults.IOptionsWithProblems
     /// deletes its own within milliseconds of storing them). Default 5 s; a restarted monitor looks at once.
     /// </summary>
     public TimeSpan OutboxRelayPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How often this instance renews its hold on its partitions and rebalances them with the other live instances
+    /// (docs/architecture.md#groups-spread-over-monitors). Default 500 ms: a dead instance's partitions (its store
+    /// session gone) are taken within this, a joining instance gets its share within this.
+    /// </summary>
+    public TimeSpan PartitionRenewPeriod { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// How long a hold on a partition lasts without renewal: the takeover time for an instance that hangs with its store
+    /// session open (paused, or cut from the store but not from its clients). Default 3 s; at least two renew periods.
+    /// </summary>
+    public TimeSpan PartitionLease { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>Tests only (docs/events.md#delivery): kill this process right after storing a decision with an event of this type, before anything is published.</summary>
     public string? FaultKillAfterStoring { get; set; }
@@ -53,6 +71,11 @@ public sealed class MonitorServiceOptions : ServiceDefaults.IOptionsWithProblems
             SettingRules.Duration("Monitor:TimerPeriod", TimerPeriod),
             SettingRules.Duration("Monitor:LivenessFlushPeriod", LivenessFlushPeriod),
             SettingRules.Duration("Monitor:OutboxRelayPeriod", OutboxRelayPeriod),
+            SettingRules.Duration("Monitor:PartitionRenewPeriod", PartitionRenewPeriod),
+            SettingRules.Duration("Monitor:PartitionLease", PartitionLease),
+            PartitionLease < 2 * PartitionRenewPeriod
+                ? $"Monitor:PartitionLease must be at least twice Monitor:PartitionRenewPeriod ({PartitionRenewPeriod}), got {PartitionLease}"
+                : null,
             SettingRules.Between("Monitor:SnapshotEvery", SnapshotEvery, 1, 1_000_000),
             SettingRules.Between("Monitor:TriggerConcurrency", TriggerConcurrency, 1, 10_000),
             SettingRules.Named("Monitor:DefaultFormation", MessageRules.Formation(DefaultFormation)),

@@ -155,7 +155,7 @@ public sealed class ComposeDeploymentTests(ITestOutputHelper output)
         Assert.True(queues.ExitCode == 0, queues.Combined);
         var durable = queues.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split('\t')).Where(f => f.Length >= 4 && f[1] == "true").ToList();
-        Assert.Contains(durable, f => f[0] == "report-node-state");
+        Assert.Contains(durable, f => f[0] == "monitor-partition-0");
         Assert.Contains(durable, f => f[0].StartsWith("keeper-node-", StringComparison.Ordinal));
         Assert.All(durable, f =>
         {

@@ -5,8 +5,10 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Monitor;
+using PgAutoFailover.Monitor.Groups;
 using PgAutoFailover.Monitor.Queries;
 using PgAutoFailover.Monitor.Store;
+using PgAutoFailover.ServiceDefaults;
 using PgAutoFailover.Testing;
 
 namespace PgAutoFailover.IntegrationTests.Monitor;
@@ -42,6 +44,7 @@ public sealed class MonitorHarness : IAsyncDisposable
         var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
             rabbit.Host(amqp);
+            rabbit.UseMonitorPartitionRouting(); // as keepers and health-checkers publish
             rabbit.ReceiveEndpoint($"test-observer-{Guid.NewGuid():N}", endpoint =>
             {
                 endpoint.AutoDelete = true;
@@ -112,6 +115,32 @@ public sealed class MonitorHarness : IAsyncDisposable
         RequestAsync<ReportNodeState, NodeGoal, NodeReportRejected>(
             new ReportNodeState(node.Formation, node.GroupId, node.NodeId, state, running, 1, lsn, repState, null, sequence, DateTimeOffset.UtcNow,
                 lastError, progress, epoch));
+
+    /// <summary>
+    /// A report sent straight to partition <paramref name="partition"/>'s queue, whichever partition the node's group is in:
+    /// how a test makes an instance that does not hold the group decide on it (as one that hangs, then resumes, does).
+    /// </summary>
+    public async Task<object> ReportThroughAsync(int partition, NodeAddress node, NodeState state, long sequence, string repState = "")
+    {
+        var client = _bus.CreateRequestClient<ReportNodeState>(new Uri($"exchange:{MonitorPartitions.Queue(partition)}"), AnswerTimeout);
+        var response = await client.GetResponse<NodeGoal, NodeReportRejected>(
+            new ReportNodeState(node.Formation, node.GroupId, node.NodeId, state, true, 1, 0x3000000, repState, null, sequence, DateTimeOffset.UtcNow,
+                null, null, 0));
+        if (response.Is(out Response<NodeGoal>? goal)) return goal!.Message;
+        return response.Is(out Response<NodeReportRejected>? rejected) ? rejected!.Message : throw new InvalidOperationException("unexpected response");
+    }
+
+    /// <summary>The partitions each monitor instance holds, once every partition is held by one of them.</summary>
+    public async Task<IReadOnlyList<IReadOnlyList<int>>> PartitionsAsync()
+    {
+        IReadOnlyList<IReadOnlyList<int>>? held = null;
+        await Eventually.TrueAsync(() =>
+        {
+            held = [.. _monitors.Select(m => m.Services.GetRequiredService<PartitionOwner>().Held)];
+            return Task.FromResult(held.Sum(h => h.Count) == MonitorPartitions.Count && held.All(h => h.Count > 0));
+        }, "every partition held, each instance holding some", TimeSpan.FromSeconds(60));
+        return held!;
+    }
 
     /// <summary>The group's stored events, read straight from the store with a fresh session.</summary>
     public async Task<IReadOnlyList<IEvent>> StreamAsync(string formation, int groupId = 0)

@@ -6,6 +6,8 @@ using RabbitMQ.Client;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Monitor.Core;
 using PgAutoFailover.Monitor.Core.Events;
+using PgAutoFailover.Monitor.Groups;
+using PgAutoFailover.Monitor.Store;
 using PgAutoFailover.Testing;
 using static PgAutoFailover.Contracts.NodeState;
 
@@ -238,14 +240,18 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
             b.Logging.AddFilter<LogCapture>("PgAutoFailover.Monitor.Groups", LogLevel.Debug);
         });
         var (a, b) = await BootstrapAsync(h);
-        // Hammer the group from both instances at once with reports and probes: long enough bursts that one
-        // instance loses the append race many times in a row (with 5 immediate retries, 150 rounds faulted
-        // a report in 1 of 4 runs), yet every report must be answered.
+        // The group's reports and probes go to the one instance holding its partition; sending them straight to a
+        // partition of each instance makes both decide on it, as when one hangs holding it and resumes after another
+        // took it. Hammer the group from both at once: long enough bursts that one instance loses the append race
+        // many times in a row (with 5 immediate retries, 150 rounds faulted a report in 1 of 4 runs), yet every
+        // report must be answered.
+        var partitions = await h.PartitionsAsync();
+        var (first, second) = (partitions[0][0], partitions[1][0]);
         var tasks = new List<Task>();
         for (var i = 0; i < 100; i++)
         {
-            tasks.Add(h.ReportAsync(a, Primary, 1000 + i, repState: "quorum"));
-            tasks.Add(h.ReportAsync(b, Secondary, 1000 + i));
+            tasks.Add(h.ReportThroughAsync(i % 2 == 0 ? first : second, a, Primary, 1000 + i, repState: "quorum"));
+            tasks.Add(h.ReportThroughAsync(i % 2 == 0 ? second : first, b, Secondary, 1000 + i));
             tasks.Add(h.Bus.Publish(Probe(a, ok: true)));
         }
         await Task.WhenAll(tasks);
@@ -270,6 +276,39 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
         Assert.Contains(logs.Entries, e => e.Message.Contains("moved on", StringComparison.Ordinal));
         Assert.Empty(logs.Entries.Where(e => e.Category.StartsWith("Marten", StringComparison.Ordinal) && e.Level >= LogLevel.Error)
             .Select(e => $"{e.Message} ({e.Exception?.GetType().Name}: {e.Exception?.Message})"));
+    }
+
+    [Fact]
+    public async Task Instances_share_the_partitions_a_group_is_decided_by_its_holder_alone_and_a_stopped_ones_are_taken_over()
+    {
+        var logs = new LogCapture();
+        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, instances: 2, settings: FastSettings, adjust: b =>
+        {
+            b.Logging.AddProvider(logs);
+            b.Logging.AddFilter<LogCapture>("PgAutoFailover.Monitor.Groups", LogLevel.Debug);
+        });
+        var (a, b) = await BootstrapAsync(h);
+        var partitions = await h.PartitionsAsync();
+        Assert.Equal([MonitorPartitions.Count / 2, MonitorPartitions.Count / 2], partitions.Select(p => p.Count));
+        Assert.Empty(partitions[0].Intersect(partitions[1]));
+
+        // Routed as keepers and health-checkers publish them, the group's reports and probes reach one instance only:
+        // it never finds that another advanced the group.
+        var tasks = new List<Task>();
+        for (var i = 0; i < 50; i++)
+        {
+            tasks.Add(h.ReportAsync(a, Primary, 1000 + i, repState: "quorum"));
+            tasks.Add(h.ReportAsync(b, Secondary, 1000 + i));
+            tasks.Add(h.Bus.Publish(Probe(a, ok: true)));
+        }
+        await Task.WhenAll(tasks);
+        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains("moved on", StringComparison.Ordinal));
+
+        // The instance holding the group stops: the other takes every partition and answers the group's next report.
+        var holder = h.Monitors.Single(m => m.Services.GetRequiredService<PartitionOwner>().Holds(GroupStream.Key("default", 0)));
+        await h.StopMonitorAsync(holder);
+        Assert.Equal(MonitorPartitions.Count, Assert.Single(await h.PartitionsAsync()).Count);
+        Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, 2000, repState: "quorum"));
     }
 
     [Fact]
@@ -309,9 +348,10 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
         var unknown = await h.ReportAsync(a with { NodeId = 999 }, Secondary, 1);
         Assert.True(Assert.IsType<NodeReportRejected>(unknown).NodeUnknown);
 
-        // A body that is not a ReportNodeState ends in the error queue; the consumer keeps serving.
+        // A body that is not a ReportNodeState ends in the error queue; the consumer keeps serving. Published with no
+        // partition for routing key, it is taken by partition 0's endpoint (the partition exchange's alternate).
         await PublishRawAsync("PgAutoFailover.Contracts:ReportNodeState", "{ this is not json");
-        await Eventually.TrueAsync(async () => await QueueDepthAsync("report-node-state_error") >= 1, "the malformed message in the error queue");
+        await Eventually.TrueAsync(async () => await QueueDepthAsync($"{MonitorPartitions.Queue(0)}_error") >= 1, "the malformed message in the error queue");
         Assert.IsType<NodeGoal>(await h.ReportAsync(a, Primary, 55, repState: "quorum", epoch: 1));
     }
 

@@ -35,15 +35,35 @@ public sealed partial class GroupCoordinator(
     /// <summary>Latest known state of every loaded group (for queries and metrics).</summary>
     public IEnumerable<LoadedGroup> Current => _groups.Values.Select(s => s.Loaded).OfType<LoadedGroup>();
 
+    // Set once the start-up load is done: a group first read after it is read by a running instance (RefreshAsync).
+    private DateTimeOffset? _runningSince;
+
+    /// <summary>Reads every group at start: health unknown, every lease assumed to run one more (GroupState.Restarted).</summary>
     public async Task LoadAllAsync(CancellationToken cancellationToken)
     {
-        foreach (var key in await store.GroupKeysAsync(cancellationToken))
+        await LoadAsync(_ => true, cancellationToken);
+        _runningSince ??= time.GetUtcNow();
+    }
+
+    /// <summary>Reads again the groups whose key matches <paramref name="which"/>, and those this instance never read.</summary>
+    public async Task LoadAsync(Func<string, bool> which, CancellationToken cancellationToken)
+    {
+        foreach (var key in (await store.GroupKeysAsync(cancellationToken)).Where(which))
         {
             var slot = Slot(key);
             await slot.Gate.WaitAsync(cancellationToken);
             try { await RefreshAsync(slot, force: true, cancellationToken); }
             finally { slot.Gate.Release(); }
         }
+    }
+
+    /// <summary>
+    /// The groups whose key matches <paramref name="which"/> are read again before their next decision: another instance
+    /// held them (docs/architecture.md#groups-spread-over-monitors), so what this one holds of them may be behind.
+    /// </summary>
+    public void MarkStale(Func<string, bool> which)
+    {
+        foreach (var slot in _groups.Values.Where(s => which(s.Key))) slot.Stale = true;
     }
 
     /// <summary>
@@ -189,7 +209,7 @@ public sealed partial class GroupCoordinator(
 
     private async Task RefreshAsync(GroupSlot slot, bool force, CancellationToken cancellationToken, bool verify = true)
     {
-        if (!force && slot.Loaded is not null)
+        if (!force && slot.Loaded is not null && !slot.Stale)
         {
             if (!verify || !options.VerifyStreamVersion) return;
             var stored = await store.StreamVersionAsync(slot.Key, cancellationToken);
@@ -199,13 +219,16 @@ public sealed partial class GroupCoordinator(
         // A state rebuilt from the store may lack the liveness another instance has not flushed yet: every lease is
         // assumed to run one more. A group this instance already held (another instance advanced it) keeps its start
         // and the stored health verdicts; one loaded at start begins with health unknown (GroupState explains why).
+        // A group first read after the start-up load (another instance created it, or held it alone) is read as by a
+        // running instance: its stored health verdicts are the latest anyone made.
         var now = time.GetUtcNow();
         slot.Loaded = loaded is null ? null : loaded with
         {
-            State = slot.Loaded is { } held
-                ? loaded.State.ReloadedWhileRunning(now, core.Options, held.State.MonitorStartedAt)
+            State = (slot.Loaded?.State.MonitorStartedAt ?? _runningSince) is { } startedAt
+                ? loaded.State.ReloadedWhileRunning(now, core.Options, startedAt)
                 : loaded.State.Restarted(now, core.Options),
         };
+        slot.Stale = false;
         if (loaded is not null) Log.GroupLoaded(logger, slot.Key, loaded.Version);
     }
 
@@ -222,6 +245,7 @@ public sealed partial class GroupCoordinator(
         public string Key { get; } = key;
         public SemaphoreSlim Gate { get; } = new(1, 1);
         public LoadedGroup? Loaded { get; set; }
+        public bool Stale { get; set; }
         public DateTimeOffset? WakeAt { get; set; }
         public DecisionTracing Tracing { get; } = new();
     }

@@ -3,10 +3,12 @@ using PgAutoFailover.Monitor.Core;
 namespace PgAutoFailover.Monitor.Groups;
 
 /// <summary>
-/// Re-evaluates every group on a timer, so timeouts act (a silent keeper, an expired lease, a demote
-/// timeout) even when no keeper reports: a dead group still fails over.
+/// Re-evaluates every group of the partitions this instance holds on a timer, so timeouts act (a silent keeper, an
+/// expired lease, a demote timeout) even when no keeper reports: a dead group still fails over. The groups of other
+/// partitions are their holder's to evaluate (docs/architecture.md#groups-spread-over-monitors).
 /// </summary>
-public sealed partial class GroupTimer(GroupCoordinator groups, MonitorServiceOptions options, TimeProvider time, ILogger<GroupTimer> logger)
+public sealed partial class GroupTimer(
+    GroupCoordinator groups, PartitionOwner partitions, MonitorServiceOptions options, TimeProvider time, ILogger<GroupTimer> logger)
     : BackgroundService
 {
     private const int ParallelGroups = 8;
@@ -19,7 +21,7 @@ public sealed partial class GroupTimer(GroupCoordinator groups, MonitorServiceOp
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 // Groups are independent: evaluate several at once, so a thousand groups fit in one period.
-                await Parallel.ForEachAsync(groups.Current.Select(g => g.Key).ToList(),
+                await Parallel.ForEachAsync(groups.Current.Select(g => g.Key).Where(partitions.Holds).ToList(),
                     new ParallelOptions { MaxDegreeOfParallelism = ParallelGroups, CancellationToken = stoppingToken },
                     async (key, ct) => await TickAsync(key, ct));
             }
