@@ -11,7 +11,7 @@ namespace PgAutoFailover.Monitor.Groups;
 /// </summary>
 public sealed partial class MonitorStartup(
     NodeDirectory nodes, FormationDirectory formations, GroupCoordinator groups, MonitorServiceOptions options,
-    MonitorMetrics metrics, NodeMetrics nodeMetrics, IConfiguration configuration, StartFailure failure, ILogger<MonitorStartup> logger) : IHostedService
+    MonitorMetrics metrics, NodeMetrics nodeMetrics, PartitionOwner partitions, IConfiguration configuration, StartFailure failure, ILogger<MonitorStartup> logger) : IHostedService
 {
     private static readonly TimeSpan StoreWaitLimit = TimeSpan.FromMinutes(2);
 
@@ -53,8 +53,10 @@ public sealed partial class MonitorStartup(
             Log.FormationCreated(logger, options.DefaultFormation);
         }
         await groups.LoadAllAsync(cancellationToken);
-        metrics.ObserveGroups(() => groups.Current);
-        nodeMetrics.ObserveGroups(() => groups.Current);
+        // The gauges of the groups this instance holds: the others' copies here are as old as the last message this
+        // instance decided for them (their report ages would only grow), and their holder exports them.
+        metrics.ObserveGroups(() => groups.Current.Where(g => partitions.Holds(g.Key)));
+        nodeMetrics.ObserveGroups(() => groups.Current.Where(g => partitions.Holds(g.Key)));
         Log.MonitorReady(logger, groups.Current.Count());
     }
 
