@@ -57,9 +57,11 @@ if [ "$cluster" = 1 ]; then
       echo "cluster_formation.classic_config.nodes.1 = $PGAF_BROKER_JOIN"
     fi
   } >/etc/rabbitmq/conf.d/80-pgaf-cluster.conf
-  if [ -n "${PGAF_BROKER_JOIN:-}" ] && [ ! -d /var/lib/rabbitmq/mnesia ]; then
+  if [ -n "${PGAF_BROKER_JOIN:-}" ] && [ ! -d "/var/lib/rabbitmq/mnesia/${RABBITMQ_NODENAME:-rabbit@$(hostname)}" ]; then
     # A new node joins a running first node; one that has been a member already finds its peers by itself (waiting
-    # here for the first node would deadlock a restart where the first node waits for the last one to stop).
+    # here for the first node would deadlock a restart where the first node waits for the last one to stop). The
+    # node's own folder tells, not mnesia/: an image may ship that empty, and a node that did not wait formed a
+    # cluster of its own (seen: rabbitmq-2 booted 6 s before the first node, and the first never became healthy).
     first=${PGAF_BROKER_JOIN#*@}
     echo "waiting for $first to accept connections before joining its cluster"
     until (exec 3<>"/dev/tcp/$first/5672") 2>/dev/null; do sleep 1; done

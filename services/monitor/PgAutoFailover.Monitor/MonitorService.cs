@@ -85,6 +85,7 @@ public static class MonitorService
         builder.Services.AddSingleton<PartitionLeases>();
         builder.Services.AddSingleton<PartitionEndpoints>();
         builder.Services.AddSingleton<PartitionOwner>();
+        builder.Services.AddHealthChecks().AddCheck<PartitionHealthCheck>("partitions");
         // Registered before the bus, so the store is ready and the groups loaded before any message is consumed.
         builder.Services.AddHostedService<MonitorStartup>();
         builder.Services.AddHostedService<GroupTimer>();

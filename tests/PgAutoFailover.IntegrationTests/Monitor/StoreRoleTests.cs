@@ -27,6 +27,9 @@ public sealed class StoreRoleTests(RabbitMqFixture broker) : IClassFixture<Rabbi
         await using (var monitor = await MonitorHarness.StartAsync(await broker.NewVirtualHostAsync(), connection))
         {
             Assert.IsType<NodeRegistered>(await monitor.RegisterAsync("default", Ports.Free(), "node1"));
+            // The partitions are held through the same role: reports are consumed (a CREATE SCHEMA once kept them
+            // from ever being held, and every report waited in its queue).
+            Assert.Equal(MonitorPartitions.Count, Assert.Single(await monitor.PartitionsAsync()).Count);
         }
 
         Assert.True(await store.ScalarAsync<long>(

@@ -32,6 +32,12 @@ public sealed partial class PartitionOwner(
     /// <summary>The partitions this instance holds, in order.</summary>
     public IReadOnlyList<int> Held => [.. _held.Keys.Order()];
 
+    /// <summary>When the holds were last renewed; null before the first renewal.</summary>
+    public DateTimeOffset? LastRenewedAt { get; private set; }
+
+    /// <summary>Why the last renewal failed; null once one succeeded.</summary>
+    public string? LastProblem => _lastProblem;
+
     /// <summary>This instance's name in the store's partition table.</summary>
     public string InstanceId => leases.InstanceId;
 
@@ -109,6 +115,7 @@ public sealed partial class PartitionOwner(
             if (taken.Count > 0 && !_first) _ = LoadTakenAsync(taken);
             _first = false;
             _lastProblem = null;
+            LastRenewedAt = time.GetUtcNow();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -140,8 +140,9 @@ public sealed class PartitionLeases(NpgsqlDataSource dataSource, MonitorServiceO
         {
             if (!_schemaReady)
             {
+                // In the schema Marten made at start (or the operator made for a least-privileged role, which may not
+                // run CREATE SCHEMA even with IF NOT EXISTS: docs/operations.md#least-privilege).
                 await using var create = new NpgsqlCommand($"""
-                    create schema if not exists {Schema};
                     create table if not exists {Schema}.monitor_instance (
                         id text primary key, backend_pid int not null, expires_at timestamptz not null);
                     create table if not exists {Schema}.partition_owner (
