@@ -33,9 +33,6 @@ public sealed partial class PartitionEndpoints
     private readonly ConcurrentDictionary<int, HostReceiveEndpointHandle> _endpoints = new();
     private bool _routingDeclared;
 
-    /// <summary>The partitions whose endpoint is connected.</summary>
-    public ICollection<int> Connected => _endpoints.Keys;
-
     /// <summary>
     /// The exchange that routes by partition, bound from the exchanges reports and probes are published to. A message
     /// with no partition for routing key (a publisher that does not set one) goes to partition 0 (the exchange's
