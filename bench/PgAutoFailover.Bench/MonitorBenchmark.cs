@@ -159,6 +159,7 @@ public static class MonitorBenchmark
         info.Environment["ConnectionStrings__MonitorStore"] = storeConnection;
         info.Environment["Urls"] = $"http://127.0.0.1:{port}";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        info.Environment["Logging__LogLevel__PgAutoFailover.Monitor.Groups.PartitionOwner"] = "Information"; // who took what, when
         var monitor = Process.Start(info)!;
         var logFile = File.CreateText(log);
         monitor.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (logFile) logFile.WriteLine(e.Data); };

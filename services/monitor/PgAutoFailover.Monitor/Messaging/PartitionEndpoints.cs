@@ -27,7 +27,7 @@ public sealed partial class PartitionEndpoints
         broker.Reopened += () => _routingDeclared = false;
     }
 
-    /// <summary>How long a partition's endpoint may take to be ready before the renewal moves on (it keeps starting).</summary>
+    /// <summary>How long the endpoints being started may take to be ready before the start moves on (they keep starting).</summary>
     private static readonly TimeSpan ReadyWait = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<int, HostReceiveEndpointHandle> _endpoints = new();
@@ -71,12 +71,43 @@ public sealed partial class PartitionEndpoints
         _routingDeclared = true;
     }
 
-    /// <summary>Connects partition <paramref name="partition"/>'s endpoint, if it is not connected.</summary>
-    public async Task StartAsync(int partition, CancellationToken cancellationToken)
+    /// <summary>The partitions whose endpoint is connected (ready or still starting).</summary>
+    public IReadOnlyCollection<int> Connected => [.. _endpoints.Keys];
+
+    /// <summary>Whether partition <paramref name="partition"/>'s endpoint is connected and consuming.</summary>
+    public bool IsConsuming(int partition) =>
+        _endpoints.TryGetValue(partition, out var handle) && handle.Ready.IsCompletedSuccessfully;
+
+    /// <summary>
+    /// Connects the endpoints of <paramref name="partitions"/> not yet connected, then waits for them to be ready
+    /// together (one at a time, 16 partitions taken at a start would wait 16 times).
+    /// </summary>
+    public async Task StartAsync(IEnumerable<int> partitions, CancellationToken cancellationToken)
     {
-        if (_endpoints.ContainsKey(partition)) return;
+        var started = new List<(int Partition, HostReceiveEndpointHandle Handle)>();
+        foreach (var partition in partitions.Where(p => !_endpoints.ContainsKey(p)))
+        {
+            var handle = Connect(partition);
+            _endpoints[partition] = handle;
+            started.Add((partition, handle));
+        }
+        await Task.WhenAll(started.Select(async s =>
+        {
+            try
+            {
+                await s.Handle.Ready.WaitAsync(ReadyWait, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                Log.EndpointSlow(_logger, s.Partition, ReadyWait);
+            }
+        }));
+    }
+
+    private HostReceiveEndpointHandle Connect(int partition)
+    {
         var key = partition.ToString(CultureInfo.InvariantCulture);
-        var handle = _connector.ConnectReceiveEndpoint(MonitorPartitions.Queue(partition), (context, endpoint) =>
+        return _connector.ConnectReceiveEndpoint(MonitorPartitions.Queue(partition), (context, endpoint) =>
         {
             endpoint.ConfigureConsumeTopology = false;
             if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
@@ -91,15 +122,6 @@ public sealed partial class PartitionEndpoints
             endpoint.ConfigureConsumer<ReportNodeStateConsumer>(context);
             endpoint.ConfigureConsumer<NodeProbedConsumer>(context);
         });
-        _endpoints[partition] = handle;
-        try
-        {
-            await handle.Ready.WaitAsync(ReadyWait, cancellationToken);
-        }
-        catch (TimeoutException)
-        {
-            Log.EndpointSlow(_logger, partition, ReadyWait);
-        }
     }
 
     /// <summary>Stops partition <paramref name="partition"/>'s endpoint: messages being handled finish, the rest stay queued.</summary>
