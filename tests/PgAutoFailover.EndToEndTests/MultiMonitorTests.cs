@@ -26,11 +26,11 @@ public sealed class MultiMonitorTests(RabbitMqFixture broker, ITestOutputHelper 
             var killed = new List<int>();
             var m = await FailoverScenarios.CrashPrimaryAsync(cluster, output.WriteLine, duringFailover: async () =>
             {
-                killed.Add(await HolderAsync(cluster));
+                killed.Add(await cluster.PartitionHolderAsync());
                 await cluster.Monitors[killed[0]].KillAsync();
                 output.WriteLine($"{WriteLoad.Clock.Elapsed.TotalSeconds:F3} s: monitor{killed[0] + 1}, the group's, SIGKILLed with the primary");
                 await Task.Delay(TimeSpan.FromSeconds(1.5));
-                killed.Add(await HolderAsync(cluster));
+                killed.Add(await cluster.PartitionHolderAsync());
                 await cluster.Monitors[killed[1]].KillAsync();
                 output.WriteLine($"{WriteLoad.Clock.Elapsed.TotalSeconds:F3} s: monitor{killed[1] + 1}, which took the group over, SIGKILLed in the failover");
             });
@@ -47,24 +47,6 @@ public sealed class MultiMonitorTests(RabbitMqFixture broker, ITestOutputHelper 
             foreach (var i in killed) await cluster.WaitMonitorHealthyAsync(i);
             await cluster.WaitConvergedAsync("node2");
         });
-    }
-
-    /// <summary>
-    /// Which monitor holds the partition of the group (formation "default", group 0) now: the store's partition table
-    /// names the holder by host and process id. Waits while nobody holds it (the holder was just killed).
-    /// </summary>
-    private static async Task<int> HolderAsync(ProcessCluster cluster)
-    {
-        var partition = Contracts.MonitorPartitions.Of(ProcessCluster.Formation, 0);
-        var holder = -1;
-        await Eventually.TrueAsync(async () =>
-        {
-            var owner = await cluster.Store.ScalarAsync<string?>(
-                $"SELECT owner FROM pgaf_monitor.partition_owner WHERE partition = {partition} AND expires_at > now()", "pg_auto_failover");
-            holder = owner is null ? -1 : cluster.Monitors.ToList().FindIndex(p => p.Running && owner.Contains($"-{p.Pid}-", StringComparison.Ordinal));
-            return holder >= 0;
-        }, $"a live monitor holding partition {partition}", TimeSpan.FromSeconds(30));
-        return holder;
     }
 
     /// <summary>

@@ -180,6 +180,33 @@ public sealed class ProcessCluster : IAsyncDisposable
     public void StartMonitor(int index = 0) => _monitors[index].Start(MonitorDll);
     public Task WaitMonitorHealthyAsync(int index = 0) => _monitors[index].WaitHealthyAsync(_monitorHttpPorts[index], StartTimeout);
 
+    /// <summary>
+    /// Which monitor holds the partition of group <paramref name="group"/> of the formation now
+    /// (docs/architecture.md#groups-spread-over-monitors): the store's partition table names the holder by host and
+    /// process id. Waits while nobody holds it (the holder was just killed, or the store is failing over). Asks
+    /// <paramref name="store"/>, the store's promoted standby after its failover, else the store.
+    /// </summary>
+    public async Task<int> PartitionHolderAsync(int group = 0, PgCluster? store = null)
+    {
+        var partition = Contracts.MonitorPartitions.Of(Formation, group);
+        var holder = -1;
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                var owner = await (store ?? Store).ScalarAsync<string?>(
+                    $"SELECT owner FROM pgaf_monitor.partition_owner WHERE partition = {partition} AND expires_at > now()", "pg_auto_failover");
+                holder = owner is null ? -1 : _monitors.FindIndex(p => p.Running && owner.Contains($"-{p.Pid}-", StringComparison.Ordinal));
+            }
+            catch (Npgsql.NpgsqlException)
+            {
+                holder = -1;
+            }
+            return holder >= 0;
+        }, $"a live monitor holding partition {partition}", TimeSpan.FromSeconds(30));
+        return holder;
+    }
+
     /// <summary>Starts the health-checker again (after a crash), as its supervisor would, and waits until it is healthy.</summary>
     public async Task RestartHealthCheckerAsync()
     {
