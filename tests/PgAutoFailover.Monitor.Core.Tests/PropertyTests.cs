@@ -17,9 +17,9 @@ public class PropertyTests(ITestOutputHelper output)
     private static readonly int Seeds = 180 * int.Parse(Environment.GetEnvironmentVariable("SIM_SCALE") ?? "1");
     private const int StepsPerWalk = 3000;
 
-    private void Walk(int seed, bool operators, bool allowDataLoss, int nss = 0)
+    private void Walk(int seed, bool operators, bool allowDataLoss, int nss = 0, bool takeovers = false)
     {
-        var sim = new Simulation(seed, numberSyncStandbys: nss) { StrictDataLoss = false };
+        var sim = new Simulation(seed, numberSyncStandbys: nss) { StrictDataLoss = false, Takeovers = takeovers };
         for (var i = 0; i < StepsPerWalk && sim.Violations.Count == 0; i++)
             sim.RandomStep(faults: true, operators, allowDataLoss);
         if (sim.Violations.Count == 0)
@@ -50,6 +50,17 @@ public class PropertyTests(ITestOutputHelper output)
     public void Operator_commands_keep_every_invariant(int batch)
     {
         for (var seed = 1000 + batch * Seeds / 6; seed < 1000 + (batch + 1) * Seeds / 6; seed++) Walk(seed, operators: true, allowDataLoss: false);
+    }
+
+    /// <summary>
+    /// Another monitor instance takes the group over now and then (its holder died): it decides from the durable
+    /// events alone, the liveness-only ones lost.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SeedBatches))]
+    public void Monitor_takeovers_keep_every_invariant(int batch)
+    {
+        for (var seed = 4000 + batch * Seeds / 6; seed < 4000 + (batch + 1) * Seeds / 6; seed++) Walk(seed, operators: true, allowDataLoss: false, takeovers: true);
     }
 
     [Theory]

@@ -41,6 +41,11 @@ internal sealed class Simulation
 
     private readonly Random _rng;
     private readonly StringBuilder _trace = new();
+    // What a store would hold: the durable events (liveness-only ones are kept elsewhere, and may be lost).
+    private readonly List<Events.IGroupEvent> _durable = [];
+    private readonly GroupSettings _settings;
+    // Nodes whose last report the holder that took the group over may never have seen (it went to the dead one).
+    private readonly HashSet<long> _unseenByHolder = [];
     private int _generations;
     private long _nextNodeId = 1;
 
@@ -49,9 +54,16 @@ internal sealed class Simulation
         _rng = new Random(seed);
         Seed = seed;
         Core = new MonitorCore(options);
-        State = GroupState.Empty(new GroupSettings("default", NumberSyncStandbys: numberSyncStandbys), Cluster.Start);
+        _settings = new GroupSettings("default", NumberSyncStandbys: numberSyncStandbys);
+        State = GroupState.Empty(_settings, Cluster.Start);
         Now = Cluster.Start;
     }
+
+    /// <summary>
+    /// Whether walks include another monitor instance taking the group over (docs/architecture.md#groups-spread-over-monitors):
+    /// the group rebuilt from its durable events alone, as a holder that died left it in the store.
+    /// </summary>
+    public bool Takeovers { get; set; }
 
     public int Seed { get; }
     public MonitorCore Core { get; }
@@ -101,6 +113,7 @@ internal sealed class Simulation
         foreach (var e in d.Events)
         {
             State = GroupProjection.Apply(State, e);
+            if (!e.LivenessOnly) _durable.Add(e);
             if (e is Events.NodeRemoved removed) Log($"  removed node {removed.NodeId}: {removed.Reason} (trigger {t})");
         }
         foreach (var a in d.Assignments)
@@ -232,6 +245,7 @@ internal sealed class Simulation
         var sentAt = Now;
         var d = Decide(report);
         n.LastReport = report;
+        _unseenByHolder.Remove(n.Id);
         if (!d.Accepted || n.LoseReplies) return;
         if (State.Find(n.Id) is null) { n.Goal = null; return; }
         var goal = MonitorCore.GoalFor(State, n.Id, d)!;
@@ -345,6 +359,8 @@ internal sealed class Simulation
     public void ReplayOldReport()
     {
         if (RandomNode() is not { LastReport: { } old } n) return;
+        // Redelivered to the instance that took the group over, the report its dead holder took is new to it.
+        if (_unseenByHolder.Contains(n.Id)) return;
         var before = State;
         var d = Core.Decide(State, old, Now);
         if (d.Accepted) Violate($"a duplicate report of node {n.Id} was accepted");
@@ -395,6 +411,7 @@ internal sealed class Simulation
     public void RandomStep(bool faults, bool operators, bool allowDataLoss)
     {
         Steps++;
+        if (Takeovers && _rng.Next(40) == 0) Takeover();
         var roll = _rng.Next(100);
         if (roll < 3 || Nodes.Count == 0) Register();
         else if (roll < 55) { if (RandomNode() is { } n) KeeperStep(n); }
@@ -405,6 +422,15 @@ internal sealed class Simulation
         else if (roll < 97) Decide(new TimerTrigger());
         else ReplayOldReport();
         CheckWriters();
+    }
+
+    /// <summary>Another instance takes the group over: what it reads from the store, with its own start kept.</summary>
+    private void Takeover()
+    {
+        var stored = _durable.Aggregate(GroupState.Empty(_settings, Cluster.Start), GroupProjection.Apply);
+        State = stored.ReloadedWhileRunning(Now, Options, State.MonitorStartedAt);
+        _unseenByHolder.UnionWith(Nodes.Keys);
+        Log("  monitor takeover: the group read again from its durable events");
     }
 
     private void CheckWriters()
