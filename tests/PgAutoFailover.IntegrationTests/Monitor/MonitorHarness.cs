@@ -76,6 +76,10 @@ public sealed class MonitorHarness : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
         var host = await ServiceHost.StartAsync(MonitorService.Telemetry, b => b.AddMonitor(), all, adjust, app => app.MapReadApi());
         _monitors.Add(host);
+        // A report published before the first instance declared the partitions' routing would be dropped (a keeper
+        // would send it again; a test would wait for its answer in vain).
+        var owner = host.Services.GetRequiredService<PartitionOwner>();
+        await Eventually.TrueAsync(() => Task.FromResult(owner.RoutingDeclared), "the partitions' routing declared", TimeSpan.FromSeconds(60));
         return host;
     }
 

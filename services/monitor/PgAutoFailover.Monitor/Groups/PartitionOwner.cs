@@ -46,6 +46,9 @@ public sealed partial class PartitionOwner(
     /// <summary>Why the last renewal failed; null once one succeeded.</summary>
     public string? LastProblem => _lastProblem;
 
+    /// <summary>Whether the exchange routing reports and probes to the partitions' queues has been declared.</summary>
+    public bool RoutingDeclared => endpoints.RoutingDeclared;
+
     /// <summary>This instance's name in the store's partition table.</summary>
     public string InstanceId => leases.InstanceId;
 
@@ -158,7 +161,7 @@ public sealed partial class PartitionOwner(
         {
             try
             {
-                await _changed.WaitAsync(options.PartitionRenewPeriod, stoppingToken);
+                // First of all, before any hold: what keepers publish reaches the partitions' queues from now on.
                 await endpoints.DeclareRoutingAsync(stoppingToken);
                 foreach (var partition in endpoints.Connected.Where(p => !_held.ContainsKey(p)).ToList())
                 {
@@ -171,6 +174,7 @@ public sealed partial class PartitionOwner(
                 }
                 await endpoints.StartAsync(_held.Keys.Order().ToList(), stoppingToken);
                 _lastEndpointProblem = null;
+                await _changed.WaitAsync(options.PartitionRenewPeriod, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -181,6 +185,7 @@ public sealed partial class PartitionOwner(
                 // The broker is away: the next pass tries again.
                 if (_lastEndpointProblem != e.Message) Log.EndpointsFailed(logger, e.Message);
                 _lastEndpointProblem = e.Message;
+                try { await Task.Delay(options.PartitionRenewPeriod, time, stoppingToken); } catch (OperationCanceledException) { return; }
             }
         }
     }

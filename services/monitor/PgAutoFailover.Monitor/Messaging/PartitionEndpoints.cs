@@ -31,7 +31,10 @@ public sealed partial class PartitionEndpoints
     private static readonly TimeSpan ReadyWait = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<int, HostReceiveEndpointHandle> _endpoints = new();
-    private bool _routingDeclared;
+    private volatile bool _routingDeclared;
+
+    /// <summary>Whether <see cref="DeclareRoutingAsync"/> has declared the routing on the current broker connection.</summary>
+    public bool RoutingDeclared => _routingDeclared;
 
     /// <summary>
     /// The exchange that routes by partition, bound from the exchanges reports and probes are published to. A message
