@@ -96,6 +96,36 @@ public class LeaseTests
     }
 
     [Fact]
+    public void A_stop_of_streaming_is_stored_and_an_instance_taking_the_group_over_fences_from_it()
+    {
+        var o = MonitorOptions.Default;
+        var g = new G().Node(1, Primary).Node(2, Secondary);
+        var t1 = G.Now + TimeSpan.FromSeconds(1);
+        // Still streaming: liveness only. Its receiver disconnected: durable, so the store knows when it stopped.
+        Assert.True(Assert.Single(g.Report(2, Secondary, rep: "streaming", at: t1).Events.OfType<Events.NodeReported>()).LivenessOnly);
+        var stop = t1 + TimeSpan.FromSeconds(0.5);
+        var stopped = Assert.Single(g.Report(2, Secondary, rep: States.StandbyNotStreaming, at: stop).Events.OfType<Events.NodeReported>());
+        Assert.True(stopped.StreamingChanged);
+        Assert.False(stopped.LivenessOnly);
+        var again = Assert.Single(g.Report(2, Secondary, rep: "streaming", at: stop + TimeSpan.FromSeconds(0.5)).Events.OfType<Events.NodeReported>());
+        Assert.True(again.StreamingChanged);
+
+        // The primary's lease, stored, and a standby stored as not streaming since `stop`: an instance that takes the
+        // group over a second later fences the primary from what is stored, not from its own arrival.
+        var takeover = stop + TimeSpan.FromSeconds(1);
+        var lease = stop - TimeSpan.FromSeconds(0.2);
+        var stored = new G().Node(1, Primary).Node(2, Secondary)
+            .With(1, n => n with { LeaseExpiresAt = lease })
+            .With(2, n => n with { ReportedStreaming = false, StreamingUntil = stop });
+        var reloaded = stored.State.ReloadedWhileRunning(takeover, o, G.Now);
+        Assert.Equal(stop + o.PrimaryLease + o.LeaseSafetyMargin, Lease.FencedAt(reloaded, reloaded[1], o, takeover));
+        // A standby stored as streaming may have streamed until the takeover, unstored: one lease more is assumed.
+        var streaming = new G().Node(1, Primary).Node(2, Secondary).With(1, n => n with { LeaseExpiresAt = lease });
+        var assumed = streaming.State.ReloadedWhileRunning(takeover, o, G.Now);
+        Assert.Equal(takeover + o.PrimaryLease, assumed[2].StreamingUntil);
+    }
+
+    [Fact]
     public void Options_keep_the_lease_shorter_than_detection_plus_margin()
     {
         var o = MonitorOptions.Default;

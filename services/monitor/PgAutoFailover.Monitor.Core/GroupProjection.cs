@@ -97,7 +97,7 @@ public static class GroupProjection
         var stalled = primaryState && string.IsNullOrEmpty(r.ReplicationState);
         // A standby whose keeper says its WAL receiver is not streaming cannot be acknowledging the primary's
         // commits; without that word (older keepers) a streaming state counts as streaming.
-        var streaming = States.IsStreaming(r.ReportedState) && r.ReplicationState != States.StandbyNotStreaming;
+        var streaming = NodeReported.SaysStreaming(r.ReportedState, r.ReplicationState);
         return n with
         {
             ReportedState = r.ReportedState,

@@ -102,8 +102,9 @@ public sealed class MonitorCore(MonitorOptions? options = null)
             return Refuse(RefusalKind.ImpossibleState, $"{node.Label} reported {DecisionContext.Display(r.CurrentState)}: {why}");
 
         var changed = r.CurrentState != node.ReportedState || r.PgIsRunning != node.PgIsRunning;
+        var streamingChanged = NodeReported.SaysStreaming(r.CurrentState, r.ReplicationState) != node.ReportedStreaming;
         ctx.Emit(new NodeReported(r.NodeId, r.CurrentState, r.PgIsRunning, r.Timeline, r.Lsn, r.ReplicationState,
-            r.SyncStandbyReplyAge, r.Sequence, changed, ctx.Now, r.LastError, r.Progress, r.Epoch, r.UnacknowledgedWalAge));
+            r.SyncStandbyReplyAge, r.Sequence, changed, ctx.Now, r.LastError, r.Progress, r.Epoch, r.UnacknowledgedWalAge, streamingChanged));
 
         new RuleContext(ctx, r.NodeId).Run(GroupStateMachineRules.Table);
         // This node's new state may be what another node's rule waits for (the old primary confirming demote_timeout

@@ -31,16 +31,24 @@ public sealed record NodeJoined(
 
 /// <summary>
 /// A keeper report was accepted (docs/architecture.md#messages step 4). <see cref="StateChanged"/> when the reported state or
-/// pg-is-running flag differs from the stored one; otherwise the report is liveness only (a new
-/// <see cref="LastError"/> or <see cref="Progress"/> alone does not make it an event).
+/// pg-is-running flag differs from the stored one; <see cref="StreamingChanged"/> when the node starts or stops counting
+/// as streaming from the primary (its WAL receiver connected or not, in a streaming state). Either makes the report
+/// durable; otherwise it is liveness only (a new <see cref="LastError"/> or <see cref="Progress"/> alone does not make
+/// it an event). A stored stop of streaming is what lets an instance taking the group over trust when the node last
+/// streamed (<see cref="Model.GroupState.ReloadedWhileRunning"/>).
 /// </summary>
 public sealed record NodeReported(
     long NodeId, NodeState ReportedState, bool PgIsRunning, int Timeline, ulong Lsn, string ReplicationState,
     TimeSpan? SyncStandbyReplyAge, long Sequence, bool StateChanged, DateTimeOffset At,
-    string? LastError = null, string? Progress = null, long Epoch = 0, TimeSpan? UnacknowledgedWalAge = null) : IGroupEvent
+    string? LastError = null, string? Progress = null, long Epoch = 0, TimeSpan? UnacknowledgedWalAge = null,
+    bool StreamingChanged = false) : IGroupEvent
 {
     /// <inheritdoc />
-    public bool LivenessOnly => !StateChanged;
+    public bool LivenessOnly => !StateChanged && !StreamingChanged;
+
+    /// <summary>Whether the report says the node streams from the primary now (the projection's ReportedStreaming).</summary>
+    public static bool SaysStreaming(NodeState state, string replicationState) =>
+        States.IsStreaming(state) && replicationState != States.StandbyNotStreaming;
 }
 
 /// <summary>A probe result was recorded; liveness only unless it flipped the health (then a <see cref="NodeHealthMarked"/> follows).</summary>

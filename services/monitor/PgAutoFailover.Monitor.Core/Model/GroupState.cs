@@ -53,16 +53,26 @@ public sealed record GroupState(
 
     /// <summary>
     /// The state to decide from after a running instance reloaded the group because another instance advanced its
-    /// stream (docs/operations.md#several-monitors). Leases and streaming are assumed to run one lease more, as after a
-    /// restart: the other instance's latest reports may not be stored yet. Health is kept as stored: every verdict flip
-    /// is a durable event, so the stream holds the latest verdict of whichever instance made it, and this instance has
-    /// been receiving its share of the probes all along. Resetting it (as this did once) made every reload a flip back
-    /// to "good" at the next probe, a durable event that made the other instances reload in turn, without end.
-    /// <paramref name="startedAt"/>, when this instance started on the group, keeps the startup grace from starting
-    /// again.
+    /// stream or held it before (docs/architecture.md#groups-spread-over-monitors). What safety needs is in the store:
+    /// every lease was stored before the keeper was answered, and every start or stop of a node's streaming is a durable
+    /// report; so a node stored as not streaming stopped when the store says. A node stored as streaming may have
+    /// streamed until now, its later reports unstored: it is assumed to stream one lease more, as after a restart, until
+    /// it reports again. (Assuming every lease ran one more as well cost a failover whose holder died in it a second
+    /// and more: the lease of the dead primary was pushed a full lease past the takeover.) Health is kept as stored:
+    /// every verdict flip is a durable event, so the stream holds the latest verdict of whichever instance made it, and
+    /// this instance has been receiving its share of the probes all along. Resetting it (as this did once) made every
+    /// reload a flip back to "good" at the next probe, a durable event that made the other instances reload in turn,
+    /// without end. <paramref name="startedAt"/>, when this instance started on the group, keeps the startup grace from
+    /// starting again. A monitor of an earlier version stored no streaming stops: run no such instance beside this one.
     /// </summary>
-    public GroupState ReloadedWhileRunning(DateTimeOffset now, MonitorOptions options, DateTimeOffset startedAt) =>
-        AssumeLeasesRun(now, options) with { MonitorStartedAt = startedAt };
+    public GroupState ReloadedWhileRunning(DateTimeOffset now, MonitorOptions options, DateTimeOffset startedAt)
+    {
+        var until = now + options.PrimaryLease;
+        var nodes = AllNodes.ToImmutableSortedDictionary(
+            kv => kv.Key,
+            kv => kv.Value.ReportedStreaming ? kv.Value with { StreamingUntil = Max(kv.Value.StreamingUntil, until) } : kv.Value);
+        return this with { AllNodes = nodes, MonitorStartedAt = startedAt };
+    }
 
     private GroupState AssumeLeasesRun(DateTimeOffset now, MonitorOptions options)
     {

@@ -12,6 +12,9 @@ public static class EventDescriptions
     {
         NodeJoined j => new(j.NodeId, j.InitialReportedState, NodeState.Init,
             $"Registering node {j.NodeId} \"{j.Name}\" ({j.Host}:{j.Port}) with candidate priority {j.CandidatePriority} and replication quorum {(j.ReplicationQuorum ? "true" : "false")}"),
+        // A report stored only because the node started or stopped streaming is bookkeeping for the lease, as the
+        // lease renewals are: `show events` keeps to state changes.
+        NodeReported { StateChanged: false } => null,
         NodeReported r => new(r.NodeId, r.ReportedState, NodeState.Unknown,
             $"New state is reported by node {r.NodeId}: \"{Name(r.ReportedState)}\"{(r.PgIsRunning ? "" : " (PostgreSQL is not running)")}"),
         GoalAssigned g => new(g.NodeId, NodeState.Unknown, g.Goal, g.Description),
