@@ -14,31 +14,12 @@ using static PgAutoFailover.Contracts.NodeState;
 namespace PgAutoFailover.IntegrationTests.Monitor;
 
 /// <summary>The monitor over the real broker with a real PostgreSQL store; the test plays the keepers and the operator.</summary>
-public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture<RabbitMqFixture>, IAsyncLifetime
+public sealed class MonitorProtocolTests(RabbitMqFixture broker) : MonitorTestBed(broker), IClassFixture<RabbitMqFixture>
 {
-    private static readonly Dictionary<string, string?> FastSettings = new()
-    {
-        ["Monitor:Core:StartupGracePeriod"] = "00:00:00.500",
-        ["Monitor:TimerPeriod"] = "00:00:00.200",
-    };
-
-    private PgCluster _store = null!;
-    private Uri _amqp = null!;
-    private string _storeConnection = "";
-
-    public async Task InitializeAsync()
-    {
-        _store = await PgCluster.CreateAsync();
-        _storeConnection = await _store.CreateDatabaseAsync("pg_auto_failover");
-        _amqp = await broker.NewVirtualHostAsync(); // every test starts from an empty broker and store
-    }
-
-    public async Task DisposeAsync() => await _store.DisposeAsync();
-
     [Fact]
     public async Task A_primary_and_a_standby_register_and_bootstrap_to_primary_and_secondary()
     {
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: FastSettings);
         var (a, b) = await BootstrapAsync(h);
 
         var state = await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState("default"));
@@ -64,7 +45,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     [Fact]
     public async Task Goals_reach_the_keepers_own_queue_the_moment_they_change()
     {
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: FastSettings);
         var a = Assert.IsType<NodeRegistered>(await h.RegisterAsync("default", 6001, "a")).Node;
         var assigned = new List<AssignGoalState>();
         var keeperQueue = h.Bus is IBusControl control
@@ -94,7 +75,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     [Fact]
     public async Task A_dead_primary_fails_over_on_the_timer_and_a_restarted_monitor_finishes_the_failover()
     {
-        var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: FastSettings);
         try
         {
             var (a, b) = await BootstrapAsync(h);
@@ -141,7 +122,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     [Fact]
     public async Task A_dead_primary_whose_only_standby_has_priority_0_is_announced_once_as_a_blocked_failover()
     {
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: FastSettings);
         var (a, b) = await BootstrapAsync(h);
         long seq = 100;
         var set = await h.RequestAsync<SetCandidatePriority, OperatorCommandSucceeded, OperatorCommandRefused>(new SetCandidatePriority("default", b.NodeId, 0));
@@ -180,7 +161,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     {
         // No periodic evaluation for ten minutes: only the wake the decision asks for can promote the candidate.
         var settings = new Dictionary<string, string?>(FastSettings) { ["Monitor:TimerPeriod"] = "00:10:00" };
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: settings);
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: settings);
         var (a, b) = await BootstrapAsync(h);
         long seq = 100;
 
@@ -211,7 +192,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     public async Task A_switchover_completes_on_the_old_primarys_confirmation_without_waiting_for_the_candidates_next_report()
     {
         var settings = new Dictionary<string, string?>(FastSettings) { ["Monitor:TimerPeriod"] = "00:10:00" };
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: settings);
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: settings);
         var (a, b) = await BootstrapAsync(h);
         long seqA = 100, seqB = 100;
 
@@ -233,7 +214,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     public async Task Two_monitor_instances_on_one_group_leave_a_single_consistent_history()
     {
         var logs = new LogCapture();
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, instances: 2, settings: FastSettings, adjust: b =>
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, instances: 2, settings: FastSettings, adjust: b =>
         {
             b.Logging.AddProvider(logs);
             b.Logging.AddFilter<LogCapture>("Marten", LogLevel.Information);
@@ -282,7 +263,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     public async Task Instances_share_the_partitions_a_group_is_decided_by_its_holder_alone_and_a_stopped_ones_are_taken_over()
     {
         var logs = new LogCapture();
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, instances: 2, settings: FastSettings, adjust: b =>
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, instances: 2, settings: FastSettings, adjust: b =>
         {
             b.Logging.AddProvider(logs);
             b.Logging.AddFilter<LogCapture>("PgAutoFailover.Monitor.Groups", LogLevel.Debug);
@@ -314,7 +295,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     [Fact]
     public async Task Duplicated_reordered_and_malformed_messages_change_nothing()
     {
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: FastSettings);
         var (a, _) = await BootstrapAsync(h);
         var before = (await h.StreamAsync("default")).Count;
 
@@ -360,7 +341,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     {
         var logs = new LogCapture();
         var capture = logs.Into("", LogLevel.Debug);
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings, adjust: capture);
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: FastSettings, adjust: capture);
         try { await Body(); }
         catch
         {
@@ -376,12 +357,12 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
         // answer fails with PRECONDITION_FAILED, which closes the channel; the request was redelivered and failed again
         // in a loop, and every receive endpoint of the monitor stopped.
         const string trap = "pgaf-test-reply-trap";
-        await using (var connection = await new ConnectionFactory { Uri = _amqp }.CreateConnectionAsync())
+        await using (var connection = await new ConnectionFactory { Uri = Amqp }.CreateConnectionAsync())
         await using (var channel = await connection.CreateChannelAsync())
         {
             await channel.ExchangeDeclareAsync(trap, ExchangeType.Topic, durable: false, autoDelete: false);
         }
-        var trapAddress = new Uri($"{_amqp.ToString().TrimEnd('/')}/{trap}?durable=true");
+        var trapAddress = new Uri($"{Amqp.ToString().TrimEnd('/')}/{trap}?durable=true");
         for (var i = 0; i < 3; i++)
         {
             await h.Bus.Publish(new GetFormationState("default"), c => c.ResponseAddress = trapAddress);
@@ -410,7 +391,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     {
         var logs = new LogCapture();
         var capture = logs.Into();
-        var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings, adjust: capture);
+        var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: FastSettings, adjust: capture);
         try
         {
             var (a, b) = await BootstrapAsync(h);
@@ -480,7 +461,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     {
         var logs = new LogCapture();
         var capture = logs.Into();
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings, adjust: capture);
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: FastSettings, adjust: capture);
         var (a, _) = await BootstrapAsync(h);
 
         // Issue 13 defect 3: a 1 MB host reached the store's unique index; a null formation reached Npgsql. Neither was answered.
@@ -514,7 +495,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     [Fact]
     public async Task Operator_commands_answer_a_result_or_a_refusal_with_the_reason()
     {
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: FastSettings);
         var (a, b) = await BootstrapAsync(h);
 
         var created = await h.RequestAsync<CreateFormation, OperatorCommandSucceeded, OperatorCommandRefused>(new CreateFormation("analytics", "app", 0));
@@ -545,7 +526,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     [Fact]
     public async Task The_http_read_api_answers_as_the_bus_does_and_names_its_broker()
     {
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: FastSettings);
         await BootstrapAsync(h);
         using var http = new HttpClient { BaseAddress = h.Monitor.BaseAddress };
         var web = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
@@ -553,7 +534,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
         var overBus = await h.RequestAsync<GetFormationState, FormationState>(new GetFormationState("default"));
         using var state = await http.GetAsync(MonitorReadApi.StatePath("default"));
         Assert.Equal(System.Net.HttpStatusCode.OK, state.StatusCode);
-        Assert.Equal(MonitorReadApi.BrokerIdentity(_amqp), Assert.Single(state.Headers.GetValues(MonitorReadApi.BrokerHeader)));
+        Assert.Equal(MonitorReadApi.BrokerIdentity(Amqp), Assert.Single(state.Headers.GetValues(MonitorReadApi.BrokerHeader)));
         var overHttp = System.Text.Json.JsonSerializer.Deserialize<FormationState>(await state.Content.ReadAsStringAsync(), web)!;
         Assert.Equal(overBus.Formation, overHttp.Formation);
         Assert.Equal(overBus.Nodes.Select(n => (n.Node.NodeId, n.Node.NodeName, n.ReportedState, n.GoalState)),
@@ -576,7 +557,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     [Fact]
     public async Task Update_node_metadata_renames_and_moves_a_node_for_state_topology_events_goals_and_the_directory()
     {
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: FastSettings);
         var (a, b) = await BootstrapAsync(h);
         var topologiesBefore = h.Published.Of<FormationTopologyChanged>().Count;
 
@@ -620,7 +601,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     {
         // Each formation's group has its own gate, so these requests are decided concurrently and each passes the
         // consumer's look-up before any commits: only the store can keep one node per host:port.
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings);
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: FastSettings);
         var formations = Enumerable.Range(1, 6).Select(i => $"race{i}").ToList();
         foreach (var f in formations)
         {
@@ -674,7 +655,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     public async Task Lease_renewals_older_than_the_latest_snapshot_are_deleted_and_a_restart_still_resumes()
     {
         var settings = new Dictionary<string, string?>(FastSettings) { ["Monitor:SnapshotEvery"] = "10" };
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: settings);
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: settings);
         var (a, b) = await BootstrapAsync(h);
         var kept = (await h.StreamAsync("default")).Where(e => e.Data is not LeaseGranted).Select(e => e.Version).ToList();
 
@@ -745,7 +726,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
     /// <summary>Straight through AMQP, bypassing MassTransit's serializer.</summary>
     private async Task PublishRawAsync(string exchange, string body)
     {
-        await using var connection = await new ConnectionFactory { Uri = _amqp }.CreateConnectionAsync();
+        await using var connection = await new ConnectionFactory { Uri = Amqp }.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
         var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json" };
         await channel.BasicPublishAsync(exchange, "", mandatory: false, properties, Encoding.UTF8.GetBytes(body));
@@ -753,7 +734,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : IClassFixture
 
     private async Task<uint> QueueDepthAsync(string queue)
     {
-        await using var connection = await new ConnectionFactory { Uri = _amqp }.CreateConnectionAsync();
+        await using var connection = await new ConnectionFactory { Uri = Amqp }.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
         try
         {

@@ -13,29 +13,10 @@ namespace PgAutoFailover.IntegrationTests.Monitor;
 /// Handing partitions from one monitor instance to another (docs/architecture.md#groups-spread-over-monitors) when an
 /// endpoint takes long to stop, as on a loaded machine: a stop waits for the messages being handled.
 /// </summary>
-public sealed class PartitionHandoverTests(RabbitMqFixture broker) : IClassFixture<RabbitMqFixture>, IAsyncLifetime
+public sealed class PartitionHandoverTests(RabbitMqFixture broker) : MonitorTestBed(broker), IClassFixture<RabbitMqFixture>
 {
-    private static readonly Dictionary<string, string?> FastSettings = new()
-    {
-        ["Monitor:Core:StartupGracePeriod"] = "00:00:00.500",
-        ["Monitor:TimerPeriod"] = "00:00:00.200",
-    };
-
     // The default lease; the stop is held for longer than two of them.
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
-
-    private PgCluster _store = null!;
-    private Uri _amqp = null!;
-    private string _storeConnection = "";
-
-    public async Task InitializeAsync()
-    {
-        _store = await PgCluster.CreateAsync();
-        _storeConnection = await _store.CreateDatabaseAsync("pg_auto_failover");
-        _amqp = await broker.NewVirtualHostAsync();
-    }
-
-    public async Task DisposeAsync() => await _store.DisposeAsync();
 
     /// <summary>
     /// The first instance holds every partition; a second starts, and the first lets the upper half go. One of those
@@ -49,7 +30,7 @@ public sealed class PartitionHandoverTests(RabbitMqFixture broker) : IClassFixtu
     public async Task A_partition_slow_to_stop_costs_its_holder_none_of_its_other_holds()
     {
         var logs = new LogCapture();
-        await using var h = await MonitorHarness.StartAsync(_amqp, _storeConnection, settings: FastSettings, adjust: logs.Into("PgAutoFailover.Monitor.Groups"));
+        await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: FastSettings, adjust: logs.Into("PgAutoFailover.Monitor.Groups"));
         var formation = Enumerable.Range(0, 1000).Select(i => $"slow{i}").First(f => MonitorPartitions.Of(f, 0) >= MonitorPartitions.Count / 2);
         var partition = MonitorPartitions.Of(formation, 0);
         Assert.IsType<OperatorCommandSucceeded>(await h.RequestAsync<CreateFormation, OperatorCommandSucceeded, OperatorCommandRefused>(
@@ -60,7 +41,7 @@ public sealed class PartitionHandoverTests(RabbitMqFixture broker) : IClassFixtu
         Assert.Equal(MonitorPartitions.Count, Assert.Single(await h.PartitionsAsync()).Count);
 
         // The group's stream row locked: the report of its new state waits in the first instance's consumer.
-        await using var locker = new NpgsqlConnection(_storeConnection);
+        await using var locker = new NpgsqlConnection(StoreConnection);
         await locker.OpenAsync();
         var hold = await locker.BeginTransactionAsync();
         await using (var lockRow = new NpgsqlCommand("select 1 from pgaf_monitor.mt_streams where id = @id for update", locker, hold))
@@ -69,7 +50,7 @@ public sealed class PartitionHandoverTests(RabbitMqFixture broker) : IClassFixtu
             Assert.Equal(1, await lockRow.ExecuteScalarAsync());
         }
         var stuck = h.ReportAsync(node, NodeState.Single, 2);
-        await Eventually.TrueAsync(() => _store.ScalarAsync<bool>(
+        await Eventually.TrueAsync(() => Store.ScalarAsync<bool>(
                 "select exists (select 1 from pg_stat_activity where wait_event_type = 'Lock' and datname = 'pg_auto_failover')", "postgres"),
             "the report's append waiting on the row lock", TimeSpan.FromSeconds(30));
 
