@@ -116,7 +116,10 @@ public sealed partial class PartitionOwner(
                 _releasing.TryRemove(lost, out _);
                 changed = true;
             }
-            var plan = PartitionShare.Plan([.. renewed.Where(p => !_releasing.ContainsKey(p))], MonitorPartitions.Count, live);
+            // What this instance counts as its own: renewed and not being let go. (Not "renewed but not releasing": a
+            // surplus partition whose endpoint stopped after this renewal began is in neither set, and counted as held
+            // it made the plan let go of one more.)
+            var plan = PartitionShare.Plan([.. renewed.Where(_held.ContainsKey)], MonitorPartitions.Count, live);
             foreach (var partition in plan.Release)
             {
                 _held.TryRemove(partition, out _);
