@@ -11,7 +11,7 @@ if [ "${1:-}" = "--fast" ]; then
 fi
 source scripts/common.sh
 
-ensure_packages docker-compose haproxy pgbouncer prometheus nft:nftables
+ensure_packages docker-compose haproxy pgbouncer prometheus nft:nftables faketime
 ensure_rabbitmq
 source scripts/docker/engine.sh
 cleanup() {

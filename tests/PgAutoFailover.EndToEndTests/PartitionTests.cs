@@ -40,22 +40,35 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
     /// The primary loses the control plane (broker, monitor, health-checker; and the root namespace's clients) while its
     /// standby still streams from it. It keeps serving while the standby replies, so the monitor cannot prove it fenced
     /// until the standby stops replicating: the failover must wait for that, and never give two writers.
+    /// The monitor's wall clock is stepped an hour forward while it waits (docs/faults.md, "A clock step"): read off the
+    /// host's clock, the wait would end at the next decision and node2 would take writes beside node1 until node1's
+    /// lease ran out. The lease is 5 s here, not 1.5 s, so that the next decision (within a second of the step) surely
+    /// comes before node1 fences: with the default lease a wait cut short could still end after the fence, and the test
+    /// would then pass on a clock it should fail on (checked: it fails with the monitor on the host's clock).
     /// </summary>
     [Fact]
-    public async Task A_primary_cut_from_the_control_plane_while_its_standby_streams_is_replaced_without_two_writers()
+    public async Task A_primary_cut_from_the_control_plane_while_its_standby_streams_is_replaced_without_two_writers_through_a_clock_step()
     {
+        var monitorClock = SteppableClock.Create(Path.Combine(Path.GetTempPath(), "pgaf-test"));
         await OnPairAsync(async (cluster, lab, node1, node2, poller, load) =>
         {
 
             var cut = WriteLoad.Clock.Elapsed;
             await lab.CutAsync(1, [lab.HostAddress]);
             output.WriteLine($"node1 cut from {lab.HostAddress} at {cut.TotalSeconds:F3} s, {DateTime.UtcNow:HH:mm:ss.fff} UTC; node2 ({lab.Address(2)}) still reaches it");
+            // From node2's report that it stopped replicating the monitor waits a lease and the margin (2 s by default).
+            // The step lands inside that wait: a step before the report would only move the instant it counts from.
+            await cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == node2.Name && n.ReportedState == NodeState.StopReplication),
+                "node2 to stop replicating", Patience);
+            await monitorClock.StepAsync(TimeSpan.FromHours(1));
+            var stepped = WriteLoad.Clock.Elapsed;
+            output.WriteLine($"monitor's clock stepped an hour forward {(stepped - cut).TotalSeconds:F3} s after the cut, node2 stopped replicating");
             await WaitTakeoverAsync(cluster, load, node2, cut);
             output.WriteLine($"node2 writable {(WriteLoad.Clock.Elapsed - cut).TotalSeconds:F3} s after the cut at the latest; write outage {load.Window(cut, node1.Port)?.TotalSeconds:F3} s");
             Assert.False(await WritableAsync(node1), "node1 still accepts writes after node2 took over");
 
             await HealAndRejoinAsync(cluster, lab, load, poller, primary: node2, rejoining: node1);
-        });
+        }, new Dictionary<string, string>(monitorClock.Environment) { ["Monitor__Core__PrimaryLease"] = "00:00:05" });
     }
 
     /// <summary>
@@ -129,10 +142,11 @@ public sealed class PartitionTests(RabbitMqFixture broker, ITestOutputHelper out
     /// Runs <paramref name="scenario"/> on node1 (the primary) and node2 (its synchronous standby) in a lab of their own,
     /// with the history poller and the write load running; the services' logs are shown if it fails.
     /// </summary>
-    private async Task OnPairAsync(Func<ProcessCluster, NetworkLab, DataNode, DataNode, WriterPoller, WriteLoad, Task> scenario)
+    private async Task OnPairAsync(Func<ProcessCluster, NetworkLab, DataNode, DataNode, WriterPoller, WriteLoad, Task> scenario,
+        IReadOnlyDictionary<string, string>? monitorSettings = null)
     {
         await using var lab = await NetworkLab.CreateAsync(2);
-        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync());
+        await using var cluster = await ProcessCluster.StartAsync(await broker.NewVirtualHostAsync(), monitorSettings);
         await cluster.WithLogsAsync(async () =>
         {
             var (node1, node2) = await AddPairAsync(cluster, lab);
