@@ -78,6 +78,7 @@ public static class MonitorService
         builder.Services.AddSingleton<MonitorMetrics>();
         builder.Services.AddSingleton<NodeMetrics>();
         builder.Services.AddSingleton<GroupCoordinator>();
+        builder.Services.AddSingleton<SoleHolder>();
         builder.Services.AddSingleton<FormationQueries>();
         builder.Services.AddSingleton<ResponseAddressGuard>();
         builder.Services.AddSingleton<BrokerSideConnection>();

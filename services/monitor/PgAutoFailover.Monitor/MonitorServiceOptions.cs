@@ -22,7 +22,8 @@ public sealed class MonitorServiceOptions : ServiceDefaults.IOptionsWithProblems
 
     /// <summary>
     /// Check the group's stream version in the store before each decision and reload when another monitor
-    /// instance wrote since (one indexed read). Default true; a lone instance may turn it off.
+    /// instance wrote since (one indexed read). Default true. Skipped anyway while this instance is the only live one
+    /// and holds the group's partition, as of a renewal less than two renew periods old (<see cref="Groups.SoleHolder"/>).
     /// </summary>
     public bool VerifyStreamVersion { get; set; } = true;
 

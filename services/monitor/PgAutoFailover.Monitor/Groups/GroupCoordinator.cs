@@ -20,6 +20,7 @@ public sealed partial class GroupCoordinator(
     MonitorServiceOptions options,
     LivenessBuffer liveness,
     DecisionPublisher publisher,
+    SoleHolder soleHolder,
     MonitorMetrics metrics,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
@@ -211,7 +212,7 @@ public sealed partial class GroupCoordinator(
     {
         if (!force && slot.Loaded is not null && !slot.Stale)
         {
-            if (!verify || !options.VerifyStreamVersion) return;
+            if (!verify || !options.VerifyStreamVersion || soleHolder.Holds(slot.Key)) return;
             var stored = await store.StreamVersionAsync(slot.Key, cancellationToken);
             if (stored == slot.Loaded.Version) return;
         }

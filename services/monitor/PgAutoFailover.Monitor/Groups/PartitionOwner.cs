@@ -20,6 +20,7 @@ public sealed partial class PartitionOwner(
     PartitionLeases leases,
     PartitionEndpoints endpoints,
     GroupCoordinator groups,
+    SoleHolder soleHolder,
     MonitorServiceOptions options,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
@@ -77,6 +78,7 @@ public sealed partial class PartitionOwner(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
+        soleHolder.Forget();
         var held = _held.Keys.Concat(_releasing.Keys).Concat(_stopped).Distinct().ToList();
         try
         {
@@ -107,6 +109,7 @@ public sealed partial class PartitionOwner(
                 foreach (var partition in stopped) _stopped.Enqueue(partition);
                 throw;
             }
+            var startedAt = time.GetTimestamp();
             var (live, renewed) = await leases.RenewAsync(cancellationToken);
             var changed = false;
             foreach (var lost in _held.Keys.Concat(_releasing.Keys).Except(renewed).ToList())
@@ -140,6 +143,7 @@ public sealed partial class PartitionOwner(
                 Log.Rebalanced(logger, live, string.Join(",", _held.Keys.Order()), string.Join(",", plan.Release), string.Join(",", taken));
             }
             if (taken.Count > 0 && !_first) _ = LoadTakenAsync(taken);
+            soleHolder.Renewed(startedAt, live, _held.Keys);
             if (changed) _changed.Release();
             _first = false;
             _lastProblem = null;
