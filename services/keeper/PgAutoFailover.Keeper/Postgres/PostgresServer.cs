@@ -171,6 +171,10 @@ public sealed partial class PostgresServer(KeeperOptions options, PgBinaries bin
             limit + TimeSpan.FromSeconds(5), cancellationToken);
         if (result.ExitCode != 0 && IsPostmasterAlive())
         {
+            // pg_ctl found no PID file: the postmaster ended a shutdown already under way between the check above and
+            // pg_ctl's read (a fast shutdown that outlasted its limit by a hair; the fault campaign, a primary fenced
+            // after its isolation), and only its watchdog shell, which polls every 0.2 s, is left. Not a failed stop.
+            if (PostmasterPid() is null && await WaitGoneAsync(limit, cancellationToken)) return;
             if (mode != "immediate")
             {
                 Log.PgCtlStopFailed(logger, mode, result.Combined);
