@@ -3,6 +3,7 @@ using MassTransit;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.ServiceDefaults;
 using RabbitMQ.Client.Exceptions;
+using AmqpReply = RabbitMQ.Client.Constants;
 
 namespace PgAutoFailover.Monitor.Messaging;
 
@@ -25,14 +26,17 @@ public sealed partial class ResponseAddressGuard(BusOptions bus, BrokerSideConne
     public async ValueTask<string?> ProblemAsync(Uri address, CancellationToken cancellationToken)
     {
         if (_verdicts.TryGetValue(address, out var known)) return known.Length == 0 ? null : known;
-        var problem = await CheckAsync(address, cancellationToken);
+        var (problem, lasting) = await CheckAsync(address, cancellationToken);
         // A keeper answers to one address for its whole run, so a report costs the check once. CLI runs come and go.
+        // Only what the broker said of the address itself is remembered: a check cut short by a broker going away
+        // says nothing about it, and remembering it as a problem dropped that keeper's every later report.
+        if (!lasting) return problem;
         if (_verdicts.Count >= MaxRemembered) _verdicts.Clear();
         _verdicts[address] = problem ?? "";
         return problem;
     }
 
-    private async Task<string?> CheckAsync(Uri address, CancellationToken cancellationToken)
+    private async Task<(string? Problem, bool Lasting)> CheckAsync(Uri address, CancellationToken cancellationToken)
     {
         RabbitMqEndpointAddress endpoint;
         try
@@ -41,14 +45,14 @@ public sealed partial class ResponseAddressGuard(BusOptions bus, BrokerSideConne
         }
         catch (Exception e) when (e is FormatException or ArgumentException or UriFormatException)
         {
-            return $"response address {address} is not a RabbitMQ address ({e.Message})";
+            return ($"response address {address} is not a RabbitMQ address ({e.Message})", true);
         }
         // Only what this connection can see is checked: a requester may name the same broker by another host name
         // (an address, a load balancer), and its answer is sent as before.
         var vhost = Uri.UnescapeDataString(_host.AbsolutePath.TrimStart('/'));
-        if (endpoint.VirtualHost != (vhost.Length == 0 ? "/" : vhost)) return null;
+        if (endpoint.VirtualHost != (vhost.Length == 0 ? "/" : vhost)) return (null, true);
         if (endpoint.BindToQueue || endpoint.DelayedType is not null)
-            return $"response address {address} asks for a queue or a delayed exchange to be declared";
+            return ($"response address {address} asks for a queue or a delayed exchange to be declared", true);
 
         try
         {
@@ -58,34 +62,37 @@ public sealed partial class ResponseAddressGuard(BusOptions bus, BrokerSideConne
             {
                 await channel.ExchangeDeclarePassiveAsync(endpoint.Name, cancellationToken);
             }
-            catch (OperationInterruptedException)
+            catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == AmqpReply.NotFound)
             {
-                return null; // no such exchange: answering creates it, with the arguments it asks for
+                return (null, true); // no such exchange: answering creates it, with the arguments it asks for
             }
             await using var declare = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
             var arguments = endpoint.AlternateExchange is { } alternate ? new Dictionary<string, object?> { ["alternate-exchange"] = alternate } : null;
             await declare.ExchangeDeclareAsync(endpoint.Name, endpoint.ExchangeType, endpoint.Durable, endpoint.AutoDelete, arguments,
                 cancellationToken: cancellationToken);
-            return null;
+            return (null, true);
         }
-        catch (OperationInterruptedException e)
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == AmqpReply.AccessRefused)
         {
-            // 403: a reply queue the monitor's broker user may not write to (docs/operations.md#broker-users).
-            return e.ShutdownReason?.ReplyCode == 403
-                ? $"response address {address} is not one the monitor's broker user may answer ({e.ShutdownReason.ReplyText})"
-                : $"response address {address} names an exchange declared with other arguments ({e.ShutdownReason?.ReplyText ?? e.Message})";
+            // A reply queue the monitor's broker user may not write to (docs/operations.md#broker-users).
+            return ($"response address {address} is not one the monitor's broker user may answer ({e.ShutdownReason.ReplyText})", true);
         }
-        catch (Exception e) when (e is BrokerUnreachableException or AlreadyClosedException or IOException)
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == AmqpReply.PreconditionFailed)
         {
-            // The broker is going away: the answer would fail anyway, and MassTransit's redelivery is then right.
+            return ($"response address {address} names an exchange declared with other arguments ({e.ShutdownReason.ReplyText})", true);
+        }
+        catch (Exception e) when (e is OperationInterruptedException or BrokerUnreachableException or IOException)
+        {
+            // The broker went away (a connection reset, a node shutting down): the answer would fail as well, and
+            // MassTransit's redelivery is then right. The next request from this address is checked again.
             Log.ResponseAddressNotChecked(logger, address, e.Message);
-            return null;
+            return (null, false);
         }
     }
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Debug, Message = "Could not check response address {Address}: {Error}")]
+        [LoggerMessage(Level = LogLevel.Information, Message = "Could not check response address {Address}, answering it unchecked: {Error}")]
         public static partial void ResponseAddressNotChecked(ILogger logger, Uri address, string error);
     }
 }
