@@ -26,17 +26,24 @@ public sealed class AllowDataLossTests(RabbitMqFixture broker, ITestOutputHelper
             await using var load = await WriteLoad.StartAsync(node1, await cluster.WaitUriAsync(), FailoverScenarios.WriteInterval, TimeSpan.FromMinutes(5));
             await load.WaitAcksAfterAsync(WriteLoad.Clock.Elapsed, 20, "writes on node1");
 
-            // node3's WAL receiver is stopped until its keeper has reported it not streaming (PostgreSQL restarts a
-            // stopped receiver at most once per wal_retrieve_retry_interval, 5 s), and node3 dies with the primary
-            // then. A standby that last said it streamed would instead hold the old primary "maybe writable" until it
-            // is dropped (the other test).
+            // node3 must die with the primary while its last report says it is not streaming: a standby that last
+            // said it streamed holds the old primary "maybe writable" until it is dropped (the other test). Its WAL
+            // receiver is stopped until the keeper has reported that; then the keeper is frozen, so that no later
+            // report says "streaming" again (PostgreSQL may restart the receiver within a fraction of a second: seen
+            // at 0.3 s, and the report that followed landed between the check and the crash), and the check is made
+            // once more with any report in flight landed. A report that slipped in thaws the keeper for another try.
             await Eventually.TrueAsync(async () =>
             {
                 if (await node3.ScalarAsync<int?>("SELECT pid FROM pg_stat_wal_receiver") is { } receiver)
                     await ProcessRunner.RunAsync("kill", ["-TERM", receiver.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
                 await Task.Delay(TimeSpan.FromMilliseconds(200));
-                return await MonitorGaugeAsync(cluster, "pgaf_node_streaming", "node3") == 0;
-            }, "the monitor to hear that node3 stopped streaming", TimeSpan.FromSeconds(60));
+                if (await MonitorGaugeAsync(cluster, "pgaf_node_streaming", "node3") != 0) return false;
+                await node3.PauseKeeperAsync();
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                if (await MonitorGaugeAsync(cluster, "pgaf_node_streaming", "node3") == 0) return true;
+                await node3.ResumeKeeperAsync();
+                return false;
+            }, "the monitor to hear that node3 stopped streaming, its keeper frozen after", TimeSpan.FromSeconds(60));
             await Task.WhenAll(node1.CrashAsync(), node3.CrashAsync());
             var crashedAt = WriteLoad.Clock.Elapsed;
             await cluster.WaitForAsync(s => s.Nodes.Any(n => n.Node.NodeName == "node2" && n.ReportedState == NodeState.ReportLsn),

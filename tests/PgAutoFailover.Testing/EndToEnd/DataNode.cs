@@ -103,6 +103,21 @@ public sealed class DataNode : IAsyncDisposable
         await ProcessRunner.RunAsync("kill", ["-CONT", .. processes], TimeSpan.FromSeconds(10));
     }
 
+    /// <summary>
+    /// Freezes the keeper alone (SIGSTOP): it sends nothing more, PostgreSQL keeps running. What the monitor last heard
+    /// from the node stays what it heard; <see cref="ResumeKeeperAsync"/> or a crash ends the freeze.
+    /// </summary>
+    public Task PauseKeeperAsync() => SignalKeeperAsync("-STOP");
+
+    /// <summary>SIGCONT to the keeper that <see cref="PauseKeeperAsync"/> froze.</summary>
+    public Task ResumeKeeperAsync() => SignalKeeperAsync("-CONT");
+
+    private async Task SignalKeeperAsync(string signal)
+    {
+        if (Keeper.Pid is not { } pid) return;
+        await ProcessRunner.RunAsync("kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
+    }
+
     /// <summary>PostgreSQL alone crashes: SIGKILL to the postmaster (its backends end with it), the keeper left running.</summary>
     public async Task KillPostgresAsync()
     {
