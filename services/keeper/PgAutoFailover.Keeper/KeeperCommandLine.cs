@@ -116,7 +116,8 @@ public static class KeeperCommandLine
         }
         try
         {
-            PgBinaries.Resolve(options.PgBinDir);
+            // Resolved once (pg_config is a process, and Debian's a shell script running three): AddKeeper keeps this one.
+            builder.Services.AddSingleton(PgBinaries.Resolve(options.PgBinDir));
             builder.AddServiceDefaults(KeeperService.Telemetry);
             builder.AddKeeper();
         }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.Keeper.Loop;
@@ -20,7 +21,7 @@ public static class KeeperService
         options.PgData = Path.GetFullPath(options.PgData).TrimEnd('/');
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new OsCommand(options.OsUser));
-        builder.Services.AddSingleton(sp => PgBinaries.Resolve(options.PgBinDir));
+        builder.Services.TryAddSingleton(_ => PgBinaries.Resolve(options.PgBinDir));
         builder.Services.AddSingleton(sp => new PostgresServer(options, sp.GetRequiredService<PgBinaries>(), sp.GetRequiredService<OsCommand>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<PostgresServer>()));
         builder.Services.AddSingleton<PgSql>();
