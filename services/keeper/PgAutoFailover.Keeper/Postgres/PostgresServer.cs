@@ -49,6 +49,11 @@ public sealed partial class PostgresServer(KeeperOptions options, PgBinaries bin
             // standby reports it, and the monitor turns synchronous replication off; a standby replies every second.
             // A stopped WAL receiver is restarted after 1 s, not 5 (docs/failover-timing.md#a-network-partition).
             "wal_sender_timeout=5s", "wal_receiver_timeout=5s", "wal_retrieve_retry_interval=1s",
+            // After a crash PostgreSQL makes PGDATA durable before its redo; by default with an fsync of every file,
+            // one by one (0.2 s on a fresh node here, seconds to minutes with many relations), on a rejoin's critical
+            // path. syncfs does it with one call per file system (PGDATA, pg_wal, each tablespace), as the keeper
+            // itself does after pg_rewind (docs/failover-timing.md#the-rejoin).
+            "recovery_init_sync_method=syncfs",
             .. Tls.ServerSettings(),
             .. options.ExtraSettings,
         ];
