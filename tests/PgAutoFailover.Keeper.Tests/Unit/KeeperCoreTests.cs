@@ -151,6 +151,21 @@ public sealed class KeeperCoreTests
         Assert.Equal(reportNow, KeeperCore.ReportReceiverChange(was, now));
 
     [Theory]
+    [InlineData(null, null, false)]      // nothing was waiting, nothing waits
+    [InlineData(null, 3000, false)]      // a stall begins: the report at the end of the period says so
+    [InlineData(100, null, false)]       // a healthy synchronous standby's milliseconds: no extra report
+    [InlineData(499, null, false)]
+    [InlineData(500, null, true)]        // the monitor may be holding a standby back: report now
+    [InlineData(2500, null, true)]
+    [InlineData(2500, 200, true)]        // acknowledged again, newer WAL pending for a moment
+    [InlineData(2500, 500, false)]       // still waiting as long: nothing to tell yet
+    [InlineData(2500, 4000, false)]
+    public void A_writer_reports_when_its_wal_is_acknowledged_again_after_a_stall(int? reportedMs, int? currentMs, bool reportNow) =>
+        Assert.Equal(reportNow, KeeperCore.ReportAcknowledgementsResumed(Ms(reportedMs), Ms(currentMs)));
+
+    private static TimeSpan? Ms(int? milliseconds) => milliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
+
+    [Theory]
     [InlineData(NodeState.Secondary, NodeState.Secondary, true, false, GoalIntake.TakeAndWake)]
     [InlineData(NodeState.Secondary, NodeState.Secondary, false, false, GoalIntake.Take)]
     [InlineData(NodeState.Secondary, NodeState.PreparePromotion, false, false, GoalIntake.TakeChanged)]

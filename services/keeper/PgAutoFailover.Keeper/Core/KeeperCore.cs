@@ -96,6 +96,22 @@ public static class KeeperCore
     /// </summary>
     public static bool ReportReceiverChange(bool? wasStreaming, bool streaming) => wasStreaming is { } was && was != streaming;
 
+    /// <summary>
+    /// An age of unacknowledged WAL at or above this in the last report is one the monitor may be acting on: it holds a
+    /// standby in catchingup while its primary's WAL waits sync_ack_timeout (2 s by default), and turns synchronous
+    /// replication off past it. Well above what a healthy synchronous standby leaves pending (milliseconds), so that a
+    /// busy primary does not report twice as often.
+    /// </summary>
+    public static readonly TimeSpan AcknowledgementStallReported = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Whether a writer reports at once because a standby acknowledged its WAL again: its last report said WAL had waited
+    /// at least <see cref="AcknowledgementStallReported"/>, and now nothing waits that long. A rejoining standby becomes a
+    /// secondary only once its primary reports that (GSM-16): at the end of the primary's period, up to a second, before.
+    /// </summary>
+    public static bool ReportAcknowledgementsResumed(TimeSpan? reportedAge, TimeSpan? currentAge) =>
+        reportedAge >= AcknowledgementStallReported && !(currentAge >= AcknowledgementStallReported);
+
     /// <summary>What to do with a goal that arrived (pushed, or in the reply to a report).</summary>
     /// <param name="assigned">The goal the state file holds.</param>
     /// <param name="goal">The goal that arrived.</param>

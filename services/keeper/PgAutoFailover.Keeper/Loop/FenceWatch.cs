@@ -43,6 +43,7 @@ public sealed partial class FenceWatch(KeeperOptions options, KeeperSession sess
                 continue;
             }
             FenceDecision decision;
+            var acknowledgedAgain = false;
             lock (session.Gate)
             {
                 // A standby counts as replying when its reply_time advanced since the last look (monotonic moment of that look).
@@ -51,8 +52,16 @@ public sealed partial class FenceWatch(KeeperOptions options, KeeperSession sess
                     session.Replies.Observe(sample.Standbys.Select(s => (s.ApplicationName, s.State, s.ReplyTime)));
                     session.WalAcks.Observe(clock.GetTimestamp(), sample.FlushLsn,
                         WalAckTracker.BestStandbyFlush(sample.SynchronousNamesSet, sample.Standbys.Select(s => (s.SyncState, s.FlushLsn))));
+                    TimeSpan? age = session.WalAcks.OldestUnacknowledgedSince is { } u ? clock.GetElapsedTime(u) : null;
+                    acknowledgedAgain = KeeperCore.ReportAcknowledgementsResumed(session.ReportedUnacknowledgedAge, age);
+                    if (acknowledgedAgain) session.ReportedUnacknowledgedAge = null; // one wake per stall, until the next report
                 }
                 decision = Fencing.Decide(new FenceInput(clock.GetTimestamp(), session.State.CurrentState, running, session.Lease.ExpiresAt, session.Replies.LastReplyAt, session.Lease.Duration), clock);
+            }
+            if (acknowledgedAgain)
+            {
+                Log.AcknowledgedAgain(logger);
+                session.ReporterWake.Release();
             }
             if (decision == FenceDecision.Fence) await FenceAsync(ct);
         }
@@ -139,6 +148,9 @@ public sealed partial class FenceWatch(KeeperOptions options, KeeperSession sess
     {
         [LoggerMessage(Level = LogLevel.Information, Message = "WAL receiver {Change}: reporting now")]
         public static partial void ReceiverChanged(ILogger logger, string change);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "A standby acknowledges the WAL again: reporting now")]
+        public static partial void AcknowledgedAgain(ILogger logger);
 
         [LoggerMessage(Level = LogLevel.Critical, Message = "Primary lease expired and no standby replied within {Window}: fencing PostgreSQL (fast shutdown)")]
         public static partial void Fencing(ILogger logger, TimeSpan window);

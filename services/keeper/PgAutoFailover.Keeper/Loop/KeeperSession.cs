@@ -48,6 +48,9 @@ public sealed partial class KeeperSession(KeeperOptions options, PostgresServer 
     /// <summary>A goal came from the monitor in this process (under the gate).</summary>
     public bool GoalConfirmed { get; set; }
 
+    /// <summary>The age of unacknowledged WAL the last report carried, until the watch reported its end (under the gate).</summary>
+    public TimeSpan? ReportedUnacknowledgedAge { get; set; }
+
     /// <summary>Monotonic moment of the last answered report (under the gate).</summary>
     public long? LastMonitorContact { get; set; }
 

@@ -72,6 +72,7 @@ public sealed partial class Reporter(
             sentAt = session.Lease.ReportSent(sequence);
             TimeSpan? replyAge = session.Replies.LastReplyAt is { } r ? clock.GetElapsedTime(r) : null;
             TimeSpan? unacknowledgedAge = session.WalAcks.OldestUnacknowledgedSince is { } u ? clock.GetElapsedTime(u) : null;
+            session.ReportedUnacknowledgedAge = unacknowledgedAge;
             var running = ReportedRunning(observed.Running, sentAt);
             var state = session.State;
             report = new ReportNodeState(state.Formation, state.GroupId, state.NodeId, state.CurrentState, running,
