@@ -73,7 +73,9 @@ public static class KeeperCommandLine
         var root = new RootCommand("pgaf keeper: drives one PostgreSQL node to the goal state the monitor assigns");
         root.Subcommands.Add(create);
         root.Subcommands.Add(runCommand);
-        return await root.Parse(args).InvokeAsync();
+        // SIGTERM and Ctrl+C are the host's to handle (it stops the loop, then PostgreSQL, within HostOptions.ShutdownTimeout):
+        // System.CommandLine's own handling ended the process 2 s after the signal, with code 143, mid-stop.
+        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 
     private static Dictionary<string, string?> Common(ParseResult parse, Option<string> pgdata, Option<int?> port, Option<string?> host,
