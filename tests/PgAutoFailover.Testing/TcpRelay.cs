@@ -30,7 +30,8 @@ public sealed class TcpRelay : IAsyncDisposable
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     /// <summary>How many connections the relay has reset so far.</summary>
-    public int Resets { get; private set; }
+    public int Resets => Volatile.Read(ref _resets);
+    private int _resets;
 
     public static TcpRelay Start(string host, int port) => new(host, port);
 
@@ -67,7 +68,7 @@ public sealed class TcpRelay : IAsyncDisposable
                 if (read == 0) break;
                 if (fromClient && Interlocked.Exchange(ref _resetArmed, 0) == 1)
                 {
-                    Resets++;
+                    Interlocked.Increment(ref _resets);
                     Reset(from);
                     Reset(to);
                     return;
