@@ -4,8 +4,8 @@ using Npgsql;
 namespace PgAutoFailover.Testing;
 
 /// <summary>
-/// A throwaway PostgreSQL cluster on a free loopback port: a copy of an initdb made once per test process (as the
-/// postgres OS user) in a temp folder, every per-node setting on the pg_ctl command line (pg_basebackup and
+/// A throwaway PostgreSQL cluster on a free loopback port: a copy of one initdb (made once as the postgres OS user and
+/// kept, see <see cref="Template"/>) in a temp folder, every per-node setting on the pg_ctl command line (pg_basebackup and
 /// pg_rewind copy postgresql.conf, so nothing node-specific lives there).
 /// </summary>
 public sealed class PgCluster : IAsyncDisposable
@@ -57,7 +57,7 @@ public sealed class PgCluster : IAsyncDisposable
 
     /// <summary>
     /// initdb runs once, into a template every <see cref="CreateAsync"/> copies: an initdb costs about a second of CPU
-    /// (2-3 s on a loaded two-core box) and a suite creates over a hundred clusters; a copy of its 40 MB takes 0.1 s.
+    /// (2-3 s on a loaded two-core box) and a suite creates over a hundred clusters; a copy of its 40 MB takes 0.2 s.
     /// Every per-cluster setting is on the server's command line (<see cref="ServerArguments"/>), so the copies differ
     /// in nothing but their folder. They share the template's system identifier, as a standby shares its primary's:
     /// nothing here tells two test clusters apart by it (the keeper's own initdb makes each node's).
