@@ -160,7 +160,15 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : MonitorTestBe
     public async Task A_candidate_waiting_for_the_old_primarys_lease_is_promoted_when_it_ends_without_a_report_or_timer_tick()
     {
         // No periodic evaluation for ten minutes: only the wake the decision asks for can promote the candidate.
-        var settings = new Dictionary<string, string?>(FastSettings) { ["Monitor:TimerPeriod"] = "00:10:00" };
+        // The candidate counts as silent 2 s after its last report by default, and the rules run only for a node
+        // that reports: the wake, due 1.25 s after that report, then had 0.75 s to run. On a loaded CI box it once
+        // ran later and found the candidate silent (a real keeper reports again within a second). A long silence
+        // limit keeps this test about the wake, not about how promptly a loaded box runs it.
+        var settings = new Dictionary<string, string?>(FastSettings)
+        {
+            ["Monitor:TimerPeriod"] = "00:10:00",
+            ["Monitor:Core:KeeperSilenceTimeout"] = "00:00:30",
+        };
         await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: settings);
         var (a, b) = await BootstrapAsync(h);
         long seq = 100;
@@ -191,7 +199,13 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : MonitorTestBe
     [Fact]
     public async Task A_switchover_completes_on_the_old_primarys_confirmation_without_waiting_for_the_candidates_next_report()
     {
-        var settings = new Dictionary<string, string?>(FastSettings) { ["Monitor:TimerPeriod"] = "00:10:00" };
+        // As above: the candidate's rule runs on the old primary's report only while the candidate counts as reporting,
+        // and two round trips of the old primary lie between its last report and that one.
+        var settings = new Dictionary<string, string?>(FastSettings)
+        {
+            ["Monitor:TimerPeriod"] = "00:10:00",
+            ["Monitor:Core:KeeperSilenceTimeout"] = "00:00:30",
+        };
         await using var h = await MonitorHarness.StartAsync(Amqp, StoreConnection, settings: settings);
         var (a, b) = await BootstrapAsync(h);
         long seqA = 100, seqB = 100;
