@@ -41,7 +41,7 @@ public sealed partial class CloneActions(KeeperOptions options, PostgresServer s
         var login = secrets.Replication;
         try
         {
-            if (useSlot) await PgSql.EnsureSlotOnUpstreamAsync(source, login, PgSql.SlotName(nodeId), ct);
+            if (useSlot) await UpstreamSql.EnsureSlotOnUpstreamAsync(source, login, PgSql.SlotName(nodeId), ct);
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
         {
@@ -96,7 +96,7 @@ public sealed partial class CloneActions(KeeperOptions options, PostgresServer s
         var login = secrets.Replication;
         try
         {
-            await PgSql.EnsureSlotOnUpstreamAsync(primary, login, PgSql.SlotName(state.NodeId), ct);
+            await UpstreamSql.EnsureSlotOnUpstreamAsync(primary, login, PgSql.SlotName(state.NodeId), ct);
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
         {
@@ -110,7 +110,7 @@ public sealed partial class CloneActions(KeeperOptions options, PostgresServer s
         }
         else if (server.Files.IsDataDirectory)
         {
-            await PgSql.WaitCheckpointOnCurrentTimelineAsync(primary, login, options.PostgresStartTimeout, ct);
+            await UpstreamSql.WaitCheckpointOnCurrentTimelineAsync(primary, login, options.PostgresStartTimeout, ct);
             List<string> args = ["--target-pgdata", options.PgData,
                 "--source-server", $"host={primary.Host} port={primary.Port} user={PgSql.ReplicationUser} dbname=postgres connect_timeout=10", "--progress",
                 // pg_rewind's own sync fsyncs every file of PGDATA one by one; one syncfs below makes them as durable, faster.

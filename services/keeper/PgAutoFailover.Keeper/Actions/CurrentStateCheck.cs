@@ -69,7 +69,7 @@ public sealed partial class CurrentStateCheck(PostgresServer server, PgSql sql, 
         if (server.Files.ReadAutoConf("primary_conninfo") is not { } current || current == conninfo) return;
         try
         {
-            await PgSql.EnsureSlotOnUpstreamAsync(primary, secrets.Replication, PgSql.SlotName(nodeId), ct);
+            await UpstreamSql.EnsureSlotOnUpstreamAsync(primary, secrets.Replication, PgSql.SlotName(nodeId), ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -213,7 +213,7 @@ public sealed partial class PrimaryActions(KeeperOptions options, PostgresServer
         // The checkpoint after a promotion is a spread one (minutes with many dirty buffers), yet a primary reports
         // its last checkpoint's timeline and pg_rewind reads the source's timeline from it: an immediate CHECKPOINT
         // is needed, but waiting for it here put it in a switchover's write outage. It runs beside the transition;
-        // a node that rewinds from this one waits for it (PgSql.WaitCheckpointOnCurrentTimelineAsync).
+        // a node that rewinds from this one waits for it (UpstreamSql.WaitCheckpointOnCurrentTimelineAsync).
         _ = CheckpointAfterPromotionAsync();
         var standbyKeys = PgFiles.StandbyKeys.Where(k => k != "recovery_target_timeline").ToDictionary(k => k, _ => (string?)null);
         await settings.SetConfAsync(standbyKeys, ct);

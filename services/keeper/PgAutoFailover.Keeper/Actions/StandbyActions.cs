@@ -13,7 +13,7 @@ public sealed class StandbyActions(KeeperOptions options, PostgresServer server,
     public async Task FollowNewPrimaryAsync(NodeState to, KeeperState state, NodeGoal? goal, CancellationToken ct)
     {
         var primary = StandbySetup.PrimaryOf(goal);
-        await PgSql.EnsureSlotOnUpstreamAsync(primary, secrets.Replication, PgSql.SlotName(state.NodeId), ct);
+        await UpstreamSql.EnsureSlotOnUpstreamAsync(primary, secrets.Replication, PgSql.SlotName(state.NodeId), ct);
         var conninfo = standby.Conninfo(primary, state.NodeId);
         var unchanged = server.Files.ReadAutoConf("primary_conninfo") == conninfo && server.Files.HasStandbySignal
                         && server.Files.ReadAutoConf("recovery_target_lsn") is null;
@@ -28,7 +28,7 @@ public sealed class StandbyActions(KeeperOptions options, PostgresServer server,
     {
         var primary = StandbySetup.PrimaryOf(goal);
         await settings.EnsureRunningAsync(ct);
-        var upstream = await PgSql.UpstreamTimelineAsync(primary, secrets.Replication, ct);
+        var upstream = await UpstreamSql.UpstreamTimelineAsync(primary, secrets.Replication, ct);
         var local = await sql.ObserveAsync(ct);
         if (local.WalReceiverStatus != "streaming" || local.ReceivedTimeline == 0)
         {

@@ -26,7 +26,7 @@ internal static partial class RewindCheck
             {
                 return false;
             }
-            var upstreamTimeline = (uint)await PgSql.UpstreamTimelineAsync(primary, replication, ct);
+            var upstreamTimeline = (uint)await UpstreamSql.UpstreamTimelineAsync(primary, replication, ct);
             if (upstreamTimeline <= localTimeline) return false;
             // TIMELINE_HISTORY through psql: Npgsql 9/10 reads its content column as bytea, PostgreSQL 15+ sends text.
             var history = await server.Os.RunAsync(server.Binaries.Path("psql"),

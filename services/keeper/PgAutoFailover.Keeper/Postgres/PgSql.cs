@@ -1,29 +1,9 @@
 using Npgsql;
-using Npgsql.Replication;
-using PgAutoFailover.Contracts;
 
 namespace PgAutoFailover.Keeper.Postgres;
 
-/// <summary>What the keeper sees of its PostgreSQL in one cycle (docs/architecture.md#messages).</summary>
-public sealed record PgObservation(
-    bool Running,
-    bool InRecovery,
-    ulong Lsn,
-    int Timeline,
-    string ReplicationState,
-    string? WalReceiverStatus,
-    int ReceivedTimeline,
-    string SynchronousStandbyNames,
-    IReadOnlyList<StandbyReplication> Standbys)
-{
-    public static readonly PgObservation Down = new(false, false, 0, 0, "", null, 0, "", []);
-}
-
-/// <summary>One row of pg_stat_replication for a pgautofailover standby.</summary>
-public sealed record StandbyReplication(string ApplicationName, string State, string SyncState, DateTimeOffset? ReplyTime, ulong FlushLsn);
-
-/// <summary>SQL on the local PostgreSQL (superuser over the Unix socket) and on an upstream node (replication role).</summary>
-public sealed class PgSql(PostgresServer server) : IDisposable
+/// <summary>SQL on the local PostgreSQL (superuser over the Unix socket); <see cref="UpstreamSql"/> is SQL on the node this one follows.</summary>
+public sealed partial class PgSql(PostgresServer server) : IDisposable
 {
     public const string ReplicationUser = "pgautofailover_replicator";
     public const string HealthCheckUser = "pgautofailover_monitor";
@@ -254,27 +234,6 @@ public sealed class PgSql(PostgresServer server) : IDisposable
     public async Task<bool> RequestPromotionAsync(CancellationToken cancellationToken) =>
         await ScalarAsync<bool>("SELECT pg_promote(false)", cancellationToken);
 
-    /// <summary>
-    /// Waits until the upstream's last checkpoint is on its current timeline. pg_rewind reads the source's timeline
-    /// from its control file, which a promotion updates only at the checkpoint PostgreSQL requests right after it; a
-    /// rewind before that would find "the same timeline" and rewind nothing.
-    /// </summary>
-    public static async Task WaitCheckpointOnCurrentTimelineAsync(NodeAddress upstream, ReplicationLogin login, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var current = await UpstreamTimelineAsync(upstream, login, cancellationToken);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        await using var c = new NpgsqlConnection(UpstreamConnectionString(upstream, login));
-        await c.OpenAsync(cancellationToken);
-        while (true)
-        {
-            await using var cmd = new NpgsqlCommand("SELECT timeline_id FROM pg_control_checkpoint()", c);
-            if ((int)(await cmd.ExecuteScalarAsync(cancellationToken))! >= current) return;
-            if (watch.Elapsed > timeout)
-                throw new KeeperException($"the primary {upstream.Host}:{upstream.Port} has not checkpointed on timeline {current} within {timeout.TotalSeconds:F0} s");
-            await Task.Delay(20, cancellationToken);
-        }
-    }
-
     /// <summary>The replication and health-check roles (services/keeper/README.md), with scram passwords unless trust was asked for.</summary>
     public async Task EnsureRolesAsync(string replicationPassword, string? healthCheckPassword, CancellationToken cancellationToken)
     {
@@ -323,102 +282,4 @@ public sealed class PgSql(PostgresServer server) : IDisposable
 
     public static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
     public static string QuoteLiteral(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
-
-    public async Task DropAllSlotsAsync(CancellationToken cancellationToken) =>
-        await ExecuteAsync($"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '{SlotPrefix}%' AND NOT active",
-            cancellationToken);
-
-    private const string SlotsOfRemovedNodes = $"""
-        SELECT slot_name::text AS slot_name FROM pg_replication_slots
-         WHERE slot_type = 'physical' AND NOT active
-           AND slot_name ~ '^{SlotPrefix}[0-9]+$'
-           AND slot_name <> ALL($1::text[])
-        """;
-
-    /// <summary>
-    /// The inactive physical slots named <c>pgautofailover_standby_&lt;id&gt;</c> whose id is not in
-    /// <paramref name="groupNodeIds"/> (nodes removed from the group); slots with other names never appear. One query.
-    /// </summary>
-    public async Task<IReadOnlyList<string>> SlotsOfRemovedNodesAsync(IReadOnlyList<long> groupNodeIds, CancellationToken cancellationToken)
-    {
-        await using var c = await OpenAsync(cancellationToken);
-        await using var cmd = new NpgsqlCommand(SlotsOfRemovedNodes, c);
-        return await ReadNamesAsync(cmd, groupNodeIds, null, cancellationToken);
-    }
-
-    /// <summary>
-    /// Drops those of <paramref name="slots"/> that are still slots of removed nodes (inactive, id not in
-    /// <paramref name="groupNodeIds"/>), in one statement; returns the names dropped. A slot that became active (or
-    /// was dropped) meanwhile is left for the next cycle.
-    /// </summary>
-    public async Task<IReadOnlyList<string>> DropSlotsOfRemovedNodesAsync(IReadOnlyList<long> groupNodeIds, IReadOnlyList<string> slots,
-        CancellationToken cancellationToken)
-    {
-        await using var c = await OpenAsync(cancellationToken);
-        // MATERIALIZED: the drop runs only on rows that passed every filter (the planner may reorder WHERE clauses).
-        await using var cmd = new NpgsqlCommand($"""
-            WITH stale AS MATERIALIZED ({SlotsOfRemovedNodes} AND slot_name = ANY($2::text[]))
-            SELECT slot_name, pg_drop_replication_slot(slot_name::name) FROM stale
-            """, c);
-        try
-        {
-            return await ReadNamesAsync(cmd, groupNodeIds, slots, cancellationToken);
-        }
-        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.ObjectInUse or PostgresErrorCodes.UndefinedObject)
-        {
-            return []; // a slot got a walsender (or was dropped) between the scan and the drop: next cycle decides again
-        }
-    }
-
-    private static async Task<IReadOnlyList<string>> ReadNamesAsync(NpgsqlCommand cmd, IReadOnlyList<long> groupNodeIds, IReadOnlyList<string>? slots,
-        CancellationToken cancellationToken)
-    {
-        cmd.Parameters.Add(new NpgsqlParameter { Value = groupNodeIds.Select(SlotName).ToArray() });
-        if (slots is not null) cmd.Parameters.Add(new NpgsqlParameter { Value = slots.ToArray() });
-        var names = new List<string>();
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) names.Add(reader.GetString(0));
-        return names;
-    }
-
-    public static string UpstreamConnectionString(NodeAddress upstream, ReplicationLogin login, string database = "postgres")
-    {
-        var builder = new NpgsqlConnectionStringBuilder
-        {
-            Host = upstream.Host, Port = upstream.Port, Username = ReplicationUser, Password = login.Password, Database = database,
-            Pooling = false, Timeout = 5, CommandTimeout = 30,
-        };
-        login.Tls.ApplyTo(builder);
-        return builder.ConnectionString;
-    }
-
-    /// <summary>Creates this node's physical slot on the upstream (the replication role may: it has REPLICATION). Idempotent.</summary>
-    public static async Task EnsureSlotOnUpstreamAsync(NodeAddress upstream, ReplicationLogin login, string slot, CancellationToken cancellationToken)
-    {
-        await using var c = new NpgsqlConnection(UpstreamConnectionString(upstream, login));
-        await c.OpenAsync(cancellationToken);
-        await using var cmd = new NpgsqlCommand("""
-            SELECT pg_create_physical_replication_slot($1, true)
-             WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = $1)
-               AND NOT pg_is_in_recovery()
-            """, c);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = slot });
-        try
-        {
-            await cmd.ExecuteNonQueryAsync(cancellationToken);
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateObject)
-        {
-            // Created concurrently: fine.
-        }
-    }
-
-    /// <summary>IDENTIFY_SYSTEM on the upstream: its timeline (spec TimelineCheck).</summary>
-    public static async Task<int> UpstreamTimelineAsync(NodeAddress upstream, ReplicationLogin login, CancellationToken cancellationToken)
-    {
-        await using var c = new PhysicalReplicationConnection(UpstreamConnectionString(upstream, login));
-        await c.Open(cancellationToken);
-        var system = await c.IdentifySystem(cancellationToken);
-        return (int)system.Timeline;
-    }
 }
