@@ -36,6 +36,7 @@ public static partial class BusExtensions
         builder.Services.AddSingleton<StartFailure>();
         builder.Services.AddHostedService<BrokerPreflight>();
         builder.Services.AddHostedService<BusConnectionGauge>();
+        builder.Services.AddSingleton(RefusedPublishRecovery.ForBus);
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetEndpointNameFormatter(KebabCaseEndpointNameFormatter.Instance);
@@ -53,6 +54,10 @@ public static partial class BusExtensions
                 });
                 // Every durable queue a quorum queue (docs/operations.md#a-broker-cluster).
                 rabbit.ConnectEndpointConfigurationObserver(new QuorumQueues());
+                // A channel RabbitMQ 3.10 keeps refusing after a quorum queue's leader election is replaced.
+                var refusals = context.GetRequiredService<RefusedPublishRecovery>();
+                rabbit.ConnectSendObserver(refusals);
+                rabbit.ConnectPublishObserver(refusals);
                 rabbit.OverrideDefaultBusEndpointQueueName(BrokerNames.BusEndpoint(service));
                 rabbit.PrefetchCount = options.PrefetchCount;
                 rabbit.UseMonitorPartitionRouting();

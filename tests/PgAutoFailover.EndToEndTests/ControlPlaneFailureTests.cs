@@ -33,9 +33,8 @@ public sealed class ControlPlaneFailureTests(ITestOutputHelper output)
     /// node, which stays down through the failover and the rejoin; then the store's primary, and its standby is
     /// promoted. `pgaf show state` answers after each.</item>
     /// </list>
-    /// A broker node the processes are connected to, killed during the failover and left down, is not in this test:
-    /// RabbitMQ 3.10.8 refuses a publisher's later publishes to a quorum queue it published to during the queue's leader
-    /// election (docs/operations.md#a-broker-cluster; <see cref="BrokerClusterTests"/>).
+    /// The broker node the processes are connected to, killed during the failover and left down, is
+    /// <see cref="BrokerClusterTests"/>' case.
     /// </summary>
     private async Task ScenarioAsync(LocalRabbitCluster rabbit, ProcessCluster cluster)
     {

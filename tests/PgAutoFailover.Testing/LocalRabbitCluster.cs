@@ -9,6 +9,7 @@ namespace PgAutoFailover.Testing;
 public sealed class LocalRabbitCluster : IAsyncDisposable
 {
     private readonly string _directory;
+    private readonly HashSet<int> _killed = [];
 
     private LocalRabbitCluster(string directory, string hosts)
     {
@@ -45,13 +46,28 @@ public sealed class LocalRabbitCluster : IAsyncDisposable
     }
 
     /// <summary>SIGKILL node <paramref name="node"/> (1-based) and wait until it is gone.</summary>
-    public Task KillAsync(int node) =>
-        ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("bash", [Script, "kill", _directory, node.ToString()], TimeSpan.FromMinutes(1)), "kill a broker node");
+    public async Task KillAsync(int node)
+    {
+        lock (_killed) _killed.Add(node);
+        await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("bash", [Script, "kill", _directory, node.ToString()], TimeSpan.FromMinutes(1)),
+            "kill a broker node");
+    }
 
     /// <summary>Start node <paramref name="node"/> again: it rejoins the cluster.</summary>
-    public Task StartNodeAsync(int node) =>
-        ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("bash", [Script, "start-node", _directory, node.ToString()], TimeSpan.FromMinutes(3)),
+    public async Task StartNodeAsync(int node)
+    {
+        await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("bash", [Script, "start-node", _directory, node.ToString()], TimeSpan.FromMinutes(3)),
             "start a broker node");
+        lock (_killed) _killed.Remove(node);
+    }
+
+    /// <summary>Start again every node a test killed and left down, for the next test on the same cluster.</summary>
+    public async Task StartKilledNodesAsync()
+    {
+        int[] killed;
+        lock (_killed) killed = [.. _killed.Order()];
+        foreach (var node in killed) await StartNodeAsync(node);
+    }
 
     /// <summary>Who is connected to node <paramref name="node"/>: broker user, client port and state of each connection.</summary>
     public async Task<string> ConnectionsAsync(int node) =>

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 using PgAutoFailover.Contracts;
 using PgAutoFailover.ServiceDefaults;
 
@@ -20,15 +21,17 @@ public sealed class ProcessCluster : IAsyncDisposable
     public const string Formation = "default";
     private readonly List<DataNode> _nodes = [];
     private readonly IBusControl _bus;
+    private readonly ServiceProvider _busServices;
     private PgCluster? _store;
     private BrokerUsers? _brokerUsers;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
-    private ProcessCluster(string baseDirectory, Uri amqp, IBusControl bus)
+    private ProcessCluster(string baseDirectory, Uri amqp, IBusControl bus, ServiceProvider busServices)
     {
         BaseDirectory = baseDirectory;
         Amqp = amqp;
         _bus = bus;
+        _busServices = busServices;
     }
 
     public string BaseDirectory { get; }
@@ -78,7 +81,8 @@ public sealed class ProcessCluster : IAsyncDisposable
         {
             await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("chown", ["postgres:postgres", baseDirectory], TimeSpan.FromSeconds(10)), "chown");
         }
-        var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
+        var busServices = new ServiceCollection().AddLogging();
+        busServices.AddMassTransit(x => x.UsingRabbitMq((context, rabbit) =>
         {
             rabbit.Host(amqp, host =>
             {
@@ -86,9 +90,16 @@ public sealed class ProcessCluster : IAsyncDisposable
             });
             // A reply queue the monitor's broker user may answer (docs/operations.md#broker-users).
             rabbit.OverrideDefaultBusEndpointQueueName(BrokerNames.BusEndpoint("test"));
-        });
+            // As every service's bus: a channel RabbitMQ 3.10 keeps refusing after a quorum queue's leader election is
+            // replaced (docs/operations.md#a-broker-cluster), or the test's state requests could stay refused.
+            var refusals = RefusedPublishRecovery.ForBus(context);
+            rabbit.ConnectSendObserver(refusals);
+            rabbit.ConnectPublishObserver(refusals);
+        }));
+        var provider = busServices.BuildServiceProvider();
+        var bus = provider.GetRequiredService<IBusControl>();
         await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        var cluster = new ProcessCluster(baseDirectory, amqp, bus) { _monitorSettings = monitorSettings, _environment = environment, _storePair = storePair, _monitorCount = monitors };
+        var cluster = new ProcessCluster(baseDirectory, amqp, bus, provider) { _monitorSettings = monitorSettings, _environment = environment, _storePair = storePair, _monitorCount = monitors };
         try
         {
             // As cluster.sh and compose deploy: each service with a broker user of its own (docs/operations.md#broker-users).
@@ -439,6 +450,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             if (service is not null) await service.DisposeAsync();
         }
         try { await _bus.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token); } catch (Exception) { /* broker may be gone */ }
+        await _busServices.DisposeAsync();
         if (_brokerUsers is not null) await _brokerUsers.DisposeAsync();
         if (_store is not null)
         {
