@@ -54,7 +54,8 @@ public static partial class BusExtensions
                 });
                 // Every durable queue a quorum queue (docs/operations.md#a-broker-cluster).
                 rabbit.ConnectEndpointConfigurationObserver(new QuorumQueues());
-                // A channel RabbitMQ 3.10 keeps refusing after a quorum queue's leader election is replaced.
+                // Refused publishes reopen the connection: RabbitMQ 3.10 can refuse a channel for good after a quorum
+                // queue's leader election (docs/operations.md#a-broker-cluster).
                 var refusals = context.GetRequiredService<RefusedPublishRecovery>();
                 rabbit.ConnectSendObserver(refusals);
                 rabbit.ConnectPublishObserver(refusals);

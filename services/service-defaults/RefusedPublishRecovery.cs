@@ -27,8 +27,9 @@ namespace PgAutoFailover.ServiceDefaults;
 public sealed partial class RefusedPublishRecovery : ISendObserver, IPublishObserver
 {
     /// <summary>
-    /// Refusals within <see cref="Window"/> (the process's, whatever their destinations) before the connection is reopened: one may be the election's own. MassTransit
-    /// retries a refused send about every 1.5 s, so a stuck channel gives the second that much after the first.
+    /// Refusals within <see cref="Window"/> (the process's, whatever their destinations) before the connection is
+    /// reopened: one may be the election's own. MassTransit retries a refused send about every 1.5 s, so a stuck channel
+    /// gives the second that much after the first.
     /// </summary>
     public const int Refusals = 2;
 
