@@ -294,6 +294,9 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : MonitorTestBe
         var partitions = await h.PartitionsAsync();
         Assert.Equal([MonitorPartitions.Count / 2, MonitorPartitions.Count / 2], partitions.Select(p => p.Count));
         Assert.Empty(partitions[0].Intersect(partitions[1]));
+        // Until the second instance's start split the partitions, both held the group and could race on it (seen once in
+        // CI: one "moved on" during the bootstrap); what follows is about the split partitions alone.
+        var split = logs.Entries.Count;
 
         // Routed as keepers and health-checkers publish them, the group's reports and probes reach one instance only:
         // it never finds that another advanced the group.
@@ -305,7 +308,7 @@ public sealed class MonitorProtocolTests(RabbitMqFixture broker) : MonitorTestBe
             tasks.Add(h.Bus.Publish(Probe(a, ok: true)));
         }
         await Task.WhenAll(tasks);
-        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains("moved on", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Entries.Skip(split), e => e.Message.Contains("moved on", StringComparison.Ordinal));
 
         // The instance holding the group stops: the other takes every partition and answers the group's next report.
         var holder = h.Monitors.Single(m => m.Services.GetRequiredService<PartitionOwner>().Holds(GroupStream.Key("default", 0)));
