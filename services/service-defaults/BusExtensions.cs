@@ -56,9 +56,7 @@ public static partial class BusExtensions
                 rabbit.ConnectEndpointConfigurationObserver(new QuorumQueues());
                 // Refused publishes reopen the connection: RabbitMQ 3.10 can refuse a channel for good after a quorum
                 // queue's leader election (docs/operations.md#a-broker-cluster).
-                var refusals = context.GetRequiredService<RefusedPublishRecovery>();
-                rabbit.ConnectSendObserver(refusals);
-                rabbit.ConnectPublishObserver(refusals);
+                rabbit.UseRefusedPublishRecovery(context);
                 rabbit.OverrideDefaultBusEndpointQueueName(BrokerNames.BusEndpoint(service));
                 rabbit.PrefetchCount = options.PrefetchCount;
                 rabbit.UseMonitorPartitionRouting();

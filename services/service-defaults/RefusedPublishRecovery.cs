@@ -163,3 +163,18 @@ public sealed partial class RefusedPublishRecovery : ISendObserver, IPublishObse
         public static partial void ReopenFailed(ILogger logger, Uri? destination, string reason);
     }
 }
+
+public static class RefusedPublishRecoveryExtensions
+{
+    /// <summary>
+    /// Watches the bus's sends and publishes with the <see cref="RefusedPublishRecovery"/> registered in
+    /// <paramref name="context"/> (<c>services.AddSingleton(RefusedPublishRecovery.ForBus)</c>), which reopens the bus's
+    /// connection when the broker keeps refusing them.
+    /// </summary>
+    public static void UseRefusedPublishRecovery(this IBusFactoryConfigurator bus, IServiceProvider context)
+    {
+        var recovery = context.GetRequiredService<RefusedPublishRecovery>();
+        bus.ConnectSendObserver(recovery);
+        bus.ConnectPublishObserver(recovery);
+    }
+}

@@ -81,7 +81,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         {
             await ProcessRunner.CheckedAsync(ProcessRunner.RunAsync("chown", ["postgres:postgres", baseDirectory], TimeSpan.FromSeconds(10)), "chown");
         }
-        var busServices = new ServiceCollection().AddLogging();
+        var busServices = new ServiceCollection().AddLogging().AddSingleton(RefusedPublishRecovery.ForBus);
         busServices.AddMassTransit(x => x.UsingRabbitMq((context, rabbit) =>
         {
             rabbit.Host(amqp, host =>
@@ -92,9 +92,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             rabbit.OverrideDefaultBusEndpointQueueName(BrokerNames.BusEndpoint("test"));
             // As every service's bus: a channel RabbitMQ 3.10 keeps refusing after a quorum queue's leader election is
             // replaced (docs/operations.md#a-broker-cluster), or the test's state requests could stay refused.
-            var refusals = RefusedPublishRecovery.ForBus(context);
-            rabbit.ConnectSendObserver(refusals);
-            rabbit.ConnectPublishObserver(refusals);
+            rabbit.UseRefusedPublishRecovery(context);
         }));
         var provider = busServices.BuildServiceProvider();
         var bus = provider.GetRequiredService<IBusControl>();
