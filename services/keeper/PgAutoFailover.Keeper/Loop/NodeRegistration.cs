@@ -21,7 +21,7 @@ public sealed partial class NodeRegistration(KeeperOptions options, PostgresServ
             throw new KeeperException($"{options.PgData} is not empty and is not a PostgreSQL data directory: refusing to use it");
         }
         if (server.IsPostmasterAlive() && AdoptionProblem() is { } cannotAdopt) throw new KeeperException(cannotAdopt);
-        if (await server.CannotRunHereAsync(ct) is { } problem) throw new KeeperException(problem);
+        if (await ServerPreflight.CannotRunHereAsync(server, options, ct) is { } problem) throw new KeeperException(problem);
         var sysid = files.IsDataDirectory ? await server.SystemIdentifierAsync(ct) : null;
         server.EnsureStateDirectory();
         var request = new RegisterNode(options.Formation, options.GroupId, options.Name, options.Host, options.Port, options.DatabaseName,

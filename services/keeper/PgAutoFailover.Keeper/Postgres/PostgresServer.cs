@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace PgAutoFailover.Keeper.Postgres;
@@ -75,17 +74,15 @@ public sealed partial class PostgresServer(KeeperOptions options, PgBinaries bin
     /// <summary>SIGHUP to the postmaster: reloads the configuration files without a session (pg_reload_conf() needs one).</summary>
     public void SignalReload()
     {
-        if (PostmasterPid() is { } pid && ProcessAlive(pid) && Kill(pid, SigHup) != 0)
+        if (PostmasterPid() is { } pid && PostmasterProcess.IsAlive(pid) && !PostmasterProcess.Signal(pid, PostmasterProcess.SigHup))
             throw new KeeperException($"could not signal PostgreSQL (PID {pid}) to reload its configuration: run the keeper as root or as its OS user");
     }
-
-    private const int SigHup = 1;
 
     /// <summary>The postmaster of PGDATA is alive (its PID file names a live, non-zombie process).</summary>
     public bool IsPostmasterAlive()
     {
         if (_postmaster is { HasExited: false }) return true;
-        return PostmasterPid() is { } pid && ProcessAlive(pid);
+        return PostmasterPid() is { } pid && PostmasterProcess.IsAlive(pid);
     }
 
     public async Task<bool> AcceptsQueriesAsync(CancellationToken cancellationToken)
@@ -111,7 +108,7 @@ public sealed partial class PostgresServer(KeeperOptions options, PgBinaries bin
         if (!IsPostmasterAlive())
         {
             RemoveStalePidFile();
-            if (await PortInUseAsync())
+            if (await ServerPreflight.PortInUseAsync(options.Host, options.Port))
             {
                 throw new KeeperException($"port {options.Port} on {options.Host} is in use by another process: PostgreSQL of {options.PgData} cannot start");
             }
@@ -161,8 +158,8 @@ public sealed partial class PostgresServer(KeeperOptions options, PgBinaries bin
             // this stop, and PostgreSQL is usually gone within a few tens of milliseconds of SIGINT. Watched by its
             // PID, not through the watchdog shell, which notices its child's exit only at its next 0.2 s poll.
             var stopping = Stopwatch.StartNew();
-            while (ProcessAlive(pid) && stopping.Elapsed < limit) await Task.Delay(10, cancellationToken);
-            if (ProcessAlive(pid))
+            while (PostmasterProcess.IsAlive(pid) && stopping.Elapsed < limit) await Task.Delay(10, cancellationToken);
+            if (PostmasterProcess.IsAlive(pid))
             {
                 Log.FastShutdownTooSlow(logger, limit);
                 await StopAsync(cancellationToken, "immediate", limit);
@@ -227,12 +224,7 @@ public sealed partial class PostgresServer(KeeperOptions options, PgBinaries bin
 
     /// <summary>SIGINT to the live postmaster of PGDATA; its PID, or null when none runs or the signal failed.</summary>
     private int? SignalFastShutdown() =>
-        PostmasterPid() is { } pid && ProcessAlive(pid) && Kill(pid, SigInt) == 0 ? pid : null;
-
-    private const int SigInt = 2;
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
+        PostmasterPid() is { } pid && PostmasterProcess.IsAlive(pid) && PostmasterProcess.Signal(pid, PostmasterProcess.SigInt) ? pid : null;
 
     public async Task RestartAsync(CancellationToken cancellationToken)
     {
@@ -271,6 +263,19 @@ public sealed partial class PostgresServer(KeeperOptions options, PgBinaries bin
         return values;
     }
 
+    /// <summary>The PID postmaster.pid names, alive or not; null without the file.</summary>
+    public int? PostmasterPid() => PostmasterProcess.ReadPid(options.PgData);
+
+    /// <summary>A postmaster.pid naming a dead or zombie process (killed postmaster, reboot) blocks a start: remove it.</summary>
+    private void RemoveStalePidFile()
+    {
+        if (PostmasterPid() is { } pid && !PostmasterProcess.IsAlive(pid))
+        {
+            Log.RemovingStalePidFile(logger, pid);
+            File.Delete(Path.Combine(options.PgData, "postmaster.pid"));
+        }
+    }
+
     public void EnsureStateDirectory()
     {
         Directory.CreateDirectory(options.ResolvedStateDirectory);
@@ -279,76 +284,6 @@ public sealed partial class PostgresServer(KeeperOptions options, PgBinaries bin
     }
 
     public string LogTail(int lines) => File.Exists(options.LogFile) ? OsCommand.Tail(File.ReadAllText(options.LogFile), lines) : "(no log)";
-
-    /// <summary>
-    /// Before a node is registered (keeper create): what would keep its PostgreSQL from ever starting, as one line, or
-    /// null. A second node's first goal (wait_standby) needs no PostgreSQL, so without this create said "done" and
-    /// exited 0 for a node whose port another process holds or whose data directory the PostgreSQL user cannot write.
-    /// </summary>
-    public async Task<string?> CannotRunHereAsync(CancellationToken cancellationToken)
-    {
-        if (!IsPostmasterAlive() && await PortInUseAsync())
-            return $"port {options.Port} on {options.Host} is in use by another process: this node's PostgreSQL could never listen there (choose another --port)";
-        var existing = Directory.Exists(options.PgData);
-        var folder = existing ? options.PgData : Path.GetDirectoryName(Path.GetFullPath(options.PgData).TrimEnd('/')) ?? "/";
-        var check = await os.RunAsync("test", ["-w", folder, "-a", "-x", folder], TimeSpan.FromSeconds(10), cancellationToken);
-        if (check.ExitCode != 0)
-        {
-            var who = OsCommand.IsRoot ? $"the {os.OsUser} OS user" : "this user";
-            return existing
-                ? $"{who} cannot write {options.PgData}: PostgreSQL could never use it (fix its owner or permissions)"
-                : $"{who} cannot create {options.PgData} in {folder}: PostgreSQL could never use it (choose a folder it can write)";
-        }
-        return null;
-    }
-
-    private async Task<bool> PortInUseAsync()
-    {
-        try
-        {
-            using var client = new TcpClient();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            var host = options.Host is "localhost" or "" ? "127.0.0.1" : options.Host;
-            await client.ConnectAsync(host, options.Port, cts.Token);
-            return true;
-        }
-        catch (SocketException) { return false; }
-        catch (OperationCanceledException) { return false; }
-    }
-
-    /// <summary>The PID postmaster.pid names, alive or not; null without the file.</summary>
-    public int? PostmasterPid()
-    {
-        try
-        {
-            var first = File.ReadLines(Path.Combine(options.PgData, "postmaster.pid")).FirstOrDefault();
-            return int.TryParse(first, out var pid) ? pid : null;
-        }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
-    }
-
-    /// <summary>A postmaster.pid naming a dead or zombie process (killed postmaster, reboot) blocks a start: remove it.</summary>
-    private void RemoveStalePidFile()
-    {
-        if (PostmasterPid() is { } pid && !ProcessAlive(pid))
-        {
-            Log.RemovingStalePidFile(logger, pid);
-            File.Delete(Path.Combine(options.PgData, "postmaster.pid"));
-        }
-    }
-
-    private static bool ProcessAlive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var state = stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault();
-            // A recycled PID that is not a postgres process does not count.
-            return state is not ('Z' or 'X') && File.ReadAllText($"/proc/{pid}/cmdline").Contains("postgres", StringComparison.Ordinal);
-        }
-        catch (IOException) { return false; }
-    }
 
     private static partial class Log
     {
