@@ -91,7 +91,7 @@ public sealed class EventTail(TextWriter stdout, TextWriter stderr, bool json, s
         }
         finally
         {
-            await MonitorClient.StopQuietlyAsync(bus);
+            await bus.DisposeAsync();
         }
         return ExitCodes.Ok;
     }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 using PgAutoFailover.Contracts;
+using PgAutoFailover.ServiceDefaults;
 
 namespace PgAutoFailover.Cli;
 
@@ -11,11 +13,11 @@ namespace PgAutoFailover.Cli;
 /// </summary>
 public sealed partial class MonitorClient : IAsyncDisposable
 {
-    private readonly IBusControl _bus;
+    private readonly CliBus _bus;
     private readonly TimeSpan _timeout;
     private readonly string _displayUrl;
 
-    private MonitorClient(IBusControl bus, TimeSpan timeout, string displayUrl)
+    private MonitorClient(CliBus bus, TimeSpan timeout, string displayUrl)
     {
         _bus = bus;
         _timeout = timeout;
@@ -32,16 +34,19 @@ public sealed partial class MonitorClient : IAsyncDisposable
 
     /// <summary>
     /// A started bus on the broker at <paramref name="url"/>, connected as the services connect (TLS for amqps://),
-    /// or a one-line failure (exit 6) when the broker cannot be reached within <paramref name="timeout"/>.
+    /// or a one-line failure (exit 6) when the broker cannot be reached within <paramref name="timeout"/>. As the
+    /// services' buses, it reopens its connection when the broker keeps refusing its publishes: a `pgaf watch` that
+    /// asked the monitor while a quorum queue elected a new leader would otherwise go unanswered until restarted.
     /// </summary>
-    public static async Task<IBusControl> StartBusAsync(string url, string? caFile, TimeSpan timeout,
+    public static async Task<CliBus> StartBusAsync(string url, string? caFile, TimeSpan timeout,
         Action<IRabbitMqBusFactoryConfigurator> configure, CancellationToken cancellationToken)
     {
         var nodes = BrokerAddress.Parse(url);
         var uri = nodes.Uri;
         var display = BrokerAddress.Redact(url);
         if (BrokerTls.Problem(uri, caFile) is { } problem) throw new CliFailure(ExitCodes.BadArguments, problem);
-        var bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
+        var services = new ServiceCollection().AddLogging().AddSingleton(RefusedPublishRecovery.ForBus);
+        services.AddMassTransit(x => x.UsingRabbitMq((context, rabbit) =>
         {
             rabbit.Host(uri, host =>
             {
@@ -57,7 +62,10 @@ public sealed partial class MonitorClient : IAsyncDisposable
                 });
             });
             configure(rabbit);
-        });
+            rabbit.UseRefusedPublishRecovery(context);
+        }));
+        var provider = services.BuildServiceProvider();
+        var bus = provider.GetRequiredService<IBusControl>();
         using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         startTimeout.CancelAfter(timeout);
         var watch = new BrokerRefusalWatch();
@@ -69,20 +77,20 @@ public sealed partial class MonitorClient : IAsyncDisposable
             {
                 await startTimeout.CancelAsync();
                 await ((Task)start).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                await StopQuietlyAsync(bus);
+                await new CliBus(bus, provider).DisposeAsync();
                 throw new CliFailure(ExitCodes.Unreachable, $"cannot connect to RabbitMQ at {display}: {await watch.Refused} (set --rabbitmq or RABBITMQ_URL)");
             }
             await start;
         }
         catch (Exception error) when (error is not CliFailure)
         {
-            await StopQuietlyAsync(bus);
+            await new CliBus(bus, provider).DisposeAsync();
             cancellationToken.ThrowIfCancellationRequested();
             var why = error is OperationCanceledException ? "" : $": {FirstLine(error)}";
             throw new CliFailure(ExitCodes.Unreachable,
                 $"cannot connect to RabbitMQ at {display} within {Seconds(timeout)} s{why} (set --rabbitmq or RABBITMQ_URL)");
         }
-        return bus;
+        return new CliBus(bus, provider);
     }
 
     /// <summary>A command: the monitor's one-line message on success; refusal → exit 3; no answer → exit 6.</summary>
@@ -100,7 +108,7 @@ public sealed partial class MonitorClient : IAsyncDisposable
     private async Task<TResult> RequestAsync<TRequest, TResult>(TRequest request, CancellationToken cancellationToken)
         where TRequest : class where TResult : class
     {
-        var client = _bus.CreateRequestClient<TRequest>(RequestTimeout.After(ms: (int)Math.Max(1, _timeout.TotalMilliseconds)));
+        var client = _bus.Bus.CreateRequestClient<TRequest>(RequestTimeout.After(ms: (int)Math.Max(1, _timeout.TotalMilliseconds)));
         try
         {
             // Bounded here too: a request sent while its broker node was being killed was seen never to end by itself
@@ -125,7 +133,7 @@ public sealed partial class MonitorClient : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await StopQuietlyAsync(_bus);
+    public ValueTask DisposeAsync() => _bus.DisposeAsync();
 
     public static async Task StopQuietlyAsync(IBusControl bus)
     {

@@ -17,7 +17,7 @@ namespace PgAutoFailover.ServiceDefaults;
 /// (docs/operations.md#a-broker-cluster). MassTransit keeps such a channel: a health-checker whose probes, or a keeper
 /// whose reports, were caught so would not be heard again, and no failover would start. Closing the connection makes
 /// MassTransit reconnect with new channels, as after a broker restart (its receive endpoints come back within
-/// <see cref="BrokerReconnectSchedule"/>'s delays).
+/// <c>BrokerReconnectSchedule</c>'s delays).
 /// Refusals are counted for the whole process, not per destination address: one exchange routes to several quorum
 /// queues (the monitor's partitions), and publishes taken by one of them say nothing of the channel's state for another.
 /// A refusal for another cause (a queue without a majority) is not mended by a new connection: the pause between two
