@@ -66,6 +66,7 @@ public sealed partial class MonitorClient : IAsyncDisposable
         }));
         var provider = services.BuildServiceProvider();
         var bus = provider.GetRequiredService<IBusControl>();
+        var cliBus = new CliBus(bus, provider);
         using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         startTimeout.CancelAfter(timeout);
         var watch = new BrokerRefusalWatch();
@@ -77,20 +78,20 @@ public sealed partial class MonitorClient : IAsyncDisposable
             {
                 await startTimeout.CancelAsync();
                 await ((Task)start).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                await new CliBus(bus, provider).DisposeAsync();
+                await cliBus.DisposeAsync();
                 throw new CliFailure(ExitCodes.Unreachable, $"cannot connect to RabbitMQ at {display}: {await watch.Refused} (set --rabbitmq or RABBITMQ_URL)");
             }
             await start;
         }
         catch (Exception error) when (error is not CliFailure)
         {
-            await new CliBus(bus, provider).DisposeAsync();
+            await cliBus.DisposeAsync();
             cancellationToken.ThrowIfCancellationRequested();
             var why = error is OperationCanceledException ? "" : $": {FirstLine(error)}";
             throw new CliFailure(ExitCodes.Unreachable,
                 $"cannot connect to RabbitMQ at {display} within {Seconds(timeout)} s{why} (set --rabbitmq or RABBITMQ_URL)");
         }
-        return new CliBus(bus, provider);
+        return cliBus;
     }
 
     /// <summary>A command: the monitor's one-line message on success; refusal → exit 3; no answer → exit 6.</summary>
